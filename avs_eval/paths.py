@@ -1,0 +1,38 @@
+"""Where things are: every path of the project derives from the root anchored here.
+
+A notebook run from JupyterLab, from Papermill or from the batch, from whatever
+working directory, resolves relative paths against the same root.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+PARAMETERS_DIR: Path = PROJECT_ROOT / "parameters"
+CONFIG_FILE: Path = PARAMETERS_DIR / "config.yaml"
+TARGETS_FILE: Path = PARAMETERS_DIR / "cibles.yaml"
+SAMPLE_DIR: Path = PROJECT_ROOT / "data" / "exemple"
+SAMPLE_STRUCTURES: Path = SAMPLE_DIR / "structures.csv"
+SAMPLE_RESPONSES: Path = SAMPLE_DIR / "reponses.csv"
+NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
+OUTPUTS_DIR: Path = PROJECT_ROOT / "outputs"
+
+
+def resolve(path: str | Path) -> Path:
+    """An absolute path; a relative one is taken from the project root, not the cwd."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def display_path(path: str | Path) -> str:
+    """A path as shown to readers: relative to the project root when inside it.
+
+    Reports travel outside the Caf, so they must not reveal the layout (or the
+    user name) of the machine that produced them.
+    """
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return p.name
