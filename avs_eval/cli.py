@@ -1,0 +1,197 @@
+"""The `avs-eval` command: French help, French errors, no traceback for the user's mistakes."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from avs_eval import __version__
+from avs_eval.errors import AvsEvalError, ValidationError
+
+EXIT_INVALID_DATA = 1
+EXIT_USAGE = 2
+
+_ARGPARSE_FR = [
+    (r"^the following arguments are required: (.*)$", r"arguments obligatoires manquants : \1"),
+    (r"^unrecognized arguments: (.*)$", r"arguments non reconnus : \1"),
+    (
+        r"^argument (\S+): invalid int value: (.*)$",
+        r"argument \1 : nombre entier attendu (lu : \2)",
+    ),
+    (
+        r"^argument (\S+): invalid choice: (.*?) \(choose from (.*)\)$",
+        r"argument \1 : choix \2 invalide (choix possibles : \3)",
+    ),
+    (r"^argument (\S+): expected one argument$", r"argument \1 : une valeur est attendue"),
+    (
+        r"^argument (\S+): expected at least one argument$",
+        r"argument \1 : au moins une valeur est attendue",
+    ),
+    (r"^argument (\S+): not allowed with argument (.*)$", r"argument \1 : incompatible avec \2"),
+    (r"^ambiguous option: (.*)$", r"option ambiguë : \1"),
+]
+
+
+class _FrenchFormatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """argparse speaking French: titles, usage line and its own error messages."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _FrenchFormatter)
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+
+    def error(self, message: str):
+        for pattern, replacement in _ARGPARSE_FR:
+            message = re.sub(pattern, replacement, message)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog} : erreur : {message}\n")
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "données (par défaut : l'échantillon fictif intégré, data/exemple/)"
+    )
+    group.add_argument(
+        "--structures", metavar="FICHIER", help="registre des structures (CSV ou XLSX)"
+    )
+    group.add_argument("--reponses", metavar="FICHIER", help="réponses à l'enquête (CSV ou XLSX)")
+    group.add_argument(
+        "--classeur",
+        metavar="FICHIER",
+        help="classeur XLSX contenant les feuilles « structures » et « reponses »",
+    )
+
+
+def _load(args):
+    from avs_eval.loading import DataSource, load
+
+    return load(DataSource.from_options(args.structures, args.reponses, args.classeur))
+
+
+def _print_warnings(dataset_warnings, stream=sys.stderr) -> None:
+    if not dataset_warnings:
+        return
+    count = len(dataset_warnings)
+    print(f"{count} avertissement{'s' if count > 1 else ''} (données acceptées) :", file=stream)
+    for warning in dataset_warnings:
+        print(f"  - {warning}", file=stream)
+
+
+def cmd_valider(args) -> int:
+    dataset = _load(args)
+    print(dataset.summary())
+    _print_warnings(dataset.warnings, sys.stdout)
+    return 0
+
+
+def cmd_indicateurs(args) -> int:
+    from avs_eval import indicators
+    from avs_eval.output import write_atomic
+
+    dataset = _load(args)
+    _print_warnings(dataset.warnings)
+    table = indicators.compute(
+        dataset,
+        annees=[args.annee] if args.annee is not None else None,
+        min_effectif=args.min_effectif,
+        territoire=args.territoire,
+    )
+    if args.sortie:
+        write_atomic(Path(args.sortie), indicators.to_csv(table))
+        print(f"{len(table)} lignes écrites dans {args.sortie}", file=sys.stderr)
+    else:
+        sys.stdout.write(indicators.to_csv(table))
+    return 0
+
+
+def build_parser() -> FrenchParser:
+    parser = FrenchParser(
+        prog="avs-eval",
+        description=(
+            "Évaluation de la fiche action PA 3.1.2 du schéma de l'animation de la vie sociale "
+            "(Caf du Rhône, Métropole de Lyon, Département du Rhône)."
+        ),
+        epilog="Aide d'une commande : avs-eval COMMANDE --help",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"avs-eval {__version__}", help="afficher la version"
+    )
+    commands = parser.add_subparsers(
+        title="commandes", dest="commande", metavar="COMMANDE", parser_class=FrenchParser
+    )
+
+    valider = commands.add_parser(
+        "valider",
+        help="vérifier les fichiers de données",
+        description="Vérifie les fichiers de données et affiche un résumé, ou toutes les erreurs.",
+    )
+    _data_options(valider)
+    valider.set_defaults(func=cmd_valider)
+
+    indicateurs = commands.add_parser(
+        "indicateurs",
+        help="calculer la table des indicateurs (CSV)",
+        description=(
+            "Calcule les indicateurs par territoire, collectivité et pour l'ensemble, avec "
+            "leur intervalle de confiance à 95 % (Wilson) et le drapeau de secret statistique."
+        ),
+    )
+    indicateurs.add_argument(
+        "--annee", type=int, metavar="ANNEE", help="une année (par défaut : toutes les années)"
+    )
+    indicateurs.add_argument(
+        "--territoire",
+        metavar="TERRITOIRE",
+        help="un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
+    )
+    indicateurs.add_argument(
+        "--min-effectif",
+        type=int,
+        metavar="N",
+        help="seuil du secret statistique (par défaut : celui de parameters/config.yaml)",
+    )
+    indicateurs.add_argument(
+        "--sortie",
+        metavar="FICHIER",
+        help="fichier CSV à écrire (par défaut : la sortie standard)",
+    )
+    _data_options(indicateurs)
+    indicateurs.set_defaults(func=cmd_indicateurs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except ValidationError as invalid:
+        print(invalid.report(), file=sys.stderr)
+        _print_warnings(invalid.warnings)
+        return EXIT_INVALID_DATA
+    except AvsEvalError as error:
+        print(f"avs-eval : erreur : {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\navs-eval : interrompu.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""Charts for readers who are not statisticians: French labels, percentages, "s" for secrecy.
+
+Figures are built with the object API (`matplotlib.figure.Figure`), never with
+pyplot's global state: a warm kernel running report after report starts each
+one with nothing left over, and nothing is drawn twice. Every function takes
+rows of an indicator table that already carry the `masque` column, so a masked
+share can never reach a chart: its bar is replaced by the letter "s".
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from avs_eval.secrecy import MASK, SECRET_SYMBOL
+
+DPI = 100
+PALETTE = ["#0b5394", "#e69138", "#6aa84f", "#8e7cc3", "#c27ba0", "#45818e"]
+TARGET_COLOR = "#b00020"
+PERCENT = PercentFormatter(1.0, decimals=0, symbol="\u00a0%")
+
+sns.set_theme(
+    style="whitegrid",
+    rc={
+        "axes.titlesize": 12,
+        "axes.titleweight": "bold",
+        "axes.labelsize": 10,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
+        "legend.fontsize": 9,
+        "font.family": "DejaVu Sans",
+    },
+)
+
+
+def percent(value: float) -> str:
+    """45 % in French typography (non-breaking space)."""
+    return f"{value * 100:.0f}\u00a0%"
+
+
+def wrap(text: str, width: int = 28) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes, with no timestamp so identical charts give identical files."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _new(width: float, height: float, ncols: int = 1, **kwargs) -> tuple[Figure, list]:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    axes = figure.subplots(1, ncols, squeeze=False, **kwargs)[0]
+    return figure, list(axes)
+
+
+def _share_axis(ax, horizontal: bool) -> None:
+    axis = ax.xaxis if horizontal else ax.yaxis
+    axis.set_major_formatter(PERCENT)
+    (ax.set_xlim if horizontal else ax.set_ylim)(0, 1.12)
+
+
+def _bars(ax, labels, rows: pd.DataFrame, colors, horizontal=False, offsets=None, height=0.8):
+    """Bars with Wilson error bars; a masked row gets an "s" instead of a bar."""
+    positions = np.arange(len(labels)) if offsets is None else offsets
+    for position, (_, row), color in zip(positions, rows.iterrows(), colors, strict=True):
+        if row is None or pd.isna(row.get("part")) or row[MASK]:
+            text = SECRET_SYMBOL if row is not None and row[MASK] else "–"
+            if horizontal:
+                ax.text(0.01, position, text, va="center", ha="left", fontsize=10, weight="bold")
+            else:
+                ax.text(position, 0.02, text, ha="center", va="bottom", fontsize=11, weight="bold")
+            continue
+        share, low, high = row["part"], row["ic_bas"], row["ic_haut"]
+        error = [[max(share - low, 0.0)], [max(high - share, 0.0)]]
+        if horizontal:
+            ax.barh(
+                position,
+                share,
+                height=height,
+                color=color,
+                xerr=error,
+                capsize=3,
+                error_kw={"elinewidth": 1, "ecolor": "#333"},
+            )
+            ax.text(min(high + 0.015, 1.0), position, percent(share), va="center", fontsize=8)
+        else:
+            ax.bar(
+                position,
+                share,
+                width=height,
+                color=color,
+                yerr=error,
+                capsize=4,
+                error_kw={"elinewidth": 1, "ecolor": "#333"},
+            )
+            ax.text(position, min(high + 0.02, 1.04), percent(share), ha="center", fontsize=9)
+
+
+def comparison(
+    year_rows: pd.DataFrame,
+    trend_rows: pd.DataFrame,
+    title: str,
+    annee: int,
+    target: float | None = None,
+) -> Figure:
+    """Left: the year's share for each perimeter; right: the same shares over the years.
+
+    `year_rows` has one row per perimeter (in display order); `trend_rows` has
+    `annee`, `perimetre`, `part`, `masque`.
+    """
+    figure, (left, right) = _new(10, 3.6, ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
+    labels = [wrap(p, 18) for p in year_rows["perimetre"]]
+    _bars(left, labels, year_rows, PALETTE[: len(year_rows)])
+    left.set_xticks(range(len(labels)), labels)
+    _share_axis(left, horizontal=False)
+    left.set_title(f"En {annee} (barre : intervalle de confiance à 95 %)", fontsize=10)
+    left.set_ylabel("Part des structures")
+    if target is not None:
+        left.axhline(target, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
+        left.text(
+            len(labels) - 0.5,
+            target + 0.02,
+            f"cible {percent(target)}",
+            color=TARGET_COLOR,
+            ha="right",
+            fontsize=8,
+        )
+    for color, perimeter in zip(PALETTE, year_rows["perimetre"], strict=False):
+        series = trend_rows[trend_rows["perimetre"] == perimeter].sort_values("annee")
+        shown = series[~series[MASK] & series["part"].notna()]
+        right.plot(shown["annee"], shown["part"], marker="o", color=color, label=perimeter)
+        for _, row in series[series[MASK]].iterrows():
+            right.text(row["annee"], 0.03, SECRET_SYMBOL, color=color, ha="center", weight="bold")
+    if target is not None:
+        right.axhline(target, color=TARGET_COLOR, linestyle="--", linewidth=1.2, label="cible")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _share_axis(right, horizontal=False)
+    right.set_title("Évolution", fontsize=10)
+    right.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    figure.suptitle(wrap(title, 90), fontsize=12, weight="bold")
+    return figure
+
+
+def breakdown(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str, str]) -> Figure:
+    """Horizontal bars, one group per code, one bar per perimeter (the `perimetre` column)."""
+    perimeters = list(dict.fromkeys(rows["perimetre"]))
+    n = len(perimeters)
+    height = max(2.5, 0.22 * len(order) * n + 1.2)
+    figure, (ax,) = _new(9, height)
+    step = 0.8 / n
+    for k, (perimeter, color) in enumerate(zip(perimeters, PALETTE, strict=False)):
+        data = rows[rows["perimetre"] == perimeter].set_index("modalite").reindex(order)
+        data[MASK] = data[MASK].fillna(False).astype(bool)
+        offsets = np.arange(len(order)) - 0.4 + step * (k + 0.5)
+        _bars(
+            ax,
+            order,
+            data,
+            [color] * len(order),
+            horizontal=True,
+            offsets=offsets,
+            height=step * 0.9,
+        )
+        ax.barh([], [], color=color, label=perimeter)
+    ax.set_yticks(range(len(order)), [wrap(labels[c], 34) for c in order])
+    ax.invert_yaxis()
+    _share_axis(ax, horizontal=True)
+    ax.set_xlabel("Part des structures ayant répondu à la question")
+    ax.legend(loc="lower right", frameon=True)
+    ax.set_title(wrap(title, 80))
+    return figure
+
+
+def by_type(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str, str]) -> Figure:
+    """CS against EVS: one group per indicator (`indicateur`), one bar per `type`."""
+    types = ["CS", "EVS"]
+    figure, (ax,) = _new(9, max(2.8, 0.55 * len(order) + 1.2))
+    step = 0.8 / len(types)
+    names = {"CS": "Centres sociaux", "EVS": "Espaces de vie sociale"}
+    for k, (kind, color) in enumerate(zip(types, PALETTE, strict=False)):
+        data = rows[rows["type"] == kind].set_index("indicateur").reindex(order)
+        data[MASK] = data[MASK].fillna(False).astype(bool)
+        offsets = np.arange(len(order)) - 0.4 + step * (k + 0.5)
+        _bars(
+            ax,
+            order,
+            data,
+            [color] * len(order),
+            horizontal=True,
+            offsets=offsets,
+            height=step * 0.9,
+        )
+        ax.barh([], [], color=color, label=names[kind])
+    ax.set_yticks(range(len(order)), [wrap(labels[c], 34) for c in order])
+    ax.invert_yaxis()
+    _share_axis(ax, horizontal=True)
+    ax.legend(loc="lower right", frameon=True)
+    ax.set_title(wrap(title, 80))
+    return figure
+
+
+def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
+    """Territories × indicators, shares as colours and numbers, "s" where masked."""
+    values = matrix.where(~masked)
+    annotations = values.map(lambda v: "" if pd.isna(v) else percent(v))
+    annotations = annotations.where(~masked, SECRET_SYMBOL)
+    height = max(3.0, 0.42 * len(matrix) + 2.2)
+    figure, (ax,) = _new(10, height)
+    sns.heatmap(
+        values.astype(float),
+        ax=ax,
+        vmin=0,
+        vmax=1,
+        cmap="Blues",
+        annot=annotations.to_numpy(),
+        fmt="",
+        annot_kws={"fontsize": 8},
+        linewidths=0.5,
+        linecolor="white",
+        cbar_kws={"format": PERCENT, "label": "Part des structures"},
+    )
+    ax.set_xticklabels([wrap(c, 16) for c in matrix.columns], rotation=0, fontsize=8)
+    ax.set_yticklabels(matrix.index, rotation=0)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title(wrap(title, 90))
+    return figure
+
+
+def trends(rows: pd.DataFrame, title: str, hue: str = "perimetre") -> Figure:
+    """Lines over the years, one per value of `hue`; masked points are left out."""
+    figure, (ax,) = _new(8, 3.4)
+    for color, (name, series) in zip(PALETTE, rows.groupby(hue, sort=False), strict=False):
+        series = series.sort_values("annee")
+        shown = series[~series[MASK] & series["part"].notna()]
+        ax.plot(shown["annee"], shown["part"], marker="o", color=color, label=name)
+        ax.fill_between(shown["annee"], shown["ic_bas"], shown["ic_haut"], color=color, alpha=0.12)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _share_axis(ax, horizontal=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.set_title(wrap(title, 80))
+    return figure
+
+
+def participation(rows: pd.DataFrame, title: str) -> Figure:
+    """Response rate by territory (horizontal bars, "s" where masked)."""
+    figure, (ax,) = _new(9, max(2.5, 0.32 * len(rows) + 1.2))
+    labels = list(rows["perimetre"])
+    _bars(ax, labels, rows, [PALETTE[0]] * len(rows), horizontal=True, height=0.7)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    _share_axis(ax, horizontal=True)
+    ax.set_xlabel("Taux de réponse")
+    ax.set_title(wrap(title, 80))
+    return figure

@@ -1,0 +1,251 @@
+"""The evaluation indicators: shares with Wilson intervals, per perimeter and year.
+
+Every indicator is a pair of counts per structure-year (numerator, denominator),
+summed over the structures of a perimeter. Counts are built as one integer matrix
+and summed with a single group-by, then reshaped into the long table of the
+contract: the cost grows linearly with the number of structures, with no Python
+loop over them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from avs_eval.errors import UsageError
+from avs_eval.loading import Dataset, code_column, unknown_territory_message
+from avs_eval.schema import (
+    ALL_PERIMETER,
+    LEVELS,
+    QUESTIONS,
+    RESPONSE_RATE,
+    sort_key,
+)
+
+COLUMNS: list[str] = [
+    "annee",
+    "niveau",
+    "perimetre",
+    "indicateur",
+    "modalite",
+    "numerateur",
+    "denominateur",
+    "part",
+    "ic_bas",
+    "ic_haut",
+    "secret",
+]
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Measure:
+    indicateur: str
+    modalite: str = ""
+
+
+def measures() -> list[Measure]:
+    """Every row an indicator table holds for one perimeter, in questionnaire order."""
+    rows = [Measure(RESPONSE_RATE)]
+    for question in QUESTIONS:
+        if question.kind == "oui_non":
+            rows.append(Measure(question.colonne))
+        elif question.kind == "liste":
+            rows.extend(Measure(question.colonne, code) for code in question.codes)
+    return rows
+
+
+def population(dataset: Dataset, years: Iterable[int]) -> pd.DataFrame:
+    """Structures approved each year, with their answers of that year when they answered."""
+    structures = dataset.structures
+    frames = []
+    for year in years:  # a handful of years: the loop is over years, not structures
+        debut = structures["annee_debut"].fillna(year)
+        fin = structures["annee_fin"].fillna(year)
+        approved = structures[(debut <= year) & (fin >= year)]
+        frames.append(
+            approved[["structure_id", "nom", "type", "territoire", "collectivite", "qpv"]].assign(
+                annee=year
+            )
+        )
+    pop = pd.concat(frames, ignore_index=True) if frames else structures.head(0)
+    responses = dataset.responses.drop(columns=["_ligne"], errors="ignore")
+    merged = pop.merge(responses, on=["structure_id", "annee"], how="left", indicator=True)
+    merged["repondant"] = merged.pop("_merge").eq("both")
+    return merged
+
+
+def _counts(pop: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Numerator and denominator matrices: one row per structure-year, one column per measure."""
+    n = len(pop)
+    numerators, denominators = [], []
+    respondent = pop["repondant"].to_numpy(dtype=np.int32)
+    numerators.append(respondent)
+    denominators.append(np.ones(n, dtype=np.int32))
+    for question in QUESTIONS:
+        column = question.colonne
+        if question.kind == "oui_non":
+            values = pop[column]
+            numerators.append(values.fillna(False).to_numpy(dtype=np.int32))
+            denominators.append(values.notna().to_numpy(dtype=np.int32))
+        elif question.kind == "liste":
+            codes = [code_column(column, c) for c in question.codes]
+            onehot = pop[codes].fillna(False).to_numpy(dtype=np.int32)
+            filled = onehot.any(axis=1).astype(np.int32)
+            numerators.extend(onehot.T)
+            denominators.extend([filled] * len(codes))
+    return np.column_stack(numerators), np.column_stack(denominators)
+
+
+def compute(
+    dataset: Dataset,
+    annees: Iterable[int] | None = None,
+    min_effectif: int | None = None,
+    territoire: str | None = None,
+    by_type: bool = False,
+) -> pd.DataFrame:
+    """The indicator table of the contract (see `COLUMNS`).
+
+    `by_type` splits every perimeter into CS and EVS (extra column `type`), for the
+    reports' comparisons; the contract's table is the one without it.
+    """
+    config = dataset.config
+    years = sorted(set(annees)) if annees is not None else dataset.years
+    outside = [y for y in years if y not in config.annees]
+    if outside:
+        raise UsageError(
+            f"année {outside[0]} hors de la période d'évaluation ({config.debut}-{config.fin})"
+        )
+    threshold = config.min_effectif if min_effectif is None else int(min_effectif)
+    if territoire is not None and territoire not in dataset.territories:
+        raise UsageError(unknown_territory_message(territoire, dataset.territories))
+
+    pop = population(dataset, years)
+    num, den = _counts(pop)
+    catalogue = measures()
+    m = len(catalogue)
+    extra = ["type"] if by_type else []
+    counts = pd.DataFrame(np.hstack([num, den]), columns=range(2 * m))
+    keys = pop[["annee", "territoire", "collectivite", *extra]].reset_index(drop=True)
+    finest = (
+        pd.concat([keys, counts], axis=1)
+        .groupby(["annee", "territoire", "collectivite", *extra], sort=False, observed=True)[
+            list(range(2 * m))
+        ]
+        .sum()
+    )
+    finest = finest.reset_index()
+    levels = {
+        "territoire": finest.rename(columns={"territoire": "perimetre"}),
+        "collectivite": finest.groupby(["annee", "collectivite", *extra], sort=False)[
+            list(range(2 * m))
+        ]
+        .sum()
+        .reset_index()
+        .rename(columns={"collectivite": "perimetre"}),
+        "departement": finest.groupby(["annee", *extra], sort=False)[list(range(2 * m))]
+        .sum()
+        .reset_index()
+        .assign(perimetre=ALL_PERIMETER),
+    }
+    long = pd.concat(
+        [_long(frame, level, catalogue, extra) for level, frame in levels.items()],
+        ignore_index=True,
+    )
+    if territoire is not None:
+        collectivite = dataset.collectivite_of(territoire)
+        keep = (
+            ((long["niveau"] == "territoire") & (long["perimetre"] == territoire))
+            | ((long["niveau"] == "collectivite") & (long["perimetre"] == collectivite))
+            | (long["niveau"] == "departement")
+        )
+        long = long[keep]
+    long = _with_shares(long, threshold)
+    return _sorted(long, extra)
+
+
+def _long(frame: pd.DataFrame, level: str, catalogue: list[Measure], extra: list[str]):
+    m = len(catalogue)
+    k = len(frame)
+    out = {
+        "annee": np.repeat(frame["annee"].to_numpy(dtype=int), m),
+        "niveau": level,
+        "perimetre": np.repeat(frame["perimetre"].to_numpy(dtype=object), m),
+    }
+    for column in extra:
+        out[column] = np.repeat(frame[column].to_numpy(dtype=object), m)
+    out["indicateur"] = np.tile(np.array([x.indicateur for x in catalogue], dtype=object), k)
+    out["modalite"] = np.tile(np.array([x.modalite for x in catalogue], dtype=object), k)
+    out["numerateur"] = frame[list(range(m))].to_numpy(dtype=np.int64).ravel()
+    out["denominateur"] = frame[list(range(m, 2 * m))].to_numpy(dtype=np.int64).ravel()
+    return pd.DataFrame(out)
+
+
+def wilson(numerateur: np.ndarray, denominateur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Wilson interval, clipped to [0, 1], NaN where the denominator is 0."""
+    numerateur = np.asarray(numerateur, dtype=float)
+    denominateur = np.asarray(denominateur, dtype=float)
+    low = np.full(numerateur.shape, np.nan)
+    high = np.full(numerateur.shape, np.nan)
+    ok = denominateur > 0
+    if ok.any():
+        lo, hi = proportion_confint(
+            numerateur[ok], denominateur[ok], alpha=1 - CONFIDENCE, method="wilson"
+        )
+        low[ok] = np.clip(lo, 0, 1)
+        high[ok] = np.clip(hi, 0, 1)
+    return low, high
+
+
+def _with_shares(long: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    num = long["numerateur"].to_numpy()
+    den = long["denominateur"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+    low, high = wilson(num, den)
+    return long.assign(part=share, ic_bas=low, ic_haut=high, secret=den < threshold)
+
+
+def _modality_rank() -> dict[tuple[str, str], int]:
+    ranks = {(RESPONSE_RATE, ""): 0}
+    for question in QUESTIONS:
+        ranks[(question.colonne, "")] = 0
+        for position, code in enumerate(question.codes, start=1):
+            ranks[(question.colonne, code)] = position
+    return ranks
+
+
+def _sorted(long: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
+    ranks = _modality_rank()
+    level_rank = {level: i for i, level in enumerate(LEVELS)}
+    perimeters = long["perimetre"].unique()
+    perimeter_rank = {p: i for i, p in enumerate(sorted(perimeters, key=sort_key))}
+    keys = pd.DataFrame(
+        {
+            "a": long["annee"].to_numpy(),
+            "n": long["niveau"].map(level_rank).to_numpy(),
+            "p": long["perimetre"].map(perimeter_rank).to_numpy(),
+            "i": long["indicateur"].to_numpy(),
+            "m": _modality_positions(long, ranks),
+        }
+    )
+    for column in extra:
+        keys[column] = long[column].to_numpy()
+    order = keys.sort_values(["a", "n", "p", *extra, "i", "m"], kind="stable").index
+    result = long.iloc[order].reset_index(drop=True)
+    return result[COLUMNS + extra] if extra else result[COLUMNS]
+
+
+def _modality_positions(long: pd.DataFrame, ranks: dict[tuple[str, str], int]) -> np.ndarray:
+    labels = long["indicateur"].astype(str) + "\x1f" + long["modalite"].astype(str)
+    flat = {f"{i}\x1f{m}": r for (i, m), r in ranks.items()}
+    return labels.map(flat).to_numpy()
+
+
+def to_csv(table: pd.DataFrame, path=None) -> str | None:
+    """Write the contract's CSV: UTF-8, `,`, decimal point, secret as True/False."""
+    return table[COLUMNS].to_csv(path, index=False, lineterminator="\n")

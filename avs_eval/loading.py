@@ -1,0 +1,592 @@
+"""Load the two tables of the data contract and check every rule of it.
+
+Validation is vectorised (pandas string methods, `isin`, `duplicated`): only the
+rows that break a rule are visited one by one, to write their message. So the
+same code checks 150 structures or 100,000.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from avs_eval import paths
+from avs_eval.config import Config, load_config
+from avs_eval.errors import Finding, UsageError, ValidationError
+from avs_eval.reading import LINE, RawTable, ReadFailure, is_workbook, read_table, workbook_sheets
+from avs_eval.schema import (
+    COLLECTIVITES,
+    DEPARTMENT_CODE,
+    LIST_COLUMNS,
+    LIST_SEPARATORS,
+    QUESTIONS,
+    QUESTIONS_BY_COLUMN,
+    RESPONSE_COLUMNS,
+    RESPONSE_KEYS,
+    STRUCTURE_OPTIONAL,
+    STRUCTURE_REQUIRED,
+    STRUCTURE_TYPES,
+    YES_NO_COLUMNS,
+    YES_NO_LOOKUP,
+    YES_NO_SPELLINGS,
+    normalise,
+)
+
+STRUCTURES = "structures"
+RESPONSES = "reponses"
+
+
+def code_column(question: str, code: str) -> str:
+    """Name of the boolean column telling whether a list answer holds `code`."""
+    return f"{question}:{code}"
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where the data come from: two files, one workbook, or the embedded sample."""
+
+    structures: Path | None = None
+    reponses: Path | None = None
+    classeur: Path | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        structures: str | Path | None = None,
+        reponses: str | Path | None = None,
+        classeur: str | Path | None = None,
+    ) -> DataSource:
+        """Check the combination of options, resolve paths; nothing given = the sample."""
+        structures, reponses, classeur = (
+            paths.resolve(p) if p not in (None, "") else None
+            for p in (structures, reponses, classeur)
+        )
+        if classeur and (structures or reponses):
+            raise UsageError(
+                "indiquez soit --classeur, soit --structures et --reponses, pas les deux"
+            )
+        if bool(structures) != bool(reponses):
+            raise UsageError(
+                "--structures et --reponses vont ensemble : indiquez les deux fichiers"
+            )
+        if not (classeur or structures):
+            return cls.sample()
+        return cls(structures, reponses, classeur)
+
+    @classmethod
+    def sample(cls) -> DataSource:
+        return cls(paths.SAMPLE_STRUCTURES, paths.SAMPLE_RESPONSES)
+
+    @property
+    def is_sample(self) -> bool:
+        return self == DataSource.sample()
+
+    @property
+    def files(self) -> list[Path]:
+        return [p for p in (self.classeur, self.structures, self.reponses) if p]
+
+
+@dataclass
+class Dataset:
+    """Validated data: typed tables, the warnings met, and where they came from."""
+
+    structures: pd.DataFrame
+    responses: pd.DataFrame
+    warnings: list[Finding]
+    source: DataSource
+    config: Config
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def territories(self) -> list[str]:
+        from avs_eval.schema import sort_key
+
+        return sorted(self.structures["territoire"].unique(), key=sort_key)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(int(y) for y in self.responses["annee"].unique())
+
+    def summary(self) -> str:
+        """What an evaluator checks first: how many structures, how many answers a year."""
+        counts = self.structures["type"].value_counts()
+        lines = [
+            f"Données valides : {len(self.structures)} structures "
+            f"({counts.get('CS', 0)} centres sociaux, {counts.get('EVS', 0)} espaces de vie "
+            f"sociale), {len(self.territories)} territoires.",
+            "Réponses par année :",
+        ]
+        from avs_eval.indicators import population
+
+        pop = population(self, self.years)
+        for year, group in pop.groupby("annee"):
+            answered = int(group["repondant"].sum())
+            lines.append(
+                f"  - {year} : {answered} réponses sur {len(group)} structures agréées "
+                f"({answered / len(group):.0%})".replace("%", " %")
+            )
+        return "\n".join(lines)
+
+    def collectivite_of(self, territoire: str) -> str:
+        rows = self.structures.loc[self.structures["territoire"] == territoire, "collectivite"]
+        if rows.empty:
+            raise UsageError(unknown_territory_message(territoire, self.territories))
+        return str(rows.iloc[0])
+
+
+def unknown_territory_message(territoire: str, known: list[str]) -> str:
+    return f"territoire inconnu : « {territoire} ». Territoires connus : " + ", ".join(known)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load(source: DataSource | None = None, config: Config | None = None) -> Dataset:
+    """Read and validate both tables; raise ValidationError listing every error found."""
+    source = source or DataSource.sample()
+    config = config or load_config()
+    errors: list[Finding] = []
+    warnings: list[Finding] = []
+    tables: dict[str, RawTable | None] = {}
+    for role, path, label, strict in _table_specs(source, errors):
+        try:
+            tables[role] = read_table(path, label, role, strict_sheet=strict)
+        except ReadFailure as failure:
+            errors.append(failure.finding)
+            tables[role] = None
+        except ValidationError as invalid:
+            errors.extend(invalid.errors)
+            tables[role] = None
+    structures = None
+    if tables.get(STRUCTURES) is not None:
+        structures = _validate_structures(tables[STRUCTURES], errors)
+    responses = None
+    if tables.get(RESPONSES) is not None:
+        responses = _validate_responses(tables[RESPONSES], structures, config, errors, warnings)
+    if errors or structures is None or responses is None:
+        raise ValidationError(errors, warnings)
+    hashes = {paths.display_path(p): sha256(p) for p in source.files}
+    return Dataset(structures, responses, sorted(set(warnings)), source, config, hashes)
+
+
+def _table_specs(source: DataSource, errors: list[Finding]):
+    if source.classeur:
+        label = paths.display_path(source.classeur)
+        if source.classeur.exists() and not source.classeur.is_dir():
+            if not is_workbook(source.classeur):
+                errors.append(
+                    Finding(label, None, None, None, "un classeur Excel (.xlsx) est attendu")
+                )
+                return []
+            try:
+                workbook_sheets(source.classeur, label)
+            except ReadFailure as failure:
+                errors.append(failure.finding)
+                return []
+        return [
+            (STRUCTURES, source.classeur, label, True),
+            (RESPONSES, source.classeur, label, True),
+        ]
+    return [
+        (STRUCTURES, source.structures, paths.display_path(source.structures), False),
+        (RESPONSES, source.reponses, paths.display_path(source.reponses), False),
+    ]
+
+
+# --- shared cell checks ------------------------------------------------------------
+
+
+class _Checker:
+    """Writes findings for the rows of a table that fail a vectorised test."""
+
+    def __init__(self, table: RawTable, sink: list[Finding]) -> None:
+        self.table = table
+        self.frame = table.frame
+        self.sink = sink
+
+    def header(self, column: str) -> str:
+        return self.table.headers.get(column, column)
+
+    def flag(self, mask: pd.Series, column: str, message, values: pd.Series | None = None):
+        """One finding per row where `mask` holds; `message` may be a function of the row."""
+        if not mask.any():
+            return
+        values = self.frame[column] if values is None else values
+        for index in mask[mask].index:
+            text = message(index) if callable(message) else message
+            self.sink.append(
+                Finding(
+                    self.table.label,
+                    int(self.frame.at[index, LINE]),
+                    self.header(column),
+                    str(values.at[index]),
+                    text,
+                )
+            )
+
+    def missing_columns(self, required: tuple[str, ...]) -> list[str]:
+        return [c for c in required if c not in self.frame.columns]
+
+    def required_cells(self, columns: tuple[str, ...]) -> None:
+        for column in columns:
+            self.flag(self.frame[column] == "", column, "valeur obligatoire manquante")
+
+    def yes_no(self, column: str) -> pd.Series:
+        """Parse a yes/no column to a nullable boolean, flagging unknown spellings."""
+        keys = self.frame[column].str.casefold()
+        parsed = keys.map(YES_NO_LOOKUP)
+        self.flag(
+            (keys != "") & parsed.isna(),
+            column,
+            f"réponse oui/non non reconnue (valeurs acceptées : {YES_NO_SPELLINGS} ; "
+            "vide = sans réponse)",
+        )
+        return parsed.astype("boolean")
+
+    def year(self, column: str, *, required: bool) -> pd.Series:
+        text = self.frame[column].str.replace(r"\.0+$", "", regex=True)
+        ok = text.str.fullmatch(r"\d{4}")
+        self.flag(~ok & (text != ""), column, "année attendue (nombre à 4 chiffres, ex. 2024)")
+        if required:
+            self.flag(text == "", column, "valeur obligatoire manquante")
+        return pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+
+
+def _title_row_hint(table: RawTable, expected: tuple[str, ...]) -> str | None:
+    """Spot the header a few rows down, below a title as people put in Excel."""
+    for _, row in table.frame.head(10).iterrows():
+        found = {normalise(str(v)) for v in row.to_numpy()}
+        if sum(c in found for c in expected) >= 2:
+            return (
+                f"les en-têtes de colonnes semblent être en ligne {row[LINE]} : "
+                "supprimez les lignes de titre au-dessus, les en-têtes doivent être en ligne 1"
+            )
+    return None
+
+
+def _missing_columns_findings(
+    table: RawTable, missing: list[str], required: tuple[str, ...], other: tuple[str, ...]
+) -> list[Finding]:
+    hint = _title_row_hint(table, required)
+    looks_other = sum(c in table.frame.columns for c in other if c not in required) >= 2
+    findings = []
+    for column in missing:
+        message = "colonne obligatoire absente"
+        if hint:
+            message += f" ({hint})"
+        elif looks_other:
+            message += " (ce fichier ressemble à l'autre table : fichiers inversés ?)"
+        findings.append(Finding(table.label, 1, column, "(absente)", message))
+    return findings
+
+
+# --- structures --------------------------------------------------------------------
+
+
+def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame | None:
+    check = _Checker(table, errors)
+    frame = table.frame
+    missing = check.missing_columns(STRUCTURE_REQUIRED)
+    if missing:
+        errors.extend(
+            _missing_columns_findings(table, missing, STRUCTURE_REQUIRED, RESPONSE_COLUMNS)
+        )
+        return None
+    start = len(errors)
+    check.required_cells(STRUCTURE_REQUIRED)
+
+    ids = frame["structure_id"]
+    duplicated = ids.duplicated(keep="first") & (ids != "")
+    first_line = frame.drop_duplicates("structure_id").set_index("structure_id")[LINE]
+    check.flag(
+        duplicated,
+        "structure_id",
+        lambda i: f"identifiant en double (déjà utilisé ligne {first_line[ids[i]]})",
+    )
+
+    types = frame["type"].map(normalise).map(STRUCTURE_TYPES.lookup())
+    check.flag(
+        types.isna() & (frame["type"] != ""),
+        "type",
+        "type inconnu : attendu CS ou EVS (ou « centre social », « espace de vie sociale »)",
+    )
+
+    insee = frame["code_insee"].str.replace(r"\.0+$", "", regex=True)
+    check.flag(
+        ~insee.str.fullmatch(DEPARTMENT_CODE + r"\d{3}") & (insee != ""),
+        "code_insee",
+        f"code INSEE attendu sur 5 chiffres commençant par {DEPARTMENT_CODE} "
+        "(commune du Rhône ou de la Métropole de Lyon)",
+    )
+
+    collectivites = frame["collectivite"].map(normalise).map(COLLECTIVITES.lookup())
+    known = " ou ".join(f"« {c} »" for c in COLLECTIVITES.values)
+    check.flag(
+        collectivites.isna() & (frame["collectivite"] != ""),
+        "collectivite",
+        f"collectivité inconnue : attendu {known}",
+    )
+
+    _check_territories(check, collectivites)
+
+    qpv = check.yes_no("qpv") if "qpv" in frame.columns else pd.Series(pd.NA, frame.index)
+    debut = (
+        check.year("annee_debut", required=False)
+        if "annee_debut" in frame.columns
+        else pd.Series(pd.NA, frame.index, dtype="Int64")
+    )
+    fin = (
+        check.year("annee_fin", required=False)
+        if "annee_fin" in frame.columns
+        else pd.Series(pd.NA, frame.index, dtype="Int64")
+    )
+    inverted = (debut > fin).fillna(False)
+    check.flag(
+        inverted,
+        "annee_debut",
+        lambda i: f"année de début après l'année de fin ({fin[i]})",
+    )
+    if len(errors) > start:
+        return None
+    extras = [c for c in frame.columns if c not in STRUCTURE_REQUIRED + STRUCTURE_OPTIONAL]
+    result = pd.DataFrame(
+        {
+            "structure_id": ids,
+            "nom": frame["nom"],
+            "type": types,
+            "commune": frame["commune"],
+            "code_insee": insee,
+            "territoire": frame["territoire"],
+            "collectivite": collectivites,
+            "qpv": qpv.astype("boolean"),
+            "annee_debut": debut,
+            "annee_fin": fin,
+        }
+    )
+    for column in extras:
+        if column != LINE:
+            result[table.headers.get(column, column)] = frame[column]
+    result[LINE] = frame[LINE]
+    return result.reset_index(drop=True)
+
+
+def _check_territories(check: _Checker, collectivites: pd.Series) -> None:
+    """A territory is reported inside one collectivité: it cannot straddle two."""
+    frame = check.frame
+    pairs = pd.DataFrame({"t": frame["territoire"], "c": collectivites, "line": frame[LINE]})
+    pairs = pairs.dropna()
+    pairs = pairs[pairs["t"] != ""]
+    counts = pairs.groupby("t")["c"].nunique()
+    split = counts[counts > 1].index
+    if split.empty:
+        return
+    first = pairs.drop_duplicates("t").set_index("t")
+    for territory in split:
+        rows = pairs[pairs["t"] == territory]
+        main = first.loc[territory]
+        odd = rows[rows["c"] != main["c"]]
+        for index in odd.index:
+            check.sink.append(
+                Finding(
+                    check.table.label,
+                    int(frame.at[index, LINE]),
+                    check.header("collectivite"),
+                    str(frame.at[index, "collectivite"]),
+                    f"le territoire « {territory} » est rattaché à deux collectivités "
+                    f"({main['c']} ligne {main['line']}, {odd.at[index, 'c']} ici) : "
+                    "un territoire appartient à une seule collectivité",
+                )
+            )
+
+
+# --- reponses ----------------------------------------------------------------------
+
+_SPLIT = re.compile("[" + re.escape(LIST_SEPARATORS) + "]")
+
+
+def _validate_responses(
+    table: RawTable,
+    structures: pd.DataFrame | None,
+    config: Config,
+    errors: list[Finding],
+    warnings: list[Finding],
+) -> pd.DataFrame | None:
+    check = _Checker(table, errors)
+    frame = table.frame
+    missing = check.missing_columns(RESPONSE_KEYS)
+    if missing:
+        errors.extend(
+            _missing_columns_findings(table, missing, RESPONSE_COLUMNS, STRUCTURE_REQUIRED)
+        )
+        return None
+    for question in QUESTIONS:
+        if question.colonne not in frame.columns:
+            warnings.append(
+                Finding(
+                    table.label,
+                    1,
+                    question.colonne,
+                    "(absente)",
+                    "question absente du fichier : comptée comme sans réponse",
+                )
+            )
+            frame[question.colonne] = ""
+    start = len(errors)
+    check.required_cells(("structure_id",))
+    years = check.year("annee", required=True)
+    outside = years.notna() & ~years.isin(config.annees)
+    check.flag(
+        outside.fillna(False),
+        "annee",
+        f"année hors de la période d'évaluation ({config.debut}-{config.fin})",
+    )
+    ids = frame["structure_id"]
+    keys = ids + "|" + frame["annee"]
+    duplicated = keys.duplicated(keep="first") & (ids != "") & years.notna()
+    first_line = frame.assign(_k=keys).drop_duplicates("_k").set_index("_k")[LINE]
+    check.flag(
+        duplicated,
+        "structure_id",
+        lambda i: (
+            f"réponse en double pour {frame.at[i, 'annee']} (déjà ligne {first_line[keys[i]]})"
+        ),
+    )
+    if structures is not None:
+        _check_membership(check, ids, years, structures)
+
+    typed = pd.DataFrame({"structure_id": ids, "annee": years})
+    for column in YES_NO_COLUMNS:
+        typed[column] = check.yes_no(column)
+    for column in LIST_COLUMNS:
+        canonical, onehot = _parse_list(check, column)
+        typed[column] = canonical
+        for code in QUESTIONS_BY_COLUMN[column].codes:
+            typed[code_column(column, code)] = onehot[code]
+    for question in QUESTIONS:
+        if question.kind == "texte":
+            typed[question.colonne] = frame[question.colonne]
+    if len(errors) > start:
+        return None
+    _consistency_warnings(table, typed, warnings)
+    extras = [c for c in frame.columns if c not in RESPONSE_COLUMNS and c != LINE]
+    for column in extras:
+        typed[table.headers.get(column, column)] = frame[column]
+    typed[LINE] = frame[LINE]
+    typed["annee"] = typed["annee"].astype(int)
+    return typed.reset_index(drop=True)
+
+
+def _check_membership(
+    check: _Checker, ids: pd.Series, years: pd.Series, structures: pd.DataFrame
+) -> None:
+    register = structures.set_index("structure_id")
+    known = ids.isin(register.index)
+    check.flag(
+        ~known & (ids != ""),
+        "structure_id",
+        "structure inconnue : absente du fichier des structures",
+    )
+    rows = known & years.notna()
+    if not rows.any():
+        return
+    debut = ids[rows].map(register["annee_debut"])
+    fin = ids[rows].map(register["annee_fin"])
+    year = years[rows]
+    closed = ((debut.notna() & (year < debut)) | (fin.notna() & (year > fin))).fillna(False)
+    mask = pd.Series(False, index=ids.index)
+    mask[closed[closed].index] = True
+
+    def message(i) -> str:
+        start = "…" if pd.isna(debut[i]) else str(debut[i])
+        end = "…" if pd.isna(fin[i]) else str(fin[i])
+        return f"la structure n'est pas agréée en {year[i]} (agrément {start}-{end})"
+
+    check.flag(mask, "structure_id", message)
+
+
+def _parse_list(check: _Checker, column: str) -> tuple[pd.Series, pd.DataFrame]:
+    """Split a list cell into codes; return canonical text and one boolean column per code."""
+    question = QUESTIONS_BY_COLUMN[column]
+    codes = question.codes
+    cells = check.frame[column]
+    tokens = cells.str.split(_SPLIT).explode()
+    tokens = tokens.map(normalise, na_action="ignore")
+    tokens = tokens[tokens.notna() & (tokens != "")]
+    position = {code: i for i, code in enumerate(codes)}
+    index_of = tokens.map(position)
+    unknown = tokens[index_of.isna()]
+    for index, token in unknown.items():
+        check.sink.append(
+            Finding(
+                check.table.label,
+                int(check.frame.at[index, LINE]),
+                check.header(column),
+                str(cells.at[index]),
+                f"code inconnu « {token} » (codes acceptés : {', '.join(codes)})",
+            )
+        )
+    known = index_of.dropna().astype(int)
+    matrix = np.zeros((len(cells), len(codes)), dtype=bool)
+    rows = check.frame.index.get_indexer(known.index)
+    matrix[rows, known.to_numpy()] = True
+    onehot = pd.DataFrame(matrix, index=cells.index, columns=list(codes))
+    code_array = np.array(codes, dtype=object)
+    canonical = pd.Series(
+        [";".join(code_array[row]) for row in matrix], index=cells.index, dtype=object
+    )
+    return canonical, onehot
+
+
+def _consistency_warnings(table: RawTable, typed: pd.DataFrame, warnings: list[Finding]) -> None:
+    """Answers that are not errors but deserve a look (counted as written)."""
+    lines = table.frame[LINE]
+    for question in QUESTIONS:
+        if not question.condition:
+            continue
+        answered = typed[question.colonne].notna() & (typed[question.colonne].astype(str) != "")
+        if question.condition_code:
+            condition_met = typed[code_column(question.condition, question.condition_code)]
+            reason = f"« {question.condition_code} » n'est pas coché dans {question.condition}"
+        else:
+            condition_met = typed[question.condition].fillna(True).astype(bool)
+            reason = f"{question.condition} vaut non"
+        for index in typed.index[answered & ~condition_met]:
+            warnings.append(
+                Finding(
+                    table.label,
+                    int(lines[index]),
+                    table.headers.get(question.colonne, question.colonne),
+                    str(table.frame.at[index, question.colonne]),
+                    f"réponse renseignée alors que {reason} : elle est comptée telle quelle",
+                )
+            )
+    for question in QUESTIONS:
+        for modalite in question.modalites:
+            if not modalite.exclusive:
+                continue
+            flag = typed[code_column(question.colonne, modalite.code)]
+            others = [
+                code_column(question.colonne, c) for c in question.codes if c != modalite.code
+            ]
+            mixed = flag & typed[others].any(axis=1)
+            for index in typed.index[mixed]:
+                warnings.append(
+                    Finding(
+                        table.label,
+                        int(lines[index]),
+                        table.headers.get(question.colonne, question.colonne),
+                        str(table.frame.at[index, question.colonne]),
+                        f"« {modalite.code} » coché avec d'autres codes : "
+                        "tous sont comptés tels quels",
+                    )
+                )

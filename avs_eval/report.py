@@ -1,0 +1,633 @@
+"""What the report notebooks show: one call per block, French text, secrecy applied.
+
+A notebook cell calls one method and gets something Jupyter displays (Markdown,
+HTML table, PNG chart). All numbers come from one masked indicator table built
+once per data set (`Context`), so the tables, the charts and the sentences of a
+report can never disagree, and a masked share can never leak through one of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import pickle
+import platform
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, Image, Markdown
+
+from avs_eval import __version__, figures, indicators, paths, secrecy
+from avs_eval.config import load_config, load_targets
+from avs_eval.errors import UsageError
+from avs_eval.loading import Dataset, DataSource, load
+from avs_eval.output import write_atomic
+from avs_eval.schema import (
+    ALL_PERIMETER,
+    HEADLINE_INDICATORS,
+    QUESTIONS,
+    QUESTIONS_BY_COLUMN,
+    RESPONSE_RATE,
+    STRUCTURE_TYPES,
+    YES_NO_COLUMNS,
+    indicator_label,
+    normalise,
+    sort_key,
+)
+from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
+
+CONTEXT_ENV = "AVS_EVAL_CONTEXTE"  # set by the batch: a pickled Context to reuse
+NBSP = "\u00a0"
+
+
+# --- the data of a batch, computed once ---------------------------------------------
+
+
+@dataclass
+class Context:
+    """A validated data set with its full masked indicator table (all levels, CS/EVS)."""
+
+    dataset: Dataset
+    min_effectif: int
+    table: pd.DataFrame  # contract columns + `type` ("Ensemble", "CS", "EVS") + `masque`
+    population: pd.DataFrame
+    key: tuple = field(default_factory=tuple)
+
+    @property
+    def years(self) -> list[int]:
+        return self.dataset.years
+
+    @cached_property
+    def collectivite_of(self) -> dict[str, str]:
+        register = self.dataset.structures.drop_duplicates("territoire")
+        return dict(zip(register["territoire"], register["collectivite"], strict=True))
+
+    def rows(self, **criteria) -> pd.DataFrame:
+        """Rows of the masked table matching every `column=value` (type defaults to all)."""
+        criteria.setdefault("type", "Ensemble")
+        mask = pd.Series(True, index=self.table.index)
+        for column, value in criteria.items():
+            mask &= self.table[column] == value
+        return self.table[mask]
+
+
+def _source_key(source: DataSource, min_effectif: int) -> tuple:
+    stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in source.files)
+    return (stamps, min_effectif)
+
+
+_CACHE: dict[tuple, Context] = {}
+
+
+def build_context(source: DataSource, min_effectif: int | None = None) -> Context:
+    """Load, validate and compute everything a report needs; reuse it when possible.
+
+    In a warm kernel the same files give the same Context without reloading; in a
+    batch the parent process computes it once and points every kernel at a pickle.
+    """
+    threshold = load_config().min_effectif if min_effectif is None else int(min_effectif)
+    key = _source_key(source, threshold)
+    if key in _CACHE:
+        return _CACHE[key]
+    shared = os.environ.get(CONTEXT_ENV)
+    if shared and Path(shared).exists():
+        with open(shared, "rb") as handle:
+            context = pickle.load(handle)
+        if context.key == key:
+            _CACHE.clear()
+            _CACHE[key] = context
+            return context
+    dataset = load(source)
+    years = [y for y in dataset.config.annees if y <= max(dataset.years)]
+    plain = indicators.compute(dataset, annees=years, min_effectif=threshold)
+    split = indicators.compute(dataset, annees=years, min_effectif=threshold, by_type=True)
+    table = pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
+    collectivites = dict(
+        zip(dataset.structures["territoire"], dataset.structures["collectivite"], strict=True)
+    )
+    table = secrecy.apply(table, collectivites)
+    context = Context(dataset, threshold, table, indicators.population(dataset, years), key)
+    _CACHE.clear()
+    _CACHE[key] = context
+    return context
+
+
+def save_context(context: Context, path: Path) -> None:
+    write_atomic(path, pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def pct(value: float) -> str:
+    return f"{value * 100:.0f}{NBSP}%"
+
+
+def share_cell(row: pd.Series | None, with_interval: bool = True) -> str:
+    """One share as HTML: "62 %" over its interval and n, or "s" when masked."""
+    if row is None:
+        return "–"
+    if row[MASK]:
+        return SECRET_SYMBOL
+    if pd.isna(row["part"]):
+        return "–"
+    text = pct(row["part"])
+    if with_interval:
+        text += (
+            f"<br><small>[{pct(row['ic_bas'])} ; {pct(row['ic_haut'])}]"
+            f" · n{NBSP}={NBSP}{int(row['denominateur'])}</small>"
+        )
+    return text
+
+
+def html_table(header: list[str], body: list[list[str]], escape_body: bool = False) -> HTML:
+    """A plain HTML table; header cells are always escaped, body cells when asked."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    rows = []
+    for cells in body:
+        tds = []
+        for cell in cells:
+            text = html.escape(cell) if escape_body else cell
+            css = ' class="s"' if cell == SECRET_SYMBOL else ""
+            tds.append(f"<td{css}>{text}</td>")
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def chart(figure) -> Image:
+    return Image(data=figures.png(figure), format="png")
+
+
+def today() -> str:
+    return dt.date.today().strftime("%d/%m/%Y")
+
+
+def slug(name: str) -> str:
+    """File-system name of a territory: "Val d'Yzeron" -> "val-d-yzeron"."""
+    return re.sub(r"[^a-z0-9]+", "-", normalise(name)).strip("-")
+
+
+# --- shared by both reports -----------------------------------------------------------
+
+
+class _Report:
+    def __init__(
+        self,
+        annee: int,
+        fichier_structures: str = "",
+        fichier_reponses: str = "",
+        classeur: str = "",
+        dossier_sortie: str = "",
+        min_effectif: int = 5,
+        verbatims: bool = False,
+    ) -> None:
+        self.source = DataSource.from_options(fichier_structures, fichier_reponses, classeur)
+        self.context = build_context(self.source, min_effectif)
+        self.dataset = self.context.dataset
+        self.config = self.dataset.config
+        self.annee = int(annee)
+        if self.annee not in self.context.years:
+            known = ", ".join(str(y) for y in self.context.years)
+            raise UsageError(f"aucune réponse pour l'année {annee} (années disponibles : {known})")
+        self.min_effectif = self.context.min_effectif
+        self.verbatims_on = bool(verbatims)
+        self.output_dir = paths.resolve(dossier_sortie) if dossier_sortie else None
+        self.targets = load_targets()
+        self.first_year = min(self.context.years)
+
+    # - text blocks
+    def sample_banner(self) -> Markdown | None:
+        if not self.source.is_sample:
+            return None
+        return HTML(
+            '<p class="avs-bandeau"><strong>Données d\'exemple fictives.</strong> Ce rapport est '
+            "produit sur l'échantillon intégré à l'outil (structures et réponses inventées) : "
+            "il illustre la démarche et ne décrit aucune structure réelle.</p>"
+        )
+
+    def secrecy_note(self) -> Markdown:
+        return Markdown(f"*{SECRET_NOTE.format(n=self.min_effectif)}*")
+
+    def action_sheet(self) -> Markdown:
+        """The action sheet and where year Y stands in each action's schedule."""
+        lines = [
+            f"**Fiche action {self.config.code_fiche}** — {self.config.intitule_fiche}",
+            "",
+            f"**Diagnostic.** {self.config.diagnostic}",
+            "",
+            f"| Action | Période | Situation en {self.annee} |",
+            "|---|---|---|",
+        ]
+        for action in self.config.actions:
+            lines.append(
+                f"| {action.numero}. {action.intitule} | {action.debut}-{action.fin} "
+                f"| {action.stage(self.annee)} |"
+            )
+        lines += [
+            "",
+            "Indicateurs d'évaluation, mesurés chaque année par l'enquête auprès des structures :",
+            "",
+        ]
+        for number, column in enumerate(HEADLINE_INDICATORS, start=1):
+            lines.append(f"{number}. {QUESTIONS_BY_COLUMN[column].libelle}")
+        return Markdown("\n".join(lines))
+
+    def provenance(self, parameters: dict) -> Markdown:
+        """Which files, which settings, which version: enough to reproduce the report."""
+        lines = ["| Fichier | Empreinte SHA-256 |", "|---|---|"]
+        for name, digest in self.dataset.hashes.items():
+            lines.append(f"| `{name}` | `{digest}` |")
+        lines += ["", "| Paramètre | Valeur |", "|---|---|"]
+        for name, value in parameters.items():
+            shown = paths.display_path(value) if name.startswith(("fichier", "dossier")) else value
+            lines.append(f"| `{name}` | `{shown}` |")
+        versions = (
+            f"avs-eval {__version__}, Python {platform.python_version()}, pandas {pd.__version__}"
+        )
+        lines += ["", f"Produit le {today()} avec {versions}."]
+        return Markdown("\n".join(lines))
+
+    def _target(self, indicateur: str, modalite: str = "") -> float | None:
+        return self.targets.get((indicateur, modalite))
+
+
+# --- one territory -------------------------------------------------------------------
+
+
+class TerritoryReport(_Report):
+    """The report of one territory for one year, beside its collectivité and Ensemble."""
+
+    def __init__(self, territoire: str, annee: int, **kwargs) -> None:
+        super().__init__(annee, **kwargs)
+        if territoire not in self.dataset.territories:
+            from avs_eval.loading import unknown_territory_message
+
+            raise UsageError(unknown_territory_message(territoire, self.dataset.territories))
+        self.territoire = territoire
+        self.collectivite = self.context.collectivite_of[territoire]
+        self.perimeters = [
+            ("territoire", territoire),
+            ("collectivite", self.collectivite),
+            ("departement", ALL_PERIMETER),
+        ]
+
+    # - helpers
+    def _row(self, niveau, perimetre, indicateur, modalite="", annee=None, type="Ensemble"):
+        rows = self.context.rows(
+            annee=annee or self.annee,
+            niveau=niveau,
+            perimetre=perimetre,
+            indicateur=indicateur,
+            modalite=modalite,
+            type=type,
+        )
+        return None if rows.empty else rows.iloc[0]
+
+    def _year_rows(self, indicateur: str, modalite: str = "") -> pd.DataFrame:
+        rows = [self._row(n, p, indicateur, modalite) for n, p in self.perimeters]
+        return pd.DataFrame([r for r in rows if r is not None])
+
+    def _trend_rows(self, indicateur: str, modalite: str = "") -> pd.DataFrame:
+        table = self.context.rows(indicateur=indicateur, modalite=modalite)
+        keep = pd.Series(False, index=table.index)
+        for niveau, perimetre in self.perimeters:
+            keep |= (table["niveau"] == niveau) & (table["perimetre"] == perimetre)
+        return table[keep & (table["annee"] <= self.annee)]
+
+    # - blocks
+    def title(self) -> Markdown:
+        return Markdown(
+            f"# Évaluation de la fiche action {self.config.code_fiche} — {self.territoire}, "
+            f"{self.annee}\n\n"
+            f"Territoire **{self.territoire}** ({self.collectivite}) · enquête {self.annee} · "
+            f"rapport produit le {today()}"
+        )
+
+    def participation(self) -> HTML:
+        """Population and respondents by type; counts are masked with the rate they reveal."""
+        pop = self.context.population
+        here = pop[(pop["annee"] == self.annee) & (pop["territoire"] == self.territoire)]
+        body = []
+        for kind in ("CS", "EVS", "Ensemble"):
+            group = here if kind == "Ensemble" else here[here["type"] == kind]
+            row = self._row("territoire", self.territoire, RESPONSE_RATE, type=kind)
+            label = STRUCTURE_TYPES.labels.get(kind, "Ensemble des structures")
+            if row is None:
+                body.append([label, str(len(group)), "0", "–"])
+                continue
+            respondents = SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"]))
+            body.append([html.escape(label), str(len(group)), respondents, share_cell(row)])
+        return html_table(
+            ["Structures", f"Agréées en {self.annee}", "Répondantes", "Taux de réponse"], body
+        )
+
+    def non_respondents(self) -> Markdown:
+        row = self._row("territoire", self.territoire, RESPONSE_RATE)
+        if row is not None and row[MASK]:
+            return Markdown(
+                "La liste des structures sans réponse n'est pas publiée pour ce territoire : "
+                "avec moins de structures que le seuil de secret, elle révélerait le taux de "
+                "réponse."
+            )
+        pop = self.context.population
+        missing = pop[
+            (pop["annee"] == self.annee)
+            & (pop["territoire"] == self.territoire)
+            & ~pop["repondant"]
+        ].sort_values("nom", key=lambda s: s.map(sort_key))
+        if missing.empty:
+            return Markdown(f"Toutes les structures agréées en {self.annee} ont répondu.")
+        items = "".join(
+            f"<li>{html.escape(str(r.nom))} ({html.escape(str(r.commune))}, {r.type})</li>"
+            if "commune" in missing.columns
+            else f"<li>{html.escape(str(r.nom))} ({r.type})</li>"
+            for r in missing.itertuples()
+        )
+        return HTML(
+            f"<p>{len(missing)} structure(s) agréée(s) n'ont pas répondu en {self.annee} :</p>"
+            f"<ul>{items}</ul>"
+        )
+
+    def key_figures(self) -> HTML:
+        """The four indicators and the action indicators, three perimeters, trend, target."""
+        header = [
+            "Indicateur",
+            self.territoire,
+            self.collectivite,
+            ALL_PERIMETER,
+            f"Évolution {self.first_year}-{self.annee} ({self.territoire})",
+            "Cible",
+            f"Écart à la cible ({self.territoire})",
+        ]
+        body = []
+        for indicateur in self.key_indicators():
+            label = html.escape(indicator_label(indicateur))
+            cells = [f"<strong>{label}</strong><br><small>{_measure(indicateur)}</small>"]
+            for niveau, perimetre in self.perimeters:
+                cells.append(share_cell(self._row(niveau, perimetre, indicateur)))
+            cells.append(self._evolution(indicateur))
+            target = self._target(indicateur)
+            cells.append(pct(target) if target is not None else "–")
+            cells.append(self._gap(indicateur, target))
+            body.append(cells)
+        return html_table(header, body)
+
+    @staticmethod
+    def key_indicators() -> list[str]:
+        return [RESPONSE_RATE, *YES_NO_COLUMNS]
+
+    def _evolution(self, indicateur: str) -> str:
+        if self.annee == self.first_year:
+            return "première année"
+        start = self._row("territoire", self.territoire, indicateur, annee=self.first_year)
+        end = self._row("territoire", self.territoire, indicateur)
+        if start is None or end is None or pd.isna(start["part"]) or pd.isna(end["part"]):
+            return "–"
+        if start[MASK] or end[MASK]:
+            return SECRET_SYMBOL
+        points = (end["part"] - start["part"]) * 100
+        return f"{points:+.0f}{NBSP}pts".replace("-", "−")
+
+    def _gap(self, indicateur: str, target: float | None) -> str:
+        if target is None:
+            return "–"
+        row = self._row("territoire", self.territoire, indicateur)
+        if row is None or pd.isna(row["part"]):
+            return "–"
+        if row[MASK]:
+            return SECRET_SYMBOL
+        points = (row["part"] - target) * 100
+        return f"{points:+.0f}{NBSP}pts".replace("-", "−")
+
+    def question_chart(self, indicateur: str) -> Image:
+        return chart(
+            figures.comparison(
+                self._year_rows(indicateur),
+                self._trend_rows(indicateur),
+                indicator_label(indicateur),
+                self.annee,
+                self._target(indicateur),
+            )
+        )
+
+    def breakdown_chart(self, question: str) -> Image:
+        q = QUESTIONS_BY_COLUMN[question]
+        rows = self.context.rows(annee=self.annee, indicateur=question)
+        keep = pd.Series(False, index=rows.index)
+        for niveau, perimetre in self.perimeters:
+            keep |= (rows["niveau"] == niveau) & (rows["perimetre"] == perimetre)
+        labels = {m.code: m.libelle for m in q.modalites}
+        title = f"{q.libelle} en {self.annee} (parmi les structures ayant coché au moins un choix)"
+        return chart(figures.breakdown(rows[keep], title, list(q.codes), labels))
+
+    def breakdown_table(self, question: str) -> HTML:
+        q = QUESTIONS_BY_COLUMN[question]
+        body = []
+        for modalite in q.modalites:
+            cells = [html.escape(modalite.libelle)]
+            for niveau, perimetre in self.perimeters:
+                cells.append(
+                    share_cell(self._row(niveau, perimetre, question, modalite.code), False)
+                )
+            body.append(cells)
+        header = [q.libelle, self.territoire, self.collectivite, ALL_PERIMETER]
+        return html_table(header, body)
+
+    def type_chart(self, niveau: str = "territoire") -> Image:
+        perimetre = dict(self.perimeters)[niveau]
+        rows = self.context.table
+        rows = rows[
+            (rows["annee"] == self.annee)
+            & (rows["niveau"] == niveau)
+            & (rows["perimetre"] == perimetre)
+            & rows["type"].isin(["CS", "EVS"])
+            & (rows["modalite"] == "")
+        ]
+        order = self.key_indicators()
+        labels = {i: indicator_label(i) for i in order}
+        title = f"Centres sociaux et espaces de vie sociale — {perimetre}, {self.annee}"
+        return chart(figures.by_type(rows, title, order, labels))
+
+    def verbatims(self) -> Markdown:
+        if not self.verbatims_on:
+            return Markdown(
+                "*Les réponses en texte libre ne sont pas reproduites "
+                "(paramètre `verbatims` désactivé).*"
+            )
+        responses = self.dataset.responses
+        ids = self.context.population
+        ids = ids[(ids["territoire"] == self.territoire) & (ids["annee"] == self.annee)]
+        texts = responses[
+            responses["structure_id"].isin(ids["structure_id"])
+            & (responses["annee"] == self.annee)
+            & (responses["communication_autre"].fillna("") != "")
+        ]["communication_autre"]
+        if texts.empty:
+            return Markdown("Aucune réponse en texte libre cette année.")
+        items = "".join(f"<li>{html.escape(str(t))}</li>" for t in sorted(texts, key=sort_key))
+        return HTML(f"<p>Autres canaux cités (texte libre, anonymisé) :</p><ul>{items}</ul>")
+
+    def data_quality(self) -> HTML:
+        """Blank items per question, and how many warnings validation raised."""
+        pop = self.context.population
+        here = pop[(pop["annee"] == self.annee) & (pop["territoire"] == self.territoire)]
+        respondents = here[here["repondant"]]
+        body = []
+        for question in QUESTIONS:
+            if question.kind == "texte":
+                continue
+            values = respondents[question.colonne]
+            blank = values.isna() | (values.astype(str) == "")
+            body.append([html.escape(question.libelle), str(int(blank.sum()))])
+        return html_table(
+            ["Question", f"Réponses laissées vides ({len(respondents)} répondantes)"], body
+        )
+
+    def warnings_summary(self) -> Markdown:
+        count = len(self.dataset.warnings)
+        if not count:
+            return Markdown("La validation des données n'a relevé aucune incohérence.")
+        kinds = pd.Series([w.message.split(":")[0] for w in self.dataset.warnings]).value_counts()
+        lines = [
+            f"La validation a relevé {count} incohérence(s) non bloquante(s) dans l'ensemble "
+            "des données (détail pour l'équipe : `avs-eval valider`) :",
+            "",
+        ]
+        lines += [f"- {n} × {html.escape(kind)}" for kind, n in kinds.items()]
+        return Markdown("\n".join(lines))
+
+    def write_indicators(self) -> Markdown:
+        """The territory's rows, its collectivité's and Ensemble's, every year up to Y."""
+        if self.output_dir is None:
+            return Markdown("*(Aucun dossier de sortie : table des indicateurs non écrite.)*")
+        table = indicators.compute(
+            self.dataset,
+            annees=[y for y in self.context.years if y <= self.annee],
+            min_effectif=self.min_effectif,
+            territoire=self.territoire,
+        )
+        target = self.output_dir / "indicateurs.csv"
+        write_atomic(target, indicators.to_csv(table))
+        return Markdown(
+            f"Table des indicateurs écrite : `indicateurs.csv` ({len(table)} lignes, "
+            "usage interne : les parts sous le seuil y figurent avec `secret=True`)."
+        )
+
+
+def _measure(indicateur: str) -> str:
+    if indicateur == RESPONSE_RATE:
+        return "structures répondantes / structures agréées"
+    return html.escape(QUESTIONS_BY_COLUMN[indicateur].mesure)
+
+
+# --- the whole department --------------------------------------------------------------
+
+
+class SynthesisReport(_Report):
+    """All territories for one year: participation, heatmap, trends, CS against EVS."""
+
+    def title(self) -> Markdown:
+        return Markdown(
+            f"# Évaluation de la fiche action {self.config.code_fiche} — synthèse {self.annee}\n\n"
+            f"Métropole de Lyon et département du Rhône · enquête {self.annee} · "
+            f"rapport produit le {today()}"
+        )
+
+    def _territory_rows(self, indicateur: str, modalite: str = "") -> pd.DataFrame:
+        rows = self.context.rows(
+            annee=self.annee, niveau="territoire", indicateur=indicateur, modalite=modalite
+        )
+        order = rows.assign(_c=rows["perimetre"].map(self.context.collectivite_of))
+        order = order.sort_values(["_c", "perimetre"], key=lambda s: s.map(sort_key))
+        return order.drop(columns="_c")
+
+    def participation_table(self) -> HTML:
+        pop = self.context.population
+        year = pop[pop["annee"] == self.annee]
+        body = []
+        for _, row in self._territory_rows(RESPONSE_RATE).iterrows():
+            group = year[year["territoire"] == row["perimetre"]]
+            respondents = SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"]))
+            body.append(
+                [
+                    html.escape(row["perimetre"]),
+                    html.escape(self.context.collectivite_of[row["perimetre"]]),
+                    str(int((group["type"] == "CS").sum())),
+                    str(int((group["type"] == "EVS").sum())),
+                    respondents,
+                    share_cell(row),
+                ]
+            )
+        for niveau in ("collectivite", "departement"):
+            for _, row in self.context.rows(
+                annee=self.annee, niveau=niveau, indicateur=RESPONSE_RATE
+            ).iterrows():
+                group = (
+                    year
+                    if niveau == "departement"
+                    else year[year["collectivite"] == row["perimetre"]]
+                )
+                body.append(
+                    [
+                        f"<strong>{html.escape(row['perimetre'])}</strong>",
+                        "",
+                        str(int((group["type"] == "CS").sum())),
+                        str(int((group["type"] == "EVS").sum())),
+                        SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"])),
+                        share_cell(row),
+                    ]
+                )
+        return html_table(
+            ["Territoire", "Collectivité", "CS", "EVS", "Répondantes", "Taux de réponse"], body
+        )
+
+    def participation_chart(self) -> Image:
+        rows = self._territory_rows(RESPONSE_RATE)
+        return chart(figures.participation(rows, f"Taux de réponse par territoire en {self.annee}"))
+
+    def heatmap(self) -> Image:
+        columns = TerritoryReport.key_indicators()
+        values, masked = {}, {}
+        for indicateur in columns:
+            rows = self._territory_rows(indicateur).set_index("perimetre")
+            values[indicator_label(indicateur)] = rows["part"]
+            masked[indicator_label(indicateur)] = rows[MASK]
+        matrix = pd.DataFrame(values)
+        mask = pd.DataFrame(masked).fillna(True).astype(bool)
+        title = f"Indicateurs par territoire en {self.annee} (« s » : secret statistique)"
+        return chart(figures.heatmap(matrix, mask, title))
+
+    def collectivite_trends(self, indicateur: str) -> Image:
+        rows = self.context.rows(indicateur=indicateur, modalite="")
+        rows = rows[rows["niveau"].isin(["collectivite", "departement"])]
+        rows = rows[rows["annee"] <= self.annee]
+        return chart(figures.trends(rows, f"{indicator_label(indicateur)} : évolution"))
+
+    def type_chart(self) -> Image:
+        rows = self.context.table
+        rows = rows[
+            (rows["annee"] == self.annee)
+            & (rows["niveau"] == "departement")
+            & rows["type"].isin(["CS", "EVS"])
+            & (rows["modalite"] == "")
+        ]
+        order = TerritoryReport.key_indicators()
+        labels = {i: indicator_label(i) for i in order}
+        title = f"Centres sociaux et espaces de vie sociale — ensemble, {self.annee}"
+        return chart(figures.by_type(rows, title, order, labels))
+
+    def breakdown_chart(self, question: str) -> Image:
+        q = QUESTIONS_BY_COLUMN[question]
+        rows = self.context.table
+        rows = rows[
+            (rows["annee"] == self.annee)
+            & (rows["indicateur"] == question)
+            & (rows["type"] == "Ensemble")
+            & rows["niveau"].isin(["collectivite", "departement"])
+        ]
+        labels = {m.code: m.libelle for m in q.modalites}
+        return chart(figures.breakdown(rows, f"{q.libelle} en {self.annee}", list(q.codes), labels))

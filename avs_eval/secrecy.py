@@ -1,0 +1,119 @@
+"""Statistical secrecy: which figures a shared report must not show.
+
+Primary secrecy is the `secret` flag of the indicator table (denominator below
+the threshold). Secondary secrecy closes the back door of subtraction: the
+territories of a collectivité add up to it, the collectivités to Ensemble, and
+CS plus EVS to all structures. When exactly one cell of such a sum is masked
+while the total is shown, a reader recovers it by subtraction; so the smallest
+other cell of the sum is masked too, and this is repeated until nothing changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from avs_eval.schema import ALL_PERIMETER
+
+MASK = "masque"
+SECRET_SYMBOL = "s"
+SECRET_NOTE = (
+    "« s » : effectif insuffisant. Une part calculée sur moins de {n} structures, ou qui "
+    "permettrait d'en retrouver une par différence, n'est pas diffusée (secret statistique)."
+)
+
+
+def apply(table: pd.DataFrame, collectivite_of: dict[str, str]) -> pd.DataFrame:
+    """Add the `masque` column (primary or secondary secrecy) to an indicator table.
+
+    The table may carry a `type` column (CS / EVS split, see indicators.compute with
+    by_type=True) next to the unsplit rows, which have `type` = "Ensemble".
+    `collectivite_of` maps each territory to its collectivité. Vectorised: each pass
+    handles every additive relation at once, and passes repeat until nothing changes.
+    """
+    frame = table.reset_index(drop=True)
+    has_type = "type" in frame.columns
+    if not has_type:
+        frame = frame.assign(type=ALL_PERIMETER)
+    masked = frame["secret"].to_numpy(dtype=bool).copy()
+    if frame.empty:
+        return frame.assign(**{MASK: masked})
+    denominators = frame["denominateur"].to_numpy()
+    relations = list(_relations(frame, collectivite_of))
+    changed = True
+    while changed:
+        changed = False
+        for parts, totals in relations:
+            changed |= _protect(parts, totals, masked, denominators)
+    frame[MASK] = masked
+    return frame if has_type else frame.drop(columns="type")
+
+
+def _relations(frame: pd.DataFrame, collectivite_of: dict[str, str]):
+    """Each additive relation as (group id of every part row or -1, total row of each group)."""
+    cell = ["annee", "indicateur", "modalite"]
+    level = frame["niveau"]
+    is_split = frame["type"] != ALL_PERIMETER
+    parent = frame["perimetre"].map(collectivite_of)
+    yield _relation(
+        frame.assign(_parent=parent),
+        level == "territoire",
+        [*cell, "type", "_parent"],
+        level == "collectivite",
+        [*cell, "type", "perimetre"],
+    )
+    yield _relation(
+        frame.assign(_parent=ALL_PERIMETER),
+        level == "collectivite",
+        [*cell, "type", "_parent"],
+        level == "departement",
+        [*cell, "type", "perimetre"],
+    )
+    if is_split.any():
+        yield _relation(
+            frame,
+            is_split,
+            [*cell, "niveau", "perimetre"],
+            ~is_split,
+            [*cell, "niveau", "perimetre"],
+        )
+
+
+def _relation(frame, part_mask, part_keys, total_mask, total_keys) -> tuple[np.ndarray, np.ndarray]:
+    parts = frame.loc[part_mask, part_keys]
+    parts.columns = range(len(part_keys))
+    group = parts.groupby(list(parts.columns), sort=False, dropna=False).ngroup()
+    part_group = np.full(len(frame), -1)
+    part_group[group.index.to_numpy()] = group.to_numpy()
+    keys = parts.assign(_g=group.to_numpy()).drop_duplicates("_g")
+    totals = frame.loc[total_mask, total_keys]
+    totals.columns = range(len(total_keys))
+    totals = totals.assign(_row=totals.index.to_numpy())
+    joined = keys.merge(totals, on=list(range(len(part_keys))), how="left")
+    total_row = np.full(len(keys), -1)
+    found = joined["_row"].notna().to_numpy()
+    total_row[joined.loc[found, "_g"].to_numpy()] = joined.loc[found, "_row"].to_numpy(dtype=int)
+    return part_group, total_row
+
+
+def _protect(
+    part_group: np.ndarray, total_row: np.ndarray, masked: np.ndarray, denominators: np.ndarray
+) -> bool:
+    """Mask one more part wherever a single masked part is recoverable from its shown total."""
+    rows = np.flatnonzero(part_group >= 0)
+    groups = part_group[rows]
+    size = len(total_row)
+    n_masked = np.bincount(groups, weights=masked[rows], minlength=size)
+    n_parts = np.bincount(groups, minlength=size)
+    total_shown = np.zeros(size, dtype=bool)
+    has_total = total_row >= 0
+    total_shown[has_total] = ~masked[total_row[has_total]]
+    exposed = (n_masked == 1) & (n_parts >= 2) & total_shown
+    if not exposed.any():
+        return False
+    candidates = rows[exposed[groups] & ~masked[rows]]
+    order = np.lexsort((candidates, denominators[candidates], part_group[candidates]))
+    ordered = candidates[order]
+    _, first = np.unique(part_group[ordered], return_index=True)
+    masked[ordered[first]] = True
+    return True
