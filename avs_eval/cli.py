@@ -115,6 +115,27 @@ def cmd_indicateurs(args) -> int:
     return 0
 
 
+def cmd_rapports(args) -> int:
+    from avs_eval.batch import run_batch, summary
+
+    result = run_batch(
+        annee=args.annee,
+        territoires=args.territoire,
+        jobs=args.jobs,
+        structures=args.structures,
+        reponses=args.reponses,
+        classeur=args.classeur,
+        sortie=args.sortie,
+        min_effectif=args.min_effectif,
+        verbatims=args.verbatims,
+        fresh_kernel=args.noyau_neuf,
+        timeout=args.delai,
+        territory_notebook=Path(args.modele) if args.modele else None,
+    )
+    print(summary(result))
+    return 1 if result.failures else 0
+
+
 def build_parser() -> FrenchParser:
     parser = FrenchParser(
         prog="avs-eval",
@@ -168,6 +189,63 @@ def build_parser() -> FrenchParser:
     )
     _data_options(indicateurs)
     indicateurs.set_defaults(func=cmd_indicateurs)
+
+    rapports = commands.add_parser(
+        "rapports",
+        help="produire les rapports HTML d'une année (un par territoire, plus la synthèse)",
+        description=(
+            "Exécute le notebook de rapport pour chaque territoire et la synthèse, puis écrit "
+            "SORTIE/ANNEE/<territoire>/rapport.html, indicateurs.csv, synthese.html, index.html "
+            "et manifest.json. Les rapports précédents ne sont remplacés qu'à la fin."
+        ),
+    )
+    rapports.add_argument(
+        "--annee", type=int, metavar="ANNEE", help="par défaut : la dernière année avec réponses"
+    )
+    rapports.add_argument(
+        "--territoire",
+        nargs="+",
+        metavar="TERRITOIRE",
+        help="un ou plusieurs territoires (par défaut : tous)",
+    )
+    rapports.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="notebooks exécutés en parallèle (défaut : nb de cœurs)",
+    )
+    rapports.add_argument(
+        "--sortie",
+        default="outputs",
+        metavar="DOSSIER",
+        help="dossier de sortie (défaut : outputs)",
+    )
+    rapports.add_argument(
+        "--min-effectif", type=int, metavar="N", help="seuil du secret statistique (défaut : 5)"
+    )
+    rapports.add_argument(
+        "--verbatims", action="store_true", help="reproduire les réponses en texte libre"
+    )
+    rapports.add_argument(
+        "--noyau-neuf",
+        action="store_true",
+        help="un noyau Python neuf par notebook (plus lent ; par défaut, noyaux réutilisés)",
+    )
+    rapports.add_argument(
+        "--delai",
+        type=int,
+        default=600,
+        metavar="SECONDES",
+        help="durée maximale d'un notebook avant arrêt (défaut : 600)",
+    )
+    rapports.add_argument(
+        "--modele",
+        metavar="NOTEBOOK",
+        help="notebook de rapport de territoire à utiliser à la place de "
+        "notebooks/rapport_territoire.ipynb (version adaptée par l'évaluateur)",
+    )
+    _data_options(rapports)
+    rapports.set_defaults(func=cmd_rapports)
     return parser
 
 

@@ -102,7 +102,7 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
             _CACHE[key] = context
             return context
     dataset = load(source)
-    years = [y for y in dataset.config.annees if y <= max(dataset.years)]
+    years = dataset.years  # years with answers: an unsurveyed year is not a 0 % year
     plain = indicators.compute(dataset, annees=years, min_effectif=threshold)
     split = indicators.compute(dataset, annees=years, min_effectif=threshold, by_type=True)
     table = pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)

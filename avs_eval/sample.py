@@ -25,20 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avs_eval import paths
-from avs_eval.schema import QUESTIONS_BY_COLUMN, RESPONSE_COLUMNS, STRUCTURE_OPTIONAL
-
-SEED = 3_1_2_2022
-YEARS: tuple[int, ...] = (2022, 2023, 2024, 2025)
-STRUCTURE_COLUMNS: tuple[str, ...] = (
-    "structure_id",
-    "nom",
-    "type",
-    "commune",
-    "code_insee",
-    "territoire",
-    "collectivite",
-    *STRUCTURE_OPTIONAL,
+from avs_eval.schema import (
+    QUESTIONS_BY_COLUMN,
+    RESPONSE_COLUMNS,
+    STRUCTURE_OPTIONAL,
+    STRUCTURE_REQUIRED,
 )
+
+SEED = 3122022  # action sheet PA 3.1.2, first year 2022; changing it changes every file
+YEARS: tuple[int, ...] = (2022, 2023, 2024, 2025)
+STRUCTURE_COLUMNS: tuple[str, ...] = STRUCTURE_REQUIRED + STRUCTURE_OPTIONAL
 METROPOLE = "Métropole de Lyon"
 RHONE = "Rhône"
 YES, NO, BLANK = "oui", "non", ""
@@ -83,8 +79,8 @@ TERRITORIES: tuple[Territory, ...] = (
         7,
         0.00,
         ("Vaulx-en-Velin", "69256", 5, 0.90),
-        ("Décines-Charpieu", "69275", 2, 0.50),
-        ("Meyzieu", "69282", 2, 0.50),
+        ("Décines-Charpieu", "69275", 2, 0.60),
+        ("Meyzieu", "69282", 2, 0.60),
         ("Jonage", "69279", 1, 0.00),
     ),
     _t(
@@ -93,7 +89,7 @@ TERRITORIES: tuple[Territory, ...] = (
         6,
         -0.10,
         ("Bron", "69029", 3, 0.70),
-        ("Saint-Priest", "69290", 3, 0.60),
+        ("Saint-Priest", "69290", 3, 0.70),
         ("Chassieu", "69271", 1, 0.00),
         ("Mions", "69283", 1, 0.00),
     ),
@@ -112,7 +108,7 @@ TERRITORIES: tuple[Territory, ...] = (
         METROPOLE,
         6,
         -0.20,
-        ("Oullins-Pierre-Bénite", "69149", 2, 0.40),
+        ("Oullins-Pierre-Bénite", "69149", 2, 0.50),
         ("Irigny", "69100", 1, 0.50),
         ("Saint-Genis-Laval", "69204", 2, 0.30),
         ("Givors", "69091", 2, 0.90),
@@ -404,21 +400,17 @@ YES_NO_TRENDS: dict[str, tuple[float | None, ...]] = {
     "accompagnement_gouvernance": (None, 0.45, 0.58, 0.70),
 }
 # Logit shifts for a CS versus an EVS and for a structure serving a QPV.
-TYPE_SHIFT = {"CS": 0.18, "EVS": -0.22}
+TYPE_SHIFT = {"CS": 0.10, "EVS": -0.14}
 QPV_SHIFT = {
     "permanence_partenaire": 0.40,
     "aller_vers_partenaire": 0.30,
-    "contrat_local": 0.90,
+    "contrat_local": 0.70,
     "difficultes_gouvernance": 0.20,
 }
-# An answer is "oui" when trend + shifts + latent + yearly noise is positive. Latent
-# and noise are (nearly) normal with standard deviation `SPREAD`; as Φ(x / 1.7) is close
-# to the logistic function, scaling the trend's logit by SPREAD / 1.7 keeps the share
-# of "oui" near the trend.
+# Weights of the structure's lasting propensity and of the year's noise in a score:
+# the first makes answers persist from year to year, the second lets some change.
 LATENT_WEIGHT = 1.3
 YEARLY_NOISE = 0.6
-SPREAD = math.hypot(LATENT_WEIGHT, YEARLY_NOISE)
-STRETCH = SPREAD / 1.7
 
 BLANK_RATE = 0.03  # items left unanswered in a returned questionnaire
 NON_RESPONSE = (0.18, 0.14, 0.11, 0.08)
@@ -509,23 +501,19 @@ class _Structure:
     def approved(self, year: int) -> bool:
         return (self.annee_debut or year) <= year <= (self.annee_fin or year)
 
-    def row(self) -> list[str]:
-        return [
-            self.structure_id,
-            self.nom,
-            self.type,
-            self.commune.nom,
-            self.commune.code_insee,
-            self.territory.nom,
-            self.territory.collectivite,
-            YES if self.qpv else NO,
-            str(self.annee_debut or ""),
-            str(self.annee_fin or ""),
-        ]
-
-
-def _logit(p: float) -> float:
-    return math.log(p / (1 - p))
+    def row(self) -> dict[str, str]:
+        return {
+            "structure_id": self.structure_id,
+            "nom": self.nom,
+            "type": self.type,
+            "commune": self.commune.nom,
+            "code_insee": self.commune.code_insee,
+            "territoire": self.territory.nom,
+            "collectivite": self.territory.collectivite,
+            "qpv": YES if self.qpv else NO,
+            "annee_debut": str(self.annee_debut or ""),
+            "annee_fin": str(self.annee_fin or ""),
+        }
 
 
 class _Generator:
@@ -533,6 +521,7 @@ class _Generator:
 
     def __init__(self, seed: int = SEED) -> None:
         self.rng = random.Random(seed)
+        self.other_channels: list[str] = []
 
     # small helpers, written with the three stable primitives only
 
@@ -616,7 +605,6 @@ class _Generator:
                 code: self.rng.random() for code in QUESTIONS_BY_COLUMN[column].codes
             }
         structure.silence = self.normal()
-        structure.other_channel = self.rng.choice(list(OTHER_CHANNELS))
 
     # responses
 
@@ -628,10 +616,17 @@ class _Generator:
         for index, year in enumerate(YEARS):
             approved = [s for s in structures if s.approved(year)]
             silent = self._silent(approved, NON_RESPONSE[index])
-            for structure in approved:
-                if structure.structure_id not in silent:
-                    rows.append(self._answer(structure, year, index, offsets))
-        self._first_year_silence(rows, structures)
+            respondents = [s for s in approved if s.structure_id not in silent]
+            year_rows = [self._channels(s, year, index) for s in respondents]
+            for column in YES_NO_TRENDS:
+                self._yes_no(respondents, year_rows, column, index, offsets)
+            for structure, row in zip(respondents, year_rows, strict=True):
+                for condition, column in _FOLLOW_UPS.items():
+                    if row[condition] == YES:
+                        weights = _FOLLOW_UP_WEIGHTS[column](structure.qpv)
+                        row[column] = self._codes(structure, column, weights, 4)
+            rows.extend(year_rows)
+        self._no_communication(rows, structures)
         self._deliberate_anomalies(rows)
         return rows
 
@@ -639,28 +634,68 @@ class _Generator:
         """Who does not answer this year: exactly the target share, the most reluctant."""
         never = [s.structure_id for s in approved if s.never_answers]
         others = [s for s in approved if not s.never_answers]
-        scores = [(s.silence + 0.7 * self.normal(), s.structure_id) for s in others]
+        scores = [(s.silence + self.normal(), s.structure_id) for s in others]
         count = max(round(rate * len(approved)) - len(never), 0)
         return never + [sid for _, sid in sorted(scores, reverse=True)[:count]]
 
-    def _yes_no(self, structure: _Structure, column: str, index: int, offsets) -> str:
+    def _channels(self, structure: _Structure, year: int, index: int) -> dict[str, str]:
+        """A new answer row with its communication channels; the rest is filled later."""
+        row = dict.fromkeys(RESPONSE_COLUMNS, BLANK)
+        row["structure_id"] = structure.structure_id
+        row["annee"] = str(year)
+        if not self.chance(BLANK_RATE):
+            weights = _channel_weights(structure.type, index)
+            channels = self._codes(structure, "communication_canaux", weights, 8)
+            row["communication_canaux"] = channels
+            if "autre" in channels.split(";"):
+                if not structure.other_channel:  # a structure keeps its own "autre" channel
+                    self.other_channels = self.other_channels or list(OTHER_CHANNELS)
+                    structure.other_channel = self.take(self.other_channels)
+                row["communication_autre"] = structure.other_channel
+        return row
+
+    def _yes_no(
+        self,
+        respondents: list[_Structure],
+        rows: list[dict[str, str]],
+        column: str,
+        index: int,
+        offsets: dict[tuple[str, str], float],
+    ) -> None:
+        """Answer one yes/no question for a whole year.
+
+        Each structure gets a score (territory, type, QPV, its latent propensity and
+        some yearly noise); the highest scores say "oui", as many as the year's trend
+        asks for. Ranking rather than thresholding keeps the shares on the trend
+        whatever the draws, while territories and types still differ.
+        """
         trend = YES_NO_TRENDS[column][index]
         if trend is None:
-            return BLANK
-        if self.chance(BLANK_RATE):
-            return BLANK
-        score = (
-            STRETCH * _logit(trend)
-            + 0.6 * structure.territory.offset
-            + offsets[structure.territory.nom, column]
-            + TYPE_SHIFT[structure.type] * (-1 if column == "difficultes_gouvernance" else 1)
-            + QPV_SHIFT.get(column, 0.0) * structure.qpv
-            + LATENT_WEIGHT * structure.answers[column]
-            + YEARLY_NOISE * self.normal()
-        )
-        return YES if score > 0 else NO
+            return  # not asked yet: the action starts later
+        condition = QUESTIONS_BY_COLUMN[column].condition
+        sign = -1.0 if column == "difficultes_gouvernance" else 1.0
+        scored = []
+        for position, (structure, row) in enumerate(zip(respondents, rows, strict=True)):
+            if condition and row[condition] != YES:
+                continue
+            if self.chance(BLANK_RATE):
+                continue
+            score = (
+                0.6 * structure.territory.offset
+                + offsets[structure.territory.nom, column]
+                + sign * TYPE_SHIFT[structure.type]
+                + QPV_SHIFT.get(column, 0.0) * structure.qpv
+                + LATENT_WEIGHT * structure.answers[column]
+                + YEARLY_NOISE * self.normal()
+            )
+            scored.append((score, position))
+        yes = round(trend * len(scored))
+        for rank, (_, position) in enumerate(sorted(scored, reverse=True)):
+            rows[position][column] = YES if rank < yes else NO
 
-    def _codes(self, structure: _Structure, column: str, weights: dict[str, float], cap: int):
+    def _codes(
+        self, structure: _Structure, column: str, weights: dict[str, float], cap: int
+    ) -> str:
         """Codes whose latent draw falls under their weight; mostly the same every year."""
         usual = structure.codes[column]
         draws = {
@@ -675,29 +710,12 @@ class _Generator:
         order = QUESTIONS_BY_COLUMN[column].codes
         return ";".join(code for code in order if code in chosen)
 
-    def _answer(self, structure: _Structure, year: int, index: int, offsets) -> dict[str, str]:
-        row = dict.fromkeys(RESPONSE_COLUMNS, BLANK)
-        row["structure_id"] = structure.structure_id
-        row["annee"] = str(year)
-        if not self.chance(0.02):
-            channels = self._codes(
-                structure, "communication_canaux", _channel_weights(structure.type, index), 8
-            )
-            row["communication_canaux"] = channels
-            if "autre" in channels.split(";"):
-                row["communication_autre"] = structure.other_channel
-        for column in YES_NO_TRENDS:
-            row[column] = self._yes_no(structure, column, index, offsets)
-        for condition, column in _FOLLOW_UPS.items():
-            if row[condition] == YES:
-                weights = _FOLLOW_UP_WEIGHTS[column](structure.qpv)
-                row[column] = self._codes(structure, column, weights, 4)
-        if row["difficultes_gouvernance"] != YES:
-            row["accompagnement_gouvernance"] = BLANK
-        return row
+    def _no_communication(self, rows: list[dict[str, str]], structures: list[_Structure]) -> None:
+        """Three EVS and one CS say they did not communicate at all in 2022 (one in 2023 too).
 
-    def _first_year_silence(self, rows: list[dict[str, str]], structures) -> None:
-        """A few structures, mostly EVS, said they did not communicate at all in 2022."""
+        "aucun" is exclusive, so these rows carry it alone; the first year of the plan is
+        when such answers are plausible, before action 1 had any effect.
+        """
         kinds = {s.structure_id: s.type for s in structures}
         first = [r for r in rows if r["annee"] == "2022" and r["communication_canaux"]]
         evs = [r for r in first if kinds[r["structure_id"]] == "EVS"]
@@ -733,26 +751,27 @@ _FOLLOW_UP_WEIGHTS = {
 }
 
 
-def _write(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> None:
+def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
+    """Plain UTF-8 CSV with "\n" line ends, so the committed files diff cleanly in git."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(columns)
+        writer.writerows([row[c] for c in columns] for row in rows)
 
 
 def generate(directory: Path = paths.SAMPLE_DIR) -> None:
-    """Write structures.csv and reponses.csv, always the same bytes for the same code."""
+    """Write structures.csv and reponses.csv into `directory`.
+
+    The same code always writes the same bytes, so the committed sample can be
+    checked against a fresh run and regenerated on purpose after a change here.
+    """
     generator = _Generator()
     structures = generator.structures()
     responses = generator.responses(structures)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     _write(directory / "structures.csv", STRUCTURE_COLUMNS, [s.row() for s in structures])
-    _write(
-        directory / "reponses.csv",
-        RESPONSE_COLUMNS,
-        [[row[c] for c in RESPONSE_COLUMNS] for row in responses],
-    )
+    _write(directory / "reponses.csv", RESPONSE_COLUMNS, responses)
 
 
 if __name__ == "__main__":

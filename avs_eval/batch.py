@@ -1,0 +1,510 @@
+"""`avs-eval rapports`: every territory's report and the synthesis of a year, in one go.
+
+How it stays fast: the data are validated and the indicators computed once, in
+this process, and handed to the kernels as a pickle. Each worker process imports
+Papermill and nbconvert once and keeps one warm kernel; before each notebook the
+kernel's namespace is reset, so a report starts as in a fresh kernel (figures use
+no pyplot state). `--noyau-neuf` starts a new kernel per notebook instead.
+
+How it stays safe: everything is written into a staging folder next to the year's
+folder, which replaces it only once the batch has finished; a territory whose
+report fails keeps its previous good report. A lock file stops two batches from
+writing the same output folder at once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import html
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import signal
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from avs_eval import __version__, paths
+from avs_eval.errors import AvsEvalError, UsageError
+from avs_eval.output import write_atomic
+
+TERRITORY_NOTEBOOK = paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb"
+SYNTHESIS_NOTEBOOK = paths.NOTEBOOKS_DIR / "synthese.ipynb"
+DEFAULT_TIMEOUT = 600  # seconds per notebook
+LOCK_NAME = ".avs-eval.lock"
+CONTEXT_NAME = ".contexte.pkl"
+RESET_CODE = "get_ipython().run_line_magic('reset', '-f')\nimport gc as _gc\n_gc.collect()\ndel _gc"
+
+
+@dataclass
+class Job:
+    """One notebook to run: where it goes, with which parameters."""
+
+    name: str  # territory name, or "Synthèse"
+    notebook: str
+    folder: str  # staging folder of this report
+    parameters: dict
+    title: str
+    stem: str  # "rapport" or "synthese"
+
+
+@dataclass
+class Outcome:
+    name: str
+    stem: str
+    folder: str
+    status: str  # "ok" or "echec"
+    seconds: float
+    error: str = ""
+    kept_previous: bool = False
+    html_bytes: int = 0
+
+
+@dataclass
+class BatchResult:
+    year: int
+    folder: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status != "ok"]
+
+
+# --- the worker side -----------------------------------------------------------------
+
+_KERNEL = None  # the warm kernel manager of this worker process
+
+
+def _start_kernel():
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name="python3", transport="ipc")
+    manager.start_kernel(cwd=str(paths.NOTEBOOKS_DIR))
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    client.stop_channels()
+    return manager
+
+
+def _reset(manager) -> None:
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+        client.execute_interactive(
+            RESET_CODE, timeout=30, store_history=False, output_hook=lambda message: None
+        )
+    finally:
+        client.stop_channels()
+
+
+def _init_worker(warm: bool) -> None:
+    global _KERNEL
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent
+    import papermill  # noqa: F401  (imported once per worker, not once per notebook)
+
+    from avs_eval import export
+
+    export._exporter()
+    if warm:
+        _KERNEL = _start_kernel()
+        atexit.register(_shutdown_kernel)
+
+
+def _shutdown_kernel() -> None:
+    global _KERNEL
+    if _KERNEL is not None:
+        with contextlib.suppress(Exception):
+            _KERNEL.shutdown_kernel(now=True)
+        _KERNEL = None
+
+
+def run_job(job: Job, timeout: int) -> Outcome:
+    """Execute one notebook and export its HTML; never raises, reports the failure instead."""
+    global _KERNEL
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    from avs_eval import export
+
+    start = time.perf_counter()
+    folder = Path(job.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    output = folder / f"{job.stem}.ipynb"
+    extra = {}
+    try:
+        if _KERNEL is not None:
+            if not _KERNEL.is_alive():
+                _shutdown_kernel()
+                _KERNEL = _start_kernel()
+            _reset(_KERNEL)
+            extra["km"] = _KERNEL
+        notebook = pm.execute_notebook(
+            job.notebook,
+            str(output),
+            parameters=job.parameters,
+            cwd=str(paths.NOTEBOOKS_DIR),
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout,
+            **extra,
+        )
+        page = export.notebook_to_html(notebook, job.title)
+        write_atomic(folder / f"{job.stem}.html", page)
+        return Outcome(
+            job.name,
+            job.stem,
+            job.folder,
+            "ok",
+            time.perf_counter() - start,
+            html_bytes=len(page.encode("utf-8")),
+        )
+    except PapermillExecutionError as failure:
+        message = f"cellule {failure.cell_index + 1} : {failure.ename} : {failure.evalue}"
+        return Outcome(
+            job.name, job.stem, job.folder, "echec", time.perf_counter() - start, message
+        )
+    except Exception as failure:  # timeout, dead kernel, anything: report, keep going
+        if _KERNEL is not None:
+            _shutdown_kernel()
+            with contextlib.suppress(Exception):
+                _KERNEL = _start_kernel()
+        message = _describe(failure, timeout)
+        return Outcome(
+            job.name, job.stem, job.folder, "echec", time.perf_counter() - start, message
+        )
+
+
+def _describe(failure: Exception, timeout: int) -> str:
+    kind = type(failure).__name__
+    if "Timeout" in kind or "timed out" in str(failure).lower():
+        return f"délai dépassé : notebook arrêté après {timeout} s"
+    if "DeadKernel" in kind:
+        return "le noyau Python s'est arrêté brutalement (mémoire ? arrêt forcé ?)"
+    return f"{kind} : {failure}"
+
+
+# --- the parent side -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def output_lock(folder: Path):
+    """One batch at a time per output folder; a lock left by a dead process is taken over."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_NAME
+    while True:
+        try:
+            descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                owner = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                owner = 0
+            if owner and _alive(owner):
+                raise AvsEvalError(
+                    f"une autre production de rapports est en cours dans {folder} "
+                    f"(processus {owner}) : attendez qu'elle se termine"
+                ) from None
+            lock.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(str(os.getpid()))
+        break
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_batch(
+    annee: int | None = None,
+    territoires: list[str] | None = None,
+    jobs: int | None = None,
+    structures: str | None = None,
+    reponses: str | None = None,
+    classeur: str | None = None,
+    sortie: str | Path = paths.OUTPUTS_DIR,
+    min_effectif: int | None = None,
+    verbatims: bool = False,
+    fresh_kernel: bool = False,
+    timeout: int = DEFAULT_TIMEOUT,
+    territory_notebook: Path | None = None,
+    progress: bool = True,
+) -> BatchResult:
+    """Validate, compute once, run every notebook, publish the year's folder atomically."""
+    from avs_eval.loading import DataSource, sha256, unknown_territory_message
+    from avs_eval.report import build_context, save_context, slug
+
+    started = time.perf_counter()
+    territory_notebook = paths.resolve(territory_notebook or TERRITORY_NOTEBOOK)
+    if not territory_notebook.is_file():
+        raise UsageError(f"notebook de rapport introuvable : {territory_notebook.name}")
+    source = DataSource.from_options(structures, reponses, classeur)
+    context = build_context(source, min_effectif)  # raises ValidationError before any run
+    dataset = context.dataset
+    year = int(annee) if annee is not None else max(dataset.years)
+    if year not in dataset.years:
+        known = ", ".join(str(y) for y in dataset.years)
+        raise UsageError(f"aucune réponse pour l'année {year} (années disponibles : {known})")
+    names = territoires or dataset.territories
+    for name in names:
+        if name not in dataset.territories:
+            raise UsageError(unknown_territory_message(name, dataset.territories))
+    slugs = {}
+    for name in names:
+        if slug(name) in slugs.values():
+            raise UsageError(f"deux territoires donnent le même nom de dossier : {slug(name)}")
+        slugs[name] = slug(name) or "territoire"
+
+    root = paths.resolve(sortie)
+    final = root / str(year)
+    with output_lock(root):
+        staging = root / f".{year}.en-cours-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            context_file = staging / CONTEXT_NAME
+            save_context(context, context_file)
+            common = {
+                "annee": year,
+                "fichier_structures": str(source.structures or ""),
+                "fichier_reponses": str(source.reponses or ""),
+                "classeur": str(source.classeur or ""),
+                "min_effectif": context.min_effectif,
+                "verbatims": bool(verbatims),
+            }
+            work = [
+                Job(
+                    name,
+                    str(territory_notebook),
+                    str(staging / slugs[name]),
+                    {**common, "territoire": name, "dossier_sortie": str(staging / slugs[name])},
+                    f"{name} — évaluation PA 3.1.2, {year}",
+                    "rapport",
+                )
+                for name in names
+            ]
+            work.append(
+                Job(
+                    "Synthèse",
+                    str(SYNTHESIS_NOTEBOOK),
+                    str(staging),
+                    {**common, "territoire": "", "dossier_sortie": str(staging)},
+                    f"Synthèse — évaluation PA 3.1.2, {year}",
+                    "synthese",
+                )
+            )
+            outcomes = _execute(work, jobs, fresh_kernel, timeout, progress, context_file)
+            context_file.unlink(missing_ok=True)
+            result = BatchResult(year, final, outcomes)
+            _keep_previous_reports(result, final, staging)
+            result.seconds = time.perf_counter() - started
+            inputs = {paths.display_path(p): sha256(p) for p in source.files}
+            _write_index(result, staging, slugs, dataset.warnings, source.is_sample)
+            _write_manifest(result, staging, common, inputs, fresh_kernel, jobs)
+            _publish(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return result
+
+
+def _execute(work, jobs, fresh_kernel, timeout, progress, context_file) -> list[Outcome]:
+    from tqdm import tqdm
+
+    from avs_eval.report import CONTEXT_ENV
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+    os.environ[CONTEXT_ENV] = str(context_file)
+    ctx = multiprocessing.get_context("spawn")
+    outcomes = []
+    bar = tqdm(
+        total=len(work), desc="Rapports", unit="rapport", disable=not progress, file=sys.stderr
+    )
+    pool = ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(not fresh_kernel,)
+    )
+    try:
+        futures = {pool.submit(run_job, job, timeout): job for job in work}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as failure:  # the worker process itself died
+                outcome = Outcome(
+                    job.name,
+                    job.stem,
+                    job.folder,
+                    "echec",
+                    0.0,
+                    f"processus de travail arrêté : {failure}",
+                )
+            outcomes.append(outcome)
+            bar.set_postfix_str(job.name[:30])
+            bar.update()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        _kill_children()
+        raise
+    finally:
+        bar.close()
+        os.environ.pop(CONTEXT_ENV, None)
+    pool.shutdown(wait=True)
+    order = {job.name: i for i, job in enumerate(work)}
+    return sorted(outcomes, key=lambda o: order[o.name])
+
+
+def _kill_children() -> None:
+    """On Ctrl-C, stop the workers and their kernels rather than wait for them."""
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(Exception):
+            child.kill()
+
+
+def _keep_previous_reports(result: BatchResult, final: Path, staging: Path) -> None:
+    """A territory that failed this time keeps the good report it had, if any."""
+    for outcome in result.failures:
+        folder = Path(outcome.folder)
+        relative = folder.relative_to(staging)
+        previous = final / relative
+        page = previous / f"{outcome.stem}.html"
+        if not page.exists():
+            continue
+        if outcome.stem == "synthese":
+            for name in ("synthese.html", "synthese.ipynb"):
+                if (previous / name).exists():
+                    shutil.copy2(previous / name, folder / name)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.copytree(previous, folder)
+        outcome.kept_previous = True
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Swap the finished staging folder into place; the old one goes only after."""
+    old = final.parent / f".{final.name}.ancien-{os.getpid()}"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+STATUS_LABELS = {"ok": "produit", "echec": "échec"}
+
+
+def _write_index(result, staging, slugs, warnings, is_sample) -> None:
+    rows = []
+    for outcome in result.outcomes:
+        base = "" if outcome.stem == "synthese" else slugs[outcome.name] + "/"
+        status = STATUS_LABELS[outcome.status]
+        if outcome.kept_previous:
+            status += " (rapport précédent conservé)"
+        has_page = outcome.status == "ok" or outcome.kept_previous
+        link = (
+            f'<a href="{html.escape(base)}{outcome.stem}.html">{html.escape(outcome.name)}</a>'
+            if has_page
+            else html.escape(outcome.name)
+        )
+        extras = []
+        if outcome.stem == "rapport" and has_page:
+            extras.append(f'<a href="{html.escape(base)}indicateurs.csv">indicateurs.csv</a>')
+        detail = html.escape(outcome.error) if outcome.error else ""
+        css = "ok" if outcome.status == "ok" else "echec"
+        rows.append(
+            f'<tr class="{css}"><td>{link}</td><td>{status}</td><td>{" ".join(extras)}</td>'
+            f"<td>{detail}</td></tr>"
+        )
+    banner = '<p class="bandeau">Données d\'exemple fictives.</p>' if is_sample else ""
+    page = f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Rapports {result.year} — évaluation PA 3.1.2</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 900px; margin: 2rem auto; color: #1f2430; }}
+h1 {{ color: #0b3d6b; border-bottom: 3px solid #0b3d6b; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border: 1px solid #d0d7de; padding: .4em .7em; text-align: left; }}
+th {{ background: #eaf0f6; }}
+tr.echec td {{ background: #fdecea; }}
+.bandeau {{ background: #fff4d6; border-left: 5px solid #e0a400; padding: .5em 1em; }}
+</style></head><body>
+<h1>Évaluation de la fiche action PA 3.1.2 — rapports {result.year}</h1>
+{banner}
+<p>{len(result.outcomes) - len(result.failures)} rapport(s) produit(s) sur {len(result.outcomes)}.
+Les rapports sont des pages autonomes : elles s'ouvrent sans connexion et peuvent être envoyées
+telles quelles aux partenaires.</p>
+<table><thead><tr><th>Rapport</th><th>État</th><th>Table</th><th>Détail</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
+</body></html>
+"""
+    write_atomic(staging / "index.html", page)
+
+
+def _write_manifest(result, staging, common, inputs, fresh_kernel, jobs) -> None:
+    import nbconvert
+    import pandas
+    import papermill
+
+    parameters = {
+        k: (paths.display_path(v) if k.startswith("fichier") or k == "classeur" else v)
+        for k, v in common.items()
+        if v != ""
+    }
+    manifest = {
+        "annee": result.year,
+        "produit_le": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "parametres": parameters,
+        "options": {"noyau_neuf": fresh_kernel, "jobs": jobs},
+        "entrees": inputs,
+        "versions": {
+            "avs_eval": __version__,
+            "python": platform.python_version(),
+            "pandas": pandas.__version__,
+            "papermill": papermill.__version__,
+            "nbconvert": nbconvert.__version__,
+        },
+        "duree_totale_s": round(result.seconds, 3),
+        "notebooks": [
+            {
+                **{k: v for k, v in asdict(o).items() if k != "folder"},
+                "dossier": Path(o.folder).relative_to(staging).as_posix() or ".",
+                "seconds": round(o.seconds, 3),
+            }
+            for o in result.outcomes
+        ],
+    }
+    write_atomic(
+        staging / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    )
+
+
+def summary(result: BatchResult) -> str:
+    """What the evaluator reads at the end of a batch, in French."""
+    done = len(result.outcomes) - len(result.failures)
+    lines = [
+        f"{done} rapport(s) sur {len(result.outcomes)} produits en {result.seconds:.1f} s "
+        f"dans {paths.display_path(result.folder)}/",
+        f"Sommaire : {paths.display_path(result.folder / 'index.html')}",
+    ]
+    for outcome in result.failures:
+        kept = " (le rapport précédent est conservé)" if outcome.kept_previous else ""
+        lines.append(f"ÉCHEC {outcome.name}{kept} : {outcome.error}")
+    return "\n".join(lines)
