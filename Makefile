@@ -55,3 +55,6 @@ exemple: $(STAMP)
 
 nettoyer:
 	rm -rf outputs .pytest_cache .ruff_cache
+
+references: $(STAMP)
+	$(BIN)/python tests/make_references.py

@@ -73,10 +73,16 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _from_cwd(path: str | None) -> str | None:
+    """On the command line a relative path means the current folder, as in any shell tool."""
+    return str(Path(path).absolute()) if path else None
+
+
 def _load(args):
     from avs_eval.loading import DataSource, load
 
-    return load(DataSource.from_options(args.structures, args.reponses, args.classeur))
+    files = (_from_cwd(args.structures), _from_cwd(args.reponses), _from_cwd(args.classeur))
+    return load(DataSource.from_options(*files))
 
 
 def _print_warnings(dataset_warnings, stream=sys.stderr) -> None:
@@ -122,15 +128,15 @@ def cmd_rapports(args) -> int:
         annee=args.annee,
         territoires=args.territoire,
         jobs=args.jobs,
-        structures=args.structures,
-        reponses=args.reponses,
-        classeur=args.classeur,
-        sortie=args.sortie,
+        structures=_from_cwd(args.structures),
+        reponses=_from_cwd(args.reponses),
+        classeur=_from_cwd(args.classeur),
+        sortie=_from_cwd(args.sortie),
         min_effectif=args.min_effectif,
         verbatims=args.verbatims,
         fresh_kernel=args.noyau_neuf,
         timeout=args.delai,
-        territory_notebook=Path(args.modele) if args.modele else None,
+        territory_notebook=_from_cwd(args.modele),
     )
     print(summary(result))
     return 1 if result.failures else 0

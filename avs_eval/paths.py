@@ -31,7 +31,7 @@ def display_path(path: str | Path) -> str:
     Reports travel outside the Caf, so they must not reveal the layout (or the
     user name) of the machine that produced them.
     """
-    p = Path(path)
+    p = resolve(path)
     try:
         return p.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:

@@ -68,7 +68,7 @@ def read_table(path: Path, label: str, sheet: str | None = None, *, strict_sheet
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
         raise ReadFailure(Finding(label, None, None, None, "fichier vide"))
     if data.startswith(ZIP_MAGIC):
-        rows = _workbook_rows(data, label, sheet, strict_sheet)
+        rows, label = _workbook_rows(data, label, sheet, strict_sheet)
     elif data.startswith(OLE_MAGIC):
         raise ReadFailure(
             Finding(
@@ -253,7 +253,7 @@ def _pick_sheet(workbook, label: str, sheet: str | None, strict: bool):
 
 def _workbook_rows(
     data: bytes, label: str, sheet: str | None, strict: bool
-) -> list[tuple[int, list[str]]]:
+) -> tuple[list[tuple[int, list[str]]], str]:
     workbook = _open_workbook(data, label)
     try:
         worksheet = _pick_sheet(workbook, label, sheet, strict)
@@ -288,7 +288,7 @@ def _workbook_rows(
                     )
                 cells.append(_cell_text(value))
             rows.append((number, cells))
-        return rows
+        return rows, label_sheet
     finally:
         workbook.close()
 
