@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
@@ -55,7 +56,7 @@ def wrap(text: str, width: int = 28) -> str:
 def png(figure: Figure) -> bytes:
     """The figure as PNG bytes, with no timestamp so identical charts give identical files."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
@@ -121,7 +122,7 @@ def comparison(
     `annee`, `perimetre`, `part`, `masque`.
     """
     figure, (left, right) = _new(10, 3.6, ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
-    labels = [wrap(p, 18) for p in year_rows["perimetre"]]
+    labels = [wrap(p, 12) for p in year_rows["perimetre"]]
     _bars(left, labels, year_rows, PALETTE[: len(year_rows)])
     left.set_xticks(range(len(labels)), labels)
     _share_axis(left, horizontal=False)
@@ -130,11 +131,11 @@ def comparison(
     if target is not None:
         left.axhline(target, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
         left.text(
-            len(labels) - 0.5,
-            target + 0.02,
+            -0.45,
+            target + 0.015,
             f"cible {percent(target)}",
             color=TARGET_COLOR,
-            ha="right",
+            ha="left",
             fontsize=8,
         )
     for color, perimeter in zip(PALETTE, year_rows["perimetre"], strict=False):
@@ -173,13 +174,12 @@ def breakdown(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str
             offsets=offsets,
             height=step * 0.9,
         )
-        ax.barh([], [], color=color, label=perimeter)
     ax.set_yticks(range(len(order)), [wrap(labels[c], 34) for c in order])
     ax.invert_yaxis()
     _share_axis(ax, horizontal=True)
     ax.set_xlabel("Part des structures ayant répondu à la question")
-    ax.legend(loc="lower right", frameon=True)
-    ax.set_title(wrap(title, 80))
+    _legend_below(ax, perimeters, PALETTE)
+    ax.set_title(wrap(title, 64))
     return figure
 
 
@@ -202,13 +202,24 @@ def by_type(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str, 
             offsets=offsets,
             height=step * 0.9,
         )
-        ax.barh([], [], color=color, label=names[kind])
     ax.set_yticks(range(len(order)), [wrap(labels[c], 34) for c in order])
     ax.invert_yaxis()
     _share_axis(ax, horizontal=True)
-    ax.legend(loc="lower right", frameon=True)
-    ax.set_title(wrap(title, 80))
+    _legend_below(ax, [names[t] for t in types], PALETTE)
+    ax.set_title(wrap(title, 64))
     return figure
+
+
+def _legend_below(ax, names: list[str], colors: list[str]) -> None:
+    """A legend under the axes, where it can never hide a bar."""
+    handles = [Patch(color=c, label=n) for n, c in zip(names, colors, strict=False)]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=len(handles),
+        frameon=False,
+    )
 
 
 def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
@@ -250,7 +261,7 @@ def trends(rows: pd.DataFrame, title: str, hue: str = "perimetre") -> Figure:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _share_axis(ax, horizontal=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    ax.set_title(wrap(title, 80))
+    ax.set_title(wrap(title, 64))
     return figure
 
 
@@ -263,5 +274,5 @@ def participation(rows: pd.DataFrame, title: str) -> Figure:
     ax.invert_yaxis()
     _share_axis(ax, horizontal=True)
     ax.set_xlabel("Taux de réponse")
-    ax.set_title(wrap(title, 80))
+    ax.set_title(wrap(title, 64))
     return figure
