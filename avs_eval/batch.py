@@ -83,9 +83,17 @@ _KERNEL = None  # the warm kernel manager of this worker process
 
 
 def _start_kernel():
+    import tempfile
+
     from jupyter_client.manager import KernelManager
 
-    manager = KernelManager(kernel_name="python3", transport="ipc")
+    # An ipc address is a socket path, resolved against each process's own working
+    # directory when relative: the kernel runs in notebooks/ and this worker does not,
+    # so they would never meet. An absolute path in a private folder fixes both ends.
+    sockets = tempfile.mkdtemp(prefix="avs-eval-ipc-")
+    manager = KernelManager(
+        kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "noyau")
+    )
     manager.start_kernel(cwd=str(paths.NOTEBOOKS_DIR))
     client = manager.client()
     client.start_channels()
@@ -124,6 +132,7 @@ def _shutdown_kernel() -> None:
     if _KERNEL is not None:
         with contextlib.suppress(Exception):
             _KERNEL.shutdown_kernel(now=True)
+        shutil.rmtree(os.path.dirname(_KERNEL.ip), ignore_errors=True)
         _KERNEL = None
 
 

@@ -242,7 +242,19 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
         linecolor="white",
         cbar_kws={"format": PERCENT, "label": "Part des structures"},
     )
-    ax.set_xticklabels([wrap(c, 16) for c in matrix.columns], rotation=0, fontsize=8)
+    ax.grid(False)
+    for row, column in zip(*np.nonzero(masked.to_numpy()), strict=True):
+        ax.text(
+            column + 0.5,
+            row + 0.5,
+            SECRET_SYMBOL,
+            ha="center",
+            va="center",
+            fontsize=9,
+            weight="bold",
+            color="#8c4a00",
+        )
+    ax.set_xticklabels([wrap(c, 24) for c in matrix.columns], rotation=35, ha="right", fontsize=8)
     ax.set_yticklabels(matrix.index, rotation=0)
     ax.set_xlabel("")
     ax.set_ylabel("")
