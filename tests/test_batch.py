@@ -1,0 +1,372 @@
+"""`avs-eval rapports` end to end: real kernels, one shared batch run, French output.
+
+One batch (module fixture) produces three territory reports and the synthesis from
+a copy of the sample data where "Val d'Yzeron" is renamed with a `/` and a `'`,
+through a report notebook that fails on purpose for "Plateau Nord". The tests then
+read what the batch left on disk: the pages, the tables, the index, the manifest.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from avs_eval import paths
+from avs_eval.batch import LOCK_NAME, output_lock
+from avs_eval.errors import AvsEvalError
+from avs_eval.indicators import COLUMNS
+from avs_eval.loading import DataSource, load
+
+YEAR = 2025
+RENAMED = "Val d'Yzeron / Coteaux"
+SMALL = "Ouest Nord"  # 4 structures: every territory-level share is secret
+FAILING = "Plateau Nord"
+FAILURE_MESSAGE = "échec volontaire"
+HEADER = ",".join(COLUMNS)
+
+
+def run_cli(*args: str, cwd: Path, timeout: int = 240) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "avs_eval.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+
+
+def rename_territory(source: Path, target: Path, old: str, new: str) -> None:
+    with open(source, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index("territoire")
+    for row in rows[1:]:
+        if row[column] == old:
+            row[column] = new
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def failing_notebook(target: Path) -> Path:
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb", as_version=4)
+    cell = nbformat.v4.new_code_cell(
+        f'if territoire == "{FAILING}":\n    raise RuntimeError("{FAILURE_MESSAGE}")'
+    )
+    notebook.cells.insert(3, cell)  # right after the setup cell (index 2)
+    nbformat.write(notebook, target)
+    return target
+
+
+class Batch:
+    def __init__(self, process, root: Path, structures: Path, reponses: Path) -> None:
+        self.process = process
+        self.root = root  # the --sortie folder
+        self.year_dir = root / str(YEAR)
+        self.structures = structures
+        self.reponses = reponses
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> Batch:
+    base = tmp_path_factory.mktemp("lot")
+    data = base / "donnees"
+    data.mkdir()
+    structures, reponses = data / "structures.csv", data / "reponses.csv"
+    rename_territory(paths.SAMPLE_STRUCTURES, structures, "Val d'Yzeron", RENAMED)
+    reponses.write_bytes(paths.SAMPLE_RESPONSES.read_bytes())
+    model = failing_notebook(base / "rapport_qui_echoue.ipynb")
+    out = base / "sortie"
+    process = run_cli(
+        "rapports",
+        "--structures",
+        str(structures),
+        "--reponses",
+        str(reponses),
+        "--annee",
+        str(YEAR),
+        "--territoire",
+        RENAMED,
+        SMALL,
+        FAILING,
+        "--jobs",
+        "2",
+        "--modele",
+        str(model),
+        "--sortie",
+        str(out),
+        cwd=base,
+    )
+    return Batch(process, out, structures, reponses)
+
+
+# --- a tiny HTML table reader -------------------------------------------------------
+
+
+class TableParser(HTMLParser):
+    """Every <table> of a page as a list of rows of cell texts (th and td alike)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self._depth = 0
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self._depth += 1
+            self.tables.append([])
+        elif tag == "tr" and self._depth:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[-1].append(self._row)
+            self._row = None
+        elif tag == "table" and self._depth:
+            self._depth -= 1
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables_of(page: str) -> list[list[list[str]]]:
+    parser = TableParser()
+    parser.feed(page)
+    return [t for t in parser.tables if t]
+
+
+def table_starting_with(page: str, first_header: str) -> list[list[str]]:
+    found = [t for t in tables_of(page) if t[0] and t[0][0] == first_header]
+    assert found, f"aucun tableau dont l'en-tête commence par « {first_header} »"
+    return found[0]
+
+
+class LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.linked_texts: list[str] = []
+        self._in_link = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href is not None:
+                self.hrefs.append(href)
+                self._in_link = True
+                self.linked_texts.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "a":
+            self._in_link = False
+
+    def handle_data(self, data):
+        if self._in_link:
+            self.linked_texts[-1] += data
+
+
+# --- the run as a whole ---------------------------------------------------------------
+
+
+def test_batch_reports_the_failure_in_french_without_traceback(batch):
+    process = batch.process
+    output = process.stdout + process.stderr
+    assert process.returncode == 1, output
+    assert FAILING in output
+    assert FAILURE_MESSAGE in output
+    assert "ÉCHEC" in process.stdout
+    assert "Traceback" not in process.stderr
+
+
+def test_batch_writes_every_file_and_a_complete_manifest(batch):
+    year = batch.year_dir
+    for folder in ("val-d-yzeron-coteaux", "ouest-nord"):
+        for name in ("rapport.html", "rapport.ipynb", "indicateurs.csv"):
+            assert (year / folder / name).is_file(), f"{folder}/{name} manquant"
+    for name in ("synthese.html", "synthese.ipynb", "index.html", "manifest.json"):
+        assert (year / name).is_file(), f"{name} manquant"
+    assert not (year / "plateau-nord" / "rapport.html").exists()
+
+    manifest = json.loads((year / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["annee"] == YEAR
+    statuses = {entry["name"]: entry["status"] for entry in manifest["notebooks"]}
+    assert statuses == {RENAMED: "ok", SMALL: "ok", FAILING: "echec", "Synthèse": "ok"}
+    failed = next(e for e in manifest["notebooks"] if e["name"] == FAILING)
+    assert FAILURE_MESSAGE in failed["error"]
+    assert len(manifest["entrees"]) == 2
+    for digest in manifest["entrees"].values():
+        assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    for package in ("avs_eval", "python", "pandas", "papermill", "nbconvert"):
+        assert manifest["versions"][package]
+    assert str(batch.root) not in json.dumps(manifest, ensure_ascii=False)
+
+    leftovers = [p.name for p in batch.root.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], f"dossiers de travail ou verrou restants : {leftovers}"
+    assert not (batch.root / LOCK_NAME).exists()
+    assert not list(batch.root.rglob(".contexte.pkl"))
+
+
+def test_every_link_of_the_index_leads_to_a_file(batch):
+    page = (batch.year_dir / "index.html").read_text(encoding="utf-8")
+    links = LinkParser()
+    links.feed(page)
+    assert links.hrefs, "le sommaire ne contient aucun lien"
+    for href in links.hrefs:
+        assert not href.startswith(("/", "file:", "http")), href
+        assert (batch.year_dir / href).is_file(), f"lien mort dans le sommaire : {href}"
+    assert "val-d-yzeron-coteaux/rapport.html" in links.hrefs
+    assert "ouest-nord/indicateurs.csv" in links.hrefs
+    assert "synthese.html" in links.hrefs
+    assert FAILING in page  # listed, with its failure...
+    assert FAILING not in links.linked_texts  # ...but not linked to a missing page
+    assert not any("plateau-nord" in href for href in links.hrefs)
+
+
+def test_pages_show_no_code_and_no_machine_path(batch):
+    pages = sorted(batch.year_dir.rglob("*.html"))
+    assert len(pages) == 4  # two reports, the synthesis, the index
+    code = ["TerritoryReport(", "SynthesisReport(", "import ", "jp-InputArea-editor", "In&nbsp;["]
+    machine = [str(batch.root), str(paths.PROJECT_ROOT), str(Path.home()), "/root", "/tmp"]
+    for page_path in pages:
+        page = page_path.read_text(encoding="utf-8")
+        name = page_path.relative_to(batch.year_dir)
+        # The embedded JupyterLab style sheet names `.jp-InputArea-editor`; no element may.
+        without_style = re.sub(r"<style\b.*?</style>", "", page, flags=re.S)
+        for text in code:
+            assert text not in without_style, f"{name} contient « {text} »"
+        for text in machine:
+            assert text not in page, f"{name} contient « {text} »"
+        if page_path.name == "rapport.html":  # the inserted cell's code stays hidden
+            assert "raise RuntimeError" not in page
+            assert FAILURE_MESSAGE not in page
+        assert not re.search(r"<script[^>]*\bsrc\s*=", page), f"{name} charge un script externe"
+
+
+def test_small_territory_shows_only_secret_marks(batch):
+    page = (batch.year_dir / "ouest-nord" / "rapport.html").read_text(encoding="utf-8")
+
+    key = table_starting_with(page, "Indicateur")
+    header, body = key[0], key[1:]
+    assert header[1] == SMALL
+    assert body
+    column = [row[1] for row in body]
+    assert column == ["s"] * len(body), column
+    evolution = header.index(next(h for h in header if h.startswith("Évolution")))
+    gap = header.index(next(h for h in header if h.startswith("Écart")))
+    for row in body:
+        assert row[evolution] in ("s", "–")  # "–": question not asked in 2022
+        assert row[gap] in ("s", "–")
+    assert any(row[evolution] == "s" for row in body)
+
+    # The same secrecy as the indicator table of the package computes.
+    dataset = load(DataSource.from_options(batch.structures, batch.reponses))
+    from avs_eval import indicators
+
+    table = indicators.compute(dataset, annees=[YEAR], min_effectif=5, territoire=SMALL)
+    own = table[(table["niveau"] == "territoire") & (table["perimetre"] == SMALL)]
+    assert not own.empty
+    assert own["secret"].astype(str).str.lower().isin(["true"]).all()
+
+    participation = table_starting_with(page, "Structures")
+    header, body = participation[0], participation[1:]
+    respondents = header.index("Répondantes")
+    rate = header.index("Taux de réponse")
+    total = next(row for row in body if row[0] == "Ensemble des structures")
+    assert total[respondents] == "s"
+    assert total[rate] == "s"
+    for row in body:  # CS, EVS: secret too, or absent from the territory
+        assert (row[respondents], row[rate]) in (("s", "s"), ("0", "–")), row
+    assert "La liste des structures sans réponse n'est pas publiée" in page
+
+
+def test_indicator_table_holds_the_territory_its_collectivite_and_ensemble(batch):
+    path = batch.year_dir / "val-d-yzeron-coteaux" / "indicateurs.csv"
+    text = path.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == HEADER
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    perimeters = {(r["niveau"], r["perimetre"]) for r in rows}
+    assert perimeters == {
+        ("territoire", RENAMED),
+        ("collectivite", "Métropole de Lyon"),
+        ("departement", "Ensemble"),
+    }
+    assert {int(r["annee"]) for r in rows} == {2022, 2023, 2024, YEAR}
+
+
+# --- outside the shared run -------------------------------------------------------------
+
+
+def test_papermill_runs_the_committed_notebook_with_the_documented_command(tmp_path):
+    target = tmp_path / "sortie_test"
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            "notebooks/rapport_territoire.ipynb",
+            str(tmp_path / "out.ipynb"),
+            "-p",
+            "territoire",
+            "Lyon",
+            "-p",
+            "annee",
+            "2024",
+            "-p",
+            "dossier_sortie",
+            str(target),
+        ],
+        cwd=paths.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=180,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert (target / "indicateurs.csv").is_file()
+    assert (target / "indicateurs.csv").read_text(encoding="utf-8-sig").startswith(HEADER)
+
+
+def test_a_live_lock_stops_a_second_batch_clearly(tmp_path):
+    out = tmp_path / "sortie"
+    out.mkdir()
+    (out / LOCK_NAME).write_text(str(os.getpid()))  # this process: alive
+    process = run_cli("rapports", "--territoire", SMALL, "--sortie", str(out), cwd=tmp_path)
+    assert process.returncode != 0
+    assert "en cours" in process.stderr
+    assert "Traceback" not in process.stderr
+    assert (out / LOCK_NAME).read_text() == str(os.getpid())  # not taken over
+    assert not (out / str(YEAR)).exists()
+
+
+def test_a_stale_lock_is_taken_over(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = tmp_path / LOCK_NAME
+    lock.write_text(str(dead.pid))
+    with output_lock(tmp_path):
+        assert lock.read_text() == str(os.getpid())
+    assert not lock.exists()
+
+
+def test_a_live_lock_is_refused_in_process(tmp_path):
+    (tmp_path / LOCK_NAME).write_text(str(os.getpid()))
+    with pytest.raises(AvsEvalError, match="en cours"), output_lock(tmp_path):
+        pass
