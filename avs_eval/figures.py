@@ -157,26 +157,9 @@ def comparison(
 def breakdown(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str, str]) -> Figure:
     """Horizontal bars, one group per code, one bar per perimeter (the `perimetre` column)."""
     perimeters = list(dict.fromkeys(rows["perimetre"]))
-    n = len(perimeters)
-    height = max(2.5, 0.22 * len(order) * n + 1.2)
-    figure, (ax,) = _new(9, height)
-    step = 0.8 / n
-    for k, (perimeter, color) in enumerate(zip(perimeters, PALETTE, strict=False)):
-        data = rows[rows["perimetre"] == perimeter].set_index("modalite").reindex(order)
-        data[MASK] = data[MASK].fillna(False).astype(bool)
-        offsets = np.arange(len(order)) - 0.4 + step * (k + 0.5)
-        _bars(
-            ax,
-            order,
-            data,
-            [color] * len(order),
-            horizontal=True,
-            offsets=offsets,
-            height=step * 0.9,
-        )
-    ax.set_yticks(range(len(order)), [wrap(labels[c], 34) for c in order])
-    ax.invert_yaxis()
-    _share_axis(ax, horizontal=True)
+    height = max(2.5, 0.22 * len(order) * len(perimeters) + 1.2)
+    figure = _grouped_bars(rows, "perimetre", perimeters, "modalite", order, labels, height)
+    ax = figure.axes[0]
     ax.set_xlabel("Part des structures ayant répondu à la question")
     _legend_below(ax, perimeters, PALETTE)
     ax.set_title(wrap(title, 64))
@@ -186,27 +169,27 @@ def breakdown(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str
 def by_type(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str, str]) -> Figure:
     """CS against EVS: one group per indicator (`indicateur`), one bar per `type`."""
     types = ["CS", "EVS"]
-    figure, (ax,) = _new(9, max(2.8, 0.55 * len(order) + 1.2))
-    step = 0.8 / len(types)
-    names = {"CS": "Centres sociaux", "EVS": "Espaces de vie sociale"}
-    for k, (kind, color) in enumerate(zip(types, PALETTE, strict=False)):
-        data = rows[rows["type"] == kind].set_index("indicateur").reindex(order)
+    height = max(2.8, 0.55 * len(order) + 1.2)
+    figure = _grouped_bars(rows, "type", types, "indicateur", order, labels, height)
+    ax = figure.axes[0]
+    _legend_below(ax, ["Centres sociaux", "Espaces de vie sociale"], PALETTE)
+    ax.set_title(wrap(title, 64))
+    return figure
+
+
+def _grouped_bars(rows, hue, hues, category, order, labels, height) -> Figure:
+    """One group of horizontal bars per `category` value, one bar per `hue` value."""
+    figure, (ax,) = _new(9, height)
+    step = 0.8 / len(hues)
+    for k, (value, color) in enumerate(zip(hues, PALETTE, strict=False)):
+        data = rows[rows[hue] == value].set_index(category).reindex(order)
         data[MASK] = data[MASK].fillna(False).astype(bool)
         offsets = np.arange(len(order)) - 0.4 + step * (k + 0.5)
-        _bars(
-            ax,
-            order,
-            data,
-            [color] * len(order),
-            horizontal=True,
-            offsets=offsets,
-            height=step * 0.9,
-        )
+        colors = [color] * len(order)
+        _bars(ax, order, data, colors, horizontal=True, offsets=offsets, height=step * 0.9)
     ax.set_yticks(range(len(order)), [wrap(labels[c], 34) for c in order])
     ax.invert_yaxis()
     _share_axis(ax, horizontal=True)
-    _legend_below(ax, [names[t] for t in types], PALETTE)
-    ax.set_title(wrap(title, 64))
     return figure
 
 
