@@ -41,9 +41,16 @@ class RawTable:
 class ReadFailure(Exception):
     """The file cannot be read as a table at all; carries the finding to report."""
 
-    def __init__(self, finding: Finding) -> None:
-        super().__init__(str(finding))
-        self.finding = finding
+    def __init__(
+        self,
+        label: str,
+        message: str,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.finding = Finding(label, line, column, value, message)
+        super().__init__(str(self.finding))
 
 
 def is_workbook(path: Path) -> bool:
@@ -56,35 +63,24 @@ def read_table(path: Path, label: str, sheet: str | None = None, *, strict_sheet
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ReadFailure(Finding(label, None, None, None, "fichier introuvable")) from None
+        raise ReadFailure(label, "fichier introuvable") from None
     except IsADirectoryError:
-        raise ReadFailure(
-            Finding(label, None, None, None, "c'est un dossier, pas un fichier")
-        ) from None
+        raise ReadFailure(label, "c'est un dossier, pas un fichier") from None
     except OSError as exc:
-        raise ReadFailure(
-            Finding(label, None, None, None, f"fichier illisible ({exc.strerror})")
-        ) from None
+        raise ReadFailure(label, f"fichier illisible ({exc.strerror})") from None
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
-        raise ReadFailure(Finding(label, None, None, None, "fichier vide"))
+        raise ReadFailure(label, "fichier vide")
     if data.startswith(ZIP_MAGIC):
         rows, label = _workbook_rows(data, label, sheet, strict_sheet)
     elif data.startswith(OLE_MAGIC):
         raise ReadFailure(
-            Finding(
-                label,
-                None,
-                None,
-                None,
-                "format Excel 97-2003 (.xls) non pris en charge : "
-                "enregistrez le fichier au format .xlsx ou CSV",
-            )
+            label,
+            "format Excel 97-2003 (.xls) non pris en charge : "
+            "enregistrez le fichier au format .xlsx ou CSV",
         )
     else:
         if strict_sheet:
-            raise ReadFailure(
-                Finding(label, None, None, None, "un classeur Excel (.xlsx) est attendu")
-            )
+            raise ReadFailure(label, "un classeur Excel (.xlsx) est attendu")
         rows = _csv_rows(data, label)
     return _to_table(rows, label)
 
@@ -95,25 +91,16 @@ def read_table(path: Path, label: str, sheet: str | None = None, *, strict_sheet
 def _decode(data: bytes, label: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ReadFailure(
-            Finding(
-                label,
-                None,
-                None,
-                None,
-                "encodage UTF-16 non pris en charge : enregistrez le fichier en "
-                "« CSV UTF-8 » ou « CSV (séparateur : point-virgule) »",
-            )
+            label,
+            "encodage UTF-16 non pris en charge : enregistrez le fichier en "
+            "« CSV UTF-8 » ou « CSV (séparateur : point-virgule) »",
         )
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise ReadFailure(
-            Finding(
-                label,
-                line,
-                None,
-                None,
-                "contenu binaire (octet nul) : ce n'est pas un fichier CSV ni un classeur .xlsx",
-            )
+            label,
+            "contenu binaire (octet nul) : ce n'est pas un fichier CSV ni un classeur .xlsx",
+            line=line,
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -126,14 +113,11 @@ def _decode(data: bytes, label: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ReadFailure(
-            Finding(
-                label,
-                line,
-                None,
-                repr(data[exc.start : exc.start + 1]),
-                "encodage non reconnu (ni UTF-8 ni Windows-1252) : "
-                "enregistrez le fichier en « CSV UTF-8 »",
-            )
+            label,
+            "encodage non reconnu (ni UTF-8 ni Windows-1252) : "
+            "enregistrez le fichier en « CSV UTF-8 »",
+            line=line,
+            value=repr(data[exc.start : exc.start + 1]),
         ) from None
 
 
@@ -154,14 +138,11 @@ def _csv_rows(data: bytes, label: str) -> list[tuple[int, list[str]]]:
     for number, line in enumerate(text.split("\n"), start=1):
         if "\ufeff" in line:
             raise ReadFailure(
-                Finding(
-                    label,
-                    number,
-                    None,
-                    line.strip(),
-                    "marque d'encodage (BOM) au milieu du fichier : le fichier semble être "
-                    "la mise bout à bout de deux fichiers ; réenregistrez-le depuis le tableur",
-                )
+                label,
+                "marque d'encodage (BOM) au milieu du fichier : le fichier semble être "
+                "la mise bout à bout de deux fichiers ; réenregistrez-le depuis le tableur",
+                line=number,
+                value=line.strip(),
             )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text), strict=True)
     rows: list[tuple[int, list[str]]] = []
@@ -172,13 +153,9 @@ def _csv_rows(data: bytes, label: str) -> list[tuple[int, list[str]]]:
             rows.append((record, row))
     except csv.Error as exc:
         raise ReadFailure(
-            Finding(
-                label,
-                record + 1,
-                None,
-                None,
-                f"ligne CSV mal formée ({_csv_reason(exc)}) : vérifiez les guillemets",
-            )
+            label,
+            f"ligne CSV mal formée ({_csv_reason(exc)}) : vérifiez les guillemets",
+            line=record + 1,
         ) from None
     return rows
 
@@ -211,25 +188,14 @@ def _open_workbook(data: bytes, label: str):
         return openpyxl.load_workbook(io.BytesIO(data), data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError) as exc:
         raise ReadFailure(
-            Finding(
-                label,
-                None,
-                None,
-                None,
-                f"classeur Excel illisible ou endommagé ({type(exc).__name__}) : "
-                "ouvrez-le dans le tableur et réenregistrez-le au format .xlsx",
-            )
+            label,
+            f"classeur Excel illisible ou endommagé ({type(exc).__name__}) : "
+            "ouvrez-le dans le tableur et réenregistrez-le au format .xlsx",
         ) from None
     except Exception as exc:  # openpyxl raises its own exceptions on broken packages
         raise ReadFailure(
-            Finding(
-                label,
-                None,
-                None,
-                None,
-                f"classeur Excel illisible ({type(exc).__name__}) : "
-                "réenregistrez-le au format .xlsx",
-            )
+            label,
+            f"classeur Excel illisible ({type(exc).__name__}) : réenregistrez-le au format .xlsx",
         ) from None
 
 
@@ -240,13 +206,7 @@ def _pick_sheet(workbook, label: str, sheet: str | None, strict: bool):
     if strict:
         available = ", ".join(f"« {n} »" for n in workbook.sheetnames)
         raise ReadFailure(
-            Finding(
-                label,
-                None,
-                None,
-                None,
-                f"feuille « {sheet} » absente du classeur (feuilles présentes : {available})",
-            )
+            label, f"feuille « {sheet} » absente du classeur (feuilles présentes : {available})"
         )
     return workbook.worksheets[0]
 
@@ -262,14 +222,11 @@ def _workbook_rows(
         if merged:
             first = merged[0]
             raise ReadFailure(
-                Finding(
-                    label_sheet,
-                    first.min_row,
-                    None,
-                    str(first.coord),
-                    f"cellules fusionnées ({len(merged)} plage(s), dont {first.coord}) : "
-                    "défusionnez-les, une valeur par cellule",
-                )
+                label_sheet,
+                f"cellules fusionnées ({len(merged)} plage(s), dont {first.coord}) : "
+                "défusionnez-les, une valeur par cellule",
+                line=first.min_row,
+                value=str(first.coord),
             )
         rows = []
         for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
@@ -277,14 +234,12 @@ def _workbook_rows(
             for column, value in enumerate(values, start=1):
                 if isinstance(value, str) and value.startswith("=") and len(value) > 1:
                     raise ReadFailure(
-                        Finding(
-                            label_sheet,
-                            number,
-                            _column_letter(column),
-                            value,
-                            "cellule contenant une formule : remplacez-la par sa valeur "
-                            "(copier, puis collage spécial « valeurs »)",
-                        )
+                        label_sheet,
+                        "cellule contenant une formule : remplacez-la par sa valeur "
+                        "(copier, puis collage spécial « valeurs »)",
+                        line=number,
+                        column=_column_letter(column),
+                        value=value,
                     )
                 cells.append(_cell_text(value))
             rows.append((number, cells))
@@ -326,12 +281,10 @@ _EMPTY = re.compile(r"^\s*$")
 def _to_table(rows: list[tuple[int, list[str]]], label: str) -> RawTable:
     rows = [(n, cells) for n, cells in rows if any(c is not None and c.strip() for c in cells)]
     if not rows:
-        raise ReadFailure(Finding(label, None, None, None, "fichier vide"))
+        raise ReadFailure(label, "fichier vide")
     header_line, header = rows[0]
     if len(rows) == 1:
-        raise ReadFailure(
-            Finding(label, None, None, None, "aucune ligne de données sous les en-têtes")
-        )
+        raise ReadFailure(label, "aucune ligne de données sous les en-têtes")
     header = [h.strip() for h in header]
     while header and not header[-1]:
         header.pop()
