@@ -254,6 +254,25 @@ class _Report:
     def _target(self, indicateur: str, modalite: str = "") -> float | None:
         return self.targets.get((indicateur, modalite))
 
+    @staticmethod
+    def key_indicators() -> list[str]:
+        return [RESPONSE_RATE, *YES_NO_COLUMNS]
+
+    def _type_chart(self, niveau: str, perimetre: str, name: str) -> Image:
+        """CS against EVS for the yes/no indicators of one perimeter in year Y."""
+        rows = self.context.table
+        rows = rows[
+            (rows["annee"] == self.annee)
+            & (rows["niveau"] == niveau)
+            & (rows["perimetre"] == perimetre)
+            & rows["type"].isin(["CS", "EVS"])
+            & (rows["modalite"] == "")
+        ]
+        order = self.key_indicators()
+        labels = {i: indicator_label(i) for i in order}
+        title = f"Centres sociaux et espaces de vie sociale — {name}, {self.annee}"
+        return chart(figures.by_type(rows, title, order, labels))
+
 
 # --- one territory -------------------------------------------------------------------
 
@@ -376,10 +395,6 @@ class TerritoryReport(_Report):
             body.append(cells)
         return html_table(header, body)
 
-    @staticmethod
-    def key_indicators() -> list[str]:
-        return [RESPONSE_RATE, *YES_NO_COLUMNS]
-
     def _evolution(self, indicateur: str) -> str:
         if self.annee == self.first_year:
             return "première année"
@@ -439,18 +454,7 @@ class TerritoryReport(_Report):
 
     def type_chart(self, niveau: str = "territoire") -> Image:
         perimetre = dict(self.perimeters)[niveau]
-        rows = self.context.table
-        rows = rows[
-            (rows["annee"] == self.annee)
-            & (rows["niveau"] == niveau)
-            & (rows["perimetre"] == perimetre)
-            & rows["type"].isin(["CS", "EVS"])
-            & (rows["modalite"] == "")
-        ]
-        order = self.key_indicators()
-        labels = {i: indicator_label(i) for i in order}
-        title = f"Centres sociaux et espaces de vie sociale — {perimetre}, {self.annee}"
-        return chart(figures.by_type(rows, title, order, labels))
+        return self._type_chart(niveau, perimetre, perimetre)
 
     def verbatims(self) -> Markdown:
         if not self.verbatims_on:
@@ -590,7 +594,7 @@ class SynthesisReport(_Report):
         return chart(figures.participation(rows, f"Taux de réponse par territoire en {self.annee}"))
 
     def heatmap(self) -> Image:
-        columns = TerritoryReport.key_indicators()
+        columns = self.key_indicators()
         values, masked = {}, {}
         for indicateur in columns:
             rows = self._territory_rows(indicateur).set_index("perimetre")
@@ -608,17 +612,7 @@ class SynthesisReport(_Report):
         return chart(figures.trends(rows, f"{indicator_label(indicateur)} : évolution"))
 
     def type_chart(self) -> Image:
-        rows = self.context.table
-        rows = rows[
-            (rows["annee"] == self.annee)
-            & (rows["niveau"] == "departement")
-            & rows["type"].isin(["CS", "EVS"])
-            & (rows["modalite"] == "")
-        ]
-        order = TerritoryReport.key_indicators()
-        labels = {i: indicator_label(i) for i in order}
-        title = f"Centres sociaux et espaces de vie sociale — ensemble, {self.annee}"
-        return chart(figures.by_type(rows, title, order, labels))
+        return self._type_chart("departement", ALL_PERIMETER, "ensemble")
 
     def breakdown_chart(self, question: str) -> Image:
         q = QUESTIONS_BY_COLUMN[question]
