@@ -58,3 +58,6 @@ nettoyer:
 
 references: $(STAMP)
 	$(BIN)/python tests/make_references.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py $(ARGS)

@@ -38,7 +38,9 @@ SYNTHESIS_NOTEBOOK = paths.NOTEBOOKS_DIR / "synthese.ipynb"
 DEFAULT_TIMEOUT = 600  # seconds per notebook
 LOCK_NAME = ".avs-eval.lock"
 CONTEXT_NAME = ".contexte.pkl"
-RESET_CODE = "get_ipython().run_line_magic('reset', '-f')\nimport gc as _gc\n_gc.collect()\ndel _gc"
+# A clean namespace before each notebook. Figures use no pyplot state, so there is no
+# matplotlib state to reset; modules stay imported, which is the point of a warm kernel.
+RESET_CODE = "get_ipython().run_line_magic('reset', '-f')"
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Outcome:
     error: str = ""
     kept_previous: bool = False
     html_bytes: int = 0
+    cells_seconds: float = 0.0  # time spent running the cells themselves: the work
 
 
 @dataclass
@@ -175,6 +178,9 @@ def run_job(job: Job, timeout: int) -> Outcome:
             "ok",
             time.perf_counter() - start,
             html_bytes=len(page.encode("utf-8")),
+            cells_seconds=sum(
+                cell.metadata.get("papermill", {}).get("duration") or 0.0 for cell in notebook.cells
+            ),
         )
     except PapermillExecutionError as failure:
         message = f"cellule {failure.cell_index + 1} : {failure.ename} : {failure.evalue}"
@@ -496,6 +502,7 @@ def _write_manifest(result, staging, common, inputs, fresh_kernel, jobs) -> None
                 **{k: v for k, v in asdict(o).items() if k != "folder"},
                 "dossier": Path(o.folder).relative_to(staging).as_posix() or ".",
                 "seconds": round(o.seconds, 3),
+                "cells_seconds": round(o.cells_seconds, 3),
             }
             for o in result.outcomes
         ],

@@ -60,9 +60,32 @@ def png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _new(width: float, height: float, ncols: int = 1, **kwargs) -> tuple[Figure, list]:
-    figure = Figure(figsize=(width, height), layout="constrained")
+def _new(
+    width: float,
+    height: float,
+    ncols: int = 1,
+    *,
+    left: float = 0.7,
+    right: float = 0.3,
+    top: float = 0.5,
+    bottom: float = 0.6,
+    wspace: float = 0.25,
+    **kwargs,
+) -> tuple[Figure, list]:
+    """A figure with fixed margins in inches.
+
+    Fixed margins instead of a layout engine: constrained layout lays the figure out
+    several times per save, which doubled the cost of every chart of a report.
+    """
+    figure = Figure(figsize=(width, height))
     axes = figure.subplots(1, ncols, squeeze=False, **kwargs)[0]
+    figure.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        top=1 - top / height,
+        bottom=bottom / height,
+        wspace=wspace,
+    )
     return figure, list(axes)
 
 
@@ -72,41 +95,49 @@ def _share_axis(ax, horizontal: bool) -> None:
     (ax.set_xlim if horizontal else ax.set_ylim)(0, 1.12)
 
 
-def _bars(ax, labels, rows: pd.DataFrame, colors, horizontal=False, offsets=None, height=0.8):
-    """Bars with Wilson error bars; a masked row gets an "s" instead of a bar."""
-    positions = np.arange(len(labels)) if offsets is None else offsets
-    for position, (_, row), color in zip(positions, rows.iterrows(), colors, strict=True):
-        if row is None or pd.isna(row.get("part")) or row[MASK]:
-            text = SECRET_SYMBOL if row is not None and row[MASK] else "–"
+def _bars(ax, rows: pd.DataFrame, colors, positions, horizontal=False, height=0.8) -> None:
+    """Bars with Wilson error bars, drawn in one call; a masked row gets an "s" instead.
+
+    `rows` may hold rows of NaN (a perimeter with no answer): they get a dash.
+    """
+    positions = np.asarray(positions, dtype=float)
+    colors = np.asarray(colors, dtype=object)
+    masked = rows[MASK].fillna(False).astype(bool).to_numpy()
+    share = rows["part"].to_numpy(dtype=float)
+    low = rows["ic_bas"].to_numpy(dtype=float)
+    high = rows["ic_haut"].to_numpy(dtype=float)
+    shown = ~masked & ~np.isnan(share)
+    error = np.vstack([np.clip(share - low, 0, None), np.clip(high - share, 0, None)])[:, shown]
+    style = {"capsize": 3, "error_kw": {"elinewidth": 1, "ecolor": "#333"}}
+    if horizontal:
+        ax.barh(
+            positions[shown],
+            share[shown],
+            height=height,
+            color=list(colors[shown]),
+            xerr=error,
+            **style,
+        )
+    else:
+        ax.bar(
+            positions[shown],
+            share[shown],
+            width=height,
+            color=list(colors[shown]),
+            yerr=error,
+            **style,
+        )
+    for position, value, top, hidden in zip(positions, share, high, masked, strict=True):
+        if hidden or np.isnan(value):
+            text = SECRET_SYMBOL if hidden else "–"
             if horizontal:
                 ax.text(0.01, position, text, va="center", ha="left", fontsize=10, weight="bold")
             else:
                 ax.text(position, 0.02, text, ha="center", va="bottom", fontsize=11, weight="bold")
-            continue
-        share, low, high = row["part"], row["ic_bas"], row["ic_haut"]
-        error = [[max(share - low, 0.0)], [max(high - share, 0.0)]]
-        if horizontal:
-            ax.barh(
-                position,
-                share,
-                height=height,
-                color=color,
-                xerr=error,
-                capsize=3,
-                error_kw={"elinewidth": 1, "ecolor": "#333"},
-            )
-            ax.text(min(high + 0.015, 1.0), position, percent(share), va="center", fontsize=8)
+        elif horizontal:
+            ax.text(min(top + 0.015, 1.0), position, percent(value), va="center", fontsize=8)
         else:
-            ax.bar(
-                position,
-                share,
-                width=height,
-                color=color,
-                yerr=error,
-                capsize=4,
-                error_kw={"elinewidth": 1, "ecolor": "#333"},
-            )
-            ax.text(position, min(high + 0.02, 1.04), percent(share), ha="center", fontsize=9)
+            ax.text(position, min(top + 0.02, 1.04), percent(value), ha="center", fontsize=9)
 
 
 def comparison(
@@ -121,23 +152,24 @@ def comparison(
     `year_rows` has one row per perimeter (in display order); `trend_rows` has
     `annee`, `perimetre`, `part`, `masque`.
     """
-    figure, (left, right) = _new(10, 3.6, ncols=2, gridspec_kw={"width_ratios": [1, 1.3]})
+    figure, (left, right) = _new(
+        10,
+        3.6,
+        ncols=2,
+        left=0.8,
+        right=1.9,
+        top=0.75,
+        bottom=0.6,
+        gridspec_kw={"width_ratios": [1, 1.3]},
+    )
     labels = [wrap(p, 12) for p in year_rows["perimetre"]]
-    _bars(left, labels, year_rows, PALETTE[: len(year_rows)])
+    _bars(left, year_rows, PALETTE[: len(year_rows)], np.arange(len(labels)))
     left.set_xticks(range(len(labels)), labels)
     _share_axis(left, horizontal=False)
     left.set_title(f"En {annee} (barre : intervalle de confiance à 95 %)", fontsize=10)
     left.set_ylabel("Part des structures")
     if target is not None:
         left.axhline(target, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
-        left.text(
-            -0.45,
-            target + 0.015,
-            f"cible {percent(target)}",
-            color=TARGET_COLOR,
-            ha="left",
-            fontsize=8,
-        )
     for color, perimeter in zip(PALETTE, year_rows["perimetre"], strict=False):
         series = trend_rows[trend_rows["perimetre"] == perimeter].sort_values("annee")
         shown = series[~series[MASK] & series["part"].notna()]
@@ -179,14 +211,14 @@ def by_type(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str, 
 
 def _grouped_bars(rows, hue, hues, category, order, labels, height) -> Figure:
     """One group of horizontal bars per `category` value, one bar per `hue` value."""
-    figure, (ax,) = _new(9, height)
+    figure, (ax,) = _new(9, height, left=2.7, right=0.3, top=0.75, bottom=1.05)
     step = 0.8 / len(hues)
     for k, (value, color) in enumerate(zip(hues, PALETTE, strict=False)):
         data = rows[rows[hue] == value].set_index(category).reindex(order)
         data[MASK] = data[MASK].fillna(False).astype(bool)
         offsets = np.arange(len(order)) - 0.4 + step * (k + 0.5)
         colors = [color] * len(order)
-        _bars(ax, order, data, colors, horizontal=True, offsets=offsets, height=step * 0.9)
+        _bars(ax, data, colors, offsets, horizontal=True, height=step * 0.9)
     ax.set_yticks(range(len(order)), [wrap(labels[c], 34) for c in order])
     ax.invert_yaxis()
     _share_axis(ax, horizontal=True)
@@ -194,12 +226,12 @@ def _grouped_bars(rows, hue, hues, category, order, labels, height) -> Figure:
 
 
 def _legend_below(ax, names: list[str], colors: list[str]) -> None:
-    """A legend under the axes, where it can never hide a bar."""
+    """A legend along the bottom of the figure, where it can never hide a bar."""
     handles = [Patch(color=c, label=n) for n, c in zip(names, colors, strict=False)]
-    ax.legend(
+    ax.figure.legend(
         handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.02),
         ncol=len(handles),
         frameon=False,
     )
@@ -211,7 +243,7 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
     annotations = values.map(lambda v: "" if pd.isna(v) else percent(v))
     annotations = annotations.where(~masked, SECRET_SYMBOL)
     height = max(3.0, 0.42 * len(matrix) + 2.2)
-    figure, (ax,) = _new(10, height)
+    figure, (ax,) = _new(10, height, left=2.9, right=0.2, top=0.5, bottom=1.7)
     sns.heatmap(
         values.astype(float),
         ax=ax,
@@ -247,7 +279,7 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
 
 def trends(rows: pd.DataFrame, title: str, hue: str = "perimetre") -> Figure:
     """Lines over the years, one per value of `hue`; masked points are left out."""
-    figure, (ax,) = _new(8, 3.4)
+    figure, (ax,) = _new(8, 3.4, left=0.8, right=2.0, top=0.6, bottom=0.5)
     for color, (name, series) in zip(PALETTE, rows.groupby(hue, sort=False), strict=False):
         series = series.sort_values("annee")
         shown = series[~series[MASK] & series["part"].notna()]
@@ -262,9 +294,9 @@ def trends(rows: pd.DataFrame, title: str, hue: str = "perimetre") -> Figure:
 
 def participation(rows: pd.DataFrame, title: str) -> Figure:
     """Response rate by territory (horizontal bars, "s" where masked)."""
-    figure, (ax,) = _new(9, max(2.5, 0.32 * len(rows) + 1.2))
+    figure, (ax,) = _new(9, max(2.5, 0.32 * len(rows) + 1.2), left=2.9, right=0.3, top=0.5)
     labels = list(rows["perimetre"])
-    _bars(ax, labels, rows, [PALETTE[0]] * len(rows), horizontal=True, height=0.7)
+    _bars(ax, rows, [PALETTE[0]] * len(rows), np.arange(len(rows)), horizontal=True, height=0.7)
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     _share_axis(ax, horizontal=True)

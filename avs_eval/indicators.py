@@ -59,46 +59,68 @@ def measures() -> list[Measure]:
     return rows
 
 
-def population(dataset: Dataset, years: Iterable[int]) -> pd.DataFrame:
-    """Structures approved each year, with their answers of that year when they answered."""
+def approved(dataset: Dataset, years: Iterable[int]) -> pd.DataFrame:
+    """Structures approved each year: one row per structure-year of the population."""
     structures = dataset.structures
     frames = []
     for year in years:  # a handful of years: the loop is over years, not structures
         debut = structures["annee_debut"].fillna(year)
         fin = structures["annee_fin"].fillna(year)
-        approved = structures[(debut <= year) & (fin >= year)]
+        selected = structures[(debut <= year) & (fin >= year)]
         frames.append(
-            approved[["structure_id", "nom", "type", "territoire", "collectivite", "qpv"]].assign(
+            selected[["structure_id", "nom", "type", "territoire", "collectivite", "qpv"]].assign(
                 annee=year
             )
         )
-    pop = pd.concat(frames, ignore_index=True) if frames else structures.head(0)
+    if not frames:
+        return structures.head(0).assign(annee=pd.Series(dtype=int))
+    return pd.concat(frames, ignore_index=True)
+
+
+def population(dataset: Dataset, years: Iterable[int]) -> pd.DataFrame:
+    """Structures approved each year, with their answers of that year when they answered."""
+    pop = approved(dataset, years)
     responses = dataset.responses.drop(columns=["_ligne"], errors="ignore")
     merged = pop.merge(responses, on=["structure_id", "annee"], how="left", indicator=True)
     merged["repondant"] = merged.pop("_merge").eq("both")
     return merged
 
 
-def _counts(pop: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Numerator and denominator matrices: one row per structure-year, one column per measure."""
-    n = len(pop)
-    numerators, denominators = [], []
-    respondent = pop["repondant"].to_numpy(dtype=np.int32)
-    numerators.append(respondent)
-    denominators.append(np.ones(n, dtype=np.int32))
+def _group_sums(dataset: Dataset, pop: pd.DataFrame, groups: np.ndarray, size: int) -> np.ndarray:
+    """Numerator and denominator sums per group: a (size, 2 x measures) integer matrix.
+
+    Each measure is one `np.bincount` over the structure-years: no matrix of all
+    measures for all structure-years is ever built, so memory stays proportional to
+    one column, and time to the number of structure-years.
+    """
+    responses = dataset.responses
+    answers = pd.MultiIndex.from_frame(responses[["structure_id", "annee"]])
+    position = answers.get_indexer(pd.MultiIndex.from_frame(pop[["structure_id", "annee"]]))
+    respondent = position >= 0
+    rows = position[respondent]
+    group_of_respondent = groups[respondent]
+
+    def total(weights: np.ndarray, among_respondents: bool = True) -> np.ndarray:
+        where = group_of_respondent if among_respondents else groups
+        return np.bincount(where, weights=weights, minlength=size)
+
+    numerators = [total(respondent.astype(float), among_respondents=False)]
+    denominators = [np.bincount(groups, minlength=size).astype(float)]
     for question in QUESTIONS:
         column = question.colonne
         if question.kind == "oui_non":
-            values = pop[column]
-            numerators.append(values.fillna(False).to_numpy(dtype=np.int32))
-            denominators.append(values.notna().to_numpy(dtype=np.int32))
+            values = responses[column].to_numpy(dtype=float, na_value=np.nan)[rows]
+            numerators.append(total(np.nan_to_num(values, nan=0.0)))
+            denominators.append(total((~np.isnan(values)).astype(float)))
         elif question.kind == "liste":
-            codes = [code_column(column, c) for c in question.codes]
-            onehot = pop[codes].fillna(False).to_numpy(dtype=np.int32)
-            filled = onehot.any(axis=1).astype(np.int32)
-            numerators.extend(onehot.T)
-            denominators.extend([filled] * len(codes))
-    return np.column_stack(numerators), np.column_stack(denominators)
+            onehot = [
+                responses[code_column(column, c)].to_numpy(dtype=bool)[rows] for c in question.codes
+            ]
+            filled = total(np.logical_or.reduce(onehot).astype(float))
+            for flags in onehot:
+                numerators.append(total(flags.astype(float)))
+                denominators.append(filled)
+    return np.rint(np.column_stack(numerators + denominators)).astype(np.int64)
 
 
 def compute(
@@ -124,21 +146,22 @@ def compute(
     if territoire is not None and territoire not in dataset.territories:
         raise UsageError(unknown_territory_message(territoire, dataset.territories))
 
-    pop = population(dataset, years)
-    num, den = _counts(pop)
+    pop = approved(dataset, years)
     catalogue = measures()
     m = len(catalogue)
     extra = ["type"] if by_type else []
-    counts = pd.DataFrame(np.hstack([num, den]), columns=range(2 * m))
-    keys = pop[["annee", "territoire", "collectivite", *extra]].reset_index(drop=True)
-    finest = (
-        pd.concat([keys, counts], axis=1)
-        .groupby(["annee", "territoire", "collectivite", *extra], sort=False, observed=True)[
-            list(range(2 * m))
-        ]
-        .sum()
+    keys = ["annee", "territoire", "collectivite", *extra]
+    grouped = pop.groupby(keys, sort=False, observed=True)
+    finest = pd.concat(
+        [
+            grouped.size().reset_index()[keys],
+            pd.DataFrame(
+                _group_sums(dataset, pop, grouped.ngroup().to_numpy(), grouped.ngroups),
+                columns=range(2 * m),
+            ),
+        ],
+        axis=1,
     )
-    finest = finest.reset_index()
     levels = {
         "territoire": finest.rename(columns={"territoire": "perimetre"}),
         "collectivite": finest.groupby(["annee", "collectivite", *extra], sort=False)[

@@ -222,17 +222,16 @@ class _Checker:
         if not mask.any():
             return
         values = self.frame[column] if values is None else values
-        for index in mask[mask].index:
+        selected = mask.to_numpy(dtype=bool)
+        header = self.header(column)
+        for index, line, value in zip(
+            mask.index[selected],
+            self.frame[LINE].to_numpy()[selected],
+            values.to_numpy()[selected],
+            strict=True,
+        ):
             text = message(index) if callable(message) else message
-            self.sink.append(
-                Finding(
-                    self.table.label,
-                    int(self.frame.at[index, LINE]),
-                    self.header(column),
-                    str(values.at[index]),
-                    text,
-                )
-            )
+            self.sink.append(Finding(self.table.label, int(line), header, str(value), text))
 
     def missing_columns(self, required: tuple[str, ...]) -> list[str]:
         return [c for c in required if c not in self.frame.columns]
@@ -255,11 +254,17 @@ class _Checker:
 
     def year(self, column: str, *, required: bool) -> pd.Series:
         text = self.frame[column].str.replace(r"\.0+$", "", regex=True)
-        ok = text.str.fullmatch(r"\d{4}")
+        ok = text.str.fullmatch(r"[0-9]{4}")  # not \d: "２０２４" would match, then not convert
         self.flag(~ok & (text != ""), column, "année attendue (nombre à 4 chiffres, ex. 2024)")
         if required:
             self.flag(text == "", column, "valeur obligatoire manquante")
         return pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+
+
+def _normalised(values: pd.Series) -> pd.Series:
+    """`normalise` applied once per distinct value: a column has few distinct spellings."""
+    distinct = values.dropna().unique()
+    return values.map({value: normalise(value) for value in distinct})
 
 
 def _title_row_hint(table: RawTable, expected: tuple[str, ...]) -> str | None:
@@ -286,7 +291,7 @@ def _missing_columns_findings(
             message += f" ({hint})"
         elif looks_other:
             message += " (ce fichier ressemble à l'autre table : fichiers inversés ?)"
-        findings.append(Finding(table.label, 1, column, "(absente)", message))
+        findings.append(Finding(table.label, table.header_line, column, "(absente)", message))
     return findings
 
 
@@ -314,7 +319,7 @@ def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame
         lambda i: f"identifiant en double (déjà utilisé ligne {first_line[ids[i]]})",
     )
 
-    types = frame["type"].map(normalise).map(STRUCTURE_TYPES.lookup())
+    types = _normalised(frame["type"]).map(STRUCTURE_TYPES.lookup())
     check.flag(
         types.isna() & (frame["type"] != ""),
         "type",
@@ -323,13 +328,13 @@ def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame
 
     insee = frame["code_insee"].str.replace(r"\.0+$", "", regex=True)
     check.flag(
-        ~insee.str.fullmatch(DEPARTMENT_CODE + r"\d{3}") & (insee != ""),
+        ~insee.str.fullmatch(DEPARTMENT_CODE + r"[0-9]{3}") & (insee != ""),
         "code_insee",
         f"code INSEE attendu sur 5 chiffres commençant par {DEPARTMENT_CODE} "
         "(commune du Rhône ou de la Métropole de Lyon)",
     )
 
-    collectivites = frame["collectivite"].map(normalise).map(COLLECTIVITES.lookup())
+    collectivites = _normalised(frame["collectivite"]).map(COLLECTIVITES.lookup())
     known = " ou ".join(f"« {c} »" for c in COLLECTIVITES.values)
     check.flag(
         collectivites.isna() & (frame["collectivite"] != ""),
@@ -434,7 +439,7 @@ def _validate_responses(
             warnings.append(
                 Finding(
                     table.label,
-                    1,
+                    table.header_line,
                     question.colonne,
                     "(absente)",
                     "question absente du fichier : comptée comme sans réponse",
@@ -451,15 +456,13 @@ def _validate_responses(
         f"année hors de la période d'évaluation ({config.debut}-{config.fin})",
     )
     ids = frame["structure_id"]
-    keys = ids + "|" + frame["annee"]
+    keys = ids + "|" + years.astype(str)  # parsed: "2024" and "2024.0" are one year
     duplicated = keys.duplicated(keep="first") & (ids != "") & years.notna()
     first_line = frame.assign(_k=keys).drop_duplicates("_k").set_index("_k")[LINE]
     check.flag(
         duplicated,
         "structure_id",
-        lambda i: (
-            f"réponse en double pour {frame.at[i, 'annee']} (déjà ligne {first_line[keys[i]]})"
-        ),
+        lambda i: f"réponse en double pour {years[i]} (déjà ligne {first_line[keys[i]]})",
     )
     if structures is not None:
         _check_membership(check, ids, years, structures)
@@ -520,7 +523,7 @@ def _parse_list(check: _Checker, column: str) -> tuple[pd.Series, pd.DataFrame]:
     codes = question.codes
     cells = check.frame[column]
     tokens = cells.str.split(_SPLIT).explode()
-    tokens = tokens.map(normalise, na_action="ignore")
+    tokens = _normalised(tokens)
     tokens = tokens[tokens.notna() & (tokens != "")]
     position = {code: i for i, code in enumerate(codes)}
     index_of = tokens.map(position)

@@ -36,6 +36,7 @@ class RawTable:
     label: str  # how the file is named in messages
     frame: pd.DataFrame  # normalised headers -> stripped strings, plus LINE
     headers: dict[str, str]  # normalised header -> header as written
+    header_line: int = 1  # spreadsheet row of the headers (blank rows above are skipped)
 
 
 class ReadFailure(Exception):
@@ -105,11 +106,11 @@ def _decode(data: bytes, label: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8")
+        return _not_binary(data.decode("utf-8"), label)
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1252")
+        return _not_binary(data.decode("cp1252"), label)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ReadFailure(
@@ -119,6 +120,24 @@ def _decode(data: bytes, label: str) -> str:
             line=line,
             value=repr(data[exc.start : exc.start + 1]),
         ) from None
+
+
+# Control characters never typed in a spreadsheet (tab, line breaks, form feed excepted).
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
+
+
+def _not_binary(text: str, label: str) -> str:
+    """Refuse text full of control characters: binary bytes that happened to decode."""
+    controls = _CONTROL.findall(text)
+    if len(controls) >= 10 and len(controls) * 100 >= len(text):
+        first = _CONTROL.search(text)
+        raise ReadFailure(
+            label,
+            "contenu binaire (caractères de contrôle) : ce n'est pas un fichier CSV "
+            "ni un classeur .xlsx",
+            line=text[: first.start()].count("\n") + 1,
+        )
+    return text
 
 
 def _separator(text: str) -> str:
@@ -278,6 +297,31 @@ def _cell_text(value) -> str:
 _EMPTY = re.compile(r"^\s*$")
 
 
+def _title_row(rows: list[tuple[int, list[str]]], header: list[str], label: str) -> list[Finding]:
+    """A title typed above the headers, as people do in Excel, read as a one-cell header.
+
+    Without this, every row below would be reported as having too many values.
+    """
+    filled = [h for h in header if h]
+    if len(filled) != 1:
+        return []
+    wide = (n for n, cells in rows[1:] if sum(1 for c in cells if c and c.strip()) >= 2)
+    line = next(wide, None)
+    if line is None:
+        return []
+    return [
+        Finding(
+            label,
+            rows[0][0],
+            None,
+            filled[0],
+            f"ligne de titre au-dessus des en-têtes : les en-têtes de colonnes semblent être "
+            f"en ligne {line} : supprimez les lignes de titre au-dessus, les en-têtes doivent "
+            "être en ligne 1",
+        )
+    ]
+
+
 def _to_table(rows: list[tuple[int, list[str]]], label: str) -> RawTable:
     rows = [(n, cells) for n, cells in rows if any(c is not None and c.strip() for c in cells)]
     if not rows:
@@ -305,6 +349,8 @@ def _to_table(rows: list[tuple[int, list[str]]], label: str) -> RawTable:
                 )
             )
         seen.setdefault(key, position)
+        if key.startswith("_"):  # keep clear of LINE and of the _colonne_N placeholders
+            key = "_" + key
         normalised.append(key or f"_colonne_{position + 1}")
     body = []
     lines = []
@@ -325,7 +371,7 @@ def _to_table(rows: list[tuple[int, list[str]]], label: str) -> RawTable:
         body.append([c.strip() for c in cells])
         lines.append(number)
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError(_title_row(rows, header, label) or errors)
     frame = pd.DataFrame(body, columns=normalised, dtype=object)
     frame[LINE] = lines
     too_long = []
@@ -349,4 +395,4 @@ def _to_table(rows: list[tuple[int, list[str]]], label: str) -> RawTable:
         if frame[column].str.len().gt(0).any():
             continue
         frame = frame.drop(columns=column)
-    return RawTable(label, frame, dict(zip(normalised, header, strict=True)))
+    return RawTable(label, frame, dict(zip(normalised, header, strict=True)), header_line)

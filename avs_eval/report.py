@@ -66,6 +66,17 @@ class Context:
         register = self.dataset.structures.drop_duplicates("territoire")
         return dict(zip(register["territoire"], register["collectivite"], strict=True))
 
+    @cached_property
+    def _positions(self) -> dict[tuple, int]:
+        keys = ["annee", "niveau", "perimetre", "indicateur", "modalite", "type"]
+        columns = [self.table[k].tolist() for k in keys]
+        return {key: i for i, key in enumerate(zip(*columns, strict=True))}
+
+    def row(self, annee, niveau, perimetre, indicateur, modalite="", type="Ensemble"):
+        """One row of the masked table, or None: a dictionary look-up, not a scan."""
+        position = self._positions.get((annee, niveau, perimetre, indicateur, modalite, type))
+        return None if position is None else self.table.iloc[position]
+
     def rows(self, **criteria) -> pd.DataFrame:
         """Rows of the masked table matching every `column=value` (type defaults to all)."""
         criteria.setdefault("type", "Ensemble")
@@ -296,15 +307,7 @@ class TerritoryReport(_Report):
 
     # - helpers
     def _row(self, niveau, perimetre, indicateur, modalite="", annee=None, type="Ensemble"):
-        rows = self.context.rows(
-            annee=annee or self.annee,
-            niveau=niveau,
-            perimetre=perimetre,
-            indicateur=indicateur,
-            modalite=modalite,
-            type=type,
-        )
-        return None if rows.empty else rows.iloc[0]
+        return self.context.row(annee or self.annee, niveau, perimetre, indicateur, modalite, type)
 
     def _year_rows(self, indicateur: str, modalite: str = "") -> pd.DataFrame:
         rows = [self._row(n, p, indicateur, modalite) for n, p in self.perimeters]

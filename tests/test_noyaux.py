@@ -1,0 +1,74 @@
+"""A warm kernel reused notebook after notebook gives the same reports as a fresh one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+TERRITORIES = ["Ouest Nord", "Lyon"]
+TEXT_TYPES = ("text/plain", "text/html", "text/markdown")
+
+
+def run(folder, *options):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "avs_eval.cli",
+            "rapports",
+            "--annee",
+            "2025",
+            "--territoire",
+            *TERRITORIES,
+            "--sortie",
+            str(folder),
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return folder / "2025"
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    base = tmp_path_factory.mktemp("noyaux")
+    # one worker: the same warm kernel runs all three notebooks one after the other
+    warm = run(base / "chaud", "--jobs", "1")
+    fresh = run(base / "neuf", "--jobs", "1", "--noyau-neuf")
+    return warm, fresh
+
+
+def text_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                texts.append(("stream", output.get("text", "")))
+            for kind in TEXT_TYPES:
+                if kind in output.get("data", {}):
+                    texts.append((kind, output["data"][kind]))
+    return texts
+
+
+@pytest.mark.parametrize("folder", ["ouest-nord", "lyon"])
+def test_same_indicator_table(both, folder):
+    warm, fresh = both
+    assert (warm / folder / "indicateurs.csv").read_bytes() == (
+        fresh / folder / "indicateurs.csv"
+    ).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "notebook", ["ouest-nord/rapport.ipynb", "lyon/rapport.ipynb", "synthese.ipynb"]
+)
+def test_same_text_outputs(both, notebook):
+    warm, fresh = both
+    warm_texts, fresh_texts = text_outputs(warm / notebook), text_outputs(fresh / notebook)
+    assert warm_texts
+    assert warm_texts == fresh_texts
