@@ -24,6 +24,7 @@ import platform
 import shutil
 import signal
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -82,6 +83,7 @@ class BatchResult:
 
 # --- the worker side -----------------------------------------------------------------
 
+_WARM = True  # reuse one kernel per worker (False with --noyau-neuf)
 _KERNEL = None  # the warm kernel manager of this worker process
 
 
@@ -106,6 +108,11 @@ def _start_kernel():
 
 
 def _reset(manager) -> None:
+    """Empty the kernel's namespace before the next notebook.
+
+    A new client each time: a client kept connected between Papermill runs stops
+    receiving its replies (each run drives the kernel from its own event loop).
+    """
     client = manager.client()
     client.start_channels()
     try:
@@ -118,30 +125,76 @@ def _reset(manager) -> None:
 
 
 def _init_worker(warm: bool) -> None:
-    global _KERNEL
+    global _WARM
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent
     import papermill  # noqa: F401  (imported once per worker, not once per notebook)
 
     from avs_eval import export
 
     export._exporter()
-    if warm:
-        _KERNEL = _start_kernel()
-        atexit.register(_shutdown_kernel)
+    _WARM = warm
+    atexit.register(_shutdown_kernel)
+
+
+def _stop(manager) -> None:
+    with contextlib.suppress(Exception):
+        manager.shutdown_kernel(now=True)
+    shutil.rmtree(os.path.dirname(manager.ip), ignore_errors=True)
 
 
 def _shutdown_kernel() -> None:
     global _KERNEL
     if _KERNEL is not None:
-        with contextlib.suppress(Exception):
-            _KERNEL.shutdown_kernel(now=True)
-        shutil.rmtree(os.path.dirname(_KERNEL.ip), ignore_errors=True)
+        _stop(_KERNEL)
         _KERNEL = None
+
+
+def _kernel_for_next_notebook():
+    """The warm kernel, reset (restarted if it died); or a fresh one with --noyau-neuf."""
+    global _KERNEL
+    if not _WARM:
+        return _start_kernel()
+    if _KERNEL is None or not _KERNEL.is_alive():
+        _shutdown_kernel()
+        _KERNEL = _start_kernel()
+    _reset(_KERNEL)
+    return _KERNEL
+
+
+class _Watchdog:
+    """Stops a notebook that outlives its time: an interrupt first, then the kernel itself.
+
+    Papermill's own timeout is per cell; this one is per notebook, as users think of it.
+    """
+
+    GRACE = 10  # seconds between the interrupt and killing the kernel
+
+    def __init__(self, manager, timeout: float) -> None:
+        self.expired = threading.Event()
+        self.timers = [
+            threading.Timer(timeout, self._interrupt, (manager,)),
+            threading.Timer(timeout + self.GRACE, self._kill, (manager,)),
+        ]
+        for timer in self.timers:
+            timer.daemon = True
+            timer.start()
+
+    def _interrupt(self, manager) -> None:
+        self.expired.set()
+        with contextlib.suppress(Exception):
+            manager.interrupt_kernel()
+
+    def _kill(self, manager) -> None:
+        with contextlib.suppress(Exception):
+            manager.kill_kernel()
+
+    def cancel(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
 
 
 def run_job(job: Job, timeout: int) -> Outcome:
     """Execute one notebook and export its HTML; never raises, reports the failure instead."""
-    global _KERNEL
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -151,14 +204,19 @@ def run_job(job: Job, timeout: int) -> Outcome:
     folder = Path(job.folder)
     folder.mkdir(parents=True, exist_ok=True)
     output = folder / f"{job.stem}.ipynb"
-    extra = {}
+    watchdog = None
+    manager = None
+
+    def failed(message: str) -> Outcome:
+        if watchdog is not None and watchdog.expired.is_set():
+            message = f"délai dépassé : notebook arrêté après {timeout} s"
+        return Outcome(
+            job.name, job.stem, job.folder, "echec", time.perf_counter() - start, message
+        )
+
     try:
-        if _KERNEL is not None:
-            if not _KERNEL.is_alive():
-                _shutdown_kernel()
-                _KERNEL = _start_kernel()
-            _reset(_KERNEL)
-            extra["km"] = _KERNEL
+        manager = _kernel_for_next_notebook()
+        watchdog = _Watchdog(manager, timeout)
         notebook = pm.execute_notebook(
             job.notebook,
             str(output),
@@ -167,8 +225,9 @@ def run_job(job: Job, timeout: int) -> Outcome:
             progress_bar=False,
             log_output=False,
             execution_timeout=timeout,
-            **extra,
+            km=manager,
         )
+        watchdog.cancel()
         page = export.notebook_to_html(notebook, job.title)
         write_atomic(folder / f"{job.stem}.html", page)
         return Outcome(
@@ -183,19 +242,16 @@ def run_job(job: Job, timeout: int) -> Outcome:
             ),
         )
     except PapermillExecutionError as failure:
-        message = f"cellule {failure.cell_index + 1} : {failure.ename} : {failure.evalue}"
-        return Outcome(
-            job.name, job.stem, job.folder, "echec", time.perf_counter() - start, message
-        )
+        return failed(f"cellule {failure.cell_index + 1} : {failure.ename} : {failure.evalue}")
     except Exception as failure:  # timeout, dead kernel, anything: report, keep going
-        if _KERNEL is not None:
-            _shutdown_kernel()
-            with contextlib.suppress(Exception):
-                _KERNEL = _start_kernel()
-        message = _describe(failure, timeout)
-        return Outcome(
-            job.name, job.stem, job.folder, "echec", time.perf_counter() - start, message
-        )
+        if _WARM:
+            _shutdown_kernel()  # the next notebook gets a new kernel
+        return failed(_describe(failure, timeout))
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        if manager is not None and not _WARM:
+            _stop(manager)
 
 
 def _describe(failure: Exception, timeout: int) -> str:
@@ -358,7 +414,9 @@ def _execute(work, jobs, fresh_kernel, timeout, progress, context_file) -> list[
         workers, mp_context=ctx, initializer=_init_worker, initargs=(not fresh_kernel,)
     )
     try:
-        futures = {pool.submit(run_job, job, timeout): job for job in work}
+        # the synthesis, the longest notebook, goes first so that no worker waits for it at the end
+        queue = sorted(work, key=lambda job: job.stem != "synthese")
+        futures = {pool.submit(run_job, job, timeout): job for job in queue}
         for future in as_completed(futures):
             job = futures[future]
             try:
@@ -517,10 +575,16 @@ def summary(result: BatchResult) -> str:
     done = len(result.outcomes) - len(result.failures)
     lines = [
         f"{done} rapport(s) sur {len(result.outcomes)} produits en {result.seconds:.1f} s "
-        f"dans {paths.display_path(result.folder)}/",
-        f"Sommaire : {paths.display_path(result.folder / 'index.html')}",
+        f"dans {_shown(result.folder)}/",
+        f"Sommaire : {_shown(result.folder / 'index.html')}",
     ]
     for outcome in result.failures:
         kept = " (le rapport précédent est conservé)" if outcome.kept_previous else ""
         lines.append(f"ÉCHEC {outcome.name}{kept} : {outcome.error}")
     return "\n".join(lines)
+
+
+def _shown(path: Path) -> str:
+    """A path as typed in the terminal: relative to the current folder when below it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative

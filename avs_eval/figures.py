@@ -40,6 +40,7 @@ sns.set_theme(
         "ytick.labelsize": 9,
         "legend.fontsize": 9,
         "font.family": "DejaVu Sans",
+        "text.parse_math": False,  # a "$" in a territory name is text, not a formula
     },
 )
 

@@ -68,9 +68,9 @@ def approved(dataset: Dataset, years: Iterable[int]) -> pd.DataFrame:
         fin = structures["annee_fin"].fillna(year)
         selected = structures[(debut <= year) & (fin >= year)]
         frames.append(
-            selected[["structure_id", "nom", "type", "territoire", "collectivite", "qpv"]].assign(
-                annee=year
-            )
+            selected[
+                ["structure_id", "nom", "type", "commune", "territoire", "collectivite", "qpv"]
+            ].assign(annee=year)
         )
     if not frames:
         return structures.head(0).assign(annee=pd.Series(dtype=int))

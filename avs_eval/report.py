@@ -155,6 +155,22 @@ def share_cell(row: pd.Series | None, with_interval: bool = True) -> str:
     return text
 
 
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def md(text: object) -> str:
+    """Data shown inside Markdown as plain text: no HTML, no Markdown formatting.
+
+    Names and answers come from files filled by hand; a structure called
+    "<script>…" must read as those characters, never run.
+    """
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def code(text: object) -> str:
+    return f"<code>{html.escape(str(text))}</code>"
+
+
 def html_table(header: list[str], body: list[list[str]], escape_body: bool = False) -> HTML:
     """A plain HTML table; header cells are always escaped, body cells when asked."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
@@ -251,11 +267,11 @@ class _Report:
         """Which files, which settings, which version: enough to reproduce the report."""
         lines = ["| Fichier | Empreinte SHA-256 |", "|---|---|"]
         for name, digest in self.dataset.hashes.items():
-            lines.append(f"| `{name}` | `{digest}` |")
+            lines.append(f"| {code(name)} | {code(digest)} |")
         lines += ["", "| Paramètre | Valeur |", "|---|---|"]
         for name, value in parameters.items():
             shown = paths.display_path(value) if name.startswith(("fichier", "dossier")) else value
-            lines.append(f"| `{name}` | `{shown}` |")
+            lines.append(f"| {code(name)} | {code(shown)} |")
         versions = (
             f"avs-eval {__version__}, Python {platform.python_version()}, pandas {pd.__version__}"
         )
@@ -323,9 +339,10 @@ class TerritoryReport(_Report):
     # - blocks
     def title(self) -> Markdown:
         return Markdown(
-            f"# Évaluation de la fiche action {self.config.code_fiche} — {self.territoire}, "
+            f"# Évaluation de la fiche action {self.config.code_fiche} — {md(self.territoire)}, "
             f"{self.annee}\n\n"
-            f"Territoire **{self.territoire}** ({self.collectivite}) · enquête {self.annee} · "
+            f"Territoire **{md(self.territoire)}** ({md(self.collectivite)}) · "
+            f"enquête {self.annee} · "
             f"rapport produit le {today()}"
         )
 
@@ -365,8 +382,6 @@ class TerritoryReport(_Report):
             return Markdown(f"Toutes les structures agréées en {self.annee} ont répondu.")
         items = "".join(
             f"<li>{html.escape(str(r.nom))} ({html.escape(str(r.commune))}, {r.type})</li>"
-            if "commune" in missing.columns
-            else f"<li>{html.escape(str(r.nom))} ({r.type})</li>"
             for r in missing.itertuples()
         )
         return HTML(
@@ -504,7 +519,7 @@ class TerritoryReport(_Report):
             "des données (détail pour l'équipe : `avs-eval valider`) :",
             "",
         ]
-        lines += [f"- {n} × {html.escape(kind)}" for kind, n in kinds.items()]
+        lines += [f"- {n} × {md(kind)}" for kind, n in kinds.items()]
         return Markdown("\n".join(lines))
 
     def write_indicators(self) -> Markdown:
