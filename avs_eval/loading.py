@@ -483,7 +483,9 @@ def _validate_responses(
     _consistency_warnings(table, typed, warnings)
     extras = [c for c in frame.columns if c not in RESPONSE_COLUMNS and c != LINE]
     for column in extras:
-        typed[table.headers.get(column, column)] = frame[column]
+        name = table.headers.get(column, column)
+        if name not in typed.columns:  # never over a parsed column such as "question:code"
+            typed[name] = frame[column]
     typed[LINE] = frame[LINE]
     typed["annee"] = typed["annee"].astype(int)
     return typed.reset_index(drop=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -118,7 +119,7 @@ def _decode(data: bytes, label: str) -> str:
             "encodage non reconnu (ni UTF-8 ni Windows-1252) : "
             "enregistrez le fichier en « CSV UTF-8 »",
             line=line,
-            value=repr(data[exc.start : exc.start + 1]),
+            value=f"octet 0x{data[exc.start]:02X}",
         ) from None
 
 
@@ -204,7 +205,9 @@ def _open_workbook(data: bytes, label: str):
     import openpyxl  # imported here: CSV users should not pay for it
 
     try:
-        return openpyxl.load_workbook(io.BytesIO(data), data_only=False)
+        with warnings.catch_warnings():  # openpyxl's English remarks on the package
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(io.BytesIO(data), data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError) as exc:
         raise ReadFailure(
             label,
