@@ -320,7 +320,11 @@ def main() -> int:
         print(f"   croissance du calcul 4 000 -> 100 000 : {growth:4.2f} x la croissance linéaire")
 
         print("\n4. Taille des rapports HTML")
-        pages = sorted((batch_folder / str(YEAR)).glob("**/*.html"))
+        pages = [
+            p
+            for p in sorted((batch_folder / str(YEAR)).glob("**/*.html"))
+            if p.name != "index.html"
+        ]
         sizes = {
             p.relative_to(batch_folder / str(YEAR)).as_posix(): p.stat().st_size for p in pages
         }

@@ -1,0 +1,349 @@
+"""Reliability and secrecy of the batch: faults, interruptions, nothing lost, nothing leaked.
+
+One data set built from the mini fixture carries the traps: a structure named
+"<script>…", a free-text answer "<img onerror=…>", a territory whose name holds
+HTML and a "$", a territory whose notebook kills its own kernel, and one whose
+notebook hangs. A first batch makes "previous" reports; the second, failing one
+must keep them where it fails and publish the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from avs_eval import paths
+from avs_eval.loading import DataSource
+from avs_eval.output import write_atomic
+from avs_eval.report import TerritoryReport, build_context, share_cell, slug
+from avs_eval.schema import YES_NO_COLUMNS, indicator_label
+
+MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
+SCRIPT_NAME = "<script>alert('nom')</script>"
+IMG_ANSWER = "<img src=x onerror=alert(1)>"
+ODD_TERRITORY = "Ville <i>urbanne</i> & $Cie$"
+YEAR = "2024"
+THRESHOLD = "2"
+
+
+def cli(*arguments, **options):
+    return subprocess.run(
+        [sys.executable, "-m", "avs_eval.cli", *arguments],
+        capture_output=True,
+        text=True,
+        **options,
+    )
+
+
+def read_rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def make_data(folder: Path) -> tuple[Path, Path]:
+    structures = read_rows(MINI / "structures.csv")
+    for row in structures:
+        if row["structure_id"] == "S3":
+            row["nom"] = SCRIPT_NAME  # no answer in 2024: listed among non-respondents
+        if row["territoire"] == "Villeurbanne":
+            row["territoire"] = ODD_TERRITORY
+    structures.append(
+        {**structures[-1], "structure_id": "S9", "nom": "EVS Iota", "territoire": "Sommeil"}
+    )
+    answers = read_rows(MINI / "reponses.csv")
+    for row in answers:
+        if row["structure_id"] == "S1" and row["annee"] == YEAR:
+            row["communication_canaux"] = "site_internet|autre"
+            row["communication_autre"] = IMG_ANSWER
+    answers.append({**answers[-1], "structure_id": "S9"})
+    folder.mkdir(parents=True, exist_ok=True)
+    write_rows(folder / "structures.csv", structures)
+    write_rows(folder / "reponses.csv", answers)
+    return folder / "structures.csv", folder / "reponses.csv"
+
+
+def faulty_notebook(target: Path) -> Path:
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb", as_version=4)
+    trap = nbformat.v4.new_code_cell(
+        "import os, signal, time\n"
+        'if territoire == "Ouest Rhône":\n'
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        'if territoire == "Sommeil":\n'
+        "    time.sleep(600)"
+    )
+    notebook.cells.insert(2, trap)
+    nbformat.write(notebook, target)
+    return target
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def batch_arguments(structures, reponses, output, *extra):
+    return [
+        "rapports",
+        "--structures",
+        str(structures),
+        "--reponses",
+        str(reponses),
+        "--annee",
+        YEAR,
+        "--min-effectif",
+        THRESHOLD,
+        "--sortie",
+        str(output),
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("fiabilite")
+    structures, reponses = make_data(base / "donnees")
+    inputs_before = digests(base / "donnees")
+    output = base / "sorties"
+    first = cli(*batch_arguments(structures, reponses, output, "--territoire", "Ouest Rhône"))
+    assert first.returncode == 0, first.stderr
+    previous = (output / YEAR / "ouest-rhone" / "rapport.html").read_bytes()
+    second = cli(
+        *batch_arguments(
+            structures,
+            reponses,
+            output,
+            "--verbatims",
+            "--jobs",
+            "2",
+            "--delai",
+            "25",
+            "--modele",
+            str(faulty_notebook(base / "piege.ipynb")),
+        )
+    )
+    return {
+        "base": base,
+        "structures": structures,
+        "reponses": reponses,
+        "inputs_before": inputs_before,
+        "year": output / YEAR,
+        "previous_report": previous,
+        "result": second,
+    }
+
+
+def test_failures_are_named_and_the_others_complete(run):
+    result = run["result"]
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stdout.splitlines()
+    dead = next(line for line in lines if "Ouest Rhône" in line)
+    assert "noyau" in dead
+    hung = next(line for line in lines if "Sommeil" in line)
+    assert "délai dépassé" in hung
+    for folder in ("lyon", slug(ODD_TERRITORY)):
+        assert (run["year"] / folder / "rapport.html").exists()
+    assert (run["year"] / "synthese.html").exists()
+
+
+def test_a_failed_territory_keeps_its_previous_report(run):
+    kept = run["year"] / "ouest-rhone" / "rapport.html"
+    assert kept.read_bytes() == run["previous_report"]
+    index = (run["year"] / "index.html").read_text(encoding="utf-8")
+    assert "rapport précédent conservé" in index
+    assert not (run["year"] / "sommeil" / "rapport.html").exists()
+
+
+def test_input_files_are_never_written(run):
+    assert digests(run["base"] / "donnees") == run["inputs_before"]
+
+
+def test_names_and_free_text_are_escaped_everywhere(run):
+    pages = list(run["year"].rglob("*.html"))
+    assert len(pages) >= 4
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert SCRIPT_NAME not in text
+        assert IMG_ANSWER not in text
+        assert "<i>urbanne</i>" not in text
+    lyon = (run["year"] / "lyon" / "rapport.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in lyon  # verbatims were asked for
+    odd = (run["year"] / slug(ODD_TERRITORY) / "rapport.html").read_text(encoding="utf-8")
+    assert "&lt;i&gt;urbanne&lt;/i&gt;" in odd
+
+
+def test_structure_names_are_escaped_in_the_list_of_non_respondents(run):
+    # Lyon's response rate is masked in the batch (threshold 2), so its list is withheld
+    # there; with a threshold of 1 the list is published, and the name must read as text.
+    report = TerritoryReport(
+        "Lyon",
+        int(YEAR),
+        fichier_structures=str(run["structures"]),
+        fichier_reponses=str(run["reponses"]),
+        min_effectif=1,
+    )
+    listed = report.non_respondents().data
+    assert "&lt;script&gt;alert(&#x27;nom&#x27;)&lt;/script&gt;" in listed
+    assert SCRIPT_NAME not in listed
+
+
+def test_reports_hold_no_machine_path_nor_user_name(run):
+    user = getpass.getuser()
+    for page in run["year"].rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert str(run["base"]) not in text
+        assert str(paths.PROJECT_ROOT) not in text
+        assert f"/home/{user}" not in text and f"/{user}/" not in text
+
+
+class _Tables(HTMLParser):
+    """The text of every table cell, table by table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self.tables:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_masked_shares_never_appear_in_a_report(run):
+    context = build_context(DataSource(run["structures"], run["reponses"]), int(THRESHOLD))
+    table = context.table
+    masked = table[table["masque"] & (table["annee"] == int(YEAR))]
+    assert not masked.empty
+    checked = 0
+    for territory in ("Lyon", ODD_TERRITORY):
+        html = (run["year"] / slug(territory) / "rapport.html").read_text(encoding="utf-8")
+        collectivite = context.collectivite_of[territory]
+        shown_here = masked[
+            ((masked["niveau"] == "territoire") & (masked["perimetre"] == territory))
+            | ((masked["niveau"] == "collectivite") & (masked["perimetre"] == collectivite))
+            | (masked["niveau"] == "departement")
+        ]
+        # the exact cell a masked share would have printed (share, interval and n) must not
+        # be in the page; skipped where an unmasked share has the same counts
+        public = table[~table["masque"] & (table["annee"] == int(YEAR))]
+        public_counts = set(zip(public["numerateur"], public["denominateur"], strict=True))
+        for _, row in shown_here.iterrows():
+            if (
+                row["denominateur"] == 0
+                or (row["numerateur"], row["denominateur"]) in public_counts
+            ):
+                continue
+            revealed = row.copy()
+            revealed["masque"] = False
+            assert share_cell(revealed) not in html
+            checked += 1
+        parser = _Tables()
+        parser.feed(html)
+        key = next(t for t in parser.tables if t and t[0] and t[0][0] == "Indicateur")
+        column = key[0].index(territory)
+        for indicateur in YES_NO_COLUMNS:
+            row = context.row(int(YEAR), "territoire", territory, indicateur)
+            if row is None or not row["masque"]:
+                continue
+            cells = next(r for r in key[1:] if r[0].startswith(indicator_label(indicateur)))
+            assert cells[column] == "s"
+            checked += 1
+    assert checked
+
+
+def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_path):
+    output = tmp_path / "sorties"
+    done = cli(*batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon"))
+    assert done.returncode == 0, done.stderr
+    before = digests(output / YEAR)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "avs_eval.cli",
+            *batch_arguments(run["structures"], run["reponses"], output, "--jobs", "2"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(output.glob(f".{YEAR}.en-cours-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)  # notebooks under way
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does in a terminal
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "interrompu" in stderr
+    assert "Traceback" not in stderr
+    assert digests(output / YEAR) == before
+    assert not list(output.glob(".*"))  # no staging folder, no lock left behind
+
+
+def test_two_batches_at_once_the_second_refuses(run, tmp_path):
+    output = tmp_path / "sorties"
+    arguments = batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "avs_eval.cli", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (output / ".avs-eval.lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    second = cli(*arguments)
+    first.communicate(timeout=300)
+    assert first.returncode == 0
+    assert second.returncode != 0
+    assert "en cours" in second.stderr
+    assert "Traceback" not in second.stderr
+
+
+def test_write_atomic_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
+    target = tmp_path / "rapport.html"
+    target.write_text("ancien", encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise OSError("disque plein")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError):
+        write_atomic(target, "nouveau")
+    assert target.read_text(encoding="utf-8") == "ancien"
+    assert [p.name for p in tmp_path.iterdir()] == ["rapport.html"]
