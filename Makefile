@@ -7,6 +7,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installe
 ARGS   ?=
+# Jupyter's configuration, data and runtime files (and IPython's) stay inside the project.
+JUPYTER_ENV := JUPYTER_CONFIG_DIR="$(CURDIR)/.jupyter/config" \
+               JUPYTER_DATA_DIR="$(CURDIR)/.jupyter/data" \
+               JUPYTER_RUNTIME_DIR="$(CURDIR)/.jupyter/runtime" \
+               IPYTHONDIR="$(CURDIR)/.jupyter/ipython" \
+               JUPYTER_PREFER_ENV_PATH=1
 
 .DEFAULT_GOAL := aide
 .PHONY: aide installer rapports indicateurs valider test lint format verifier-notebooks \
@@ -58,6 +64,13 @@ nettoyer:
 
 references: $(STAMP)
 	$(BIN)/python tests/make_references.py
+
+lab: $(STAMP)
+	@$(JUPYTER_ENV) $(BIN)/jupyter labextension list 2>&1 \
+	  | grep -q 'jupyter-widgets/jupyterlab-manager.*enabled' \
+	  || { echo "extension ipywidgets absente de $(VENV) : relancez make installer" >&2; exit 1; }
+	$(JUPYTER_ENV) $(BIN)/jupyter lab --notebook-dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(ARGS)

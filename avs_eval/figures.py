@@ -304,3 +304,23 @@ def participation(rows: pd.DataFrame, title: str) -> Figure:
     ax.set_xlabel("Taux de réponse")
     ax.set_title(wrap(title, 64))
     return figure
+
+
+def perimeter_bars(
+    rows: pd.DataFrame, title: str, order: list[str], types: list[str], names: list[str]
+) -> Figure:
+    """Horizontal bars with Wilson intervals, one group per perimeter, one bar per `type`.
+
+    `order` lists the perimeters top to bottom; `names` labels the types in the legend
+    (shown when there are several). Masked rows get an "s".
+    """
+    height = max(2.5, 0.3 * len(order) * len(types) + 1.6)
+    labels = {p: p for p in order}
+    figure = _grouped_bars(rows, "type", types, "perimetre", order, labels, height)
+    ax = figure.axes[0]
+    ax.set_ylim(len(order) - 0.5, -0.5)  # room for the "s" of a masked last group
+    ax.set_xlabel("Part des structures (barre : intervalle de confiance à 95 %)")
+    if len(types) > 1:
+        _legend_below(ax, names, PALETTE)
+    ax.set_title(wrap(title, 64))
+    return figure

@@ -1,0 +1,478 @@
+"""The explorer of `notebooks/explorateur.ipynb`: indicators by perimeter and year, live.
+
+Evaluators choose the data files, an indicator, a year or a range of years, the
+perimeters (territories, collectivités, Ensemble), the kind of structures and the
+secrecy threshold; the chart and the table follow each change, and buttons export
+them into `outputs/`. Every figure comes from the masked table of
+`report.build_context`, as in the reports: a masked share is shown "s", never as a
+number, in the table, the chart and the exported files alike.
+
+The selection logic is made of pure functions (`select_rows`, `chart_rows`,
+`french_table`, `figure`) so it is tested without a browser; `Explorer` only wires
+them to ipywidgets.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import ipywidgets as widgets
+import pandas as pd
+from matplotlib.figure import Figure
+
+from avs_eval import figures, paths
+from avs_eval.errors import AvsEvalError, ValidationError
+from avs_eval.loading import DataSource
+from avs_eval.output import write_atomic
+from avs_eval.report import Context, build_context, html_table, pct
+from avs_eval.schema import (
+    ALL_PERIMETER,
+    LEVEL_LABELS,
+    QUESTIONS,
+    RESPONSE_RATE,
+    indicator_label,
+    sort_key,
+)
+from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
+
+# The kinds of structures, as offered to the evaluator: value -> (label, `type` values).
+STRUCTURE_CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Ensemble": ("Toutes les structures", ("Ensemble",)),
+    "CS": ("Centres sociaux", ("CS",)),
+    "EVS": ("Espaces de vie sociale", ("EVS",)),
+    "CS+EVS": ("CS et EVS comparés", ("CS", "EVS")),
+}
+TYPE_LABELS = {"Ensemble": "Toutes", "CS": "CS", "EVS": "EVS"}
+TABLE_STYLE = (
+    "<style>.avs-explorateur table{border-collapse:collapse;font-size:13px;margin-top:.5em}"
+    ".avs-explorateur th,.avs-explorateur td{border-bottom:1px solid #ccc;padding:2px 8px;"
+    "text-align:left;line-height:1.4}.avs-explorateur td.s{font-weight:bold;color:#8c4a00}</style>"
+)
+MAX_SERIES = len(figures.PALETTE)  # lines the chart can tell apart by colour
+
+Perimeter = tuple[str, str]  # (niveau, perimetre)
+Indicator = tuple[str, str]  # (indicateur, modalite)
+
+
+# --- pure functions: what to show for a selection --------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the controls say; `annees` is an inclusive (first, last) range."""
+
+    indicateur: str = RESPONSE_RATE
+    modalite: str = ""
+    annees: tuple[int, int] = (0, 0)
+    perimetres: tuple[Perimeter, ...] = (("departement", ALL_PERIMETER),)
+    structures: str = "Ensemble"
+
+    @property
+    def single_year(self) -> bool:
+        return self.annees[0] == self.annees[1]
+
+    @property
+    def label(self) -> str:
+        label = indicator_label(self.indicateur)
+        if self.modalite:
+            label += f" : {indicator_label(self.indicateur, self.modalite)}"
+        return label
+
+    @property
+    def years_text(self) -> str:
+        first, last = self.annees
+        return str(first) if first == last else f"{first}-{last}"
+
+    def stem(self) -> str:
+        """File name of the exports: explorateur_<indicator>[_<code>]_<years>_<structures>."""
+        parts = ["explorateur", self.indicateur, self.modalite, self.years_text, self.structures]
+        text = "_".join(p for p in parts if p).lower()
+        return re.sub(r"[^a-z0-9_-]+", "-", text)
+
+
+def indicator_options() -> list[tuple[str, Indicator]]:
+    """Every indicator of the table with its French label, in the questionnaire's order."""
+    options = [(indicator_label(RESPONSE_RATE), (RESPONSE_RATE, ""))]
+    for question in QUESTIONS:
+        if question.kind == "oui_non":
+            options.append((question.libelle, (question.colonne, "")))
+        elif question.kind == "liste":
+            for modalite in question.modalites:
+                label = f"{question.libelle} : {modalite.libelle}"
+                options.append((label, (question.colonne, modalite.code)))
+    return options
+
+
+def perimeter_options(context: Context) -> list[tuple[str, Perimeter]]:
+    """Ensemble, then the collectivités, then the territories (French reading order)."""
+    collectivites = sorted(set(context.collectivite_of.values()), key=sort_key)
+    options = [("Ensemble (tout le département)", ("departement", ALL_PERIMETER))]
+    options += [(f"{c} (collectivité)", ("collectivite", c)) for c in collectivites]
+    options += [(t, ("territoire", t)) for t in context.dataset.territories]
+    return options
+
+
+def select_rows(table: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """The rows of the masked table for a selection, in display order, with a `serie` label.
+
+    Order: year, then perimeters as selected, then CS before EVS. `serie` names a
+    line of the chart: the perimeter, followed by the kind when CS and EVS are compared.
+    """
+    types = STRUCTURE_CHOICES[selection.structures][1]
+    first, last = selection.annees
+    rows = table[
+        (table["indicateur"] == selection.indicateur)
+        & (table["modalite"] == selection.modalite)
+        & table["annee"].between(first, last)
+        & table["type"].isin(types)
+    ]
+    order = {perimeter: k for k, perimeter in enumerate(selection.perimetres)}
+    keys = list(zip(rows["niveau"], rows["perimetre"], strict=True))
+    rank = pd.Series([order.get(k, -1) for k in keys], index=rows.index, dtype=int)
+    rows = rows.assign(_rang=rank, _type=rows["type"].map(types.index))
+    rows = rows[rows["_rang"] >= 0].sort_values(["annee", "_rang", "_type"])
+    serie = rows["perimetre"].astype(str)
+    if len(types) > 1:
+        serie = serie + " — " + rows["type"].astype(str)
+    return rows.assign(serie=serie).drop(columns=["_rang", "_type"]).reset_index(drop=True)
+
+
+def chart_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows a chart receives: a masked share and its interval are blanked, not only flagged.
+
+    The figures already draw "s" for a masked row; blanking the numbers as well means a
+    figure function can never draw them, whatever it does.
+    """
+    masked = rows[MASK].to_numpy(dtype=bool)
+    blanked = rows.copy()
+    for column in ("part", "ic_bas", "ic_haut", "numerateur"):
+        blanked[column] = blanked[column].astype(float).where(~masked)
+    return blanked
+
+
+def french_table(rows: pd.DataFrame, numeric: bool = False) -> pd.DataFrame:
+    """The table the evaluator reads (or exports): French headers, "s" for masked figures.
+
+    With `numeric`, shares are percentages as numbers (one decimal) for a spreadsheet;
+    otherwise they are text ("62 %", "[45 % ; 76 %]").
+    """
+    records = []
+    for row in rows.itertuples(index=False):
+        masked = bool(getattr(row, MASK))
+        missing = pd.isna(row.part)
+        record = {
+            "Année": int(row.annee),
+            "Niveau": LEVEL_LABELS[row.niveau],
+            "Périmètre": row.perimetre,
+            "Structures": TYPE_LABELS[row.type],
+            "Indicateur": indicator_label(row.indicateur, row.modalite),
+        }
+        if numeric:
+            record |= {
+                "Part (%)": _number(row.part, masked, missing),
+                "IC 95 % bas (%)": _number(row.ic_bas, masked, missing),
+                "IC 95 % haut (%)": _number(row.ic_haut, masked, missing),
+            }
+        else:
+            record |= {
+                "Part": SECRET_SYMBOL if masked else "–" if missing else pct(row.part),
+                "Intervalle de confiance à 95 %": SECRET_SYMBOL
+                if masked
+                else "–"
+                if missing
+                else f"[{pct(row.ic_bas)} ; {pct(row.ic_haut)}]",
+            }
+        record["Effectif (n)"] = SECRET_SYMBOL if masked else int(row.denominateur)
+        records.append(record)
+    columns = ["Année", "Niveau", "Périmètre", "Structures", "Indicateur"]
+    columns += (
+        ["Part (%)", "IC 95 % bas (%)", "IC 95 % haut (%)"]
+        if numeric
+        else ["Part", "Intervalle de confiance à 95 %"]
+    )
+    return pd.DataFrame(records, columns=[*columns, "Effectif (n)"])
+
+
+def _french_decimal(value: object) -> object:
+    return f"{value:.1f}".replace(".", ",") if isinstance(value, float) else value
+
+
+def _number(value: float, masked: bool, missing: bool) -> object:
+    if masked:
+        return SECRET_SYMBOL
+    return "" if missing else round(float(value) * 100, 1)
+
+
+def figure(rows: pd.DataFrame, selection: Selection) -> Figure:
+    """Bars with Wilson intervals for one year; lines with Wilson bands over several years."""
+    data = chart_rows(rows)
+    title = f"{selection.label} — {selection.years_text}"
+    types = STRUCTURE_CHOICES[selection.structures][1]
+    if selection.single_year:
+        order = list(dict.fromkeys(data["perimetre"]))
+        names = [STRUCTURE_CHOICES[t][0] if t != "Ensemble" else "Toutes" for t in types]
+        return figures.perimeter_bars(data, title, order, list(types), names)
+    series = list(dict.fromkeys(data["serie"]))[:MAX_SERIES]
+    data = data[data["serie"].isin(series)]
+    # the legend has a fixed margin: long names go on several lines rather than off the page
+    data = data.assign(legende=[figures.wrap(name, 20) for name in data["serie"]])
+    chart = figures.trends(data, title, hue="legende")
+    ax = chart.axes[0]
+    ax.set_xlabel("Année")
+    ax.set_ylabel("Part (bande : IC à 95 %)")
+    for k, (color, name) in enumerate(zip(figures.PALETTE, series, strict=False)):
+        for year in data.loc[(data["serie"] == name) & data[MASK], "annee"]:
+            # one height per series, so that the "s" of several series do not overlap
+            ax.text(year, 0.03 + 0.06 * k, SECRET_SYMBOL, color=color, ha="center", weight="bold")
+    ax.set_xlim(selection.annees[0] - 0.3, selection.annees[1] + 0.3)
+    return chart
+
+
+# --- the widgets ---------------------------------------------------------------------------
+
+
+class Explorer:
+    """The controls, the chart and the table; everything is recomputed when a control changes.
+
+    Tests drive it through its widgets (`explorer.indicateur.value = …`) and read
+    `explorer.rows`, `explorer.table`, `explorer.chart_data` and `explorer.png`.
+    """
+
+    def __init__(
+        self,
+        fichier_structures: str = "",
+        fichier_reponses: str = "",
+        classeur: str = "",
+        min_effectif: int = 5,
+        dossier_sortie: str | Path = paths.OUTPUTS_DIR,
+    ) -> None:
+        self.output_dir = paths.resolve(dossier_sortie)
+        self.context: Context | None = None
+        self.rows = pd.DataFrame()
+        self.table = pd.DataFrame()
+        self.png = b""
+        self._figure: Figure | None = None
+        self._quiet = False
+        wide = {"description_width": "11em"}
+        full = widgets.Layout(width="100%")
+
+        self.fichier_structures = widgets.Text(
+            fichier_structures, description="Registre des structures", style=wide, layout=full
+        )
+        self.fichier_reponses = widgets.Text(
+            fichier_reponses, description="Réponses à l'enquête", style=wide, layout=full
+        )
+        self.classeur = widgets.Text(
+            classeur,
+            description="Ou classeur XLSX",
+            placeholder="laisser vide si les deux fichiers ci-dessus sont indiqués",
+            style=wide,
+            layout=full,
+        )
+        self.charger = widgets.Button(
+            description="Charger les données",
+            icon="folder-open",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.indicateur = widgets.Dropdown(
+            options=indicator_options(), description="Indicateur", style=wide, layout=full
+        )
+        self.annees = widgets.IntRangeSlider(
+            description="Années",
+            style=wide,
+            continuous_update=False,
+            layout=widgets.Layout(width="40em"),
+        )
+        self.perimetres = widgets.SelectMultiple(
+            description="Périmètres", rows=8, style=wide, layout=full
+        )
+        self.structures = widgets.ToggleButtons(
+            options=[(label, key) for key, (label, _) in STRUCTURE_CHOICES.items()],
+            description="Structures",
+            style=wide | {"button_width": "auto"},
+        )
+        self.min_effectif = widgets.BoundedIntText(
+            int(min_effectif), min=1, max=100, description="Seuil de secret", style=wide
+        )
+        auto = widgets.Layout(width="auto")
+        self.export_csv = widgets.Button(description="Tableau en CSV", icon="download", layout=auto)
+        self.export_xlsx = widgets.Button(
+            description="Tableau en Excel", icon="download", layout=auto
+        )
+        self.export_png = widgets.Button(
+            description="Graphique en PNG", icon="download", layout=auto
+        )
+        self.message = widgets.HTML()
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.table_view = widgets.HTML()
+
+        self.charger.on_click(lambda _: self.load())
+        self.export_csv.on_click(lambda _: self.export("csv"))
+        self.export_xlsx.on_click(lambda _: self.export("xlsx"))
+        self.export_png.on_click(lambda _: self.export("png"))
+        self.min_effectif.observe(lambda _: self.load(), names="value")
+        for control in (self.indicateur, self.annees, self.perimetres, self.structures):
+            control.observe(lambda _: self.refresh(), names="value")
+
+        hint = widgets.HTML(
+            "<small>Fichiers CSV ou XLSX ; les chemins relatifs partent de la racine du projet. "
+            "Tous vides : l'échantillon fictif intégré.</small>"
+        )
+        data = widgets.VBox(
+            [self.fichier_structures, self.fichier_reponses, self.classeur, hint, self.charger]
+        )
+        files = widgets.Accordion([data], titles=("Données",))
+        self.ui = widgets.VBox(
+            [
+                files,
+                self.indicateur,
+                self.annees,
+                self.perimetres,
+                self.structures,
+                self.min_effectif,
+                widgets.HBox([self.export_csv, self.export_xlsx, self.export_png]),
+                self.message,
+                self.image,
+                self.table_view,
+            ],
+            layout=widgets.Layout(max_width="60em"),
+        )
+        self.ui.add_class("avs-explorateur")
+        self.load()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.ui)
+
+    # - state
+    @property
+    def selection(self) -> Selection:
+        indicateur, modalite = self.indicateur.value
+        return Selection(
+            indicateur,
+            modalite,
+            tuple(self.annees.value),
+            tuple(self.perimetres.value),
+            self.structures.value,
+        )
+
+    @property
+    def chart_data(self) -> pd.DataFrame:
+        return chart_rows(self.rows)
+
+    # - actions
+    def load(self) -> None:
+        """(Re)build the masked table from the files and the threshold, keep the selection."""
+        try:
+            source = DataSource.from_options(
+                self.fichier_structures.value.strip(),
+                self.fichier_reponses.value.strip(),
+                self.classeur.value.strip(),
+            )
+            missing = [paths.display_path(f) for f in source.files if not f.is_file()]
+            if missing:
+                self._say(f"Fichier introuvable : {', '.join(missing)}", error=True)
+                return
+            context = build_context(source, self.min_effectif.value)
+        except ValidationError as error:
+            self._say(error.report(), error=True)
+            return
+        except AvsEvalError as error:
+            self._say(f"Données non chargées : {error}", error=True)
+            return
+        except OSError as error:  # unreadable file: say which, in French
+            self._say(f"Fichier illisible : {error.filename or error}", error=True)
+            return
+        years = context.years
+        if not years:
+            self._say("Aucune réponse à l'enquête dans ces fichiers.", error=True)
+            return
+        self.context = context
+        chosen = set(self.perimetres.value)
+        options = perimeter_options(context)
+        self._quiet = True
+        try:
+            _set_range(self.annees, min(years), max(years))
+            self.perimetres.options = options
+            valid = [value for _, value in options if value in chosen]
+            self.perimetres.value = tuple(valid) or tuple(value for _, value in options[:3])
+        finally:
+            self._quiet = False
+        self._say("")
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self._quiet or self.context is None:
+            return
+        selection = self.selection
+        self.rows = select_rows(self.context.table, selection)
+        self.table = french_table(self.rows)
+        if self.rows.empty:
+            self._figure = None
+            self.png = b""
+            self.image.value = b""
+            self.table_view.value = "<p>Choisissez au moins un périmètre.</p>"
+            return
+        self._figure = figure(self.rows, selection)
+        self.png = figures.png(self._figure)
+        self.image.value = self.png
+        shown = self.table.drop(columns="Indicateur")  # it is the caption
+        body = [[str(v) for v in record] for record in shown.itertuples(index=False)]
+        caption = f"<p><strong>{html.escape(selection.label)}</strong> — {selection.years_text}</p>"
+        note = SECRET_NOTE.format(n=self.context.min_effectif)
+        extra = ""
+        if not selection.single_year and self.rows["serie"].nunique() > MAX_SERIES:
+            extra = (
+                f" Le graphique montre les {MAX_SERIES} premières séries ; le tableau les montre"
+                " toutes."
+            )
+        self.table_view.value = (
+            f'{TABLE_STYLE}<div class="avs-tableau">{caption}'
+            + html_table(list(shown.columns), body, escape_body=True).data
+            + f"<small>{html.escape(note + extra)}</small></div>"
+        )
+
+    def export(self, kind: str) -> Path | None:
+        """Write the current table (csv, xlsx) or chart (png) into the output folder."""
+        if self.rows.empty:
+            self._say("Rien à exporter : choisissez au moins un périmètre.", error=True)
+            return None
+        path = self.output_dir / f"{self.selection.stem()}.{kind}"
+        if kind == "png":
+            write_atomic(path, self.png)
+            what = "Graphique"
+        else:
+            table = french_table(self.rows, numeric=True)
+            if kind == "csv":  # what French Excel opens directly: ";", "," and UTF-8 with BOM
+                table = table.map(_french_decimal)
+                content = "\ufeff" + table.to_csv(sep=";", index=False)
+            else:
+                buffer = io.BytesIO()
+                table.to_excel(buffer, index=False, sheet_name="indicateurs")
+                content = buffer.getvalue()
+            write_atomic(path, content)
+            what = "Tableau"
+        self._say(f"{what} enregistré : {paths.display_path(path)}")
+        return path
+
+    def _say(self, text: str, error: bool = False) -> None:
+        if not text:
+            self.message.value = ""
+            return
+        color = "#b00020" if error else "#1b5e20"
+        escaped = html.escape(text).replace("\n", "<br>")
+        self.message.value = f'<p style="color:{color}">{escaped}</p>'
+
+
+def _set_range(slider: widgets.IntRangeSlider, low: int, high: int) -> None:
+    """New bounds for a range slider, keeping its value when it still fits (else the last year)."""
+    old = tuple(slider.value)
+    slider.max = max(slider.max, high)  # widen first: a bound may never cross the value
+    slider.min = min(slider.min, low)
+    slider.value = (max(old[0], low), old[1]) if low <= old[1] <= high else (high, high)
+    slider.min, slider.max = low, high
