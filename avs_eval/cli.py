@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from avs_eval import __version__
-from avs_eval.errors import AvsEvalError, ValidationError
+from avs_eval.errors import AvsEvalError, UsageError, ValidationError
 
 EXIT_INVALID_DATA = 1
 EXIT_USAGE = 2
@@ -113,11 +113,54 @@ def cmd_indicateurs(args) -> int:
         min_effectif=args.min_effectif,
         territoire=args.territoire,
     )
-    if args.sortie:
+    if args.sortie and _is_xlsx(args.sortie):
+        from avs_eval.excel import write_indicators
+
+        threshold = dataset.config.min_effectif if args.min_effectif is None else args.min_effectif
+        write_indicators(Path(args.sortie), table, threshold)
+        print(f"{len(table)} lignes écrites dans {args.sortie}", file=sys.stderr)
+    elif args.sortie:
         write_atomic(Path(args.sortie), indicators.to_csv(table))
         print(f"{len(table)} lignes écrites dans {args.sortie}", file=sys.stderr)
     else:
         sys.stdout.write(indicators.to_csv(table))
+    return 0
+
+
+def _is_xlsx(path: str) -> bool:
+    return Path(path).suffix.lower() == ".xlsx"
+
+
+def cmd_modele(args) -> int:
+    from avs_eval.excel import write_template
+
+    if not _is_xlsx(args.sortie):
+        raise UsageError(
+            f"le modèle est un classeur Excel : --sortie doit finir par .xlsx (lu : {args.sortie})"
+        )
+    write_template(Path(_from_cwd(args.sortie)))
+    print(f"modèle de saisie écrit dans {args.sortie}", file=sys.stderr)
+    return 0
+
+
+def cmd_questionnaire(args) -> int:
+    from avs_eval import questionnaire
+    from avs_eval.config import load_config
+    from avs_eval.loading import load_structures
+    from avs_eval.output import write_atomic
+
+    if args.format == "xlsform" and not _is_xlsx(args.sortie):
+        raise UsageError(
+            f"un XLSForm est un classeur Excel : --sortie doit finir par .xlsx (lu : {args.sortie})"
+        )
+    structures = load_structures(_from_cwd(args.structures)) if args.structures else None
+    config = load_config()
+    if args.format == "xlsform":
+        content = questionnaire.xlsform(config, structures)
+    else:
+        content = questionnaire.markdown(config, structures)
+    write_atomic(Path(_from_cwd(args.sortie)), content)
+    print(f"questionnaire ({args.format}) écrit dans {args.sortie}", file=sys.stderr)
     return 0
 
 
@@ -168,7 +211,7 @@ def build_parser() -> FrenchParser:
 
     indicateurs = commands.add_parser(
         "indicateurs",
-        help="calculer la table des indicateurs (CSV)",
+        help="calculer la table des indicateurs (CSV ou Excel)",
         description=(
             "Calcule les indicateurs par territoire, collectivité et pour l'ensemble, avec "
             "leur intervalle de confiance à 95 % (Wilson) et le drapeau de secret statistique."
@@ -191,10 +234,51 @@ def build_parser() -> FrenchParser:
     indicateurs.add_argument(
         "--sortie",
         metavar="FICHIER",
-        help="fichier CSV à écrire (par défaut : la sortie standard)",
+        help="fichier à écrire : CSV, ou classeur Excel mis en forme s'il finit par .xlsx "
+        "(par défaut : CSV sur la sortie standard)",
     )
     _data_options(indicateurs)
     indicateurs.set_defaults(func=cmd_indicateurs)
+
+    modele = commands.add_parser(
+        "modele",
+        help="écrire le modèle Excel de saisie des données",
+        description=(
+            "Écrit un classeur Excel vide au format des données (feuilles « structures » et "
+            "« reponses », listes déroulantes, feuille « listes » des codes, instructions). "
+            "Rempli, il se lit tel quel avec --classeur."
+        ),
+    )
+    modele.add_argument(
+        "--sortie", required=True, metavar="FICHIER", help="classeur .xlsx à écrire"
+    )
+    modele.set_defaults(func=cmd_modele)
+
+    questionnaire = commands.add_parser(
+        "questionnaire",
+        help="écrire le questionnaire (XLSForm ou document Markdown)",
+        description=(
+            "Écrit le questionnaire de l'enquête : un formulaire XLSForm (KoboToolbox, ODK…) "
+            "dont les questions portent les noms des colonnes du fichier de réponses, ou un "
+            "document Markdown lisible."
+        ),
+    )
+    questionnaire.add_argument(
+        "--format",
+        required=True,
+        choices=("xlsform", "markdown"),
+        help="xlsform (classeur .xlsx) ou markdown (document .md)",
+    )
+    questionnaire.add_argument(
+        "--structures",
+        metavar="FICHIER",
+        help="registre des structures (CSV ou XLSX) : la structure se choisit alors dans une "
+        "liste (par défaut : identifiant saisi)",
+    )
+    questionnaire.add_argument(
+        "--sortie", required=True, metavar="FICHIER", help="fichier à écrire"
+    )
+    questionnaire.set_defaults(func=cmd_questionnaire)
 
     rapports = commands.add_parser(
         "rapports",

@@ -179,6 +179,21 @@ def load(source: DataSource | None = None, config: Config | None = None) -> Data
     return Dataset(structures, responses, sorted(set(warnings)), source, config, hashes)
 
 
+def load_structures(path: str | Path) -> pd.DataFrame:
+    """Read and validate the `structures` register alone (e.g. for the questionnaire)."""
+    path = paths.resolve(path)
+    label = paths.display_path(path)
+    errors: list[Finding] = []
+    try:
+        table = read_table(path, label, STRUCTURES)
+    except ReadFailure as failure:
+        raise ValidationError([failure.finding]) from None
+    structures = _validate_structures(table, errors)
+    if errors or structures is None:
+        raise ValidationError(errors)
+    return structures
+
+
 def _table_specs(source: DataSource, errors: list[Finding]):
     if source.classeur:
         label = paths.display_path(source.classeur)

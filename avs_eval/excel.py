@@ -1,0 +1,247 @@
+"""Excel workbooks: the formatted indicator table and the data-entry template.
+
+Both are built in memory and written atomically. Every header, code and label
+comes from `avs_eval.schema`, so a new question or code appears here by itself.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from avs_eval.output import write_atomic
+from avs_eval.schema import (
+    ALL_PERIMETER,
+    COLLECTIVITES,
+    LEVEL_LABELS,
+    LEVELS,
+    LIST_SEPARATORS,
+    QUESTIONS,
+    RESPONSE_COLUMNS,
+    STRUCTURE_OPTIONAL,
+    STRUCTURE_REQUIRED,
+    STRUCTURE_TYPES,
+    YES_NO_COLUMNS,
+    indicator_label,
+)
+
+SECRET_MARK = "s"
+PERCENT_FORMAT = "0%"
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", start_color="1F4E78")
+TEMPLATE_ROWS = 2000  # rows covered by the drop-down lists of the template
+YES_NO_CHOICES = ("oui", "non")
+
+# Sheet of each level of the indicator table.
+LEVEL_SHEETS: dict[str, str] = {
+    "territoire": LEVEL_LABELS["territoire"] + "s",
+    "collectivite": LEVEL_LABELS["collectivite"] + "s",
+    "departement": ALL_PERIMETER,
+}
+# (header, width) of the indicator sheets, in the order of the contract's columns.
+INDICATOR_HEADERS: tuple[tuple[str, int], ...] = (
+    ("Année", 8),
+    ("Niveau", 14),
+    ("Périmètre", 26),
+    ("Indicateur", 48),
+    ("Modalité", 38),
+    ("Numérateur", 12),
+    ("Dénominateur", 13),
+    ("Part", 8),
+    ("IC bas", 8),
+    ("IC haut", 8),
+)
+SHARE_COLUMNS = ("part", "ic_bas", "ic_haut")
+
+
+def _header(sheet: Worksheet, headers: list[str], widths: list[int]) -> None:
+    sheet.append(headers)
+    for position, width in enumerate(widths, start=1):
+        cell = sheet.cell(row=1, column=position)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        sheet.column_dimensions[get_column_letter(position)].width = width
+    sheet.freeze_panes = "A2"
+
+
+def _text_sheet(sheet: Worksheet, title: str, paragraphs: list[str]) -> None:
+    sheet.column_dimensions["A"].width = 110
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for paragraph in paragraphs:
+        sheet.append([paragraph])
+        sheet.cell(row=sheet.max_row, column=1).alignment = Alignment(wrap_text=True)
+
+
+def _to_bytes(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- the indicator table ------------------------------------------------------------
+
+
+def _share(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def indicators_workbook(table: pd.DataFrame, min_effectif: int) -> bytes:
+    """The indicator table as a workbook: one sheet per level, French headers, percents."""
+    workbook = Workbook()
+    notice = workbook.active
+    notice.title = "À lire"
+    _text_sheet(notice, "Table des indicateurs : mode d'emploi", _notice(min_effectif))
+    headers = [h for h, _ in INDICATOR_HEADERS]
+    widths = [w for _, w in INDICATOR_HEADERS]
+    first_share = headers.index("Part") + 1
+    for level in LEVELS:
+        sheet = workbook.create_sheet(LEVEL_SHEETS[level])
+        _header(sheet, headers, widths)
+        rows = table[table["niveau"] == level]
+        for row in rows.itertuples(index=False):
+            shares = [_share(getattr(row, c)) for c in SHARE_COLUMNS]
+            if row.secret:
+                shares = [SECRET_MARK] * len(SHARE_COLUMNS)
+            sheet.append(
+                [
+                    int(row.annee),
+                    LEVEL_LABELS[level],
+                    row.perimetre,
+                    indicator_label(row.indicateur),
+                    indicator_label(row.indicateur, row.modalite) if row.modalite else "",
+                    int(row.numerateur),
+                    int(row.denominateur),
+                    *shares,
+                ]
+            )
+            for offset in range(len(SHARE_COLUMNS)):
+                cell = sheet.cell(row=sheet.max_row, column=first_share + offset)
+                if isinstance(cell.value, float | int):
+                    cell.number_format = PERCENT_FORMAT
+                else:
+                    cell.alignment = Alignment(horizontal="right")
+        if sheet.max_row > 1:
+            sheet.auto_filter.ref = sheet.dimensions
+    return _to_bytes(workbook)
+
+
+def _notice(min_effectif: int) -> list[str]:
+    sheets = ", ".join(f"« {name} »" for name in LEVEL_SHEETS.values())
+    return [
+        f"Une feuille par niveau géographique : {sheets}.",
+        "Année : année de l'enquête.",
+        "Niveau, Périmètre : le territoire, la collectivité ou l'ensemble du département.",
+        "Indicateur : la question ou l'indicateur mesuré (le taux de réponse vient en premier).",
+        "Modalité : pour une question à choix multiples, le choix compté ; vide pour une "
+        "question oui/non (la part est alors celle des « oui »).",
+        "Numérateur : nombre de structures concernées (réponses « oui », ou choix coché).",
+        "Dénominateur : nombre de structures ayant répondu à la question (pour le taux de "
+        "réponse : structures agréées l'année considérée).",
+        "Part : Numérateur / Dénominateur, en pourcentage.",
+        "IC bas, IC haut : bornes de l'intervalle de confiance à 95 % (méthode de Wilson).",
+        f"Secret statistique : une part calculée sur moins de {min_effectif} structures n'est "
+        f"pas diffusée ; « {SECRET_MARK} » remplace alors la part et son intervalle. Les "
+        "effectifs restent affichés pour le suivi interne : ne les diffusez pas tels quels.",
+        "Une case vide dans Part signifie qu'aucune structure n'a répondu (dénominateur nul).",
+    ]
+
+
+def write_indicators(path: Path, table: pd.DataFrame, min_effectif: int) -> None:
+    write_atomic(path, indicators_workbook(table, min_effectif))
+
+
+# --- the data-entry template ----------------------------------------------------------
+
+
+def _list_validation(sheet: Worksheet, column: int, choices: tuple[str, ...], what: str):
+    formula = '"' + ",".join(choices) + '"'
+    validation = DataValidation(type="list", formula1=formula, allow_blank=True)
+    validation.error = f"Valeur attendue pour {what} : " + ", ".join(choices)
+    validation.errorTitle = "Valeur non prévue"
+    validation.prompt = "Choisissez dans la liste : " + ", ".join(choices)
+    validation.promptTitle = what
+    letter = get_column_letter(column)
+    validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+    sheet.add_data_validation(validation)
+
+
+def template_workbook() -> bytes:
+    """The data contract as an Excel workbook to fill: read back by `--classeur` as is."""
+    workbook = Workbook()
+    instructions = workbook.active
+    instructions.title = "instructions"
+    _text_sheet(instructions, "Saisie des données de l'enquête : mode d'emploi", _instructions())
+
+    structures = workbook.create_sheet("structures")
+    columns = list(STRUCTURE_REQUIRED + STRUCTURE_OPTIONAL)
+    _header(structures, columns, [max(14, len(c) + 4) for c in columns])
+    _list_validation(
+        structures, columns.index("type") + 1, tuple(STRUCTURE_TYPES.values), "le type"
+    )
+    _list_validation(
+        structures,
+        columns.index("collectivite") + 1,
+        tuple(COLLECTIVITES.values),
+        "la collectivité",
+    )
+    _list_validation(structures, columns.index("qpv") + 1, YES_NO_CHOICES, "qpv")
+
+    reponses = workbook.create_sheet("reponses")
+    columns = list(RESPONSE_COLUMNS)
+    _header(reponses, columns, [max(14, len(c) + 4) for c in columns])
+    for column in YES_NO_COLUMNS:
+        _list_validation(reponses, columns.index(column) + 1, YES_NO_CHOICES, column)
+
+    listes = workbook.create_sheet("listes")
+    _header(listes, ["question", "code", "libellé"], [28, 32, 48])
+    for question in QUESTIONS:
+        if question.kind == "oui_non":
+            for code in YES_NO_CHOICES:
+                listes.append([question.colonne, code, code])
+        for modalite in question.modalites:
+            listes.append([question.colonne, modalite.code, modalite.libelle])
+    for vocabulary in (STRUCTURE_TYPES, COLLECTIVITES):
+        for code in vocabulary.values:
+            listes.append([vocabulary.name, code, vocabulary.labels.get(code, code)])
+    return _to_bytes(workbook)
+
+
+def _instructions() -> list[str]:
+    lists = ", ".join(q.colonne for q in QUESTIONS if q.kind == "liste")
+    separators = " ".join(f"« {s} »" for s in LIST_SEPARATORS)
+    return [
+        "Ce classeur se lit tel quel avec : avs-eval valider --classeur FICHIER.xlsx "
+        "(puis indicateurs, rapports). Ne renommez ni les feuilles « structures » et "
+        "« reponses », ni leurs en-têtes (ligne 1). Les autres feuilles sont ignorées.",
+        "Feuille « structures » : une ligne par structure agréée (centre social ou espace de vie "
+        "sociale). structure_id est l'identifiant unique de la structure, repris dans "
+        "« reponses ». type : CS ou EVS ; collectivite : Métropole de Lyon ou Rhône "
+        "(listes déroulantes). code_insee : code commune à 5 chiffres. qpv, annee_debut, "
+        "annee_fin sont facultatifs (annee_debut / annee_fin : années d'agrément).",
+        "Feuille « reponses » : une ligne par structure et par année d'enquête (structure_id, "
+        "annee à 4 chiffres).",
+        "Questions oui/non : choisissez oui ou non dans la liste déroulante ; une case vide "
+        "signifie « sans réponse ».",
+        f"Questions à choix multiples ({lists}) : saisissez les codes de la feuille « listes », "
+        f"séparés par un point-virgule, par exemple : site_internet;reseaux_sociaux. "
+        f"Séparateurs acceptés : {separators}.",
+        "Questions de suivi : ne les remplissez que si la question dont elles dépendent appelle "
+        "une précision (par exemple permanence_partenaires seulement si permanence_partenaire "
+        "vaut oui ; communication_autre seulement si « autre » figure dans "
+        "communication_canaux). Sinon, laissez la case vide.",
+        "Saisissez des valeurs, pas de formules, et ne fusionnez pas de cellules.",
+    ]
+
+
+def write_template(path: Path) -> None:
+    write_atomic(path, template_workbook())
