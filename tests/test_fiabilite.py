@@ -347,3 +347,28 @@ def test_write_atomic_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
         write_atomic(target, "nouveau")
     assert target.read_text(encoding="utf-8") == "ancien"
     assert [p.name for p in tmp_path.iterdir()] == ["rapport.html"]
+
+
+def test_fresh_kernels_report_a_killed_kernel_and_a_hung_notebook_too(run, tmp_path):
+    result = cli(
+        *batch_arguments(
+            run["structures"],
+            run["reponses"],
+            tmp_path / "sorties",
+            "--noyau-neuf",
+            "--delai",
+            "25",
+            "--territoire",
+            "Lyon",
+            "Ouest Rhône",
+            "Sommeil",
+            "--modele",
+            str(faulty_notebook(tmp_path / "piege.ipynb")),
+        )
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stdout.splitlines()
+    assert "noyau" in next(line for line in lines if "Ouest Rhône" in line)
+    assert "délai dépassé" in next(line for line in lines if "Sommeil" in line)
+    assert (tmp_path / "sorties" / YEAR / "lyon" / "rapport.html").exists()
