@@ -164,6 +164,52 @@ def cmd_questionnaire(args) -> int:
     return 0
 
 
+def cmd_importer(args) -> int:
+    from avs_eval import paths
+    from avs_eval.importer import import_export
+    from avs_eval.loading import load_structures
+    from avs_eval.output import write_atomic
+
+    if args.source == "correspondance" and not args.correspondance:
+        raise UsageError(
+            "--source correspondance demande --correspondance FICHIER.yaml (exemple : "
+            "parameters/correspondances/google_forms.yaml)"
+        )
+    if args.source == "kobo" and args.correspondance:
+        raise UsageError("--correspondance ne sert qu'avec --source correspondance")
+    if Path(args.sortie).suffix.lower() != ".csv":
+        raise UsageError(f"--sortie doit être un fichier .csv (lu : {args.sortie})")
+    # Like every command, the sample's register by default: the import is checked against a
+    # register either way, and the messages say which one.
+    register = _from_cwd(args.structures) or str(paths.SAMPLE_STRUCTURES)
+    hint = (
+        ""
+        if args.structures
+        else "registre utilisé : celui de l'échantillon fictif (data/exemple/structures.csv) ; "
+        "indiquez le vôtre avec --structures FICHIER"
+    )
+    try:
+        result = import_export(
+            args.source,
+            _from_cwd(args.fichier),
+            mapping=_from_cwd(args.correspondance),
+            structures=load_structures(register),
+        )
+    except ValidationError as invalid:
+        print(invalid.report(), file=sys.stderr)
+        _print_warnings(invalid.warnings)
+        if hint:
+            print(hint, file=sys.stderr)
+        return EXIT_INVALID_DATA
+    _print_warnings(result.warnings)
+    write_atomic(Path(_from_cwd(args.sortie)), result.csv())
+    print(result.summary(), file=sys.stderr)
+    if hint:
+        print(hint, file=sys.stderr)
+    print(f"réponses écrites dans {args.sortie}", file=sys.stderr)
+    return 0
+
+
 def cmd_rapports(args) -> int:
     from avs_eval.batch import run_batch, summary
 
@@ -279,6 +325,43 @@ def build_parser() -> FrenchParser:
         "--sortie", required=True, metavar="FICHIER", help="fichier à écrire"
     )
     questionnaire.set_defaults(func=cmd_questionnaire)
+
+    importer = commands.add_parser(
+        "importer",
+        help="convertir l'export d'un outil d'enquête en fichier de réponses",
+        description=(
+            "Convertit l'export d'un outil d'enquête en fichier de réponses du contrat, vérifié "
+            "comme toute donnée. --source kobo : export KoboToolbox ou ODK (XLSX ou CSV) du "
+            "formulaire écrit par « avs-eval questionnaire --format xlsform », en « valeurs et "
+            "en-têtes XML ». --source correspondance : tout autre export (Google Forms, "
+            "LimeSurvey, tableur), avec un fichier YAML de correspondance des en-têtes et des "
+            "libellés (celui de Google Forms : parameters/correspondances/google_forms.yaml). "
+            "Si une structure a répondu plusieurs fois pour une année, la soumission la plus "
+            "récente est gardée et les autres sont signalées. Rien n'est écrit en cas d'erreur."
+        ),
+    )
+    importer.add_argument(
+        "--source", required=True, choices=("kobo", "correspondance"), help="type d'export"
+    )
+    importer.add_argument(
+        "--fichier", required=True, metavar="FICHIER", help="export à convertir (CSV ou XLSX)"
+    )
+    importer.add_argument(
+        "--correspondance",
+        metavar="FICHIER",
+        help="fichier YAML de correspondance (obligatoire avec --source correspondance)",
+    )
+    importer.add_argument(
+        "--sortie", required=True, metavar="FICHIER", help="fichier de réponses .csv à écrire"
+    )
+    importer.add_argument(
+        "--structures",
+        metavar="FICHIER",
+        help="registre des structures (CSV ou XLSX) contre lequel vérifier les identifiants ; "
+        "une structure choisie par son libellé « nom — commune » y est retrouvée (par défaut : "
+        "le registre de l'échantillon fictif)",
+    )
+    importer.set_defaults(func=cmd_importer)
 
     rapports = commands.add_parser(
         "rapports",

@@ -172,7 +172,7 @@ def load(source: DataSource | None = None, config: Config | None = None) -> Data
         structures = _validate_structures(tables[STRUCTURES], errors)
     responses = None
     if tables.get(RESPONSES) is not None:
-        responses = _validate_responses(tables[RESPONSES], structures, config, errors, warnings)
+        responses = validate_responses(tables[RESPONSES], structures, config, errors, warnings)
     if errors or structures is None or responses is None:
         raise ValidationError(errors, warnings)
     hashes = {paths.display_path(p): sha256(p) for p in source.files}
@@ -434,13 +434,18 @@ def _check_territories(check: _Checker, collectivites: pd.Series) -> None:
 _SPLIT = re.compile("[" + re.escape(LIST_SEPARATORS) + "]")
 
 
-def _validate_responses(
+def validate_responses(
     table: RawTable,
     structures: pd.DataFrame | None,
     config: Config,
     errors: list[Finding],
     warnings: list[Finding],
 ) -> pd.DataFrame | None:
+    """Check a `reponses` table; append findings; return it typed, or None when invalid.
+
+    Public because imports from survey tools (`importer`) validate their result with
+    exactly these rules, on a table whose rows and headers are those of the export.
+    """
     check = _Checker(table, errors)
     frame = table.frame
     missing = check.missing_columns(RESPONSE_KEYS)

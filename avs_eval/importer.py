@@ -1,0 +1,819 @@
+"""Bring the export of a survey tool into the `reponses` table of the data contract.
+
+Two sources:
+
+- `kobo`: a KoboToolbox / ODK export of the form written by `avs-eval questionnaire
+  --format xlsform`. Its question names are the contract's columns and its choice
+  names the contract's codes, so the headers map by name once the group prefixes
+  (`groupe/question`) and the tool's own columns (`start`, `_id`, `_uuid`...) are
+  set aside; multiple choices come as space-separated codes, as split
+  `question/code` 0/1 columns, or both.
+- `correspondance`: any other export (Google Forms, LimeSurvey, a partner's
+  spreadsheet) with a YAML mapping from its headers to contract columns and from
+  its answer labels to codes. `parameters/correspondances/google_forms.yaml` is
+  the mapping of a Google Forms copy of the questionnaire, generated from the
+  vocabulary by `python -m avs_eval.importer`.
+
+The imported table is then validated by the same code as any `reponses` file, but
+on the user's export: every message names the export file, its row and its header,
+the place the user can look at. Nothing is written unless the whole import is valid.
+When a structure answered several times for one year, its latest submission is kept
+and the others are reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from avs_eval import paths
+from avs_eval.config import Config, load_config
+from avs_eval.errors import Finding, ValidationError
+from avs_eval.loading import validate_responses
+from avs_eval.questionnaire import STRUCTURE_LABEL, YEAR_LABEL, YES_NO_CHOICES
+from avs_eval.reading import LINE, RawTable, ReadFailure, read_table
+from avs_eval.schema import (
+    LIST_COLUMNS,
+    QUESTIONS,
+    QUESTIONS_BY_COLUMN,
+    RESPONSE_COLUMNS,
+    YES_NO_COLUMNS,
+    normalise,
+)
+
+SOURCES: tuple[str, ...] = ("kobo", "correspondance")
+MAPPINGS_DIR = paths.PROJECT_ROOT / "parameters" / "correspondances"
+GOOGLE_FORMS_MAPPING = MAPPINGS_DIR / "google_forms.yaml"
+
+# Columns KoboToolbox and ODK add to every export, by their last path segment.
+KOBO_META: frozenset[str] = frozenset(
+    {
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "subscriberid",
+        "simserial",
+        "phonenumber",
+        "username",
+        "email",
+        "audit",
+        "instanceid",
+        "instancename",
+        "deprecatedid",
+        "rootuuid",
+        "uuid",
+        "version",
+    }
+)
+KOBO_META_GROUPS: frozenset[str] = frozenset({"meta", "formhub"})
+KOBO_TIMESTAMPS: tuple[str, ...] = ("_submission_time", "end")
+KOBO_SELECTED: frozenset[str] = frozenset({"1", "1.0", "true", "vrai", "oui"})
+KOBO_NOT_SELECTED: frozenset[str] = frozenset({"", "0", "0.0", "false", "faux", "non"})
+TIMESTAMP_FORMATS: tuple[str, ...] = (
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%Y/%m/%d %I:%M:%S %p",
+    "%Y/%m/%d %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+)
+
+
+def _key(text: str) -> str:
+    """How headers and labels are compared: case, accents, apostrophes and spaces aside."""
+    text = str(text).replace("\u2019", "'").replace("\u00a0", " ").replace("\u202f", " ")
+    return normalise(text)
+
+
+# --- the result ---------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """The `reponses` table built from an export, and what the user must know about it."""
+
+    source: str  # the export, as named in messages
+    responses: pd.DataFrame  # contract columns, canonical text, one row per structure and year
+    rows_read: int
+    warnings: list[Finding] = field(default_factory=list)
+    superseded: list[Finding] = field(default_factory=list)  # older submissions set aside
+    unmapped_headers: list[str] = field(default_factory=list)
+    tool_columns: list[str] = field(default_factory=list)  # the survey tool's own columns
+    notes: list[str] = field(default_factory=list)
+
+    def csv(self) -> str:
+        """The contract's CSV: UTF-8, comma-separated, codes joined by ';', as the sample."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(RESPONSE_COLUMNS)
+        writer.writerows(self.responses[list(RESPONSE_COLUMNS)].itertuples(index=False))
+        return buffer.getvalue()
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.source} : {self.rows_read} soumission(s) lue(s), "
+            f"{len(self.responses)} réponse(s) importée(s)"
+        ]
+        if self.superseded:
+            lines.append(
+                f"{len(self.superseded)} soumission(s) écartée(s) : une soumission plus récente "
+                "existe pour la même structure et la même année"
+            )
+            lines += [f"  - {f}" for f in self.superseded]
+        if self.unmapped_headers:
+            lines.append(
+                f"{len(self.unmapped_headers)} colonne(s) sans correspondance, ignorée(s) : "
+                + ", ".join(f"« {h} »" for h in self.unmapped_headers)
+            )
+        if self.tool_columns:
+            shown = ", ".join(self.tool_columns[:12]) + ("…" if len(self.tool_columns) > 12 else "")
+            lines.append(
+                f"{len(self.tool_columns)} colonne(s) propres à l'outil d'enquête ignorée(s) "
+                f"({shown})"
+            )
+        return "\n".join(lines + self.notes)
+
+
+@dataclass
+class _Extract:
+    """The export's rows laid out on contract columns, before validation.
+
+    `frame` holds contract columns (text) and LINE; `headers` maps each contract
+    column to the export header it came from, so messages name the user's column.
+    """
+
+    table: RawTable
+    frame: pd.DataFrame
+    headers: dict[str, str]
+    timestamps: pd.Series | None  # parsed submission times, or None
+    timestamp_header: str | None
+    errors: list[Finding]
+    unmapped_headers: list[str]
+    tool_columns: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+# --- KoboToolbox / ODK --------------------------------------------------------------
+
+
+def _kobo_layout(headers: list[str]):
+    """Sort the export's headers into contract columns, split columns, tool columns, others."""
+    direct: dict[str, list[int]] = {}
+    split: dict[str, dict[str, int]] = {}
+    tool: list[str] = []
+    unknown: list[str] = []
+    contract = set(RESPONSE_COLUMNS)
+    for position, header in enumerate(headers):
+        parts = [p.strip() for p in header.split("/") if p.strip()]
+        if not parts:
+            continue
+        name = parts[-1]
+        if name in contract:
+            direct.setdefault(name, []).append(position)
+        elif len(parts) >= 2 and parts[-2] in LIST_COLUMNS and name in _codes(parts[-2]):
+            split.setdefault(parts[-2], {})[name] = position
+        elif (
+            name.startswith("_")
+            or name.casefold() in KOBO_META
+            or parts[0].casefold() in KOBO_META_GROUPS
+        ):
+            tool.append(header)
+        else:
+            unknown.append(header)
+    return direct, split, tool, unknown
+
+
+def _codes(column: str) -> tuple[str, ...]:
+    return QUESTIONS_BY_COLUMN[column].codes
+
+
+def _kobo_extract(table: RawTable) -> _Extract:
+    source = table.frame
+    names = [c for c in source.columns if c != LINE]
+    headers = [table.headers.get(c, c) for c in names]
+    direct, split, tool, unknown = _kobo_layout(headers)
+    errors: list[Finding] = []
+    frame = pd.DataFrame({LINE: source[LINE]})
+    origin: dict[str, str] = {}
+    for column, positions in direct.items():
+        if len(positions) > 1:
+            found = ", ".join(f"« {headers[p]} »" for p in positions)
+            errors.append(
+                Finding(
+                    table.label,
+                    table.header_line,
+                    headers[positions[1]],
+                    headers[positions[1]],
+                    f"la question {column} apparaît dans plusieurs colonnes ({found})",
+                )
+            )
+        position = positions[0]
+        values = source[names[position]]
+        if column in LIST_COLUMNS:  # "a b c" -> "a;b;c", the contract's separator
+            values = values.str.split().str.join(";")
+        frame[column] = values
+        origin[column] = headers[position]
+    notes = []
+    redundant = sum(len(p) for c, p in split.items() if c in direct)
+    if redundant:
+        notes.append(
+            f"{redundant} colonne(s) « question/code » (0/1) redondantes avec les réponses "
+            "complètes : non relues"
+        )
+    for column, positions in split.items():
+        if column in direct:
+            continue
+        notes.append(f"{column} : reconstitué à partir de {len(positions)} colonnes 0/1")
+        frame[column], problems = _from_split_columns(table, names, headers, column, positions)
+        errors += problems
+        origin[column] = f"{column}/…"
+    timestamps, timestamp_header = None, None
+    for wanted in KOBO_TIMESTAMPS:
+        for position, header in enumerate(headers):
+            if header.split("/")[-1] == wanted:
+                timestamp_header = header
+                timestamps = _timestamps(table, names[position], header, errors)
+                break
+        if timestamps is not None:
+            break
+    missing = [c for c in RESPONSE_COLUMNS if c not in frame.columns]
+    advice = (
+        " (export KoboToolbox à faire en « valeurs et en-têtes XML », du formulaire écrit par "
+        "avs-eval questionnaire)"
+    )
+    for column in missing:
+        errors.append(_missing_column(table, column, unknown, advice))
+    if timestamps is None:
+        notes.append("pas de date de soumission : en cas de doublon, la dernière ligne est gardée")
+    else:
+        notes.append(f"date de soumission lue dans « {timestamp_header} »")
+    return _Extract(
+        table, frame, origin, timestamps, timestamp_header, errors, unknown, tool, notes
+    )
+
+
+def _from_split_columns(
+    table: RawTable, names: list[str], headers: list[str], column: str, positions: dict[str, int]
+) -> tuple[pd.Series, list[Finding]]:
+    """Rebuild a multiple-choice answer from its `question/code` 0/1 columns."""
+    errors: list[Finding] = []
+    selected = []
+    for code in _codes(column):  # vocabulary order, whatever the export's order
+        if code not in positions:
+            continue
+        name = names[positions[code]]
+        values = table.frame[name].str.casefold()
+        bad = ~values.isin(KOBO_SELECTED | KOBO_NOT_SELECTED)
+        for index in values.index[bad]:
+            errors.append(
+                Finding(
+                    table.label,
+                    int(table.frame.at[index, LINE]),
+                    headers[positions[code]],
+                    table.frame.at[index, name],
+                    "case à cocher attendue : 1 (coché), 0 ou vide (non coché)",
+                )
+            )
+        selected.append(values.isin(KOBO_SELECTED).map({True: code, False: ""}))
+    if not selected:
+        return pd.Series("", index=table.frame.index), errors
+    joined = pd.concat(selected, axis=1).apply(lambda row: ";".join(c for c in row if c), axis=1)
+    return joined, errors
+
+
+def _missing_column(table: RawTable, column: str, unknown: list[str], advice: str = "") -> Finding:
+    hint = advice
+    if unknown:
+        hint = " ; colonnes non reconnues : " + ", ".join(f"« {h} »" for h in unknown[:8])
+    return Finding(
+        table.label,
+        table.header_line,
+        None,
+        column,
+        f"aucune colonne pour la question {column} du contrat{hint}",
+    )
+
+
+# --- any export, with a YAML mapping ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A YAML correspondence between an export and the contract, checked on reading."""
+
+    label: str
+    columns: dict[str, str]  # _key(export header) -> contract column
+    values: dict[str, dict[str, str]]  # contract column -> _key(label) -> code
+    labels: dict[str, tuple[str, ...]]  # contract column -> labels as written, for messages
+    separator: str  # between labels in a multiple-choice cell
+    timestamps: tuple[str, ...]  # _key of the headers that may hold the submission time
+    ignored: frozenset[str]  # _key of headers deliberately left aside
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and check a mapping file; every mistake names the file, its line and the value."""
+    path = paths.resolve(path)
+    label = paths.display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ValidationError([Finding(label, None, None, None, "fichier introuvable")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError([Finding(label, None, None, None, f"illisible ({exc})")]) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ValidationError(
+            [Finding(label, line, None, None, f"YAML invalide : {reason}")]
+        ) from None
+    errors: list[Finding] = []
+    top = _entries(root, label, "", errors)
+    known_keys = {"description", "separateur", "horodatage", "ignorer", "colonnes", "valeurs"}
+    for key, node in top.items():
+        if key not in known_keys:
+            errors.append(
+                Finding(
+                    label,
+                    _line(node),
+                    None,
+                    key,
+                    f"clé inconnue (clés possibles : {', '.join(sorted(known_keys))})",
+                )
+            )
+    columns: dict[str, str] = {}
+    if "colonnes" not in top:
+        errors.append(Finding(label, None, None, None, "section « colonnes » manquante"))
+    for header, node in _entries(top.get("colonnes"), label, "colonnes", errors).items():
+        column = _scalar(node)
+        if column not in RESPONSE_COLUMNS:
+            errors.append(
+                Finding(
+                    label,
+                    _line(node),
+                    f"colonnes > {header}",
+                    column,
+                    "colonne inconnue du contrat (colonnes possibles : "
+                    + ", ".join(RESPONSE_COLUMNS)
+                    + ")",
+                )
+            )
+        elif column in columns.values():
+            errors.append(
+                Finding(
+                    label,
+                    _line(node),
+                    f"colonnes > {header}",
+                    column,
+                    "colonne du contrat déjà associée à un autre en-tête",
+                )
+            )
+        columns[_key(header)] = column
+    values: dict[str, dict[str, str]] = {}
+    written: dict[str, tuple[str, ...]] = {}
+    for column, node in _entries(top.get("valeurs"), label, "valeurs", errors).items():
+        question = QUESTIONS_BY_COLUMN.get(column)
+        if question is None or question.kind == "texte":
+            errors.append(
+                Finding(
+                    label,
+                    _line(node),
+                    "valeurs",
+                    column,
+                    "pas une question à choix du contrat (questions possibles : "
+                    + ", ".join(YES_NO_COLUMNS + LIST_COLUMNS)
+                    + ")",
+                )
+            )
+            continue
+        allowed = question.codes or tuple(code for code, _ in YES_NO_CHOICES)
+        table = {}
+        for answer, code_node in _entries(node, label, f"valeurs > {column}", errors).items():
+            code = _scalar(code_node)
+            if code not in allowed:
+                errors.append(
+                    Finding(
+                        label,
+                        _line(code_node),
+                        f"valeurs > {column} > {answer}",
+                        code,
+                        f"code inconnu (codes possibles : {', '.join(allowed)})",
+                    )
+                )
+            table[_key(answer)] = code
+        values[column] = table
+        written[column] = tuple(_entries(node, label, "", []))
+    separator = _scalar(top["separateur"]) if "separateur" in top else ", "
+    if not separator:
+        errors.append(Finding(label, _line(top["separateur"]), None, "", "séparateur vide"))
+    timestamps = _list(top.get("horodatage"), label, "horodatage", errors)
+    ignored = _list(top.get("ignorer"), label, "ignorer", errors)
+    if errors:
+        raise ValidationError(errors)
+    return Mapping(
+        label,
+        columns,
+        values,
+        written,
+        separator,
+        tuple(_key(t) for t in timestamps),
+        frozenset(_key(i) for i in ignored),
+    )
+
+
+def _line(node) -> int | None:
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def _scalar(node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return "" if node.tag.endswith(":null") else str(node.value).strip()
+    return ""
+
+
+def _entries(node, label: str, where: str, errors: list[Finding]) -> dict:
+    """The key -> node pairs of a YAML mapping (keys as text), or {} with an error."""
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        errors.append(
+            Finding(label, _line(node), where or None, None, "liste « clé: valeur » attendue")
+        )
+        return {}
+    entries = {}
+    for key_node, value_node in node.value:
+        key = _scalar(key_node)
+        if key in entries:
+            errors.append(Finding(label, _line(key_node), where or None, key, "clé en double"))
+        entries[key] = value_node
+    return entries
+
+
+def _list(node, label: str, where: str, errors: list[Finding]) -> list[str]:
+    if node is None:
+        return []
+    if isinstance(node, yaml.ScalarNode):
+        return [_scalar(node)] if _scalar(node) else []
+    if isinstance(node, yaml.SequenceNode):
+        return [_scalar(item) for item in node.value if _scalar(item)]
+    errors.append(Finding(label, _line(node), where, None, "texte ou liste de textes attendu"))
+    return []
+
+
+def _mapped_extract(table: RawTable, mapping: Mapping) -> _Extract:
+    source = table.frame
+    names = [c for c in source.columns if c != LINE]
+    headers = [table.headers.get(c, c) for c in names]
+    errors: list[Finding] = []
+    frame = pd.DataFrame({LINE: source[LINE]})
+    origin: dict[str, str] = {}
+    unknown: list[str] = []
+    timestamps, timestamp_header = None, None
+    for name, header in zip(names, headers, strict=True):
+        key = _key(header)
+        column = mapping.columns.get(key)
+        if column is not None:
+            if column in origin:
+                errors.append(
+                    Finding(
+                        table.label,
+                        table.header_line,
+                        header,
+                        header,
+                        f"deux colonnes de l'export pour {column} (déjà « {origin[column]} »)",
+                    )
+                )
+                continue
+            frame[column] = _translate(table, name, header, column, mapping, errors)
+            origin[column] = header
+        elif key in mapping.timestamps and timestamps is None:
+            timestamps = _timestamps(table, name, header, errors)
+            timestamp_header = header
+        elif key not in mapping.ignored:
+            unknown.append(header)
+    for column in RESPONSE_COLUMNS:
+        if column not in frame.columns:
+            errors.append(_missing_column(table, column, unknown))
+    if timestamps is None:
+        notes = ["pas de date de soumission : en cas de doublon, la dernière ligne est gardée"]
+    else:
+        notes = [f"date de soumission lue dans « {timestamp_header} »"]
+    return _Extract(table, frame, origin, timestamps, timestamp_header, errors, unknown, [], notes)
+
+
+def _translate(
+    table: RawTable, name: str, header: str, column: str, mapping: Mapping, errors: list[Finding]
+) -> pd.Series:
+    """Labels to codes; each distinct cell is translated once (a column has few of them)."""
+    cells = table.frame[name]
+    question = QUESTIONS_BY_COLUMN.get(column)
+    if question is None or question.kind == "texte":
+        return cells
+    labels = _labels(column, mapping)
+    translated: dict[str, str] = {}
+    unknown: dict[str, list[int]] = {}
+    for cell in cells.unique():
+        if question.kind == "liste":
+            codes, missing = _split_labels(cell, labels, mapping.separator)
+            translated[cell] = ";".join(codes)
+        else:
+            code = labels.get(_key(cell)) if cell else ""
+            translated[cell] = code if code is not None else ""
+            missing = [] if code is not None else [cell]
+        for label in missing:
+            unknown.setdefault(label, []).append(cell)
+    for label, holders in unknown.items():
+        rows = table.frame.loc[cells.isin(holders), LINE]
+        others = f" ; aussi lignes {_lines(rows.iloc[1:])}" if len(rows) > 1 else ""
+        errors.append(
+            Finding(
+                table.label,
+                int(rows.iloc[0]),
+                header,
+                label,
+                f"libellé sans correspondance pour {column}{others} : ajoutez-le sous "
+                f"« valeurs > {column} » dans {mapping.label} (libellés connus : "
+                + ", ".join(f"« {k} »" for k in _shown_labels(column, mapping))
+                + ")",
+            )
+        )
+    return cells.map(translated)
+
+
+def _lines(lines: pd.Series, shown: int = 10) -> str:
+    numbers = [str(int(n)) for n in lines.iloc[:shown]]
+    more = f"… ({len(lines)} en tout)" if len(lines) > shown else ""
+    return ", ".join(numbers) + more
+
+
+def _labels(column: str, mapping: Mapping) -> dict[str, str]:
+    """Accepted answers: the mapping's labels, then the contract's own codes and labels."""
+    question = QUESTIONS_BY_COLUMN[column]
+    if question.kind == "oui_non":
+        pairs = YES_NO_CHOICES
+    else:
+        pairs = tuple((m.code, m.libelle) for m in question.modalites)
+    labels = {_key(code): code for code, _ in pairs} | {_key(text): code for code, text in pairs}
+    return labels | mapping.values.get(column, {})
+
+
+def _shown_labels(column: str, mapping: Mapping) -> list[str]:
+    if column in mapping.labels:
+        return list(mapping.labels[column])
+    question = QUESTIONS_BY_COLUMN[column]
+    if question.kind == "oui_non":
+        return [text for _, text in YES_NO_CHOICES]
+    return [m.libelle for m in question.modalites]
+
+
+def _split_labels(cell: str, labels: dict[str, str], separator: str) -> tuple[list[str], list[str]]:
+    """Cut a multiple-choice cell into labels, when labels may themselves hold the separator.
+
+    "Plaquette, affichage, Site internet" is two answers, not three: at each piece,
+    the longest run of pieces that forms a known label wins.
+    """
+    if not cell:
+        return [], []
+    pieces = [p.strip() for p in cell.split(separator.strip() or separator)]
+    codes: list[str] = []
+    unknown: list[str] = []
+    start = 0
+    while start < len(pieces):
+        for end in range(len(pieces), start, -1):
+            candidate = (separator.strip() + " ").join(pieces[start:end]).strip()
+            code = labels.get(_key(candidate))
+            if code is not None:
+                if code not in codes:
+                    codes.append(code)
+                start = end
+                break
+        else:
+            if pieces[start]:
+                unknown.append(pieces[start])
+            start += 1
+    return codes, unknown
+
+
+# --- shared steps ---------------------------------------------------------------------
+
+
+def _timestamps(table: RawTable, name: str, header: str, errors: list[Finding]) -> pd.Series:
+    """Submission times, whatever the tool's format (ISO 8601, French, US, spreadsheet)."""
+    cells = table.frame[name]
+    text = cells.str.replace(r"\s*(UTC|GMT)\s*[+-]?\d*(:\d\d)?$", "", regex=True)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    for pattern in TIMESTAMP_FORMATS:
+        missing = parsed.isna() & (text != "")
+        if not missing.any():
+            break
+        parsed[missing] = pd.to_datetime(text[missing], format=pattern, errors="coerce", utc=True)
+    bad = parsed.isna() & (cells != "")
+    for index in cells.index[bad]:
+        errors.append(
+            Finding(
+                table.label,
+                int(table.frame.at[index, LINE]),
+                header,
+                cells.at[index],
+                "date de soumission illisible (formats acceptés : 2025-03-14T10:22:31, "
+                "14/03/2025 10:22:31)",
+            )
+        )
+    return parsed
+
+
+def _structure_labels(frame: pd.DataFrame, structures: pd.DataFrame | None) -> None:
+    """A structure chosen by its label in a list ("nom — commune") becomes its identifier."""
+    if structures is None or "structure_id" not in frame.columns:
+        return
+    by_label = {}
+    for row in structures.itertuples(index=False):
+        for text in (f"{row.nom} — {row.commune}", f"{row.nom} - {row.commune}"):
+            by_label[_key(text)] = str(row.structure_id)
+    known = set(structures["structure_id"].astype(str))
+    ids = frame["structure_id"]
+    frame["structure_id"] = ids.map(
+        lambda v: v if v in known or not v else by_label.get(_key(v), v)
+    )
+
+
+def _keep_latest(extract: _Extract) -> tuple[pd.DataFrame, list[Finding]]:
+    """One submission per structure and year: the latest by submission time, else by order."""
+    frame = extract.frame
+    table = extract.table
+    years = frame["annee"].str.replace(r"\.0+$", "", regex=True)
+    key = frame["structure_id"].str.strip() + "|" + years
+    complete = (frame["structure_id"] != "") & (years != "")
+    order = pd.Series(range(len(frame)), index=frame.index)
+    if extract.timestamps is not None:
+        when = extract.timestamps
+        rank = pd.DataFrame({"t": when, "o": order})  # no date: older than any dated one
+        sorted_index = rank.sort_values(["t", "o"], na_position="first").index
+    else:
+        sorted_index = order.index
+    latest = ~key.loc[sorted_index].duplicated(keep="last")
+    latest = latest.reindex(frame.index) | ~complete
+    kept_line = frame.loc[latest & complete].set_index(key[latest & complete])[LINE]
+    superseded = []
+    for index in frame.index[~latest]:
+        line = int(frame.at[index, LINE])
+        newer = int(kept_line[key[index]])
+        if extract.timestamps is not None and pd.notna(extract.timestamps[index]):
+            when = extract.timestamps[index].strftime("%d/%m/%Y %H:%M")
+            reason = f"soumise le {when}, remplacée par la soumission plus récente de la ligne"
+        else:
+            reason = "remplacée par la soumission suivante, ligne"
+        superseded.append(
+            Finding(
+                table.label,
+                line,
+                extract.headers.get("structure_id", "structure_id"),
+                frame.at[index, "structure_id"],
+                f"soumission écartée pour {years[index]} : {reason} {newer}",
+            )
+        )
+    return frame.loc[latest], superseded
+
+
+def _finish(extract: _Extract, structures: pd.DataFrame | None, config: Config) -> ImportResult:
+    table = extract.table
+    errors = list(extract.errors)
+    if any(c not in extract.frame.columns for c in RESPONSE_COLUMNS):
+        raise ValidationError(errors)
+    _structure_labels(extract.frame, structures)
+    kept, superseded = _keep_latest(extract)
+    contract = RawTable(
+        table.label,
+        kept[[*RESPONSE_COLUMNS, LINE]].reset_index(drop=True).copy(),
+        {column: extract.headers.get(column, column) for column in RESPONSE_COLUMNS},
+        table.header_line,
+    )
+    warnings: list[Finding] = []
+    typed = validate_responses(contract, structures, config, errors, warnings)
+    if errors or typed is None:
+        raise ValidationError(errors, warnings)
+    return ImportResult(
+        table.label,
+        _canonical(typed),
+        len(extract.frame),
+        sorted(set(warnings)),
+        superseded,
+        extract.unmapped_headers,
+        extract.tool_columns,
+        extract.notes,
+    )
+
+
+def _canonical(typed: pd.DataFrame) -> pd.DataFrame:
+    """Validated answers written the contract's way: oui/non, codes joined by ';'."""
+    out = pd.DataFrame({"structure_id": typed["structure_id"], "annee": typed["annee"].astype(str)})
+    for question in QUESTIONS:
+        values = typed[question.colonne]
+        if question.kind == "oui_non":
+            out[question.colonne] = values.map({True: "oui", False: "non"}).fillna("")
+        else:
+            out[question.colonne] = values.fillna("").astype(str)
+    return out.sort_values(["annee", "structure_id"], kind="stable").reset_index(drop=True)
+
+
+def import_export(
+    source: str,
+    path: str | Path,
+    mapping: str | Path | None = None,
+    structures: pd.DataFrame | None = None,
+    config: Config | None = None,
+) -> ImportResult:
+    """Read an export, lay it out on the contract, keep the latest submissions, validate.
+
+    Raises ValidationError (export or mapping file named, with rows and columns) and
+    returns nothing partial: the caller writes the result only when this succeeds.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    config = config or load_config()
+    parsed_mapping = load_mapping(mapping) if source == "correspondance" else None
+    path = paths.resolve(path)
+    label = paths.display_path(path)
+    try:
+        table = read_table(path, label)
+    except ReadFailure as failure:
+        raise ValidationError([failure.finding]) from None
+    if parsed_mapping is not None:
+        extract = _mapped_extract(table, parsed_mapping)
+    else:
+        extract = _kobo_extract(table)
+    return _finish(extract, structures, config)
+
+
+# --- the Google Forms mapping, from the vocabulary ----------------------------------------
+
+
+def google_forms_mapping() -> str:
+    """The YAML mapping of a Google Forms copy of the questionnaire.
+
+    Generated from `schema.py`, like the XLSForm, so that a new code or question
+    reaches it too: `python -m avs_eval.importer` rewrites the shipped file.
+    """
+
+    def quoted(text: str) -> str:
+        return yaml.safe_dump(text, allow_unicode=True, width=10_000).removesuffix("\n...\n")
+
+    lines = [
+        "# Correspondance : export Google Forms du questionnaire avs-eval -> fichier de réponses.",
+        "# Fichier généré par « python -m avs_eval.importer » à partir du vocabulaire du contrat.",
+        "# Pour un autre export (LimeSurvey, tableur d'un partenaire), copiez-le et adaptez :",
+        "#   colonnes : en-tête de l'export (le texte de la question) -> colonne du contrat ;",
+        "#   valeurs  : par colonne, libellé de réponse -> code du contrat ;",
+        "#   les codes du contrat et ses libellés sont toujours acceptés, même non listés.",
+        "# Usage : avs-eval importer --source correspondance --fichier export.csv \\",
+        "#           --correspondance parameters/correspondances/google_forms.yaml "
+        "--sortie reponses.csv",
+        "",
+        "description: Export Google Forms (Réponses > Télécharger au format CSV, ou Google Sheets)",
+        "# Entre les réponses d'une question à choix multiples (cases à cocher).",
+        'separateur: ", "',
+        "# En-têtes de la date de soumission : la plus récente est gardée en cas de doublon.",
+        "horodatage:",
+        "  - Horodateur",
+        "  - Timestamp",
+        "# En-têtes présents dans l'export mais sans objet pour l'évaluation.",
+        "ignorer:",
+        "  - Adresse e-mail",
+        "  - Email Address",
+        "  - Score",
+        "colonnes:",
+        f"  {quoted(STRUCTURE_LABEL)}: structure_id",
+        f"  {quoted(YEAR_LABEL)}: annee",
+    ]
+    lines += [f"  {quoted(q.intitule)}: {q.colonne}" for q in QUESTIONS]
+    lines.append("valeurs:")
+    for question in QUESTIONS:
+        if question.kind == "texte":
+            continue
+        lines.append(f"  {question.colonne}:")
+        if question.kind == "oui_non":
+            pairs = [(text, code) for code, text in YES_NO_CHOICES]
+        else:
+            pairs = [(m.libelle, m.code) for m in question.modalites]
+        lines += [f"    {quoted(text)}: {code}" for text, code in pairs]
+    return "\n".join(lines) + "\n"
+
+
+def write_google_forms_mapping(path: Path = GOOGLE_FORMS_MAPPING) -> None:
+    from avs_eval.output import write_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, google_forms_mapping())
+
+
+if __name__ == "__main__":
+    write_google_forms_mapping()
+    print(f"écrit : {paths.display_path(GOOGLE_FORMS_MAPPING)}")
