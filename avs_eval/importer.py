@@ -336,45 +336,36 @@ def load_mapping(path: str | Path) -> Mapping:
             [Finding(label, line, None, None, f"YAML invalide : {reason}")]
         ) from None
     errors: list[Finding] = []
+
+    def problem(node, where: str | None, value: str | None, message: str) -> None:
+        errors.append(Finding(label, _line(node), where, value, message))
+
     top = _entries(root, label, "", errors)
     known_keys = {"description", "separateur", "horodatage", "ignorer", "colonnes", "valeurs"}
     for key, node in top.items():
         if key not in known_keys:
-            errors.append(
-                Finding(
-                    label,
-                    _line(node),
-                    None,
-                    key,
-                    f"clé inconnue (clés possibles : {', '.join(sorted(known_keys))})",
-                )
+            problem(
+                node, None, key, f"clé inconnue (clés possibles : {', '.join(sorted(known_keys))})"
             )
     columns: dict[str, str] = {}
     if "colonnes" not in top:
-        errors.append(Finding(label, None, None, None, "section « colonnes » manquante"))
+        problem(None, None, None, "section « colonnes » manquante")
     for header, node in _entries(top.get("colonnes"), label, "colonnes", errors).items():
         column = _scalar(node)
         if column not in RESPONSE_COLUMNS:
-            errors.append(
-                Finding(
-                    label,
-                    _line(node),
-                    f"colonnes > {header}",
-                    column,
-                    "colonne inconnue du contrat (colonnes possibles : "
-                    + ", ".join(RESPONSE_COLUMNS)
-                    + ")",
-                )
+            possible = ", ".join(RESPONSE_COLUMNS)
+            problem(
+                node,
+                f"colonnes > {header}",
+                column,
+                f"colonne inconnue du contrat (colonnes possibles : {possible})",
             )
         elif column in columns.values():
-            errors.append(
-                Finding(
-                    label,
-                    _line(node),
-                    f"colonnes > {header}",
-                    column,
-                    "colonne du contrat déjà associée à un autre en-tête",
-                )
+            problem(
+                node,
+                f"colonnes > {header}",
+                column,
+                "colonne du contrat déjà associée à un autre en-tête",
             )
         columns[_key(header)] = column
     values: dict[str, dict[str, str]] = {}
@@ -382,16 +373,12 @@ def load_mapping(path: str | Path) -> Mapping:
     for column, node in _entries(top.get("valeurs"), label, "valeurs", errors).items():
         question = QUESTIONS_BY_COLUMN.get(column)
         if question is None or question.kind == "texte":
-            errors.append(
-                Finding(
-                    label,
-                    _line(node),
-                    "valeurs",
-                    column,
-                    "pas une question à choix du contrat (questions possibles : "
-                    + ", ".join(YES_NO_COLUMNS + LIST_COLUMNS)
-                    + ")",
-                )
+            possible = ", ".join(YES_NO_COLUMNS + LIST_COLUMNS)
+            problem(
+                node,
+                "valeurs",
+                column,
+                f"pas une question à choix du contrat (questions possibles : {possible})",
             )
             continue
         allowed = question.codes or tuple(code for code, _ in YES_NO_CHOICES)
@@ -399,21 +386,18 @@ def load_mapping(path: str | Path) -> Mapping:
         for answer, code_node in _entries(node, label, f"valeurs > {column}", errors).items():
             code = _scalar(code_node)
             if code not in allowed:
-                errors.append(
-                    Finding(
-                        label,
-                        _line(code_node),
-                        f"valeurs > {column} > {answer}",
-                        code,
-                        f"code inconnu (codes possibles : {', '.join(allowed)})",
-                    )
+                problem(
+                    code_node,
+                    f"valeurs > {column} > {answer}",
+                    code,
+                    f"code inconnu (codes possibles : {', '.join(allowed)})",
                 )
             table[_key(answer)] = code
         values[column] = table
         written[column] = tuple(_entries(node, label, "", []))
     separator = _scalar(top["separateur"]) if "separateur" in top else ", "
     if not separator:
-        errors.append(Finding(label, _line(top["separateur"]), None, "", "séparateur vide"))
+        problem(top["separateur"], None, "", "séparateur vide")
     timestamps = _list(top.get("horodatage"), label, "horodatage", errors)
     ignored = _list(top.get("ignorer"), label, "ignorer", errors)
     if errors:

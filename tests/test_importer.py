@@ -50,6 +50,23 @@ def sample_indicators() -> pd.DataFrame:
     return indicators.compute(load())
 
 
+def import_mapped(export: Path, output: Path, mapping: Path = GOOGLE_FORMS_MAPPING) -> int:
+    """`avs-eval importer --source correspondance`, as a user types it."""
+    return main(
+        [
+            "importer",
+            "--source",
+            "correspondance",
+            "--fichier",
+            str(export),
+            "--correspondance",
+            str(mapping),
+            "--sortie",
+            str(output),
+        ]
+    )
+
+
 def indicators_of(responses: Path) -> pd.DataFrame:
     return indicators.compute(load(DataSource.from_options(SAMPLE_STRUCTURES, responses)))
 
@@ -238,19 +255,7 @@ def test_google_forms_unknown_label_and_header(tmp_path, capsys):
     export = tmp_path / "export.csv"
     export.write_text(text, encoding="utf-8")
     output = tmp_path / "reponses.csv"
-    code = main(
-        [
-            "importer",
-            "--source",
-            "correspondance",
-            "--fichier",
-            str(export),
-            "--correspondance",
-            str(GOOGLE_FORMS_MAPPING),
-            "--sortie",
-            str(output),
-        ]
-    )
+    code = import_mapped(export, output)
     err = capsys.readouterr().err
     assert code == 1 and not output.exists()
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "Ludothèque" in row)
@@ -263,8 +268,7 @@ def test_unmapped_header_is_listed(tmp_path, capsys):
     text = GOOGLE_EXPORT.read_text(encoding="utf-8").replace("Adresse e-mail", "Commentaire", 1)
     export = tmp_path / "export.csv"
     export.write_text(text, encoding="utf-8")
-    arguments = ["--correspondance", str(GOOGLE_FORMS_MAPPING), "--sortie", str(tmp_path / "r.csv")]
-    code = main(["importer", "--source", "correspondance", "--fichier", str(export), *arguments])
+    code = import_mapped(export, tmp_path / "r.csv")
     err = capsys.readouterr().err
     assert code == 0
     assert "1 colonne(s) sans correspondance, ignorée(s) : « Commentaire »" in err
@@ -287,19 +291,7 @@ def test_mapping_errors(tmp_path, capsys, yaml_text, expected):
     with pytest.raises(ValidationError) as raised:
         load_mapping(mapping)
     assert expected in raised.value.report()
-    code = main(
-        [
-            "importer",
-            "--source",
-            "correspondance",
-            "--fichier",
-            str(GOOGLE_EXPORT),
-            "--correspondance",
-            str(mapping),
-            "--sortie",
-            str(tmp_path / "r.csv"),
-        ]
-    )
+    code = import_mapped(GOOGLE_EXPORT, tmp_path / "r.csv", mapping)
     err = capsys.readouterr().err
     assert code == 1 and "m.yaml" in err and "Traceback" not in err
 
