@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 import surveys
 from conftest import FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from avs_eval import indicators, paths, questionnaire
 from avs_eval.cli import main
@@ -348,3 +350,19 @@ def test_importer_help_in_french():
     )
     assert "utilisation : avs-eval importer" in result.stdout or "utilisation :" in result.stdout
     assert "--correspondance" in result.stdout and "Google Forms" in result.stdout
+
+
+LIST_QUESTIONS = [q for q in QUESTIONS if q.kind == "liste"]
+
+
+@given(st.data())
+@settings(max_examples=200, deadline=None)
+def test_any_choice_of_labels_splits_back(data):
+    """Whatever boxes are ticked, in whatever order, the codes come back: no label is cut."""
+    from avs_eval.importer import _key
+
+    question = data.draw(st.sampled_from(LIST_QUESTIONS))
+    chosen = data.draw(st.lists(st.sampled_from(question.modalites), unique=True))
+    cell = ", ".join(m.libelle for m in chosen)
+    labels = {_key(m.libelle): m.code for m in question.modalites}
+    assert _split_labels(cell, labels, ", ") == ([m.code for m in chosen], [])
