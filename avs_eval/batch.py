@@ -145,14 +145,17 @@ def _reset(manager) -> None:
     """Empty the kernel's namespace before the next notebook.
 
     A new client each time: a client kept connected between Papermill runs stops
-    receiving its replies (each run drives the kernel from its own event loop).
+    receiving its replies (each run drives the kernel from its own event loop). Only
+    the shell channel is used: `wait_for_ready` and `execute_interactive` wait for the
+    IOPub channel to fall silent, 0.2 s or more of idle time per notebook.
     """
     client = _client(manager)
     try:
-        client.wait_for_ready(timeout=30)
-        client.execute_interactive(
-            RESET_CODE, timeout=30, store_history=False, output_hook=lambda message: None
-        )
+        request = client.execute(RESET_CODE, silent=True, store_history=False)
+        while True:
+            reply = client.get_shell_msg(timeout=30)
+            if reply["parent_header"].get("msg_id") == request:
+                break
     finally:
         client.stop_channels()
 

@@ -2,15 +2,23 @@
 
 Figures are built with the object API (`matplotlib.figure.Figure`), never with
 pyplot's global state: a warm kernel running report after report starts each
-one with nothing left over, and nothing is drawn twice. Every function takes
-rows of an indicator table that already carry the `masque` column, so a masked
-share can never reach a chart: its bar is replaced by the letter "s".
+one with nothing left over but the pixels of a few chart frames (axes, ticks,
+legends: see `_FRAMES`), which give the same images as a drawing from scratch.
+Every function takes rows of an indicator table that already carry the `masque`
+column, so a masked share can never reach a chart: its bar is replaced by the
+letter "s".
+
+Drawing is most of the time of a report (text above all: matplotlib lays out and
+renders every glyph of every label), hence what is drawn here: no automatic
+layout, bars and error bars as collections, legends placed by hand, ticks only
+where they carry information, and frames drawn once.
 """
 
 from __future__ import annotations
 
 import io
 import textwrap
+import weakref
 
 import matplotlib
 
@@ -18,16 +26,24 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pandas as pd
+import PIL.Image
 import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FixedFormatter, FixedLocator, PercentFormatter
+from matplotlib.transforms import ScaledTranslation
 
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
 
 DPI = 100
 PALETTE = ["#0b5394", "#e69138", "#6aa84f", "#8e7cc3", "#c27ba0", "#45818e"]
 TARGET_COLOR = "#b00020"
+ERROR_COLOR = "#333"
+SHARE_TICKS = [0, 0.25, 0.5, 0.75, 1]
 PERCENT = PercentFormatter(1.0, decimals=0, symbol="\u00a0%")
 
 sns.set_theme(
@@ -35,6 +51,8 @@ sns.set_theme(
     rc={
         "axes.titlesize": 12,
         "axes.titleweight": "bold",
+        "axes.titley": 1.0,  # fixed title position: automatic placement measures every axis
+        "text.hinting": "no_hinting",  # unhinted glyphs: as legible at 100 dpi, rendered faster
         "axes.labelsize": 10,
         "xtick.labelsize": 9,
         "ytick.labelsize": 9,
@@ -55,10 +73,83 @@ def wrap(text: str, width: int = 28) -> str:
 
 
 def png(figure: Figure) -> bytes:
-    """The figure as PNG bytes, with no timestamp so identical charts give identical files."""
+    """The figure as a PNG, with no timestamp or software name.
+
+    A chart has a few flat colours and their anti-aliased edges: 256 colours (an 8-bit
+    palette) keep it indistinguishable from the RGBA image at a third of the size (every
+    report carries its charts inline), and compressing one byte per pixel instead of four
+    is twice as fast. A chart of shades (the heatmap) keeps all its colours. Identical
+    charts give identical files.
+    """
+    canvas = figure.canvas
+    if not isinstance(canvas, FigureCanvasAgg):
+        canvas = FigureCanvasAgg(figure)
+    frame = _FRAMES_OF.get(figure)
+    if frame is None:
+        canvas.draw()
+    else:
+        _draw_on_frame(figure, canvas, *frame)
+    image = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    image = image.convert("RGB")
+    if figure not in _SHADES:
+        image = image.quantize(256, method=PIL.Image.Quantize.FASTOCTREE)
+        # a colour of the palette is the mean of the colours it stands for: the
+        # background must stay pure white, like the page around it
+        palette = np.asarray(image.getpalette(), dtype=np.uint8).reshape(-1, 3)
+        palette[(palette >= 250).all(axis=1)] = 255
+        image.putpalette(palette.ravel().tolist())
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    image.save(buffer, format="png", dpi=(DPI, DPI))
     return buffer.getvalue()
+
+
+# Figures whose colours are shades of a colour map: 256 colours would merge the lightest
+# with the white background and band the colour bar.
+_SHADES: weakref.WeakSet[Figure] = weakref.WeakSet()
+
+
+# The eight comparison charts of a report have the same frame (axes, ticks, tick labels,
+# axis titles, legend: same perimeters, years and layout), and drawing it is most of the
+# cost of such a chart; the breakdown of a question has the same frame in every report.
+# So a chart can register its data (the artists that change from one chart to the next)
+# with a key that names everything the rest depends on: the first chart with a key
+# draws its frame alone and keeps the pixels, the next ones start from them and draw
+# only their data. Same key, same frame: whatever a figure draws from its arguments must
+# be in its data or in its key (the style set above is fixed). `png` gives the same
+# bytes whether the frame was drawn or reused; `savefig` still draws everything.
+_FRAMES_OF: weakref.WeakKeyDictionary[Figure, tuple[tuple, list]] = weakref.WeakKeyDictionary()
+_FRAMES: dict[tuple, object] = {}  # key -> pixels of the frame, least recently used first
+_FRAMES_KEPT = 8  # a report uses 6: 1 comparison, 4 breakdowns, 1 by type
+
+
+def _on_frame(figure: Figure, key: tuple, data: list) -> None:
+    """Register `data`, the artists of `figure` drawn from data; `key` names the rest."""
+    _FRAMES_OF[figure] = (key, data)
+
+
+def _draw_on_frame(figure: Figure, canvas: FigureCanvasAgg, key: tuple, data: list) -> None:
+    pixels = _FRAMES.pop(key, None)
+    if pixels is None:
+        shown = [artist for artist in data if artist.get_visible()]
+        for artist in shown:
+            artist.set_visible(False)
+        canvas.draw()
+        for artist in shown:
+            artist.set_visible(True)
+        pixels = canvas.copy_from_bbox(figure.bbox)
+        while len(_FRAMES) >= _FRAMES_KEPT:
+            del _FRAMES[next(iter(_FRAMES))]  # the least recently used
+    _FRAMES[key] = pixels
+    canvas.restore_region(pixels)
+    renderer = canvas.get_renderer()
+    for ax in figure.axes:
+        # the spines go over the bars, as in a drawing of the whole figure
+        layers = [artist for artist in data if artist.axes is ax] + list(ax.spines.values())
+        for artist in sorted(layers, key=lambda artist: artist.get_zorder()):
+            artist.draw(renderer)
+    for artist in data:
+        if artist.axes is None:
+            artist.draw(renderer)
 
 
 def _new(
@@ -78,7 +169,8 @@ def _new(
     Fixed margins instead of a layout engine: constrained layout lays the figure out
     several times per save, which doubled the cost of every chart of a report.
     """
-    figure = Figure(figsize=(width, height))
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(figure)  # its renderer measures the legend names, then draws the figure
     axes = figure.subplots(1, ncols, squeeze=False, **kwargs)[0]
     figure.subplots_adjust(
         left=left / width,
@@ -92,14 +184,18 @@ def _new(
 
 def _share_axis(ax, horizontal: bool) -> None:
     axis = ax.xaxis if horizontal else ax.yaxis
+    axis.set_major_locator(FixedLocator(SHARE_TICKS))
     axis.set_major_formatter(PERCENT)
     (ax.set_xlim if horizontal else ax.set_ylim)(0, 1.12)
 
 
 def _bars(ax, rows: pd.DataFrame, colors, positions, horizontal=False, height=0.8) -> None:
-    """Bars with Wilson error bars, drawn in one call; a masked row gets an "s" instead.
+    """Bars with Wilson error bars; a masked row gets an "s" instead.
 
     `rows` may hold rows of NaN (a perimeter with no answer): they get a dash.
+    The bars are one collection and the error bars another (plus one line of cap
+    markers): `Axes.bar` and `Axes.errorbar` make an artist per bar and per cap,
+    several times slower to build for the same picture.
     """
     positions = np.asarray(positions, dtype=float)
     colors = np.asarray(colors, dtype=object)
@@ -108,26 +204,50 @@ def _bars(ax, rows: pd.DataFrame, colors, positions, horizontal=False, height=0.
     low = rows["ic_bas"].to_numpy(dtype=float)
     high = rows["ic_haut"].to_numpy(dtype=float)
     shown = ~masked & ~np.isnan(share)
-    error = np.vstack([np.clip(share - low, 0, None), np.clip(high - share, 0, None)])[:, shown]
-    style = {"capsize": 3, "error_kw": {"elinewidth": 1, "ecolor": "#333"}}
+    at, value = positions[shown], share[shown]
+    zero, half = np.zeros_like(value), height / 2
+    # (category, value) corners of each bar and ends of each error bar
+    bars = np.stack(
+        [
+            np.column_stack([at - half, zero]),
+            np.column_stack([at + half, zero]),
+            np.column_stack([at + half, value]),
+            np.column_stack([at - half, value]),
+        ],
+        axis=1,
+    )
+    ends = np.column_stack([np.minimum(low[shown], value), np.maximum(high[shown], value)])
+    whiskers = np.stack([np.column_stack([at, ends[:, 0]]), np.column_stack([at, ends[:, 1]])], 1)
+    cap_at, cap_value = np.concatenate([at, at]), ends.T.ravel()
     if horizontal:
-        ax.barh(
-            positions[shown],
-            share[shown],
-            height=height,
-            color=list(colors[shown]),
-            xerr=error,
-            **style,
+        bars, whiskers = bars[..., ::-1], whiskers[..., ::-1]
+        cap_at, cap_value = cap_value, cap_at
+    ax.add_collection(
+        PolyCollection(
+            bars,
+            facecolors=list(colors[shown]),
+            edgecolors="white",
+            linewidths=matplotlib.rcParams["patch.linewidth"],
+        ),
+        autolim=False,
+    )
+    error_bars = LineCollection(whiskers, colors=ERROR_COLOR, linewidths=1)
+    ax.add_collection(error_bars, autolim=False)
+    (caps,) = ax.plot(
+        cap_at,
+        cap_value,
+        linestyle="none",
+        marker="|" if horizontal else "_",
+        markersize=6,
+        markeredgewidth=1,
+        color=ERROR_COLOR,
+    )
+    # what `Axes.errorbar` would have registered, for code that looks for the error bars
+    ax.add_container(
+        ErrorbarContainer(
+            (None, (caps,), (error_bars,)), has_xerr=horizontal, has_yerr=not horizontal
         )
-    else:
-        ax.bar(
-            positions[shown],
-            share[shown],
-            width=height,
-            color=list(colors[shown]),
-            yerr=error,
-            **style,
-        )
+    )
     for position, value, top, hidden in zip(positions, share, high, masked, strict=True):
         if hidden or np.isnan(value):
             text = SECRET_SYMBOL if hidden else "–"
@@ -136,9 +256,9 @@ def _bars(ax, rows: pd.DataFrame, colors, positions, horizontal=False, height=0.
             else:
                 ax.text(position, 0.02, text, ha="center", va="bottom", fontsize=11, weight="bold")
         elif horizontal:
-            ax.text(min(top + 0.015, 1.0), position, percent(value), va="center", fontsize=8)
+            ax.text(top + 0.015, position, percent(value), va="center", fontsize=8)
         else:
-            ax.text(position, min(top + 0.02, 1.04), percent(value), ha="center", fontsize=9)
+            ax.text(position, top + 0.02, percent(value), ha="center", va="bottom", fontsize=9)
 
 
 def comparison(
@@ -153,37 +273,53 @@ def comparison(
     `year_rows` has one row per perimeter (in display order); `trend_rows` has
     `annee`, `perimetre`, `part`, `masque`.
     """
+    labels = [wrap(p, 12) for p in year_rows["perimetre"]]
+    lines = max(label.count("\n") + 1 for label in labels)
+    bottom = 0.3 + 0.15 * lines  # room for perimeter names wrapped on several lines
     figure, (left, right) = _new(
         10,
-        3.6,
+        3.0 + bottom,
         ncols=2,
         left=0.8,
         right=1.9,
         top=0.75,
-        bottom=0.6,
+        bottom=bottom,
         gridspec_kw={"width_ratios": [1, 1.3]},
     )
-    labels = [wrap(p, 12) for p in year_rows["perimetre"]]
     _bars(left, year_rows, PALETTE[: len(year_rows)], np.arange(len(labels)))
-    left.set_xticks(range(len(labels)), labels)
+    _category_axis(left.xaxis, labels)
+    left.set_xlim(-0.5, len(labels) - 0.5)
     _share_axis(left, horizontal=False)
     left.set_title(f"En {annee} (barre : intervalle de confiance à 95 %)", fontsize=10)
     left.set_ylabel("Part des structures")
-    if target is not None:
-        left.axhline(target, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
-    for color, perimeter in zip(PALETTE, year_rows["perimetre"], strict=False):
+    legend = []
+    for k, (color, perimeter) in enumerate(zip(PALETTE, year_rows["perimetre"], strict=False)):
         series = trend_rows[trend_rows["perimetre"] == perimeter].sort_values("annee")
         shown = series[~series[MASK] & series["part"].notna()]
-        right.plot(shown["annee"], shown["part"], marker="o", color=color, label=perimeter)
-        for _, row in series[series[MASK]].iterrows():
-            right.text(row["annee"], 0.03, SECRET_SYMBOL, color=color, ha="center", weight="bold")
+        style = {"color": color, "marker": "o", "markevery": [1]}
+        right.plot(shown["annee"], shown["part"], marker="o", color=color)
+        legend.append((perimeter, style))
+        for year in series.loc[series[MASK], "annee"]:
+            # one height per perimeter, so that the "s" of several perimeters do not overlap
+            y = 0.03 + 0.06 * k
+            right.text(year, y, SECRET_SYMBOL, color=color, ha="center", weight="bold")
     if target is not None:
-        right.axhline(target, color=TARGET_COLOR, linestyle="--", linewidth=1.2, label="cible")
-    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+        target_style = {"color": TARGET_COLOR, "linestyle": "--", "linewidth": 1.2}
+        left.axhline(target, **target_style)
+        right.axhline(target, **target_style)
+        legend.append(("cible", target_style))
+    years = sorted(int(year) for year in trend_rows["annee"].unique())
+    margin = 0.05 * (years[-1] - years[0]) or 0.5
+    right.xaxis.set_major_locator(FixedLocator(years))
+    right.set_xlim(years[0] - margin, years[-1] + margin)  # not from the data: see the frame
     _share_axis(right, horizontal=False)
     right.set_title("Évolution", fontsize=10)
-    right.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    figure.suptitle(wrap(title, 90), fontsize=12, weight="bold")
+    legend_artists = _legend_right(right, legend)
+    heading = figure.suptitle(wrap(title, 90), fontsize=12, weight="bold")
+    # the data: the title, bars, lines and texts in the axes, the target's legend entry
+    data = [heading, *(legend_artists[-2:] if target is not None else [])]
+    data += [*_content(left), *_content(right)]
+    _on_frame(figure, ("comparison", tuple(labels), tuple(years), annee), data)
     return figure
 
 
@@ -191,11 +327,13 @@ def breakdown(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str
     """Horizontal bars, one group per code, one bar per perimeter (the `perimetre` column)."""
     perimeters = list(dict.fromkeys(rows["perimetre"]))
     height = max(2.5, 0.22 * len(order) * len(perimeters) + 1.2)
-    figure = _grouped_bars(rows, "perimetre", perimeters, "modalite", order, labels, height)
+    figure, names = _grouped_bars(rows, "perimetre", perimeters, "modalite", order, labels, height)
     ax = figure.axes[0]
     ax.set_xlabel("Part des structures ayant répondu à la question")
-    _legend_below(ax, perimeters, PALETTE)
     ax.set_title(wrap(title, 64))
+    # the frame does not depend on the territory: the next reports of a warm kernel reuse it
+    legend = _legend_below(figure, perimeters, PALETTE)
+    _on_frame(figure, ("breakdown", height, names, ax.get_title()), [*_content(ax), *legend])
     return figure
 
 
@@ -203,15 +341,20 @@ def by_type(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str, 
     """CS against EVS: one group per indicator (`indicateur`), one bar per `type`."""
     types = ["CS", "EVS"]
     height = max(2.8, 0.55 * len(order) + 1.2)
-    figure = _grouped_bars(rows, "type", types, "indicateur", order, labels, height)
+    figure, names = _grouped_bars(rows, "type", types, "indicateur", order, labels, height)
     ax = figure.axes[0]
-    _legend_below(ax, ["Centres sociaux", "Espaces de vie sociale"], PALETTE)
+    _legend_below(figure, ["Centres sociaux", "Espaces de vie sociale"], PALETTE)
     ax.set_title(wrap(title, 64))
+    # the title names the perimeter: data, so that both charts of a report share a frame
+    _on_frame(figure, ("by_type", height, names), [*_content(ax), ax.title])
     return figure
 
 
-def _grouped_bars(rows, hue, hues, category, order, labels, height) -> Figure:
-    """One group of horizontal bars per `category` value, one bar per `hue` value."""
+def _grouped_bars(rows, hue, hues, category, order, labels, height) -> tuple[Figure, tuple]:
+    """One group of horizontal bars per `category` value, one bar per `hue` value.
+
+    Returns the figure and the group names as shown.
+    """
     figure, (ax,) = _new(9, height, left=2.7, right=0.3, top=0.75, bottom=1.05)
     step = 0.8 / len(hues)
     for k, (value, color) in enumerate(zip(hues, PALETTE, strict=False)):
@@ -220,22 +363,72 @@ def _grouped_bars(rows, hue, hues, category, order, labels, height) -> Figure:
         offsets = np.arange(len(order)) - 0.4 + step * (k + 0.5)
         colors = [color] * len(order)
         _bars(ax, data, colors, offsets, horizontal=True, height=step * 0.9)
-    ax.set_yticks(range(len(order)), [wrap(labels[c], 34) for c in order])
-    ax.invert_yaxis()
+    names = tuple(wrap(labels[c], 34) for c in order)
+    _category_axis(ax.yaxis, names)
+    ax.set_ylim(len(order) - 0.5, -0.5)  # top to bottom, room for the "s" of a masked group
     _share_axis(ax, horizontal=True)
-    return figure
+    return figure, names
 
 
-def _legend_below(ax, names: list[str], colors: list[str]) -> None:
-    """A legend along the bottom of the figure, where it can never hide a bar."""
-    handles = [Patch(color=c, label=n) for n, c in zip(names, colors, strict=False)]
-    ax.figure.legend(
-        handles=handles,
-        loc="lower center",
-        bbox_to_anchor=(0.5, 0.02),
-        ncol=len(handles),
-        frameon=False,
-    )
+def _category_axis(axis, names) -> None:
+    """One tick per name at 0, 1, 2…, made when the axis is drawn (not on a reused frame)."""
+    axis.set_major_locator(FixedLocator(range(len(names))))
+    axis.set_major_formatter(FixedFormatter(names))
+
+
+def _content(ax) -> list:
+    """What `ax` draws from the data: bars, error bars, lines, texts."""
+    return [*ax.collections, *ax.lines, *ax.texts]
+
+
+def _legend_below(figure: Figure, names: list[str], colors: list[str]) -> list:
+    """A legend along the bottom of the figure, where it can never hide a bar.
+
+    Laid out by hand (a colour key, then the name, entries centred on one line):
+    `Figure.legend` packs nested boxes at every draw and cost as much as the bars.
+    The names are measured with the figure's renderer, which keeps the measures for
+    the drawing. Returns the artists made.
+    """
+    inches = figure.dpi_scale_trans  # coordinates in inches from the bottom-left corner
+    renderer = figure.canvas.get_renderer()
+    texts = [
+        figure.text(0, 0.23, wrap(name, 40), va="center", fontsize=9, transform=inches)
+        for name in names
+    ]
+    widths = [text.get_window_extent(renderer).width / figure.dpi for text in texts]
+    key, pad, gap = 0.28, 0.08, 0.4
+    x = (figure.get_figwidth() - sum(widths) - len(texts) * (key + pad + gap) + gap) / 2
+    artists = list(texts)
+    for text, width, color in zip(texts, widths, colors, strict=False):
+        patch = Rectangle((x, 0.18), key, 0.1, facecolor=color, transform=inches)
+        artists.append(figure.add_artist(patch))
+        text.set_x(x + key + pad)
+        x += key + pad + width + gap
+    return artists
+
+
+def _legend_right(ax, entries: list[tuple[str, dict]]) -> list:
+    """A legend in the right margin: a sample of each line then its name (wrapped).
+
+    `entries` are (name, line style). Laid out by hand in inches from the top right
+    corner of `ax`, one entry under the other: `Axes.legend` packs nested boxes at
+    every draw, which cost more than the lines it describes. Returns the artists made,
+    a line and a text per entry.
+    """
+    figure = ax.get_figure()
+    corner = figure.dpi_scale_trans + ScaledTranslation(1, 1, ax.transAxes)
+    top, line = 0.0, 0.16  # inches below the top of `ax`; height of a line of text
+    artists = []
+    for name, style in entries:
+        label = wrap(name, 18)
+        y = top - line * (label.count("\n") + 1) / 2
+        sample = Line2D([0.15, 0.3, 0.45], [y, y, y], transform=corner, **style)
+        artists += [
+            figure.add_artist(sample),
+            figure.text(0.55, y, label, va="center", fontsize=9, transform=corner),
+        ]
+        top -= line * (label.count("\n") + 1) + 0.08
+    return artists
 
 
 def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
@@ -275,20 +468,23 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_title(wrap(title, 90))
+    _SHADES.add(figure)
     return figure
 
 
 def trends(rows: pd.DataFrame, title: str, hue: str = "perimetre") -> Figure:
     """Lines over the years, one per value of `hue`; masked points are left out."""
     figure, (ax,) = _new(8, 3.4, left=0.8, right=2.0, top=0.6, bottom=0.5)
+    legend = []
     for color, (name, series) in zip(PALETTE, rows.groupby(hue, sort=False), strict=False):
         series = series.sort_values("annee")
         shown = series[~series[MASK] & series["part"].notna()]
-        ax.plot(shown["annee"], shown["part"], marker="o", color=color, label=name)
+        ax.plot(shown["annee"], shown["part"], marker="o", color=color)
         ax.fill_between(shown["annee"], shown["ic_bas"], shown["ic_haut"], color=color, alpha=0.12)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        legend.append((str(name), {"color": color, "marker": "o", "markevery": [1]}))
+    ax.set_xticks(sorted(rows["annee"].unique()))
     _share_axis(ax, horizontal=False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    _legend_right(ax, legend)
     ax.set_title(wrap(title, 64))
     return figure
 
@@ -299,7 +495,7 @@ def participation(rows: pd.DataFrame, title: str) -> Figure:
     labels = list(rows["perimetre"])
     _bars(ax, rows, [PALETTE[0]] * len(rows), np.arange(len(rows)), horizontal=True, height=0.7)
     ax.set_yticks(range(len(labels)), labels)
-    ax.invert_yaxis()
+    ax.set_ylim(len(labels) - 0.5, -0.5)  # top to bottom
     _share_axis(ax, horizontal=True)
     ax.set_xlabel("Taux de réponse")
     ax.set_title(wrap(title, 64))
@@ -316,11 +512,10 @@ def perimeter_bars(
     """
     height = max(2.5, 0.3 * len(order) * len(types) + 1.6)
     labels = {p: p for p in order}
-    figure = _grouped_bars(rows, "type", types, "perimetre", order, labels, height)
+    figure, _ = _grouped_bars(rows, "type", types, "perimetre", order, labels, height)
     ax = figure.axes[0]
-    ax.set_ylim(len(order) - 0.5, -0.5)  # room for the "s" of a masked last group
     ax.set_xlabel("Part des structures (barre : intervalle de confiance à 95 %)")
     if len(types) > 1:
-        _legend_below(ax, names, PALETTE)
+        _legend_below(figure, names, PALETTE)
     ax.set_title(wrap(title, 64))
     return figure
