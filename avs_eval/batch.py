@@ -360,8 +360,8 @@ def run_batch(
     progress: bool = True,
 ) -> BatchResult:
     """Validate, compute once, run every notebook, publish the year's folder atomically."""
+    from avs_eval.context import build_context, save_context, slug
     from avs_eval.loading import DataSource, sha256, unknown_territory_message
-    from avs_eval.report import build_context, save_context, slug
 
     started = time.perf_counter()
     territory_notebook = paths.resolve(territory_notebook or TERRITORY_NOTEBOOK)
@@ -440,7 +440,7 @@ def run_batch(
 def _execute(work, jobs, fresh_kernel, timeout, progress, context_file) -> list[Outcome]:
     from tqdm import tqdm
 
-    from avs_eval.report import CONTEXT_ENV
+    from avs_eval.context import CONTEXT_ENV
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     os.environ[CONTEXT_ENV] = str(context_file)

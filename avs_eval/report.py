@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
-import pickle
 import platform
 import re
-from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
 
 import pandas as pd
 from IPython.display import HTML, Image, Markdown
 
-from avs_eval import __version__, figures, indicators, paths, secrecy
-from avs_eval.config import load_config, load_targets
+from avs_eval import __version__, figures, indicators, paths
+from avs_eval.config import load_targets
+from avs_eval.context import CONTEXT_ENV, Context, build_context, save_context, slug
 from avs_eval.errors import UsageError
-from avs_eval.loading import Dataset, DataSource, load
+from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
 from avs_eval.schema import (
     ALL_PERIMETER,
@@ -35,100 +31,13 @@ from avs_eval.schema import (
     STRUCTURE_TYPES,
     YES_NO_COLUMNS,
     indicator_label,
-    normalise,
     sort_key,
 )
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
 
-CONTEXT_ENV = "AVS_EVAL_CONTEXTE"  # set by the batch: a pickled Context to reuse
+__all__ = ["CONTEXT_ENV", "Context", "build_context", "save_context", "slug"]
+
 NBSP = "\u00a0"
-
-
-# --- the data of a batch, computed once ---------------------------------------------
-
-
-@dataclass
-class Context:
-    """A validated data set with its full masked indicator table (all levels, CS/EVS)."""
-
-    dataset: Dataset
-    min_effectif: int
-    table: pd.DataFrame  # contract columns + `type` ("Ensemble", "CS", "EVS") + `masque`
-    population: pd.DataFrame
-    key: tuple = field(default_factory=tuple)
-
-    @property
-    def years(self) -> list[int]:
-        return self.dataset.years
-
-    @cached_property
-    def collectivite_of(self) -> dict[str, str]:
-        register = self.dataset.structures.drop_duplicates("territoire")
-        return dict(zip(register["territoire"], register["collectivite"], strict=True))
-
-    @cached_property
-    def _positions(self) -> dict[tuple, int]:
-        keys = ["annee", "niveau", "perimetre", "indicateur", "modalite", "type"]
-        columns = [self.table[k].tolist() for k in keys]
-        return {key: i for i, key in enumerate(zip(*columns, strict=True))}
-
-    def row(self, annee, niveau, perimetre, indicateur, modalite="", type="Ensemble"):
-        """One row of the masked table, or None: a dictionary look-up, not a scan."""
-        position = self._positions.get((annee, niveau, perimetre, indicateur, modalite, type))
-        return None if position is None else self.table.iloc[position]
-
-    def rows(self, **criteria) -> pd.DataFrame:
-        """Rows of the masked table matching every `column=value` (type defaults to all)."""
-        criteria.setdefault("type", "Ensemble")
-        mask = pd.Series(True, index=self.table.index)
-        for column, value in criteria.items():
-            mask &= self.table[column] == value
-        return self.table[mask]
-
-
-def _source_key(source: DataSource, min_effectif: int) -> tuple:
-    stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in source.files)
-    return (stamps, min_effectif)
-
-
-_CACHE: dict[tuple, Context] = {}
-
-
-def build_context(source: DataSource, min_effectif: int | None = None) -> Context:
-    """Load, validate and compute everything a report needs; reuse it when possible.
-
-    In a warm kernel the same files give the same Context without reloading; in a
-    batch the parent process computes it once and points every kernel at a pickle.
-    """
-    threshold = load_config().min_effectif if min_effectif is None else int(min_effectif)
-    key = _source_key(source, threshold)
-    if key in _CACHE:
-        return _CACHE[key]
-    shared = os.environ.get(CONTEXT_ENV)
-    if shared and Path(shared).exists():
-        with open(shared, "rb") as handle:
-            context = pickle.load(handle)
-        if context.key == key:
-            _CACHE.clear()
-            _CACHE[key] = context
-            return context
-    dataset = load(source)
-    years = dataset.years  # years with answers: an unsurveyed year is not a 0 % year
-    plain = indicators.compute(dataset, annees=years, min_effectif=threshold)
-    split = indicators.compute(dataset, annees=years, min_effectif=threshold, by_type=True)
-    table = pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
-    collectivites = dict(
-        zip(dataset.structures["territoire"], dataset.structures["collectivite"], strict=True)
-    )
-    table = secrecy.apply(table, collectivites)
-    context = Context(dataset, threshold, table, indicators.population(dataset, years), key)
-    _CACHE.clear()
-    _CACHE[key] = context
-    return context
-
-
-def save_context(context: Context, path: Path) -> None:
-    write_atomic(path, pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 # --- formatting -------------------------------------------------------------------------
@@ -191,11 +100,6 @@ def chart(figure) -> Image:
 
 def today() -> str:
     return dt.date.today().strftime("%d/%m/%Y")
-
-
-def slug(name: str) -> str:
-    """File-system name of a territory: "Val d'Yzeron" -> "val-d-yzeron"."""
-    return re.sub(r"[^a-z0-9]+", "-", normalise(name)).strip("-")
 
 
 # --- shared by both reports -----------------------------------------------------------
