@@ -4,7 +4,7 @@ Evaluators choose the data files, an indicator, a year or a range of years, the
 perimeters (territories, collectivités, Ensemble), the kind of structures and the
 secrecy threshold; the chart and the table follow each change, and buttons export
 them into `outputs/`. Every figure comes from the masked table of
-`report.build_context`, as in the reports: a masked share is shown "s", never as a
+`context.build_context`, as in the reports: a masked share is shown "s", never as a
 number, in the table, the chart and the exported files alike.
 
 The selection logic is made of pure functions (`select_rows`, `chart_rows`,
@@ -25,10 +25,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from avs_eval import figures, paths
+from avs_eval.context import Context, build_context
 from avs_eval.errors import AvsEvalError, ValidationError
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
-from avs_eval.report import Context, build_context, html_table, pct
+from avs_eval.report import html_table, pct
 from avs_eval.schema import (
     ALL_PERIMETER,
     LEVEL_LABELS,

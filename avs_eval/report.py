@@ -18,7 +18,7 @@ from IPython.display import HTML, Image, Markdown
 
 from avs_eval import __version__, figures, indicators, paths
 from avs_eval.config import load_targets
-from avs_eval.context import CONTEXT_ENV, Context, build_context, save_context, slug
+from avs_eval.context import build_context
 from avs_eval.errors import UsageError
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
@@ -34,8 +34,6 @@ from avs_eval.schema import (
     sort_key,
 )
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
-
-__all__ = ["CONTEXT_ENV", "Context", "build_context", "save_context", "slug"]
 
 NBSP = "\u00a0"
 

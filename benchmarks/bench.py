@@ -35,8 +35,8 @@ import pandas as pd
 
 from avs_eval import paths
 from avs_eval.batch import SYNTHESIS_NOTEBOOK, TERRITORY_NOTEBOOK
+from avs_eval.context import slug
 from avs_eval.loading import DataSource, load
-from avs_eval.report import slug
 from avs_eval.schema import QUESTIONS
 
 BIN = Path(sys.executable).parent

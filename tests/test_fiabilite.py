@@ -24,9 +24,10 @@ import nbformat
 import pytest
 
 from avs_eval import paths
+from avs_eval.context import build_context, slug
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
-from avs_eval.report import TerritoryReport, build_context, share_cell, slug
+from avs_eval.report import TerritoryReport, share_cell
 from avs_eval.schema import YES_NO_COLUMNS, indicator_label
 
 MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
