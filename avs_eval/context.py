@@ -25,9 +25,6 @@ from avs_eval.schema import normalise
 CONTEXT_ENV = "AVS_EVAL_CONTEXTE"  # set by the batch: a pickled Context to reuse
 
 
-# --- the data of a batch, computed once ---------------------------------------------
-
-
 @dataclass
 class Context:
     """A validated data set with its full masked indicator table (all levels, CS/EVS)."""

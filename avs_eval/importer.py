@@ -34,7 +34,7 @@ import yaml
 from avs_eval import paths
 from avs_eval.config import Config, load_config
 from avs_eval.errors import Finding, ValidationError
-from avs_eval.loading import validate_responses
+from avs_eval.loading import Checker, validate_responses
 from avs_eval.questionnaire import STRUCTURE_LABEL, YEAR_LABEL, YES_NO_CHOICES
 from avs_eval.reading import LINE, RawTable, ReadFailure, read_table
 from avs_eval.schema import (
@@ -157,6 +157,7 @@ class _Extract:
     unmapped_headers: list[str]
     tool_columns: list[str]
     notes: list[str] = field(default_factory=list)
+    advice: str = ""  # how to get an export whose headers are recognised
 
 
 # --- KoboToolbox / ODK --------------------------------------------------------------
@@ -230,36 +231,32 @@ def _kobo_extract(table: RawTable) -> _Extract:
         if column in direct:
             continue
         notes.append(f"{column} : reconstitué à partir de {len(positions)} colonnes 0/1")
-        frame[column], problems = _from_split_columns(table, names, headers, column, positions)
+        frame[column], problems = _from_split_columns(table, names, column, positions)
         errors += problems
         origin[column] = f"{column}/…"
+    ends = [header.split("/")[-1] for header in headers]
+    found = [ends.index(wanted) for wanted in KOBO_TIMESTAMPS if wanted in ends]
     timestamps, timestamp_header = None, None
-    for wanted in KOBO_TIMESTAMPS:
-        for position, header in enumerate(headers):
-            if header.split("/")[-1] == wanted:
-                timestamp_header = header
-                timestamps = _timestamps(table, names[position], header, errors)
-                break
-        if timestamps is not None:
-            break
-    missing = [c for c in RESPONSE_COLUMNS if c not in frame.columns]
-    advice = (
-        " (export KoboToolbox à faire en « valeurs et en-têtes XML », du formulaire écrit par "
-        "avs-eval questionnaire)"
-    )
-    for column in missing:
-        errors.append(_missing_column(table, column, unknown, advice))
-    if timestamps is None:
-        notes.append("pas de date de soumission : en cas de doublon, la dernière ligne est gardée")
-    else:
-        notes.append(f"date de soumission lue dans « {timestamp_header} »")
+    if found:
+        timestamp_header = headers[found[0]]
+        timestamps = _timestamps(table, names[found[0]], errors)
     return _Extract(
-        table, frame, origin, timestamps, timestamp_header, errors, unknown, tool, notes
+        table,
+        frame,
+        origin,
+        timestamps,
+        timestamp_header,
+        errors,
+        unknown,
+        tool,
+        notes,
+        advice=" (export KoboToolbox à faire en « valeurs et en-têtes XML », du formulaire "
+        "écrit par avs-eval questionnaire)",
     )
 
 
 def _from_split_columns(
-    table: RawTable, names: list[str], headers: list[str], column: str, positions: dict[str, int]
+    table: RawTable, names: list[str], column: str, positions: dict[str, int]
 ) -> tuple[pd.Series, list[Finding]]:
     """Rebuild a multiple-choice answer from its `question/code` 0/1 columns."""
     errors: list[Finding] = []
@@ -269,17 +266,11 @@ def _from_split_columns(
             continue
         name = names[positions[code]]
         values = table.frame[name].str.casefold()
-        bad = ~values.isin(KOBO_SELECTED | KOBO_NOT_SELECTED)
-        for index in values.index[bad]:
-            errors.append(
-                Finding(
-                    table.label,
-                    int(table.frame.at[index, LINE]),
-                    headers[positions[code]],
-                    table.frame.at[index, name],
-                    "case à cocher attendue : 1 (coché), 0 ou vide (non coché)",
-                )
-            )
+        Checker(table, errors).flag(
+            ~values.isin(KOBO_SELECTED | KOBO_NOT_SELECTED),
+            name,
+            "case à cocher attendue : 1 (coché), 0 ou vide (non coché)",
+        )
         selected.append(values.isin(KOBO_SELECTED).map({True: code, False: ""}))
     if not selected:
         return pd.Series("", index=table.frame.index), errors
@@ -290,7 +281,7 @@ def _from_split_columns(
 def _missing_column(table: RawTable, column: str, unknown: list[str], advice: str = "") -> Finding:
     hint = advice
     if unknown:
-        hint = " ; colonnes non reconnues : " + ", ".join(f"« {h} »" for h in unknown[:8])
+        hint += " ; colonnes non reconnues : " + ", ".join(f"« {h} »" for h in unknown[:8])
     return Finding(
         table.label,
         table.header_line,
@@ -479,18 +470,11 @@ def _mapped_extract(table: RawTable, mapping: Mapping) -> _Extract:
             frame[column] = _translate(table, name, header, column, mapping, errors)
             origin[column] = header
         elif key in mapping.timestamps and timestamps is None:
-            timestamps = _timestamps(table, name, header, errors)
+            timestamps = _timestamps(table, name, errors)
             timestamp_header = header
         elif key not in mapping.ignored:
             unknown.append(header)
-    for column in RESPONSE_COLUMNS:
-        if column not in frame.columns:
-            errors.append(_missing_column(table, column, unknown))
-    if timestamps is None:
-        notes = ["pas de date de soumission : en cas de doublon, la dernière ligne est gardée"]
-    else:
-        notes = [f"date de soumission lue dans « {timestamp_header} »"]
-    return _Extract(table, frame, origin, timestamps, timestamp_header, errors, unknown, [], notes)
+    return _Extract(table, frame, origin, timestamps, timestamp_header, errors, unknown, [])
 
 
 def _translate(
@@ -589,7 +573,7 @@ def _split_labels(cell: str, labels: dict[str, str], separator: str) -> tuple[li
 # --- shared steps ---------------------------------------------------------------------
 
 
-def _timestamps(table: RawTable, name: str, header: str, errors: list[Finding]) -> pd.Series:
+def _timestamps(table: RawTable, name: str, errors: list[Finding]) -> pd.Series:
     """Submission times, whatever the tool's format (ISO 8601, French, US, spreadsheet)."""
     cells = table.frame[name]
     text = cells.str.replace(r"\s*(UTC|GMT)\s*[+-]?\d*(:\d\d)?$", "", regex=True)
@@ -599,18 +583,12 @@ def _timestamps(table: RawTable, name: str, header: str, errors: list[Finding]) 
         if not missing.any():
             break
         parsed[missing] = pd.to_datetime(text[missing], format=pattern, errors="coerce", utc=True)
-    bad = parsed.isna() & (cells != "")
-    for index in cells.index[bad]:
-        errors.append(
-            Finding(
-                table.label,
-                int(table.frame.at[index, LINE]),
-                header,
-                cells.at[index],
-                "date de soumission illisible (formats acceptés : 2025-03-14T10:22:31, "
-                "14/03/2025 10:22:31)",
-            )
-        )
+    Checker(table, errors).flag(
+        parsed.isna() & (cells != ""),
+        name,
+        "date de soumission illisible (formats acceptés : 2025-03-14T10:22:31, "
+        "14/03/2025 10:22:31)",
+    )
     return parsed
 
 
@@ -670,7 +648,10 @@ def _keep_latest(extract: _Extract) -> tuple[pd.DataFrame, list[Finding]]:
 def _finish(extract: _Extract, structures: pd.DataFrame | None, config: Config) -> ImportResult:
     table = extract.table
     errors = list(extract.errors)
-    if any(c not in extract.frame.columns for c in RESPONSE_COLUMNS):
+    missing = [c for c in RESPONSE_COLUMNS if c not in extract.frame.columns]
+    for column in missing:
+        errors.append(_missing_column(table, column, extract.unmapped_headers, extract.advice))
+    if missing:
         raise ValidationError(errors)
     _structure_labels(extract.frame, structures)
     kept, superseded = _keep_latest(extract)
@@ -692,8 +673,14 @@ def _finish(extract: _Extract, structures: pd.DataFrame | None, config: Config) 
         superseded,
         extract.unmapped_headers,
         extract.tool_columns,
-        extract.notes,
+        [*extract.notes, _timestamp_note(extract.timestamp_header)],
     )
+
+
+def _timestamp_note(header: str | None) -> str:
+    if header is None:
+        return "pas de date de soumission : en cas de doublon, la dernière ligne est gardée"
+    return f"date de soumission lue dans « {header} »"
 
 
 def _canonical(typed: pd.DataFrame) -> pd.DataFrame:

@@ -221,7 +221,7 @@ def _table_specs(source: DataSource, errors: list[Finding]):
 # --- shared cell checks ------------------------------------------------------------
 
 
-class _Checker:
+class Checker:
     """Writes findings for the rows of a table that fail a vectorised test."""
 
     def __init__(self, table: RawTable, sink: list[Finding]) -> None:
@@ -314,7 +314,7 @@ def _missing_columns_findings(
 
 
 def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame | None:
-    check = _Checker(table, errors)
+    check = Checker(table, errors)
     frame = table.frame
     missing = check.missing_columns(STRUCTURE_REQUIRED)
     if missing:
@@ -400,7 +400,7 @@ def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame
     return result.reset_index(drop=True)
 
 
-def _check_territories(check: _Checker, collectivites: pd.Series) -> None:
+def _check_territories(check: Checker, collectivites: pd.Series) -> None:
     """A territory is reported inside one collectivité: it cannot straddle two."""
     frame = check.frame
     pairs = pd.DataFrame({"t": frame["territoire"], "c": collectivites, "line": frame[LINE]})
@@ -446,7 +446,7 @@ def validate_responses(
     Public because imports from survey tools (`importer`) validate their result with
     exactly these rules, on a table whose rows and headers are those of the export.
     """
-    check = _Checker(table, errors)
+    check = Checker(table, errors)
     frame = table.frame
     missing = check.missing_columns(RESPONSE_KEYS)
     if missing:
@@ -512,7 +512,7 @@ def validate_responses(
 
 
 def _check_membership(
-    check: _Checker, ids: pd.Series, years: pd.Series, structures: pd.DataFrame
+    check: Checker, ids: pd.Series, years: pd.Series, structures: pd.DataFrame
 ) -> None:
     register = structures.set_index("structure_id")
     known = ids.isin(register.index)
@@ -539,7 +539,7 @@ def _check_membership(
     check.flag(mask, "structure_id", message)
 
 
-def _parse_list(check: _Checker, column: str) -> tuple[pd.Series, pd.DataFrame]:
+def _parse_list(check: Checker, column: str) -> tuple[pd.Series, pd.DataFrame]:
     """Split a list cell into codes; return canonical text and one boolean column per code."""
     question = QUESTIONS_BY_COLUMN[column]
     codes = question.codes

@@ -52,21 +52,26 @@ def sample_indicators() -> pd.DataFrame:
     return indicators.compute(load())
 
 
-def import_mapped(export: Path, output: Path, mapping: Path = GOOGLE_FORMS_MAPPING) -> int:
-    """`avs-eval importer --source correspondance`, as a user types it."""
+def run_import(source: str, export: Path, output: Path, *options: str) -> int:
+    """`avs-eval importer`, as a user types it."""
     return main(
         [
             "importer",
             "--source",
-            "correspondance",
+            source,
             "--fichier",
             str(export),
-            "--correspondance",
-            str(mapping),
+            *options,
             "--sortie",
             str(output),
         ]
     )
+
+
+def import_mapped(
+    export: Path, output: Path, mapping: Path = GOOGLE_FORMS_MAPPING, *options: str
+) -> int:
+    return run_import("correspondance", export, output, "--correspondance", str(mapping), *options)
 
 
 def indicators_of(responses: Path) -> pd.DataFrame:
@@ -105,19 +110,7 @@ def test_kobo_round_trip(
     else:
         export.write_bytes(surveys.write_csv(headers, rows, separator))
     output = tmp_path / "reponses.csv"
-    code = main(
-        [
-            "importer",
-            "--source",
-            "kobo",
-            "--fichier",
-            str(export),
-            "--structures",
-            str(SAMPLE_STRUCTURES),
-            "--sortie",
-            str(output),
-        ]
-    )
+    code = run_import("kobo", export, output, "--structures", str(SAMPLE_STRUCTURES))
     err = capsys.readouterr().err
     assert code == 0, err
     assert f"{len(answers) + 1} soumission(s) lue(s), {len(answers)} réponse(s)" in err
@@ -222,20 +215,8 @@ def test_google_forms_mapping_is_generated_from_the_vocabulary():
 
 def test_google_forms_export(tmp_path, register, answers, capsys):
     output = tmp_path / "reponses.csv"
-    code = main(
-        [
-            "importer",
-            "--source",
-            "correspondance",
-            "--fichier",
-            str(GOOGLE_EXPORT),
-            "--correspondance",
-            str(GOOGLE_FORMS_MAPPING),
-            "--structures",
-            str(SAMPLE_STRUCTURES),
-            "--sortie",
-            str(output),
-        ]
+    code = import_mapped(
+        GOOGLE_EXPORT, output, GOOGLE_FORMS_MAPPING, "--structures", str(SAMPLE_STRUCTURES)
     )
     err = capsys.readouterr().err
     assert code == 0, err
