@@ -44,7 +44,12 @@ LOCK_NAME = ".avs-eval.lock"
 CONTEXT_NAME = ".contexte.pkl"
 # A clean namespace before each notebook. Figures use no pyplot state, so there is no
 # matplotlib state to reset; modules stay imported, which is the point of a warm kernel.
-RESET_CODE = "get_ipython().run_line_magic('reset', '-f')"
+# `%reset -f` would end with a full garbage collection (0.3 s with pandas and matplotlib
+# loaded, every notebook); the shell's own reset clears the same namespaces without it.
+RESET_CODE = "get_ipython().reset(new_session=False)"
+# Kernel options: no `Out` history (notebooks never read it, and flushing it forces a
+# full garbage collection) and no SQLite input history written by a background thread.
+KERNEL_ARGUMENTS = ["--InteractiveShell.cache_size=0", "--HistoryManager.enabled=False"]
 
 
 @dataclass
@@ -113,9 +118,7 @@ def _start_kernel():
         cwd=str(paths.NOTEBOOKS_DIR),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        # No `Out` history: notebooks never read it, and with it every namespace reset
-        # runs a full garbage collection (IPython flushes the cache), 0.16 s per notebook.
-        extra_arguments=["--InteractiveShell.cache_size=0"],
+        extra_arguments=KERNEL_ARGUMENTS,
     )
     client = _client(manager)
     try:
@@ -165,11 +168,24 @@ def _reset(manager) -> None:
         client.stop_channels()
 
 
+def _skip_iri_grammar() -> None:
+    """Keep jsonschema from building its IRI grammar when nbformat imports it.
+
+    jsonschema imports `rfc3987_syntax` whenever it is installed (Jupyter's
+    dependencies install it), and that module compiles a Lark grammar at import: 2 s
+    of every worker's start-up. Notebook schemas check no IRI format, so the checker
+    is never used; a `None` entry in sys.modules makes that import fail, which
+    jsonschema expects and skips (python-jsonschema/jsonschema#1428).
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def _init_worker(warm: bool) -> None:
     global _WARM
     # Ctrl-C is handled by the parent. A Python handler, not SIG_IGN: an ignored signal
     # is inherited by the kernels this worker starts, which could then not be interrupted.
     signal.signal(signal.SIGINT, lambda number, frame: None)
+    _skip_iri_grammar()
     import papermill  # noqa: F401  (imported once per worker, not once per notebook)
 
     from avs_eval import export
@@ -576,9 +592,9 @@ telles quelles aux partenaires.</p>
 
 
 def _write_manifest(result, staging, common, inputs, fresh_kernel, jobs) -> None:
-    import nbconvert
-    import pandas
-    import papermill
+    # Versions from the installed metadata: importing nbconvert and papermill here only
+    # to read their __version__ cost this process 4 s at the end of every batch.
+    from importlib.metadata import version
 
     parameters = {
         k: (paths.display_path(v) if k.startswith("fichier") or k == "classeur" else v)
@@ -594,9 +610,7 @@ def _write_manifest(result, staging, common, inputs, fresh_kernel, jobs) -> None
         "versions": {
             "avs_eval": __version__,
             "python": platform.python_version(),
-            "pandas": pandas.__version__,
-            "papermill": papermill.__version__,
-            "nbconvert": nbconvert.__version__,
+            **{package: version(package) for package in ("pandas", "papermill", "nbconvert")},
         },
         "duree_totale_s": round(result.seconds, 3),
         "notebooks": [
