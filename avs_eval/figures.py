@@ -72,6 +72,14 @@ def wrap(text: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
+def title_of(figure: Figure) -> str:
+    """The chart's title on one line: its figure title, else its first axes' title."""
+    heading = figure.get_suptitle()
+    if not heading and figure.axes:
+        heading = figure.axes[0].get_title()
+    return " ".join(heading.split()) or "Graphique"
+
+
 def png(figure: Figure) -> bytes:
     """The figure as a PNG, with no timestamp or software name.
 

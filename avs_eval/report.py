@@ -93,7 +93,8 @@ def html_table(header: list[str], body: list[list[str]], escape_body: bool = Fal
 
 
 def chart(figure) -> Image:
-    return Image(data=figures.png(figure), format="png")
+    """The chart as an embedded PNG, described by its title for screen readers."""
+    return Image(data=figures.png(figure), format="png", alt=figures.title_of(figure))
 
 
 def today() -> str:
