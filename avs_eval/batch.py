@@ -2,9 +2,11 @@
 
 How it stays fast: the data are validated and the indicators computed once, in
 this process, and handed to the kernels as a pickle. Each worker process imports
-Papermill and nbconvert once and keeps one warm kernel; before each notebook the
-kernel's namespace is reset, so a report starts as in a fresh kernel (figures use
-no pyplot state). `--noyau-neuf` starts a new kernel per notebook instead.
+Papermill and nbconvert once and keeps one warm kernel, which imports what the
+reports import before the first notebook; before each notebook the kernel's
+namespace is reset, so a report starts as in a fresh kernel (figures use no pyplot
+state). Workers and kernels start while this process validates the data.
+`--noyau-neuf` starts a new kernel per notebook instead.
 
 How it stays safe: everything is written into a staging folder next to the year's
 folder, which replaces it only once the batch has finished; a territory whose
@@ -16,15 +18,18 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import html
 import json
 import multiprocessing
 import os
 import platform
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -49,6 +54,10 @@ CONTEXT_NAME = ".contexte.pkl"
 RESET_CODE = "get_ipython().reset(new_session=False)"
 # Kernel options: no `Out` history (notebooks never read it, and flushing it forces a
 # full garbage collection) and no SQLite input history written by a background thread.
+# What a warm kernel imports before its first notebook (what the report notebooks
+# import), then set aside from garbage collection: these objects live as long as the
+# kernel, and full collections during the reports would walk through all of them.
+WARM_UP_CODE = "import avs_eval.report"
 KERNEL_ARGUMENTS = ["--InteractiveShell.cache_size=0", "--HistoryManager.enabled=False"]
 
 
@@ -93,10 +102,18 @@ class BatchResult:
 
 _WARM = True  # reuse one kernel per worker (False with --noyau-neuf)
 _KERNEL = None  # the warm kernel manager of this worker process
+_LIVE: set = set()  # every kernel this worker started and has not stopped yet
 
 
-def _start_kernel():
-    """A kernel of our own, handed to Papermill, so that we can reuse, stop or kill it.
+def _start_kernel(warm_up: bool = False):
+    """A kernel of our own, handed to Papermill, so that we can reuse, stop or kill it."""
+    manager = _launch_kernel()
+    _wait_until_ready(manager, warm_up)
+    return manager
+
+
+def _launch_kernel():
+    """Start a kernel process and return at once: it boots while the caller goes on.
 
     It must be an AsyncKernelManager, as the ones Papermill makes: with a blocking one,
     nbclient waits for output in a blocking call and never notices a dead kernel.
@@ -110,22 +127,70 @@ def _start_kernel():
     # so they would never meet. An absolute path in a private folder fixes both ends.
     sockets = tempfile.mkdtemp(prefix="avs-eval-ipc-")
     manager = AsyncKernelManager(
-        kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "noyau")
+        kernel_name="python3",
+        transport="ipc",
+        ip=os.path.join(sockets, "noyau"),
+        client_factory=_ready_client_class(),
     )
     # The kernel's own console chatter (transport warnings, interrupts at shutdown) is not
     # for the evaluator: what matters reaches the notebook or the batch's summary.
+    _LIVE.add(manager)
     run_sync(manager.start_kernel)(
         cwd=str(paths.NOTEBOOKS_DIR),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         extra_arguments=KERNEL_ARGUMENTS,
     )
+    return manager
+
+
+def _wait_until_ready(manager, warm_up: bool) -> None:
+    """Wait for the kernel to answer; a warm kernel then imports what reports import."""
     client = _client(manager)
     try:
         client.wait_for_ready(timeout=60)
+        if warm_up:
+            request = client.execute(WARM_UP_CODE, silent=True, store_history=False)
+            _wait_for_reply(client, request, timeout=120)
     finally:
         client.stop_channels()
-    return manager
+
+
+@functools.cache
+def _ready_client_class():
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ReadyClient(AsyncKernelClient):
+        """The client nbclient makes for each notebook, minus 0.2 s of waiting.
+
+        jupyter_client's wait_for_ready checks that the kernel answers on the shell and
+        IOPub channels, then waits for IOPub to stay silent for 0.2 s. nbclient skips
+        every IOPub message that answers another request, so that silence is not needed;
+        here it would be idle time before every notebook.
+        """
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (timeout if timeout is not None else 60)
+            while True:
+                self.kernel_info()
+                try:
+                    reply = await self.shell_channel.get_msg(timeout=1)
+                except queue.Empty:
+                    reply = None
+                if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub connected too: the status messages of this request
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except queue.Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(reply)
+                        return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    return ReadyClient
 
 
 def _client(manager):
@@ -160,12 +225,16 @@ def _reset(manager) -> None:
     client = _client(manager)
     try:
         request = client.execute(RESET_CODE, silent=True, store_history=False)
-        while True:
-            reply = client.get_shell_msg(timeout=30)
-            if reply["parent_header"].get("msg_id") == request:
-                break
+        _wait_for_reply(client, request, timeout=30)
     finally:
         client.stop_channels()
+
+
+def _wait_for_reply(client, request: str, timeout: float) -> None:
+    while True:
+        reply = client.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == request:
+            return
 
 
 def _skip_iri_grammar() -> None:
@@ -181,24 +250,52 @@ def _skip_iri_grammar() -> None:
 
 
 def _init_worker(warm: bool) -> None:
-    global _WARM
+    """Get a worker ready while the parent validates: its kernel, Papermill, the exporter.
+
+    The warm kernel boots while this process imports Papermill and nbconvert, then
+    imports what the reports import, once for all its notebooks.
+    """
+    global _WARM, _KERNEL
     # Ctrl-C is handled by the parent. A Python handler, not SIG_IGN: an ignored signal
     # is inherited by the kernels this worker starts, which could then not be interrupted.
     signal.signal(signal.SIGINT, lambda number, frame: None)
+    signal.signal(signal.SIGTERM, _terminate)
+    _WARM = warm
+    atexit.register(_shutdown_kernel)
+    if warm:
+        _KERNEL = _launch_kernel()
     _skip_iri_grammar()
     import papermill  # noqa: F401  (imported once per worker, not once per notebook)
 
     from avs_eval import export
 
     export._exporter()
-    _WARM = warm
-    atexit.register(_shutdown_kernel)
+    if warm:
+        try:
+            _wait_until_ready(_KERNEL, warm_up=True)
+        except Exception:  # the first notebook starts another kernel, or reports why not
+            _shutdown_kernel()
+
+
+def _terminate(number, frame) -> None:
+    """The parent stops the batch (invalid data, Ctrl-C): kill the kernels, tidy, exit.
+
+    At once, not through SystemExit: the signal can land anywhere in Papermill's or the
+    pool's code, which would report the exit as an error, traceback included.
+    """
+    for manager in list(_LIVE):
+        _signal(manager, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            manager.cleanup_connection_file()
+        shutil.rmtree(os.path.dirname(manager.ip), ignore_errors=True)
+    os._exit(0)
 
 
 def _stop(manager) -> None:
     with contextlib.suppress(Exception):
         run_sync(manager.shutdown_kernel)(now=True)
     shutil.rmtree(os.path.dirname(manager.ip), ignore_errors=True)
+    _LIVE.discard(manager)
 
 
 def _shutdown_kernel() -> None:
@@ -215,7 +312,7 @@ def _kernel_for_next_notebook():
         return _start_kernel()
     if _KERNEL is None or not _kernel_alive(_KERNEL):
         _shutdown_kernel()
-        _KERNEL = _start_kernel()
+        _KERNEL = _start_kernel(warm_up=True)
     _reset(_KERNEL)
     return _KERNEL
 
@@ -380,14 +477,36 @@ def run_batch(
     territory_notebook: Path | None = None,
     progress: bool = True,
 ) -> BatchResult:
-    """Validate, compute once, run every notebook, publish the year's folder atomically."""
-    from avs_eval.context import build_context, save_context, slug
-    from avs_eval.loading import DataSource, sha256, unknown_territory_message
+    """Validate, compute once, run every notebook, publish the year's folder atomically.
 
+    The workers start first: their kernels boot and import while this process
+    validates the data. Nothing runs a notebook before the data are valid, and invalid
+    data stop the workers before anything is written.
+    """
     started = time.perf_counter()
     territory_notebook = paths.resolve(territory_notebook or TERRITORY_NOTEBOOK)
     if not territory_notebook.is_file():
         raise UsageError(f"notebook de rapport introuvable : {territory_notebook.name}")
+    wanted = max(1, jobs or os.cpu_count() or 1)
+    if territoires:
+        wanted = min(wanted, len(territoires) + 1)  # the territories and the synthesis
+    with tempfile.TemporaryDirectory(prefix="avs-eval-lot-") as private:
+        context_file = Path(private) / CONTEXT_NAME
+        with _Workers(wanted, fresh_kernel, context_file) as workers:
+            return _validate_and_run(
+                workers, started, annee, territoires, structures, reponses, classeur,
+                sortie, min_effectif, verbatims, fresh_kernel, timeout, territory_notebook,
+                progress,
+            )  # fmt: skip
+
+
+def _validate_and_run(
+    workers, started, annee, territoires, structures, reponses, classeur, sortie,
+    min_effectif, verbatims, fresh_kernel, timeout, territory_notebook, progress,
+) -> BatchResult:  # fmt: skip
+    from avs_eval.context import build_context, save_context, slug
+    from avs_eval.loading import DataSource, sha256, unknown_territory_message
+
     source = DataSource.from_options(structures, reponses, classeur)
     context = build_context(source, min_effectif)  # raises ValidationError before any run
     dataset = context.dataset
@@ -412,8 +531,7 @@ def run_batch(
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
-            context_file = staging / CONTEXT_NAME
-            save_context(context, context_file)
+            save_context(context, workers.context_file)
             common = {
                 "annee": year,
                 "fichier_structures": str(source.structures or ""),
@@ -443,14 +561,13 @@ def run_batch(
                     "synthese",
                 )
             )
-            outcomes = _execute(work, jobs, fresh_kernel, timeout, progress, context_file)
-            context_file.unlink(missing_ok=True)
+            outcomes = workers.run(work, timeout, progress)
             result = BatchResult(year, final, outcomes)
             _keep_previous_reports(result, final, staging)
             result.seconds = time.perf_counter() - started
             inputs = {paths.display_path(p): sha256(p) for p in source.files}
             _write_index(result, staging, slugs, dataset.warnings, source.is_sample)
-            _write_manifest(result, staging, common, inputs, fresh_kernel, jobs)
+            _write_manifest(result, staging, common, inputs, fresh_kernel, workers.count)
             _publish(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -458,58 +575,97 @@ def run_batch(
     return result
 
 
-def _execute(work, jobs, fresh_kernel, timeout, progress, context_file) -> list[Outcome]:
-    from tqdm import tqdm
+class _Workers:
+    """The worker processes of a batch, each with its kernel, started ahead of the work.
 
-    from avs_eval.context import CONTEXT_ENV
+    Workers are spawned as soon as the pool opens, so that their start-up (Papermill's
+    import, booting and warming the kernel) overlaps the parent's validation. They
+    find the shared context through an environment variable that must be set when they
+    start, so its path is fixed now and the file written once the data are valid.
+    """
 
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
-    os.environ[CONTEXT_ENV] = str(context_file)
-    ctx = multiprocessing.get_context("spawn")
-    outcomes = []
-    bar = tqdm(
-        total=len(work), desc="Rapports", unit="rapport", disable=not progress, file=sys.stderr
-    )
-    pool = ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_init_worker, initargs=(not fresh_kernel,)
-    )
-    try:
-        # the synthesis, the longest notebook, goes first so that no worker waits for it at the end
-        queue = sorted(work, key=lambda job: job.stem != "synthese")
-        futures = {pool.submit(run_job, job, timeout): job for job in queue}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as failure:  # the worker process itself died
-                outcome = Outcome(
-                    job.name,
-                    job.stem,
-                    job.folder,
-                    "echec",
-                    0.0,
-                    f"processus de travail arrêté : {failure}",
-                )
-            outcomes.append(outcome)
-            bar.set_postfix_str(job.name[:30])
-            bar.update()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        _kill_children()
-        raise
-    finally:
-        bar.close()
-        os.environ.pop(CONTEXT_ENV, None)
-    pool.shutdown(wait=True)
-    order = {job.name: i for i, job in enumerate(work)}
-    return sorted(outcomes, key=lambda o: order[o.name])
+    GRACE = 5  # seconds for a worker to stop its kernel before it is killed
+
+    def __init__(self, count: int, fresh_kernel: bool, context_file: Path) -> None:
+        self.count = count
+        self.fresh_kernel = fresh_kernel
+        self.context_file = context_file
+
+    def __enter__(self) -> _Workers:
+        self._previous = os.environ.get(paths.CONTEXT_ENV)
+        os.environ[paths.CONTEXT_ENV] = str(self.context_file)
+        self.pool = ProcessPoolExecutor(
+            self.count,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(not self.fresh_kernel,),
+        )
+        for _ in range(self.count):  # a process is spawned per submission, until `count`
+            self.pool.submit(_ready)
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        try:
+            if kind is None:
+                self.pool.shutdown(wait=True)
+            else:  # invalid data, a refused lock, Ctrl-C: stop now, kernels included
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                _stop_workers(self.GRACE)
+        finally:
+            if self._previous is None:
+                os.environ.pop(paths.CONTEXT_ENV, None)
+            else:
+                os.environ[paths.CONTEXT_ENV] = self._previous
+
+    def run(self, work: list[Job], timeout: int, progress: bool) -> list[Outcome]:
+        from tqdm import tqdm
+
+        outcomes = []
+        bar = tqdm(
+            total=len(work), desc="Rapports", unit="rapport", disable=not progress, file=sys.stderr
+        )
+        try:
+            # the synthesis, the longest notebook, goes first so that no worker waits for it
+            queue = sorted(work, key=lambda job: job.stem != "synthese")
+            futures = {self.pool.submit(run_job, job, timeout): job for job in queue}
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as failure:  # the worker process itself died
+                    outcome = Outcome(
+                        job.name,
+                        job.stem,
+                        job.folder,
+                        "echec",
+                        0.0,
+                        f"processus de travail arrêté : {failure}",
+                    )
+                outcomes.append(outcome)
+                bar.set_postfix_str(job.name[:30])
+                bar.update()
+        finally:
+            bar.close()
+        order = {job.name: i for i, job in enumerate(work)}
+        return sorted(outcomes, key=lambda o: order[o.name])
 
 
-def _kill_children() -> None:
-    """On Ctrl-C, stop the workers and their kernels rather than wait for them."""
-    for child in multiprocessing.active_children():
+def _ready() -> None:
+    """Nothing: submitted once per worker so that the pool spawns them all at once."""
+
+
+def _stop_workers(grace: float) -> None:
+    """Ask every worker to stop its kernel and exit; kill those still there after `grace`."""
+    children = multiprocessing.active_children()
+    for child in children:
         with contextlib.suppress(Exception):
-            child.kill()
+            child.terminate()
+    deadline = time.monotonic() + grace
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            with contextlib.suppress(Exception):
+                child.kill()
 
 
 def _keep_previous_reports(result: BatchResult, final: Path, staging: Path) -> None:

@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from avs_eval import indicators, secrecy
+from avs_eval import indicators, paths, secrecy
 from avs_eval.config import load_config
 from avs_eval.loading import Dataset, DataSource, load
 from avs_eval.output import write_atomic
 from avs_eval.schema import normalise
-
-CONTEXT_ENV = "AVS_EVAL_CONTEXTE"  # set by the batch: a pickled Context to reuse
 
 
 @dataclass
@@ -82,7 +80,7 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
     key = _source_key(source, threshold)
     if key in _CACHE:
         return _CACHE[key]
-    shared = os.environ.get(CONTEXT_ENV)
+    shared = os.environ.get(paths.CONTEXT_ENV)
     if shared and Path(shared).exists():
         with open(shared, "rb") as handle:
             context = pickle.load(handle)

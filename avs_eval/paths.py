@@ -17,6 +17,9 @@ SAMPLE_STRUCTURES: Path = SAMPLE_DIR / "structures.csv"
 SAMPLE_RESPONSES: Path = SAMPLE_DIR / "reponses.csv"
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 OUTPUTS_DIR: Path = PROJECT_ROOT / "outputs"
+# Set by the batch for its kernels: the file of the pickled Context they share. Here,
+# not in context.py, so that the batch's parent can set it without importing pandas.
+CONTEXT_ENV = "AVS_EVAL_CONTEXTE"
 
 
 def resolve(path: str | Path) -> Path:

@@ -319,8 +319,15 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
 def test_two_batches_at_once_the_second_refuses(run, tmp_path):
     output = tmp_path / "sorties"
     arguments = batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon")
+    # the first batch makes every report, one at a time: it still holds the lock when the
+    # second, started once the lock exists, has validated its data and asks for it
     first = subprocess.Popen(
-        [sys.executable, "-m", "avs_eval.cli", *arguments],
+        [
+            sys.executable,
+            "-m",
+            "avs_eval.cli",
+            *batch_arguments(run["structures"], run["reponses"], output, "--jobs", "1"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -373,3 +380,44 @@ def test_fresh_kernels_report_a_killed_kernel_and_a_hung_notebook_too(run, tmp_p
     assert "noyau" in next(line for line in lines if "Ouest Rhône" in line)
     assert "délai dépassé" in next(line for line in lines if "Sommeil" in line)
     assert (tmp_path / "sorties" / YEAR / "lyon" / "rapport.html").exists()
+
+
+def kernels_using(runtime: Path) -> list[str]:
+    """Command lines of the processes still running a kernel whose files are in `runtime`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(runtime) in command:
+            found.append(command)
+    return found
+
+
+@pytest.mark.parametrize("problem", ["donnees", "verrou"])
+def test_a_refused_batch_stops_its_workers_and_their_kernels(run, tmp_path, problem):
+    """Workers and kernels start before validation; a refusal must leave none behind."""
+    runtime, scratch, output = tmp_path / "runtime", tmp_path / "tmp", tmp_path / "sorties"
+    for folder in (runtime, scratch, output):
+        folder.mkdir()
+    structures, reponses = run["structures"], run["reponses"]
+    if problem == "donnees":
+        rows = read_rows(reponses)
+        rows[0]["permanence_partenaire"] = "peut-être"
+        reponses = tmp_path / "reponses.csv"
+        write_rows(reponses, rows)
+    else:
+        (output / ".avs-eval.lock").write_text(str(os.getppid()))  # a live process holds it
+    environment = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime), "TMPDIR": str(scratch)}
+    done = cli(*batch_arguments(structures, reponses, output, "--jobs", "2"), env=environment)
+
+    assert done.returncode != 0
+    assert ("peut-être" if problem == "donnees" else "en cours") in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not kernels_using(runtime)
+    assert not list(runtime.glob("kernel-*.json"))  # connection files removed
+    assert not list(scratch.iterdir())  # no socket folder, no private folder
+    assert sorted(p.name for p in output.iterdir()) == (
+        [] if problem == "donnees" else [".avs-eval.lock"]
+    )
