@@ -27,7 +27,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import PIL.Image
-import seaborn as sns
+from cycler import cycler
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.container import ErrorbarContainer
@@ -46,21 +46,76 @@ ERROR_COLOR = "#333"
 SHARE_TICKS = [0, 0.25, 0.5, 0.75, 1]
 PERCENT = PercentFormatter(1.0, decimals=0, symbol="\u00a0%")
 
-sns.set_theme(
-    style="whitegrid",
-    rc={
-        "axes.titlesize": 12,
-        "axes.titleweight": "bold",
-        "axes.titley": 1.0,  # fixed title position: automatic placement measures every axis
-        "text.hinting": "no_hinting",  # unhinted glyphs: as legible at 100 dpi, rendered faster
-        "axes.labelsize": 10,
-        "xtick.labelsize": 9,
-        "ytick.labelsize": 9,
-        "legend.fontsize": 9,
-        "font.family": "DejaVu Sans",
-        "text.parse_math": False,  # a "$" in a territory name is text, not a formula
-    },
-)
+# seaborn's "whitegrid" theme, as `seaborn.set_theme(style="whitegrid")` sets it, spelled
+# out: importing seaborn (and SciPy with it) would cost every kernel 1.3 s, and only the
+# heatmap draws with seaborn. tests/test_figures.py checks this is still seaborn's theme.
+WHITEGRID = {
+    "axes.axisbelow": True,
+    "axes.edgecolor": ".8",
+    "axes.grid": True,
+    "axes.labelcolor": ".15",
+    "axes.labelsize": 12.0,
+    "axes.linewidth": 1.25,
+    "axes.prop_cycle": cycler(
+        color=[
+            "#4C72B0",
+            "#DD8452",
+            "#55A868",
+            "#C44E52",
+            "#8172B3",
+            "#937860",
+            "#DA8BC3",
+            "#8C8C8C",
+            "#CCB974",
+            "#64B5CD",
+        ]  # seaborn's "deep" palette
+    ),
+    "axes.titlesize": 12.0,
+    "font.sans-serif": [
+        "Arial",
+        "DejaVu Sans",
+        "Liberation Sans",
+        "Bitstream Vera Sans",
+        "sans-serif",
+    ],
+    "font.size": 12.0,
+    "grid.color": ".8",
+    "grid.linewidth": 1.0,
+    "legend.fontsize": 11.0,
+    "legend.title_fontsize": 12.0,
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "text.color": ".15",
+    "xtick.bottom": False,
+    "xtick.color": ".15",
+    "xtick.labelsize": 11.0,
+    "xtick.major.size": 6.0,
+    "xtick.major.width": 1.25,
+    "xtick.minor.size": 4.0,
+    "xtick.minor.width": 1.0,
+    "ytick.color": ".15",
+    "ytick.labelsize": 11.0,
+    "ytick.left": False,
+    "ytick.major.size": 6.0,
+    "ytick.major.width": 1.25,
+    "ytick.minor.size": 4.0,
+    "ytick.minor.width": 1.0,
+}
+# ours, on top of it
+STYLE = {
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.titley": 1.0,  # fixed title position: automatic placement measures every axis
+    "text.hinting": "no_hinting",  # unhinted glyphs: as legible at 100 dpi, rendered faster
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "font.family": "DejaVu Sans",
+    "text.parse_math": False,  # a "$" in a territory name is text, not a formula
+}
+matplotlib.rcParams.update({**WHITEGRID, **STYLE})
 
 
 def percent(value: float) -> str:
@@ -446,6 +501,8 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
     annotations = annotations.where(~masked, SECRET_SYMBOL)
     height = max(3.0, 0.42 * len(matrix) + 2.2)
     figure, (ax,) = _new(10, height, left=2.9, right=0.2, top=0.5, bottom=1.7)
+    import seaborn as sns  # here only: only the synthesis draws a heatmap
+
     sns.heatmap(
         values.astype(float),
         ax=ax,

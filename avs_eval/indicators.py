@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from avs_eval.errors import UsageError
 from avs_eval.loading import Dataset, code_column, unknown_territory_message
@@ -216,6 +215,10 @@ def wilson(numerateur: np.ndarray, denominateur: np.ndarray) -> tuple[np.ndarray
     high = np.full(numerateur.shape, np.nan)
     ok = denominateur > 0
     if ok.any():
+        # imported here: statsmodels brings SciPy (1 s), and a report's kernel receives
+        # the intervals already computed
+        from statsmodels.stats.proportion import proportion_confint
+
         lo, hi = proportion_confint(
             numerateur[ok], denominateur[ok], alpha=1 - CONFIDENCE, method="wilson"
         )

@@ -1,6 +1,11 @@
-"""Charts: a frame reused from an earlier chart gives the same image as a full drawing."""
+"""Charts: a frame reused from an earlier chart gives the same image as a full drawing;
+the theme spelled out in figures.py is seaborn's, with our settings on top."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -81,3 +86,48 @@ def test_breakdown_frame_shared_across_territories():
     reused = chart("Villeurbanne", 2)
     figures._FRAMES.clear()
     assert chart("Villeurbanne", 2) == reused
+
+
+THEMES = """
+import json, sys
+import matplotlib
+from matplotlib.colors import to_hex
+
+def current():
+    params = {key: str(value) for key, value in matplotlib.rcParams.items()}
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    params["axes.prop_cycle"] = [to_hex(color) for color in colors]
+    params.pop("image.cmap")  # seaborn's own colour map, registered when seaborn loads
+    return params
+
+from avs_eval import figures  # applies its theme on import
+ours = current()
+matplotlib.rc_file_defaults()
+import seaborn
+seaborn.set_theme(style="whitegrid", rc=figures.STYLE, color_codes=False)
+json.dump({"ours": ours, "seaborn": current()}, sys.stdout)
+"""
+
+
+def test_the_theme_is_seaborn_whitegrid_with_our_settings():
+    """figures.py spells out seaborn's theme so that kernels need not import seaborn."""
+    done = subprocess.run(
+        [sys.executable, "-c", THEMES], capture_output=True, text=True, check=True
+    )
+    themes = json.loads(done.stdout)
+    differences = {
+        key: (value, themes["seaborn"].get(key))
+        for key, value in themes["ours"].items()
+        if value != themes["seaborn"].get(key)
+    }
+    assert not differences
+
+
+def test_a_report_imports_neither_seaborn_nor_scipy():
+    """What every report kernel pays before its first chart: no SciPy (1.3 s)."""
+    code = (
+        "import sys, avs_eval.report; "
+        "print(sorted({'seaborn', 'scipy', 'statsmodels'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
