@@ -262,18 +262,21 @@ def _init_worker(warm: bool) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     _WARM = warm
     atexit.register(_shutdown_kernel)
+    # A kernel that fails to start or to warm up here is not fatal: the first notebook
+    # starts another one, or reports in its outcome why it cannot.
     if warm:
-        _KERNEL = _launch_kernel()
+        with contextlib.suppress(Exception):
+            _KERNEL = _launch_kernel()
     _skip_iri_grammar()
     import papermill  # noqa: F401  (imported once per worker, not once per notebook)
 
     from avs_eval import export
 
     export._exporter()
-    if warm:
+    if _KERNEL is not None:
         try:
             _wait_until_ready(_KERNEL, warm_up=True)
-        except Exception:  # the first notebook starts another kernel, or reports why not
+        except Exception:
             _shutdown_kernel()
 
 

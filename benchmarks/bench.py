@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from avs_eval import paths
-from avs_eval.batch import SYNTHESIS_NOTEBOOK, TERRITORY_NOTEBOOK
+from avs_eval.batch import SYNTHESIS_NOTEBOOK, TERRITORY_NOTEBOOK, WARM_UP_CODE
 from avs_eval.context import slug
 from avs_eval.loading import DataSource, load
 from avs_eval.schema import QUESTIONS
@@ -136,10 +136,10 @@ def kernel_floor() -> float:
     from jupyter_client.manager import start_new_kernel
 
     start = time.perf_counter()
-    manager, client = start_new_kernel(kernel_name="python3")
+    manager, client = start_new_kernel(kernel_name="python3", stderr=subprocess.DEVNULL)
     try:
         client.execute_interactive(
-            "import avs_eval.report, pandas, seaborn, matplotlib, statsmodels.api",
+            WARM_UP_CODE,  # what the batch's kernels import before their first notebook
             timeout=120,
             output_hook=lambda message: None,
         )
@@ -305,7 +305,8 @@ def main() -> int:
         print(f"   travail des cellules par rapport (noyau chaud) : {work_s:5.2f} s")
         print(
             f"   temps du lot par rapport et par processus      : {per_report:5.2f} s"
-            f"   -> {per_report / work_s:4.2f} x le travail"
+            f"   -> {per_report / work_s:4.2f} x le travail,"
+            f" {per_report / floor:4.2f} x le plancher"
         )
 
         print("\n3. Indicateurs à grande échelle (5 années)")
