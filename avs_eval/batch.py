@@ -118,8 +118,6 @@ def _launch_kernel():
     It must be an AsyncKernelManager, as the ones Papermill makes: with a blocking one,
     nbclient waits for output in a blocking call and never notices a dead kernel.
     """
-    import tempfile
-
     from jupyter_client.manager import AsyncKernelManager
 
     # An ipc address is a socket path, resolved against each process's own working
@@ -493,89 +491,81 @@ def run_batch(
     wanted = max(1, jobs or os.cpu_count() or 1)
     if territoires:
         wanted = min(wanted, len(territoires) + 1)  # the territories and the synthesis
-    with tempfile.TemporaryDirectory(prefix="avs-eval-lot-") as private:
-        context_file = Path(private) / CONTEXT_NAME
-        with _Workers(wanted, fresh_kernel, context_file) as workers:
-            return _validate_and_run(
-                workers, started, annee, territoires, structures, reponses, classeur,
-                sortie, min_effectif, verbatims, fresh_kernel, timeout, territory_notebook,
-                progress,
-            )  # fmt: skip
+    with _Workers(wanted, fresh_kernel) as workers:
+        # imported once the workers are on their way: pandas and SciPy take a second
+        from avs_eval.context import build_context, save_context, slug
+        from avs_eval.loading import DataSource, sha256, unknown_territory_message
 
+        source = DataSource.from_options(structures, reponses, classeur)
+        context = build_context(source, min_effectif)  # raises ValidationError before any run
+        dataset = context.dataset
+        year = int(annee) if annee is not None else max(dataset.years)
+        if year not in dataset.years:
+            known = ", ".join(str(y) for y in dataset.years)
+            raise UsageError(f"aucune réponse pour l'année {year} (années disponibles : {known})")
+        names = territoires or dataset.territories
+        for name in names:
+            if name not in dataset.territories:
+                raise UsageError(unknown_territory_message(name, dataset.territories))
+        slugs = {}
+        for name in names:
+            if slug(name) in slugs.values():
+                raise UsageError(f"deux territoires donnent le même nom de dossier : {slug(name)}")
+            slugs[name] = slug(name) or "territoire"
 
-def _validate_and_run(
-    workers, started, annee, territoires, structures, reponses, classeur, sortie,
-    min_effectif, verbatims, fresh_kernel, timeout, territory_notebook, progress,
-) -> BatchResult:  # fmt: skip
-    from avs_eval.context import build_context, save_context, slug
-    from avs_eval.loading import DataSource, sha256, unknown_territory_message
-
-    source = DataSource.from_options(structures, reponses, classeur)
-    context = build_context(source, min_effectif)  # raises ValidationError before any run
-    dataset = context.dataset
-    year = int(annee) if annee is not None else max(dataset.years)
-    if year not in dataset.years:
-        known = ", ".join(str(y) for y in dataset.years)
-        raise UsageError(f"aucune réponse pour l'année {year} (années disponibles : {known})")
-    names = territoires or dataset.territories
-    for name in names:
-        if name not in dataset.territories:
-            raise UsageError(unknown_territory_message(name, dataset.territories))
-    slugs = {}
-    for name in names:
-        if slug(name) in slugs.values():
-            raise UsageError(f"deux territoires donnent le même nom de dossier : {slug(name)}")
-        slugs[name] = slug(name) or "territoire"
-
-    root = paths.resolve(sortie)
-    final = root / str(year)
-    with output_lock(root):
-        staging = root / f".{year}.en-cours-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        try:
-            save_context(context, workers.context_file)
-            common = {
-                "annee": year,
-                "fichier_structures": str(source.structures or ""),
-                "fichier_reponses": str(source.reponses or ""),
-                "classeur": str(source.classeur or ""),
-                "min_effectif": context.min_effectif,
-                "verbatims": bool(verbatims),
-            }
-            work = [
-                Job(
-                    name,
-                    str(territory_notebook),
-                    str(staging / slugs[name]),
-                    {**common, "territoire": name, "dossier_sortie": str(staging / slugs[name])},
-                    f"{name} — évaluation PA 3.1.2, {year}",
-                    "rapport",
-                )
-                for name in names
-            ]
-            work.append(
-                Job(
-                    "Synthèse",
-                    str(SYNTHESIS_NOTEBOOK),
-                    str(staging),
-                    {**common, "territoire": "", "dossier_sortie": str(staging)},
-                    f"Synthèse — évaluation PA 3.1.2, {year}",
-                    "synthese",
-                )
-            )
-            outcomes = workers.run(work, timeout, progress)
-            result = BatchResult(year, final, outcomes)
-            _keep_previous_reports(result, final, staging)
-            result.seconds = time.perf_counter() - started
-            inputs = {paths.display_path(p): sha256(p) for p in source.files}
-            _write_index(result, staging, slugs, dataset.warnings, source.is_sample)
-            _write_manifest(result, staging, common, inputs, fresh_kernel, workers.count)
-            _publish(staging, final)
-        except BaseException:
+        root = paths.resolve(sortie)
+        final = root / str(year)
+        with output_lock(root):
+            staging = root / f".{year}.en-cours-{os.getpid()}"
             shutil.rmtree(staging, ignore_errors=True)
-            raise
-    return result
+            staging.mkdir(parents=True)
+            try:
+                save_context(context, workers.context_file)
+                common = {
+                    "annee": year,
+                    "fichier_structures": str(source.structures or ""),
+                    "fichier_reponses": str(source.reponses or ""),
+                    "classeur": str(source.classeur or ""),
+                    "min_effectif": context.min_effectif,
+                    "verbatims": bool(verbatims),
+                }
+                work = [
+                    Job(
+                        name,
+                        str(territory_notebook),
+                        str(staging / slugs[name]),
+                        {
+                            **common,
+                            "territoire": name,
+                            "dossier_sortie": str(staging / slugs[name]),
+                        },
+                        f"{name} — évaluation PA 3.1.2, {year}",
+                        "rapport",
+                    )
+                    for name in names
+                ]
+                work.append(
+                    Job(
+                        "Synthèse",
+                        str(SYNTHESIS_NOTEBOOK),
+                        str(staging),
+                        {**common, "territoire": "", "dossier_sortie": str(staging)},
+                        f"Synthèse — évaluation PA 3.1.2, {year}",
+                        "synthese",
+                    )
+                )
+                outcomes = workers.run(work, timeout, progress)
+                result = BatchResult(year, final, outcomes)
+                _keep_previous_reports(result, final, staging)
+                result.seconds = time.perf_counter() - started
+                inputs = {paths.display_path(p): sha256(p) for p in source.files}
+                _write_index(result, staging, slugs, dataset.warnings, source.is_sample)
+                _write_manifest(result, staging, common, inputs, fresh_kernel, workers.count)
+                _publish(staging, final)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+        return result
 
 
 class _Workers:
@@ -584,17 +574,19 @@ class _Workers:
     Workers are spawned as soon as the pool opens, so that their start-up (Papermill's
     import, booting and warming the kernel) overlaps the parent's validation. They
     find the shared context through an environment variable that must be set when they
-    start, so its path is fixed now and the file written once the data are valid.
+    start, so its path (in a private folder removed with the workers) is fixed now and
+    the file written once the data are valid.
     """
 
     GRACE = 5  # seconds for a worker to stop its kernel before it is killed
 
-    def __init__(self, count: int, fresh_kernel: bool, context_file: Path) -> None:
+    def __init__(self, count: int, fresh_kernel: bool) -> None:
         self.count = count
         self.fresh_kernel = fresh_kernel
-        self.context_file = context_file
 
     def __enter__(self) -> _Workers:
+        self._private = tempfile.TemporaryDirectory(prefix="avs-eval-lot-")
+        self.context_file = Path(self._private.name) / CONTEXT_NAME
         self._previous = os.environ.get(paths.CONTEXT_ENV)
         os.environ[paths.CONTEXT_ENV] = str(self.context_file)
         self.pool = ProcessPoolExecutor(
@@ -619,6 +611,7 @@ class _Workers:
                 os.environ.pop(paths.CONTEXT_ENV, None)
             else:
                 os.environ[paths.CONTEXT_ENV] = self._previous
+            self._private.cleanup()
 
     def run(self, work: list[Job], timeout: int, progress: bool) -> list[Outcome]:
         from tqdm import tqdm
