@@ -45,6 +45,7 @@ TARGET_COLOR = "#b00020"
 ERROR_COLOR = "#333"
 SHARE_TICKS = [0, 0.25, 0.5, 0.75, 1]
 PERCENT = PercentFormatter(1.0, decimals=0, symbol="\u00a0%")
+LABEL_GROUND = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
 
 # seaborn's "whitegrid" theme, as `seaborn.set_theme(style="whitegrid")` sets it, spelled
 # out: importing seaborn (and SciPy with it) would cost every kernel 1.3 s, and only the
@@ -320,8 +321,16 @@ def _bars(ax, rows: pd.DataFrame, colors, positions, horizontal=False, height=0.
                 ax.text(position, 0.02, text, ha="center", va="bottom", fontsize=11, weight="bold")
         elif horizontal:
             ax.text(top + 0.015, position, percent(value), va="center", fontsize=8)
-        else:
-            ax.text(position, top + 0.02, percent(value), ha="center", va="bottom", fontsize=9)
+        else:  # on a white ground: a target line crossing the label stays behind it
+            ax.text(
+                position,
+                top + 0.02,
+                percent(value),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                bbox=LABEL_GROUND,
+            )
 
 
 def comparison(
