@@ -106,6 +106,13 @@ def run_naive(folder: Path) -> None:
         )
 
 
+def _quiet_worker() -> None:
+    """Send the pool's kernels' log lines (ipykernel's warnings) where the CLI's go: nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 def _api_job(arguments: tuple[str, str, dict, str]) -> None:
     import papermill
     from nbconvert import HTMLExporter
@@ -124,7 +131,7 @@ def run_api_pool(folder: Path, jobs: int) -> None:
         (str(nb), str(folder / f"{slug(name)}.ipynb"), parameters, str(nb.parent))
         for name, nb, parameters in notebook_runs(folder)
     ]
-    with ProcessPoolExecutor(jobs) as pool:
+    with ProcessPoolExecutor(jobs, initializer=_quiet_worker) as pool:
         list(pool.map(_api_job, tasks))
 
 
