@@ -7,6 +7,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installe
 ARGS   ?=
+# The lock: every package at its exact version, for Linux and Windows (README, « Mettre à jour
+# les dépendances »). Resolved for the lowest Python that pyproject.toml accepts, the one
+# environment.yml asks conda for (tests/test_installation.py checks the three agree).
+LOCK           := requirements/lock.txt
+PYTHON_VERSION := 3.11
+# The resolver, uv, at the version the lock pins.
+UV_VERSION      = $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK))
+UV_COMPILE     := $(BIN)/uv pip compile pyproject.toml --all-extras --universal \
+                  --python-version $(PYTHON_VERSION) --output-file $(LOCK) --quiet
+# Every pinned package must have a wheel for Windows (the evaluators' laptops) and Linux.
+UV_WHEELS      := $(BIN)/uv pip compile $(LOCK) --no-deps --only-binary :all: \
+                  --python-version $(PYTHON_VERSION) --no-header --quiet
 # Jupyter's configuration, data and runtime files (and IPython's) stay inside the project.
 JUPYTER_ENV := JUPYTER_CONFIG_DIR="$(CURDIR)/.jupyter/config" \
                JUPYTER_DATA_DIR="$(CURDIR)/.jupyter/data" \
@@ -16,7 +28,7 @@ JUPYTER_ENV := JUPYTER_CONFIG_DIR="$(CURDIR)/.jupyter/config" \
 
 .DEFAULT_GOAL := aide
 .PHONY: aide installer rapports indicateurs valider test lint format verifier-notebooks \
-        references bench lab exemple nettoyer
+        references bench lab exemple nettoyer verrou mise-a-jour verifier-verrou outil-uv
 
 aide:
 	@echo "make rapports   produire les rapports (échantillon intégré par défaut ; ARGS=\"--annee 2024\")"
@@ -24,14 +36,48 @@ aide:
 	@echo "make lab        ouvrir JupyterLab sur les notebooks"
 	@echo "make bench      mesurer les performances"
 	@echo "make references régénérer les exécutions de référence des notebooks (tests nbval)"
+	@echo "make verrou     recalculer $(LOCK) après un changement des dépendances de pyproject.toml"
+	@echo "make mise-a-jour passer toutes les dépendances à leur dernière version, puis tester"
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# The environment is exactly the lock (all groups: runtime, explorer, tests, tools), then the
+# project itself, editable, without dependencies; pip check catches a lock that misses one.
+$(STAMP): pyproject.toml $(LOCK)
+	@test -x $(BIN)/python || { $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "Python 3.11 ou plus est nécessaire (PYTHON=$(PYTHON))" >&2; exit 1; }; \
+	  $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --no-deps --requirement $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+	  echo "$(LOCK) ne couvre pas les dépendances de pyproject.toml : lancez make verrou" >&2; \
+	  exit 1; }
 	@touch $(STAMP)
 
 installer: $(STAMP)
+
+# uv, the resolver, into .venv (make verrou works even before the first install).
+outil-uv:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "uv$(if $(UV_VERSION),==$(UV_VERSION))"
+
+# The lock again from pyproject.toml, keeping every version it already pins that still fits.
+verrou: outil-uv
+	$(UV_COMPILE)
+	@$(MAKE) --no-print-directory verifier-verrou
+	@echo "$(LOCK) recalculé : relisez git diff $(LOCK), puis make test"
+
+# Yearly: every package to its newest version, then the whole test battery.
+mise-a-jour: outil-uv
+	$(UV_COMPILE) --upgrade
+	@$(MAKE) --no-print-directory verifier-verrou
+	@git diff --stat -- $(LOCK) 2>/dev/null || true
+	$(MAKE) --no-print-directory test
+	@echo "Dépendances à jour et tests réussis : relisez git diff $(LOCK), puis committez-le"
+
+verifier-verrou: outil-uv
+	@$(UV_WHEELS) --python-platform x86_64-pc-windows-msvc >/dev/null \
+	  || { echo "un paquet de $(LOCK) n'a pas de wheel pour Windows" >&2; exit 1; }
+	@$(UV_WHEELS) --python-platform x86_64-manylinux_2_28 >/dev/null \
+	  || { echo "un paquet de $(LOCK) n'a pas de wheel pour Linux" >&2; exit 1; }
 
 rapports: $(STAMP)
 	$(BIN)/avs-eval rapports $(ARGS)
