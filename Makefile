@@ -46,7 +46,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	  || { echo "Python 3.11 ou plus est nécessaire (PYTHON=$(PYTHON))" >&2; exit 1; }; \
 	  $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --no-deps --requirement $(LOCK)
-	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	$(BIN)/python -m pip install -qq --no-deps --editable .
 	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
 	  echo "$(LOCK) ne couvre pas les dépendances de pyproject.toml : lancez make verrou" >&2; \
 	  exit 1; }
