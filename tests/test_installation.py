@@ -29,6 +29,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 LOCK = ROOT / "requirements" / "lock.txt"
+LOCK_NAME = "requirements/lock.txt"
 ENVIRONMENT = ROOT / "environment.yml"
 MAKEFILE = ROOT / "Makefile"
 PROJECT = "avs-eval"
@@ -81,7 +82,7 @@ def _lock_pins() -> list[Pin]:
         requirement = Requirement(line)
         specifiers = list(requirement.specifier)
         assert len(specifiers) == 1 and specifiers[0].operator == "==", (
-            f"{LOCK.name}, ligne {index + 1} : « {line} » n'est pas épinglé (==) : {REGENERATE}"
+            f"{LOCK_NAME}, ligne {index + 1} : « {line} » n'est pas épinglé (==) : {REGENERATE}"
         )
         via = []
         for annotation in lines[index + 1 :]:
@@ -102,7 +103,7 @@ def _lock_pins() -> list[Pin]:
 def _lock_command() -> str:
     header = LOCK.read_text(encoding="utf-8").splitlines()[:3]
     commands = [line.lstrip("# ").strip() for line in header if "pip compile" in line]
-    assert commands, f"{LOCK.name} n'a pas été écrit par uv pip compile : {REGENERATE}"
+    assert commands, f"{LOCK_NAME} n'a pas été écrit par uv pip compile : {REGENERATE}"
     return commands[0]
 
 
@@ -116,13 +117,13 @@ def test_lock_is_resolved_for_linux_and_windows_all_groups_and_one_python() -> N
     command = _lock_command()
     for option in ("--universal", "--all-extras", "pyproject.toml"):
         assert option in command.split(), (
-            f"{LOCK.name} n'a pas été calculé avec {option} ({command}) : {REGENERATE}"
+            f"{LOCK_NAME} n'a pas été calculé avec {option} ({command}) : {REGENERATE}"
         )
     found = re.search(r"--python-version[ =](\S+)", command)
-    assert found, f"{LOCK.name} ne dit pas pour quelle version de Python il est calculé"
+    assert found, f"{LOCK_NAME} ne dit pas pour quelle version de Python il est calculé"
     python = found.group(1)
     assert python == _makefile_python_version(), (
-        f"{LOCK.name} est calculé pour Python {python}, le Makefile pour "
+        f"{LOCK_NAME} est calculé pour Python {python}, le Makefile pour "
         f"{_makefile_python_version()} : {REGENERATE}"
     )
     requires_python = SpecifierSet(_pyproject()["project"]["requires-python"])
@@ -139,7 +140,7 @@ def test_lock_is_resolved_for_linux_and_windows_all_groups_and_one_python() -> N
         if pin.requirement.marker
         and re.search(r"sys_platform == .win32.|os_name == .nt.", str(pin.requirement.marker))
     ]
-    assert windows, f"{LOCK.name} n'a aucun paquet propre à Windows : {REGENERATE}"
+    assert windows, f"{LOCK_NAME} n'a aucun paquet propre à Windows : {REGENERATE}"
 
 
 def test_every_pyproject_requirement_is_pinned_in_the_lock() -> None:
@@ -160,7 +161,7 @@ def test_every_pyproject_requirement_is_pinned_in_the_lock() -> None:
                         f"« {requirement} » ({where}) : le verrou épingle {pin.version}"
                     )
     assert not problems, (
-        f"pyproject.toml et {LOCK.name} ne concordent pas : {REGENERATE}\n- "
+        f"pyproject.toml et {LOCK_NAME} ne concordent pas : {REGENERATE}\n- "
         + "\n- ".join(problems)
     )
 
@@ -173,8 +174,8 @@ def test_lock_pins_nothing_that_pyproject_no_longer_asks_for() -> None:
     }
     stale = sorted(pin.name for pin in _lock_pins() if pin.direct and pin.name not in declared)
     assert not stale, (
-        f"{LOCK.name} installe encore {', '.join(stale)} pour pyproject.toml, qui ne les "
-        f"déclare plus : {REGENERATE}"
+        f"{LOCK_NAME} installe pour pyproject.toml des paquets qu'il ne déclare plus "
+        f"({', '.join(stale)}) : {REGENERATE}"
     )
 
 
@@ -207,7 +208,7 @@ def test_running_environment_is_the_lock() -> None:
         if installed != pin.version:
             wrong.append(f"{pin.name} {installed} (verrou : {pin.version})")
     assert not wrong, (
-        f"l'environnement ne correspond pas à {LOCK.name} : {REINSTALL}\n- " + "\n- ".join(wrong)
+        f"l'environnement ne correspond pas à {LOCK_NAME} : {REINSTALL}\n- " + "\n- ".join(wrong)
     )
 
 
