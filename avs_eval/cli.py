@@ -9,10 +9,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from avs_eval import __version__
-from avs_eval.errors import AvsEvalError, UsageError, ValidationError
+from avs_eval.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_USAGE,
+    AvsEvalError,
+    UsageError,
+    ValidationError,
+)
 
-EXIT_INVALID_DATA = 1
-EXIT_USAGE = 2
+EXIT_INVALID_DATA = EXIT_INVALID
+EXIT_CODES_HELP = (
+    "Codes de sortie : 0 tout va bien ; 1 données ou paramètres invalides, ou un rapport en "
+    "échec ; 2 option mal employée ; 3 problème d'environnement (autre lot en cours, dossier "
+    "non inscriptible, disque plein, fichier ouvert dans un autre programme) ; 130 interrompu "
+    "(Ctrl-C). Si plusieurs s'appliquent, le plus élevé l'emporte."
+)
 
 _ARGPARSE_FR = [
     (r"^the following arguments are required: (.*)$", r"arguments obligatoires manquants : \1"),
@@ -211,24 +223,34 @@ def cmd_importer(args) -> int:
 
 
 def cmd_rapports(args) -> int:
-    from avs_eval.batch import run_batch, summary
+    from avs_eval.batch import exit_code, run_batch, summary
+    from avs_eval.publication import PublicationBlocked
 
-    result = run_batch(
-        annee=args.annee,
-        territoires=args.territoire,
-        jobs=args.jobs,
-        structures=_from_cwd(args.structures),
-        reponses=_from_cwd(args.reponses),
-        classeur=_from_cwd(args.classeur),
-        sortie=_from_cwd(args.sortie),
-        min_effectif=args.min_effectif,
-        verbatims=args.verbatims,
-        fresh_kernel=args.noyau_neuf,
-        timeout=args.delai,
-        territory_notebook=_from_cwd(args.modele),
-    )
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs doit être au moins 1 (lu : {args.jobs})")
+    try:
+        result = run_batch(
+            annee=args.annee,
+            territoires=args.territoire,
+            jobs=args.jobs,
+            structures=_from_cwd(args.structures),
+            reponses=_from_cwd(args.reponses),
+            classeur=_from_cwd(args.classeur),
+            sortie=_from_cwd(args.sortie),
+            min_effectif=args.min_effectif,
+            verbatims=args.verbatims,
+            fresh_kernel=args.noyau_neuf,
+            timeout=args.delai,
+            territory_notebook=_from_cwd(args.modele),
+            journal=_from_cwd(args.journal),
+        )
+    except PublicationBlocked as blocked:  # the reports are made but not published
+        if blocked.result is not None:
+            print(summary(blocked.result))
+        print(f"avs-eval : erreur : {blocked}", file=sys.stderr)
+        return max(blocked.exit_code, exit_code(blocked.result) if blocked.result else 0)
     print(summary(result))
-    return 1 if result.failures else 0
+    return exit_code(result)
 
 
 def build_parser() -> FrenchParser:
@@ -238,7 +260,7 @@ def build_parser() -> FrenchParser:
             "Évaluation de la fiche action PA 3.1.2 du schéma de l'animation de la vie sociale "
             "(Caf du Rhône, Métropole de Lyon, Département du Rhône)."
         ),
-        epilog="Aide d'une commande : avs-eval COMMANDE --help",
+        epilog="Aide d'une commande : avs-eval COMMANDE --help\n\n" + EXIT_CODES_HELP,
     )
     parser.add_argument(
         "--version", action="version", version=f"avs-eval {__version__}", help="afficher la version"
@@ -369,8 +391,11 @@ def build_parser() -> FrenchParser:
         description=(
             "Exécute le notebook de rapport pour chaque territoire et la synthèse, puis écrit "
             "SORTIE/ANNEE/<territoire>/rapport.html, indicateurs.csv, synthese.html, index.html "
-            "et manifest.json. Les rapports précédents ne sont remplacés qu'à la fin."
+            "et manifest.json. Les rapports précédents ne sont remplacés qu'à la fin, d'un "
+            "bloc ; un lot interrompu (panne, arrêt forcé) est réparé par le lot suivant. Le "
+            "journal du lot est écrit dans SORTIE/journaux/."
         ),
+        epilog=EXIT_CODES_HELP,
     )
     rapports.add_argument(
         "--annee", type=int, metavar="ANNEE", help="par défaut : la dernière année avec réponses"
@@ -385,7 +410,8 @@ def build_parser() -> FrenchParser:
         "--jobs",
         type=int,
         metavar="N",
-        help="notebooks exécutés en parallèle (défaut : nb de cœurs)",
+        help="notebooks exécutés en parallèle (défaut : le nombre de cœurs, au plus le nombre "
+        "de rapports à produire)",
     )
     rapports.add_argument(
         "--sortie",
@@ -394,7 +420,10 @@ def build_parser() -> FrenchParser:
         help="dossier de sortie (défaut : outputs)",
     )
     rapports.add_argument(
-        "--min-effectif", type=int, metavar="N", help="seuil du secret statistique (défaut : 5)"
+        "--min-effectif",
+        type=int,
+        metavar="N",
+        help="seuil du secret statistique (par défaut : celui de parameters/config.yaml)",
     )
     rapports.add_argument(
         "--verbatims", action="store_true", help="reproduire les réponses en texte libre"
@@ -417,6 +446,12 @@ def build_parser() -> FrenchParser:
         help="notebook de rapport de territoire à utiliser à la place de "
         "notebooks/rapport_territoire.ipynb (version adaptée par l'évaluateur)",
     )
+    rapports.add_argument(
+        "--journal",
+        metavar="FICHIER",
+        help="journal du lot (défaut : SORTIE/journaux/ANNEE-DATE-HEURE.txt, hors des "
+        "rapports publiés)",
+    )
     _data_options(rapports)
     rapports.set_defaults(func=cmd_rapports)
     return parser
@@ -436,10 +471,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID_DATA
     except AvsEvalError as error:
         print(f"avs-eval : erreur : {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return error.exit_code
     except KeyboardInterrupt:
         print("\navs-eval : interrompu.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
 

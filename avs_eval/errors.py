@@ -42,12 +42,27 @@ def shorten(value: str) -> str:
     return text
 
 
+# Exit codes of every command (README, `--help`). When several apply, the highest wins.
+EXIT_OK = 0
+EXIT_INVALID = 1  # invalid data or parameters, or a report that failed
+EXIT_USAGE = 2  # a misused option
+EXIT_ENVIRONMENT = 3  # lock held, folder not writable, disk full, file held by another program
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+
 class AvsEvalError(Exception):
-    """An error the user can act on; the CLI prints it in French, without a traceback."""
+    """An error the user can act on; the CLI prints it in French, without a traceback.
+
+    `exit_code` says which kind of failure it is, so that the CLI needs no list of classes.
+    """
+
+    exit_code = EXIT_USAGE
 
 
 class ValidationError(AvsEvalError):
     """Input data break the contract; carries every error found, not only the first."""
+
+    exit_code = EXIT_INVALID
 
     def __init__(self, errors: Iterable[Finding], warnings: Iterable[Finding] = ()) -> None:
         self.errors = sorted(set(errors), key=_reading_order)
@@ -68,3 +83,14 @@ def _reading_order(f: Finding) -> tuple:
 
 class UsageError(AvsEvalError):
     """A command-line or notebook parameter that makes no sense (unknown territory...)."""
+
+
+class EnvironmentProblem(AvsEvalError):
+    """The run could not start or finish because of the machine, not the data.
+
+    Another batch holds the output folder, the folder cannot be written, the disk is
+    full, a published file is held open by another program. Retrying once the cause
+    is gone is the remedy, so the message always says how.
+    """
+
+    exit_code = EXIT_ENVIRONMENT

@@ -1,9 +1,9 @@
 """Executed notebooks to HTML pages that partners can open offline.
 
-The export runs in-process with nbconvert's API (no `jupyter nbconvert` call per
-report) and one exporter per process. The page has no code, no prompts, no
-instructions meant for the evaluator (cells tagged `consignes`), no widgets and no
-outside script: every figure is an embedded PNG.
+The export runs in-process with nbconvert's public HTMLExporter (no `jupyter
+nbconvert` call per report), one exporter per process and one preprocessor. The page
+has no code, no prompts, no instructions meant for the evaluator (cells tagged
+`consignes`), no widgets and no outside script: every figure is an embedded PNG.
 """
 
 from __future__ import annotations
@@ -29,57 +29,15 @@ EXPORTER_OPTIONS = {
 REMOVED_TAGS = {"consignes", "widgets", "remove-cell", "parameters", "injected-parameters"}
 
 
-def _page_exporter_class():
-    from nbconvert import HTMLExporter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-
-    class PageExporter(HTMLExporter):
-        """nbconvert's HTML exporter without its final pass over the finished page.
-
-        That pass parses the whole page with BeautifulSoup (mostly base64 charts: a
-        third of the export's time) to add an English alt text to images without one
-        and keyboard focus to outputs. The template writes the chart's alt text in
-        French, and `_focusable` adds the focus. The filters are the ones
-        HTMLExporter.from_notebook_node registers before rendering.
-        """
-
-        def from_notebook_node(self, nb, resources=None, **kw):
-            resources = self._init_resources(resources)
-            language = nb.metadata.get("language_info", {})
-            lexer = language.get("pygments_lexer", language.get("name"))
-            self.register_filter(
-                "highlight_code",
-                self.filters.get(
-                    "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
-                ),
-            )
-            self.register_filter(
-                "filter_data_type",
-                WidgetsDataTypeFilter(
-                    notebook_metadata=self._nb_metadata, parent=self, resources=resources
-                ),
-            )
-            body, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-            return _focusable(body), resources
-
-    return PageExporter
-
-
-# what nbconvert makes focusable: outputs, and the rendered markdown of text cells
-_FOCUSABLE = re.compile(
-    r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*")'
-)
-
-
-def _focusable(body: str) -> str:
-    """Outputs reachable with the keyboard, as nbconvert's own pass makes them."""
-    return _FOCUSABLE.sub(r'\1 tabindex="0"', body)
+# An image's base64 data, set aside during the export (see `notebook_to_html`).
+_IMAGE_TOKEN = "AVSEVALIMAGE{}Z"
+_IMAGE_BACK = re.compile(r"AVSEVALIMAGE(\d+)Z")
 
 
 @cache
-def _exporter():
+def exporter():
+    """nbconvert's public HTMLExporter, once per process, with our template."""
+    from nbconvert import HTMLExporter
     from traitlets.config import Config
 
     config = Config()
@@ -89,7 +47,7 @@ def _exporter():
     config.HTMLExporter.default_preprocessors = [
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"
     ]
-    exporter = _page_exporter_class()(config=config, **EXPORTER_OPTIONS)
+    exporter = HTMLExporter(config=config, **EXPORTER_OPTIONS)
     exporter.language_code = "fr"
     return exporter
 
@@ -122,8 +80,28 @@ def notebook_to_html(notebook: NotebookNode | str, title: str) -> str:
         notebook = nbformat.read(notebook, as_version=4)
     notebook = _clean(notebook)
     notebook.metadata["title"] = title
-    body, _ = _exporter().from_notebook_node(notebook)
+    images = _set_images_aside(notebook)
+    body, _ = exporter().from_notebook_node(notebook)
+    body = _IMAGE_BACK.sub(lambda match: images[int(match[1])], body)
     return _strip_empty_cells(body)
+
+
+def _set_images_aside(notebook: NotebookNode) -> list[str]:
+    """Replace each PNG's data by a short token, to be put back in the finished page.
+
+    HTMLExporter ends with a BeautifulSoup pass over the whole page (alt texts, keyboard
+    focus); base64 charts are most of a report's bytes, and parsing them was a third of
+    the export's time. The page is the same, token for data.
+    """
+    images: list[str] = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                png = data["image/png"]
+                data["image/png"] = _IMAGE_TOKEN.format(len(images))
+                images.append("".join(png) if isinstance(png, list) else png)
+    return images
 
 
 # a code cell left with nothing to show (the template writes its id before its class)

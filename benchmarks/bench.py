@@ -35,9 +35,12 @@ import pandas as pd
 
 from avs_eval import paths
 from avs_eval.batch import SYNTHESIS_NOTEBOOK, TERRITORY_NOTEBOOK, WARM_UP_CODE
+from avs_eval.catalog import load_catalog
 from avs_eval.context import slug
 from avs_eval.loading import DataSource, load
-from avs_eval.schema import QUESTIONS
+
+CATALOG = load_catalog()
+
 
 BIN = Path(sys.executable).parent
 YEAR = 2025
@@ -72,11 +75,33 @@ def notebook_runs(folder: Path) -> list[tuple[str, Path, dict]]:
 # --- 1. three ways of producing a year of reports -------------------------------------
 
 
-def run_batch(folder: Path, jobs: int) -> None:
+def run_batch(folder: Path, jobs: int, portable: bool = False) -> None:
+    """`avs-eval rapports`; `portable`: the non-POSIX path (TCP kernels, no signals)."""
+    environment = {**os.environ, "AVS_EVAL_PORTABLE": "1" if portable else "0"}
     subprocess.run(
         [BIN / "avs-eval", "rapports", "--sortie", str(folder), "--jobs", str(jobs)],
         check=True,
         capture_output=True,
+        env=environment,
+    )
+
+
+def quick(work: Path, jobs: int, repetitions: int) -> None:
+    """The batch alone, on both code paths, and the floor: before/after a change to it."""
+    run_batch(work / "echauffement", jobs)
+    batch = median_time(lambda: run_batch(work / "lot", jobs), repetitions)
+    portable = median_time(lambda: run_batch(work / "portable", jobs, True), repetitions)
+    floor = kernel_floor()
+    notebooks = json.loads((work / "lot" / str(YEAR) / "manifest.json").read_text())["notebooks"]
+    work_s = sum(n["cells_seconds"] for n in notebooks) / len(notebooks)
+    per_report = batch * jobs / len(notebooks)
+    print(f"   avs-eval rapports (noyaux chauds)           : {batch:7.1f} s")
+    print(f"   même lot, chemin portable (AVS_EVAL_PORTABLE=1) : {portable:7.1f} s")
+    print(f"   démarrage d'un noyau + imports des notebooks : {floor:5.2f} s")
+    print(f"   travail des cellules par rapport (noyau chaud) : {work_s:5.2f} s")
+    print(
+        f"   temps du lot par rapport et par processus      : {per_report:5.2f} s"
+        f"   -> {per_report / work_s:4.2f} x le travail, {per_report / floor:4.2f} x le plancher"
     )
 
 
@@ -161,6 +186,7 @@ def kernel_floor() -> float:
 
 def synthetic(directory: Path, structures: int, seed: int = 2022) -> tuple[Path, Path]:
     """A register of `structures` structures and 5 years of answers, built with numpy."""
+
     rng = np.random.default_rng(seed)
     sample = pd.read_csv(paths.SAMPLE_STRUCTURES, dtype=str, keep_default_na=False)
     places = sample[["commune", "code_insee", "territoire", "collectivite"]].drop_duplicates()
@@ -177,7 +203,7 @@ def synthetic(directory: Path, structures: int, seed: int = 2022) -> tuple[Path,
         answered = rng.random(structures) < 0.88
         n = int(answered.sum())
         frame = {"structure_id": register["structure_id"][answered].to_numpy(), "annee": year}
-        for question in QUESTIONS:  # follow-ups come after the yes/no they depend on
+        for question in CATALOG.questions:  # follow-ups come after the yes/no they depend on
             if question.kind == "oui_non":
                 draw = rng.random(n)
                 answer = np.where(draw < 0.03, "", np.where(draw < 0.6, "oui", "non"))
@@ -255,6 +281,11 @@ def main() -> int:
     parser.add_argument("--repetitions", type=int, default=1, help="répétitions (médiane)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--sans-boucle-naive", action="store_true", help="sauter la boucle naïve")
+    parser.add_argument(
+        "--rapide",
+        action="store_true",
+        help="le lot seul (chemins POSIX et portable) et le plancher, sans comparaison",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="avs-eval-bench-"))
     try:
@@ -262,6 +293,10 @@ def main() -> int:
             f"Machine : {os.cpu_count()} cœurs ; --jobs {args.jobs} ;"
             f" médianes sur {args.repetitions}"
         )
+        if args.rapide:
+            print("\nUne année de rapports (15 territoires + synthèse, HTML compris)")
+            quick(work, args.jobs, args.repetitions)
+            return 0
         print("\n1. Une année de rapports (15 territoires + synthèse, HTML compris)")
         batch_folder = work / "lot"
         # One untimed batch first: the file-system cache and Python's bytecode cache are

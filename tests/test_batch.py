@@ -3,7 +3,9 @@
 One batch (module fixture) produces three territory reports and the synthesis from
 a copy of the sample data where "Val d'Yzeron" is renamed with a `/` and a `'`,
 through a report notebook that fails on purpose for "Plateau Nord". The tests then
-read what the batch left on disk: the pages, the tables, the index, the manifest.
+read what the batch left on disk: the pages, the tables, the index, the manifest,
+the journal. The batch runs twice: on the POSIX path and on the portable one
+(`AVS_EVAL_PORTABLE=1`: TCP kernels, no signals of our own), the Windows code path.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from avs_eval import paths
-from avs_eval.batch import LOCK_NAME, output_lock
-from avs_eval.errors import AvsEvalError
+from avs_eval import paths, plateforme, publication
+from avs_eval.errors import EnvironmentProblem
 from avs_eval.indicators import COLUMNS
 from avs_eval.loading import DataSource, load
 
@@ -32,9 +33,17 @@ SMALL = "Ouest Nord"  # 4 structures: every territory-level share is secret
 FAILING = "Plateau Nord"
 FAILURE_MESSAGE = "échec volontaire"
 HEADER = ",".join(COLUMNS)
+LOCK_NAME = publication.LOCK_NAME
 
 
-def run_cli(*args: str, cwd: Path, timeout: int = 240) -> subprocess.CompletedProcess:
+def environment(path: str) -> dict:
+    """The environment of a batch on the POSIX path or on the portable (Windows) one."""
+    return {**os.environ, plateforme.PORTABLE_ENV: "1" if path == "portable" else "0"}
+
+
+def run_cli(
+    *args: str, cwd: Path, timeout: int = 240, path: str = "posix"
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "avs_eval.cli", *args],
         cwd=cwd,
@@ -42,6 +51,7 @@ def run_cli(*args: str, cwd: Path, timeout: int = 240) -> subprocess.CompletedPr
         text=True,
         encoding="utf-8",
         timeout=timeout,
+        env=environment(path),
     )
 
 
@@ -67,17 +77,18 @@ def failing_notebook(target: Path) -> Path:
 
 
 class Batch:
-    def __init__(self, process, root: Path, structures: Path, reponses: Path) -> None:
+    def __init__(self, process, root: Path, structures: Path, reponses: Path, path: str) -> None:
         self.process = process
+        self.path = path
         self.root = root  # the --sortie folder
         self.year_dir = root / str(YEAR)
         self.structures = structures
         self.reponses = reponses
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory) -> Batch:
-    base = tmp_path_factory.mktemp("lot")
+@pytest.fixture(scope="module", params=["posix", "portable"])
+def batch(request, tmp_path_factory) -> Batch:
+    base = tmp_path_factory.mktemp(f"lot-{request.param}")
     data = base / "donnees"
     data.mkdir()
     structures, reponses = data / "structures.csv", data / "reponses.csv"
@@ -104,8 +115,9 @@ def batch(tmp_path_factory) -> Batch:
         "--sortie",
         str(out),
         cwd=base,
+        path=request.param,
     )
-    return Batch(process, out, structures, reponses)
+    return Batch(process, out, structures, reponses, request.param)
 
 
 # --- a tiny HTML table reader -------------------------------------------------------
@@ -192,6 +204,7 @@ def test_batch_reports_the_failure_in_french_without_traceback(batch):
     assert FAILURE_MESSAGE in output
     assert "ÉCHEC" in process.stdout
     assert "Traceback" not in process.stderr
+    assert "TCP" not in output  # ipykernel's warning on TCP kernels is not for the user
 
 
 def test_batch_writes_every_file_and_a_complete_manifest(batch):
@@ -212,14 +225,35 @@ def test_batch_writes_every_file_and_a_complete_manifest(batch):
     assert len(manifest["entrees"]) == 2
     for digest in manifest["entrees"].values():
         assert re.fullmatch(r"[0-9a-f]{64}", digest)
-    for package in ("avs_eval", "python", "pandas", "papermill", "nbconvert"):
+    # the batch's own versions, and those of what the reports imported, from the kernels
+    for package in ("avs_eval", "python", "papermill", "nbconvert", "pandas", "matplotlib"):
         assert manifest["versions"][package]
+    assert "ipykernel" not in manifest["versions"]  # the kernel's own, not the reports'
     assert str(batch.root) not in json.dumps(manifest, ensure_ascii=False)
 
+    # the lock file stays (the OS lock on it is what counts); nothing else hidden
     leftovers = [p.name for p in batch.root.iterdir() if p.name.startswith(".")]
-    assert leftovers == [], f"dossiers de travail ou verrou restants : {leftovers}"
-    assert not (batch.root / LOCK_NAME).exists()
+    assert leftovers in ([], [LOCK_NAME]), f"dossiers de travail restants : {leftovers}"
     assert not list(batch.root.rglob(".contexte.pkl"))
+    assert sorted(p.name for p in batch.root.iterdir() if not p.name.startswith(".")) == [
+        "2025",
+        "journaux",
+    ]
+
+
+def test_the_journal_tells_each_notebook_and_the_failing_cell(batch):
+    journals = list((batch.root / "journaux").glob("2025-*.txt"))
+    assert len(journals) == 1
+    text = journals[0].read_text(encoding="utf-8")
+    for name in (RENAMED, SMALL, FAILING, "Synthèse"):
+        line = next(line for line in text.splitlines() if line.startswith(f"{name} : début"))
+        assert re.search(r"début \d\d:\d\d:\d\d, fin \d\d:\d\d:\d\d, (ok|ÉCHEC), [\d.]+ s", line)
+    assert FAILURE_MESSAGE in text
+    assert "code de sortie 1" in text
+    assert ("chemin portable" if batch.path == "portable" else "chemin POSIX") in text
+    assert str(batch.root.parent) not in text  # paths relative to the project, or names
+    assert str(Path.home()) not in text
+    assert "Journal : " in batch.process.stdout
 
 
 def test_every_link_of_the_index_leads_to_a_file(batch):
@@ -344,29 +378,57 @@ def test_papermill_runs_the_committed_notebook_with_the_documented_command(tmp_p
     assert (target / "indicateurs.csv").read_text(encoding="utf-8-sig").startswith(HEADER)
 
 
-def test_a_live_lock_stops_a_second_batch_clearly(tmp_path):
+def test_a_live_lock_stops_a_second_batch_clearly_with_exit_code_3(tmp_path):
     out = tmp_path / "sortie"
     out.mkdir()
-    (out / LOCK_NAME).write_text(str(os.getpid()))  # this process: alive
-    process = run_cli("rapports", "--territoire", SMALL, "--sortie", str(out), cwd=tmp_path)
-    assert process.returncode != 0
+    with plateforme.lock(out / LOCK_NAME):  # this process holds it
+        process = run_cli("rapports", "--territoire", SMALL, "--sortie", str(out), cwd=tmp_path)
+    assert process.returncode == 3
     assert "en cours" in process.stderr
     assert "Traceback" not in process.stderr
-    assert (out / LOCK_NAME).read_text() == str(os.getpid())  # not taken over
     assert not (out / str(YEAR)).exists()
 
 
-def test_a_stale_lock_is_taken_over(tmp_path):
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
+    dead = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from avs_eval import plateforme; plateforme.lock(sys.argv[1]).acquire()",
+            str(tmp_path / LOCK_NAME),
+        ]
+    )
     dead.wait()
-    lock = tmp_path / LOCK_NAME
-    lock.write_text(str(dead.pid))
-    with output_lock(tmp_path):
-        assert lock.read_text() == str(os.getpid())
-    assert not lock.exists()
+    assert (tmp_path / LOCK_NAME).exists()
+    with publication.Publication(tmp_path, YEAR, print):
+        pass
 
 
 def test_a_live_lock_is_refused_in_process(tmp_path):
-    (tmp_path / LOCK_NAME).write_text(str(os.getpid()))
-    with pytest.raises(AvsEvalError, match="en cours"), output_lock(tmp_path):
+    with (
+        plateforme.lock(tmp_path / LOCK_NAME),
+        pytest.raises(EnvironmentProblem, match="en cours") as refused,
+        publication.Publication(tmp_path, YEAR, print),
+    ):
         pass
+    assert refused.value.exit_code == 3
+
+
+def test_an_output_folder_that_cannot_be_made_exits_with_3(tmp_path):
+    blocker = tmp_path / "un-fichier"
+    blocker.write_text("pas un dossier")
+    process = run_cli(
+        "rapports", "--territoire", SMALL, "--sortie", str(blocker / "sortie"), cwd=tmp_path
+    )
+    assert process.returncode == 3, process.stderr
+    assert "impossible d'écrire dans le dossier de sortie" in process.stderr
+    assert "Traceback" not in process.stderr
+
+
+def test_help_states_the_exit_codes():
+    process = run_cli("rapports", "--help", cwd=paths.PROJECT_ROOT)
+    text = " ".join(process.stdout.split())
+    for code in ("0 tout va bien", "1 données", "2 option mal employée", "3 problème", "130"):
+        assert code in text
+    assert "le plus élevé" in text
+    assert "--journal" in text

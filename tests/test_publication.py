@@ -1,0 +1,215 @@
+"""Publication of a year's folder, step by step, without notebooks: fast and exhaustive.
+
+A year is a few small files here; what is checked is the folder dance: the lock, the
+journaled swap killed at each of its steps then recovered, renames refused as
+Windows refuses them, the batch kept « ready to publish », the debris of dead
+batches, the free-space check, a full disk while copying a kept report.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from avs_eval import pannes, publication
+from avs_eval.errors import EnvironmentProblem
+from avs_eval.publication import LOCK_NAME, SWAP_JOURNAL, Publication, PublicationBlocked
+
+YEAR = 2024
+
+
+def make_year(folder: Path, label: str) -> Path:
+    """A year with two territories, each file saying which batch made it."""
+    for name in ("index.html", "manifest.json", "lyon/rapport.html", "ouest/rapport.html"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(f"{label} {name}", encoding="utf-8")
+    return folder
+
+
+def contents(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def hidden(root: Path) -> list[str]:
+    """What is hidden in the output folder, the lock file apart."""
+    return sorted(p.name for p in root.iterdir() if p.name.startswith(".") and p.name != LOCK_NAME)
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch) -> Path:
+    monkeypatch.delenv(pannes.ENV, raising=False)
+    pannes.reset()
+    make_year(tmp_path / str(YEAR), "ancien")
+    return tmp_path
+
+
+def test_a_swap_replaces_the_year_and_leaves_nothing_hidden(root):
+    make_year(root / ".2024.en-cours-1", "nouveau")
+    publication.swap(root, YEAR, root / ".2024.en-cours-1")
+    assert set(contents(root / "2024").values()) == {
+        f"nouveau {n}"
+        for n in ("index.html", "manifest.json", "lyon/rapport.html", "ouest/rapport.html")
+    }
+    assert hidden(root) == []
+
+
+KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from avs_eval import publication
+root = Path(sys.argv[1])
+publication.swap(root, 2024, root / ".2024.en-cours-77")
+"""
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5])
+def test_a_swap_killed_at_any_step_is_finished_by_the_next_batch(root, step):
+    make_year(root / ".2024.en-cours-77", "nouveau")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, str(root)],
+        env={**os.environ, pannes.ENV: f"arret:{step}"},
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == 137, killed.stderr  # died at that step, as in a power cut
+    told = []
+    with Publication(root, YEAR, told.append):
+        pass
+    assert set(contents(root / "2024").values()) == {
+        f"nouveau {n}"
+        for n in ("index.html", "manifest.json", "lyon/rapport.html", "ouest/rapport.html")
+    }
+    assert hidden(root) == []
+    if step <= 3:  # the journal was there: the swap is finished and said so, in one line
+        assert len(told) == 1 and "interrompue" in told[0] and "achevée" in told[0]
+    elif step == 4:  # only the old year set aside was left
+        assert len(told) == 1 and "Nettoyage" in told[0] and ".2024.ancien-" in told[0]
+    else:
+        assert told == []
+
+
+def test_an_unreadable_swap_journal_is_dropped_without_harm(root):
+    (root / SWAP_JOURNAL).write_text("{pas du json", encoding="utf-8")
+    told = []
+    with Publication(root, YEAR, told.append):
+        pass
+    assert set(contents(root / "2024").values()) >= {"ancien index.html"}
+    assert hidden(root) == []
+
+
+@pytest.mark.parametrize("refused", [1, 2])
+def test_a_refused_rename_keeps_the_year_whole_and_the_batch_ready_to_publish(
+    root, monkeypatch, refused
+):
+    monkeypatch.setenv(pannes.ENV, f"renommage:{refused}")
+    told = []
+    with (
+        pytest.raises(PublicationBlocked) as blocked,
+        Publication(root, YEAR, told.append) as held,
+    ):
+        make_year(held.new_staging(), "nouveau")
+        held.publish()
+    message = str(blocked.value)
+    assert blocked.value.exit_code == 3
+    assert "2024-pret-a-publier" in message and "relancez" in message
+    assert contents(root / "2024")["index.html"] == "ancien index.html"
+    assert contents(root / "2024-pret-a-publier")["index.html"] == "nouveau index.html"
+    assert hidden(root) == []
+
+
+def test_a_file_held_open_is_named_in_the_message(root, monkeypatch):
+    monkeypatch.setenv(pannes.ENV, "fichier-ouvert:lyon/rapport.html")
+    with (
+        pytest.raises(PublicationBlocked) as blocked,
+        Publication(root, YEAR, print) as held,
+    ):
+        make_year(held.new_staging(), "nouveau")
+        held.publish()
+    assert "le fichier" in str(blocked.value)
+    assert str(Path("2024") / "lyon" / "rapport.html") in str(blocked.value)
+    assert contents(root / "2024")["lyon/rapport.html"] == "ancien lyon/rapport.html"
+
+
+def ready_folder(root: Path, fingerprint: str) -> Path:
+    folder = make_year(root / "2024-pret-a-publier", "pret")
+    (folder / "manifest.json").write_text(f'{{"empreinte": "{fingerprint}"}}', encoding="utf-8")
+    return folder
+
+
+def test_a_ready_batch_made_from_the_same_inputs_is_published_first(root):
+    ready_folder(root, "abc")
+    told = []
+    with Publication(root, YEAR, told.append) as held:
+        manifest = held.take_ready("abc")
+    assert manifest == {"empreinte": "abc"}
+    assert contents(root / "2024")["index.html"] == "pret index.html"
+    assert not (root / "2024-pret-a-publier").exists()
+    assert any("publié" in line for line in told)
+    assert hidden(root) == []
+
+
+def test_a_ready_batch_made_from_other_inputs_is_discarded_and_said_so(root):
+    ready_folder(root, "abc")
+    told = []
+    with Publication(root, YEAR, told.append) as held:
+        assert held.take_ready("autre") is None
+    assert not (root / "2024-pret-a-publier").exists()
+    assert contents(root / "2024")["index.html"] == "ancien index.html"
+    assert any("supprimé" in line and "changé" in line for line in told)
+
+
+def test_debris_of_dead_batches_is_removed_and_listed_but_nothing_else(root):
+    make_year(root / ".2024.en-cours-4242", "mort")
+    make_year(root / ".2023.ancien-4343", "mort")
+    (root / ".index.html.abcd.tmp").write_text("x", encoding="utf-8")
+    ready_folder(root, "abc")
+    (root / ".autre-chose").mkdir()  # not ours: left alone
+    told = []
+    with Publication(root, YEAR, told.append):
+        pass
+    assert hidden(root) == [".autre-chose"]
+    assert (root / "2024-pret-a-publier").is_dir()  # not debris
+    assert len(told) == 1
+    for name in (".2024.en-cours-4242", ".2023.ancien-4343", ".index.html.abcd.tmp"):
+        assert name in told[0]
+
+
+def test_not_enough_space_refuses_before_anything_is_written(root, monkeypatch):
+    monkeypatch.setenv(pannes.ENV, "place:1000")
+    with Publication(root, YEAR, print) as held, pytest.raises(publication.DiskFull) as full:
+        held.check_space(16)
+    message = str(full.value)
+    assert "place insuffisante" in message and "Mo" in message and "libérez" in message
+    assert full.value.exit_code == 3
+    assert hidden(root) == []
+
+
+@dataclass
+class _Failed:
+    folder: str
+    stem: str = "rapport"
+    kept_previous: bool = False
+
+
+def test_a_full_disk_while_copying_a_kept_report_leaves_the_year_whole(root, monkeypatch):
+    monkeypatch.setenv(pannes.ENV, "disque-plein:*/ouest/rapport.html")
+    with pytest.raises(publication.DiskFull) as full, Publication(root, YEAR, print) as held:
+        staging = held.new_staging()
+        held.keep_previous([_Failed(str(staging / "ouest"))])
+    assert "disque plein" in str(full.value)
+    assert contents(root / "2024")["ouest/rapport.html"] == "ancien ouest/rapport.html"
+    assert hidden(root) == []
+
+
+def test_an_environment_problem_carries_exit_code_3():
+    assert EnvironmentProblem("x").exit_code == 3
+    assert issubclass(PublicationBlocked, EnvironmentProblem)
