@@ -28,14 +28,14 @@ JUPYTER_ENV := JUPYTER_CONFIG_DIR="$(CURDIR)/.jupyter/config" \
 
 .DEFAULT_GOAL := aide
 .PHONY: aide installer rapports indicateurs valider test lint format verifier-notebooks \
-        references bench lab exemple nettoyer verrou mise-a-jour verifier-verrou outil-uv
+        references regenerer bench lab exemple nettoyer verrou mise-a-jour verifier-verrou outil-uv
 
 aide:
 	@echo "make rapports   produire les rapports (échantillon intégré par défaut ; ARGS=\"--annee 2024\")"
 	@echo "make test       lancer tous les tests"
 	@echo "make lab        ouvrir JupyterLab sur les notebooks"
 	@echo "make bench      mesurer les performances"
-	@echo "make references régénérer les exécutions de référence des notebooks (tests nbval)"
+	@echo "make regenerer  régénérer ce qui découle du questionnaire : correspondance Google Forms et références des tests"
 	@echo "make verrou     recalculer $(LOCK) après un changement des dépendances de pyproject.toml"
 	@echo "make mise-a-jour passer toutes les dépendances à leur dernière version, puis tester"
 
@@ -107,6 +107,12 @@ exemple: $(STAMP)
 
 nettoyer:
 	rm -rf outputs .pytest_cache .ruff_cache
+
+# What follows from parameters/questionnaire.yaml and is committed: the shipped Google Forms
+# mapping and the notebooks' reference executions (nbval). A test names this target when stale.
+regenerer: $(STAMP)
+	$(BIN)/python -m avs_eval.importer
+	$(BIN)/python tests/make_references.py
 
 references: $(STAMP)
 	$(BIN)/python tests/make_references.py

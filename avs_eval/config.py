@@ -1,4 +1,10 @@
-"""The evaluation settings of `parameters/`: period, secrecy threshold, actions, targets."""
+"""The evaluation settings of `parameters/config.yaml`: period, secrecy, the sheet's texts.
+
+One owner for every default: the CLI, the notebooks, the explorer and the batch all
+read the period and the secrecy threshold from here, so a notebook run by hand and a
+batch give the same figures. The file is checked when read (unknown key, wrong type,
+inconsistent years), each mistake reported with its line, before any data is read.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,18 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
-from avs_eval import paths
-from avs_eval.schema import QUESTIONS_BY_COLUMN, RESPONSE_RATE
+from avs_eval import paths, yamlfile
 
 
 @dataclass(frozen=True)
 class Action:
+    """One action of the sheet; its start year is the first year its questions are asked."""
+
     numero: int
     intitule: str
     debut: int
     fin: int
-    questions: tuple[str, ...]
+    court: str = ""  # short title for tables of contents
 
     def stage(self, annee: int) -> str:
         """Where year `annee` stands in the action's schedule, in French."""
@@ -32,6 +37,15 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Indicator:
+    """One evaluation indicator of the sheet (1-4), as the sheet words it."""
+
+    numero: int
+    intitule: str
+    court: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     debut: int
     fin: int
@@ -39,60 +53,111 @@ class Config:
     code_fiche: str
     intitule_fiche: str
     diagnostic: str
+    indicateurs: tuple[Indicator, ...]
     actions: tuple[Action, ...]
+    cible_taux_reponse: float | None = None
 
     @property
     def annees(self) -> tuple[int, ...]:
         return tuple(range(self.debut, self.fin + 1))
 
+    def action(self, numero: int) -> Action | None:
+        return next((a for a in self.actions if a.numero == numero), None)
 
-def _read_yaml(path: Path) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+    def indicator(self, numero: int) -> Indicator | None:
+        return next((i for i in self.indicateurs if i.numero == numero), None)
+
+
+TOP_KEYS = (
+    "periode",
+    "min_effectif",
+    "cible_taux_reponse",
+    "fiche_action",
+    "indicateurs",
+    "actions",
+)
 
 
 @cache
 def load_config(path: Path = paths.CONFIG_FILE) -> Config:
-    """Read `parameters/config.yaml`, the one home of the period and deadlines."""
-    raw = _read_yaml(path)
-    sheet = raw.get("fiche_action", {})
-    actions = tuple(
-        Action(
-            numero=int(a["numero"]),
-            intitule=str(a["intitule"]),
-            debut=int(a["debut"]),
-            fin=int(a["fin"]),
-            questions=tuple(a.get("questions", ())),
+    """Read and check `parameters/config.yaml`; raise ValidationError listing every mistake."""
+    raw, label = yamlfile.read(path)
+    check = yamlfile.Checker(label)
+    top = check.mapping(raw, 1, "")
+    check.keys(top, "", TOP_KEYS, required=("periode", "actions"))
+    period = check.mapping(top.get("periode"), check.line(top, "periode"), "periode")
+    check.keys(period, "periode", ("debut", "fin"), required=("debut", "fin"))
+    debut = check.integer(period, "debut", "periode", 2022, low=2000, high=2100)
+    fin = check.integer(period, "fin", "periode", debut, low=2000, high=2100)
+    if fin < debut:
+        check.error(check.line(period, "fin"), "periode > fin", fin, "fin avant le début")
+        fin = debut
+    min_effectif = check.integer(top, "min_effectif", "", 5, low=1)
+    target = None
+    if top.get("cible_taux_reponse") is not None:
+        target = check.share(
+            top["cible_taux_reponse"], check.line(top, "cible_taux_reponse"), "cible_taux_reponse"
         )
-        for a in raw.get("actions", ())
-    )
-    for action in actions:
-        unknown = [q for q in action.questions if q not in QUESTIONS_BY_COLUMN]
-        if unknown:
-            raise ValueError(f"{path}: action {action.numero}: questions inconnues {unknown}")
+    sheet = check.mapping(top.get("fiche_action"), check.line(top, "fiche_action"), "fiche_action")
+    check.keys(sheet, "fiche_action", ("code", "intitule", "diagnostic"))
+
+    indicators = []
+    items = check.sequence(top.get("indicateurs"), check.line(top, "indicateurs"), "indicateurs")
+    for position, item in enumerate(items):
+        where = f"indicateurs > {position + 1}"
+        entry = check.mapping(item, items.item_lines[position], where)
+        check.keys(entry, where, ("numero", "intitule", "court"), required=("numero", "intitule"))
+        numero = check.integer(entry, "numero", where, 0, low=1)
+        indicators.append(
+            Indicator(
+                numero, check.text(entry, "intitule", where), check.text(entry, "court", where)
+            )
+        )
+    _unique(check, [i.numero for i in indicators], items, "indicateurs")
+
+    actions = []
+    items = check.sequence(top.get("actions"), check.line(top, "actions"), "actions")
+    for position, item in enumerate(items):
+        where = f"actions > {position + 1}"
+        entry = check.mapping(item, items.item_lines[position], where)
+        check.keys(
+            entry,
+            where,
+            ("numero", "intitule", "court", "debut", "fin"),
+            required=("numero", "intitule", "debut", "fin"),
+        )
+        numero = check.integer(entry, "numero", where, 0, low=1)
+        start = check.integer(entry, "debut", where, debut, low=debut, high=fin)
+        end = check.integer(entry, "fin", where, fin, low=debut, high=fin)
+        if end < start:
+            check.error(check.line(entry, "fin"), f"{where} > fin", end, "fin avant le début")
+        actions.append(
+            Action(
+                numero,
+                check.text(entry, "intitule", where),
+                start,
+                end,
+                check.text(entry, "court", where),
+            )
+        )
+    _unique(check, [a.numero for a in actions], items, "actions")
+    check.raise_if_any()
     return Config(
-        debut=int(raw["periode"]["debut"]),
-        fin=int(raw["periode"]["fin"]),
-        min_effectif=int(raw.get("min_effectif", 5)),
-        code_fiche=str(sheet.get("code", "")),
-        intitule_fiche=str(sheet.get("intitule", "")),
-        diagnostic=str(sheet.get("diagnostic", "")),
-        actions=actions,
+        debut=debut,
+        fin=fin,
+        min_effectif=min_effectif,
+        code_fiche=check.text(sheet, "code", "fiche_action"),
+        intitule_fiche=check.text(sheet, "intitule", "fiche_action"),
+        diagnostic=check.text(sheet, "diagnostic", "fiche_action"),
+        indicateurs=tuple(indicators),
+        actions=tuple(actions),
+        cible_taux_reponse=target,
     )
 
 
-def load_targets(path: Path = paths.TARGETS_FILE) -> dict[tuple[str, str], float]:
-    """Optional targets, keyed by (indicateur, modalite); empty when the file is absent."""
-    if not path.exists():
-        return {}
-    raw = _read_yaml(path).get("cibles") or {}
-    targets: dict[tuple[str, str], float] = {}
-    for key, value in raw.items():
-        indicateur, _, modalite = str(key).partition("/")
-        if indicateur != RESPONSE_RATE and indicateur not in QUESTIONS_BY_COLUMN:
-            raise ValueError(f"{path}: cible pour un indicateur inconnu : {key}")
-        share = float(value)
-        if not 0 <= share <= 1:
-            raise ValueError(f"{path}: la cible de {key} doit être entre 0 et 1 (lu : {value})")
-        targets[(indicateur, modalite)] = share
-    return targets
+def _unique(check: yamlfile.Checker, numbers: list[int], items, where: str) -> None:
+    seen: set[int] = set()
+    for position, number in enumerate(numbers):
+        if number in seen:
+            check.error(items.item_lines[position], f"{where} > numero", number, "numéro en double")
+        seen.add(number)

@@ -37,10 +37,9 @@ class Context:
     def years(self) -> list[int]:
         return self.dataset.years
 
-    @cached_property
+    @property
     def collectivite_of(self) -> dict[str, str]:
-        register = self.dataset.structures.drop_duplicates("territoire")
-        return dict(zip(register["territoire"], register["collectivite"], strict=True))
+        return self.dataset.collectivites
 
     @cached_property
     def _positions(self) -> dict[tuple, int]:
@@ -76,7 +75,8 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
     In a warm kernel the same files give the same Context without reloading; in a
     batch the parent process computes it once and points every kernel at a pickle.
     """
-    threshold = load_config().min_effectif if min_effectif is None else int(min_effectif)
+    # None or 0 (a notebook's default): the threshold of parameters/config.yaml
+    threshold = int(min_effectif) if min_effectif else load_config().min_effectif
     key = _source_key(source, threshold)
     if key in _CACHE:
         return _CACHE[key]
@@ -93,10 +93,7 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
     plain = indicators.compute(dataset, annees=years, min_effectif=threshold)
     split = indicators.compute(dataset, annees=years, min_effectif=threshold, by_type=True)
     table = pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
-    collectivites = dict(
-        zip(dataset.structures["territoire"], dataset.structures["collectivite"], strict=True)
-    )
-    table = secrecy.apply(table, collectivites)
+    table = secrecy.apply(table, dataset.collectivites)
     context = Context(dataset, threshold, table, indicators.population(dataset, years), key)
     _CACHE.clear()
     _CACHE[key] = context

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from avs_eval.catalog import load_catalog
 from avs_eval.output import write_atomic
 from avs_eval.schema import (
     ALL_PERIMETER,
@@ -24,13 +25,9 @@ from avs_eval.schema import (
     LEVEL_LABELS,
     LEVELS,
     LIST_SEPARATORS,
-    QUESTIONS,
-    RESPONSE_COLUMNS,
     STRUCTURE_OPTIONAL,
     STRUCTURE_REQUIRED,
     STRUCTURE_TYPES,
-    YES_NO_COLUMNS,
-    indicator_label,
 )
 
 SECRET_MARK = "s"
@@ -117,8 +114,8 @@ def indicators_workbook(table: pd.DataFrame, min_effectif: int) -> bytes:
                     int(row.annee),
                     LEVEL_LABELS[level],
                     row.perimetre,
-                    indicator_label(row.indicateur),
-                    indicator_label(row.indicateur, row.modalite) if row.modalite else "",
+                    load_catalog().label(row.indicateur),
+                    load_catalog().label(row.indicateur, row.modalite) if row.modalite else "",
                     int(row.numerateur),
                     int(row.denominateur),
                     *shares,
@@ -197,14 +194,14 @@ def template_workbook() -> bytes:
     _list_validation(structures, columns.index("qpv") + 1, YES_NO_CHOICES, "qpv")
 
     reponses = workbook.create_sheet("reponses")
-    columns = list(RESPONSE_COLUMNS)
+    columns = list(load_catalog().response_columns)
     _header(reponses, columns, [max(14, len(c) + 4) for c in columns])
-    for column in YES_NO_COLUMNS:
+    for column in load_catalog().yes_no_columns:
         _list_validation(reponses, columns.index(column) + 1, YES_NO_CHOICES, column)
 
     listes = workbook.create_sheet("listes")
     _header(listes, ["question", "code", "libellé"], [28, 32, 48])
-    for question in QUESTIONS:
+    for question in load_catalog().questions:
         if question.kind == "oui_non":
             for code in YES_NO_CHOICES:
                 listes.append([question.colonne, code, code])
@@ -217,7 +214,7 @@ def template_workbook() -> bytes:
 
 
 def _instructions() -> list[str]:
-    lists = ", ".join(q.colonne for q in QUESTIONS if q.kind == "liste")
+    lists = ", ".join(q.colonne for q in load_catalog().questions if q.kind == "liste")
     separators = " ".join(f"« {s} »" for s in LIST_SEPARATORS)
     return [
         "Ce classeur se lit tel quel avec : avs-eval valider --classeur FICHIER.xlsx "

@@ -25,19 +25,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from avs_eval import figures, paths
+from avs_eval.catalog import RESPONSE_RATE, load_catalog
+from avs_eval.config import load_config
 from avs_eval.context import Context, build_context
 from avs_eval.errors import AvsEvalError, ValidationError
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
 from avs_eval.report import html_table, pct
-from avs_eval.schema import (
-    ALL_PERIMETER,
-    LEVEL_LABELS,
-    QUESTIONS,
-    RESPONSE_RATE,
-    indicator_label,
-    sort_key,
-)
+from avs_eval.schema import ALL_PERIMETER, LEVEL_LABELS, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
 
 # The kinds of structures, as offered to the evaluator: value -> (label, `type` values).
@@ -78,9 +73,9 @@ class Selection:
 
     @property
     def label(self) -> str:
-        label = indicator_label(self.indicateur)
+        label = load_catalog().label(self.indicateur)
         if self.modalite:
-            label += f" : {indicator_label(self.indicateur, self.modalite)}"
+            label += f" : {load_catalog().label(self.indicateur, self.modalite)}"
         return label
 
     @property
@@ -97,14 +92,16 @@ class Selection:
 
 def indicator_options() -> list[tuple[str, Indicator]]:
     """Every indicator of the table with its French label, in the questionnaire's order."""
-    options = [(indicator_label(RESPONSE_RATE), (RESPONSE_RATE, ""))]
-    for question in QUESTIONS:
+    options = [(load_catalog().label(RESPONSE_RATE), (RESPONSE_RATE, ""))]
+    catalog = load_catalog()
+    for question in catalog.questions:
         if question.kind == "oui_non":
             options.append((question.libelle, (question.colonne, "")))
         elif question.kind == "liste":
             for modalite in question.modalites:
                 label = f"{question.libelle} : {modalite.libelle}"
                 options.append((label, (question.colonne, modalite.code)))
+    options += [(item.libelle, (item.nom, "")) for item in catalog.derived]
     return options
 
 
@@ -170,7 +167,7 @@ def french_table(rows: pd.DataFrame, numeric: bool = False) -> pd.DataFrame:
             "Niveau": LEVEL_LABELS[row.niveau],
             "Périmètre": row.perimetre,
             "Structures": TYPE_LABELS[row.type],
-            "Indicateur": indicator_label(row.indicateur, row.modalite),
+            "Indicateur": load_catalog().label(row.indicateur, row.modalite),
         }
         if numeric:
             record |= {
@@ -248,7 +245,7 @@ class Explorer:
         fichier_structures: str = "",
         fichier_reponses: str = "",
         classeur: str = "",
-        min_effectif: int = 5,
+        min_effectif: int = 0,
         dossier_sortie: str | Path = paths.OUTPUTS_DIR,
     ) -> None:
         self.output_dir = paths.resolve(dossier_sortie)
@@ -297,7 +294,11 @@ class Explorer:
             style=wide | {"button_width": "auto"},
         )
         self.min_effectif = widgets.BoundedIntText(
-            int(min_effectif), min=1, max=100, description="Seuil de secret", style=wide
+            int(min_effectif) or load_config().min_effectif,
+            min=1,
+            max=100,
+            description="Seuil de secret",
+            style=wide,
         )
         auto = widgets.Layout(width="auto")
         self.export_csv = widgets.Button(description="Tableau en CSV", icon="download", layout=auto)

@@ -32,19 +32,13 @@ import pandas as pd
 import yaml
 
 from avs_eval import paths
+from avs_eval.catalog import load_catalog
 from avs_eval.config import Config, load_config
 from avs_eval.errors import Finding, ValidationError
 from avs_eval.loading import Checker, validate_responses
 from avs_eval.questionnaire import STRUCTURE_LABEL, YEAR_LABEL, YES_NO_CHOICES
 from avs_eval.reading import LINE, RawTable, ReadFailure, read_table
-from avs_eval.schema import (
-    LIST_COLUMNS,
-    QUESTIONS,
-    QUESTIONS_BY_COLUMN,
-    RESPONSE_COLUMNS,
-    YES_NO_COLUMNS,
-    normalise,
-)
+from avs_eval.schema import normalise
 
 SOURCES: tuple[str, ...] = ("kobo", "correspondance")
 MAPPINGS_DIR = paths.PROJECT_ROOT / "parameters" / "correspondances"
@@ -111,8 +105,10 @@ class ImportResult:
         """The contract's CSV: UTF-8, comma-separated, codes joined by ';', as the sample."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(RESPONSE_COLUMNS)
-        writer.writerows(self.responses[list(RESPONSE_COLUMNS)].itertuples(index=False))
+        writer.writerow(load_catalog().response_columns)
+        writer.writerows(
+            self.responses[list(load_catalog().response_columns)].itertuples(index=False)
+        )
         return buffer.getvalue()
 
     def summary(self) -> str:
@@ -169,7 +165,7 @@ def _kobo_layout(headers: list[str]):
     split: dict[str, dict[str, int]] = {}
     tool: list[str] = []
     unknown: list[str] = []
-    contract = set(RESPONSE_COLUMNS)
+    contract = set(load_catalog().response_columns)
     for position, header in enumerate(headers):
         parts = [p.strip() for p in header.split("/") if p.strip()]
         if not parts:
@@ -177,7 +173,11 @@ def _kobo_layout(headers: list[str]):
         name = parts[-1]
         if name in contract:
             direct.setdefault(name, []).append(position)
-        elif len(parts) >= 2 and parts[-2] in LIST_COLUMNS and name in _codes(parts[-2]):
+        elif (
+            len(parts) >= 2
+            and parts[-2] in load_catalog().list_columns
+            and name in _codes(parts[-2])
+        ):
             split.setdefault(parts[-2], {})[name] = position
         elif (
             name.startswith("_")
@@ -191,7 +191,7 @@ def _kobo_layout(headers: list[str]):
 
 
 def _codes(column: str) -> tuple[str, ...]:
-    return QUESTIONS_BY_COLUMN[column].codes
+    return load_catalog().by_column[column].codes
 
 
 def _kobo_extract(table: RawTable) -> _Extract:
@@ -216,7 +216,7 @@ def _kobo_extract(table: RawTable) -> _Extract:
             )
         position = positions[0]
         values = source[names[position]]
-        if column in LIST_COLUMNS:  # "a b c" -> "a;b;c", the contract's separator
+        if column in load_catalog().list_columns:  # "a b c" -> "a;b;c", the contract's separator
             values = values.str.split().str.join(";")
         frame[column] = values
         origin[column] = headers[position]
@@ -343,8 +343,8 @@ def load_mapping(path: str | Path) -> Mapping:
         problem(None, None, None, "section « colonnes » manquante")
     for header, node in _entries(top.get("colonnes"), label, "colonnes", errors).items():
         column = _scalar(node)
-        if column not in RESPONSE_COLUMNS:
-            possible = ", ".join(RESPONSE_COLUMNS)
+        if column not in load_catalog().response_columns:
+            possible = ", ".join(load_catalog().response_columns)
             problem(
                 node,
                 f"colonnes > {header}",
@@ -362,9 +362,9 @@ def load_mapping(path: str | Path) -> Mapping:
     values: dict[str, dict[str, str]] = {}
     written: dict[str, tuple[str, ...]] = {}
     for column, node in _entries(top.get("valeurs"), label, "valeurs", errors).items():
-        question = QUESTIONS_BY_COLUMN.get(column)
+        question = load_catalog().by_column.get(column)
         if question is None or question.kind == "texte":
-            possible = ", ".join(YES_NO_COLUMNS + LIST_COLUMNS)
+            possible = ", ".join(load_catalog().yes_no_columns + load_catalog().list_columns)
             problem(
                 node,
                 "valeurs",
@@ -482,7 +482,7 @@ def _translate(
 ) -> pd.Series:
     """Labels to codes; each distinct cell is translated once (a column has few of them)."""
     cells = table.frame[name]
-    question = QUESTIONS_BY_COLUMN.get(column)
+    question = load_catalog().by_column.get(column)
     if question is None or question.kind == "texte":
         return cells
     labels = _labels(column, mapping)
@@ -524,7 +524,7 @@ def _lines(lines: pd.Series, shown: int = 10) -> str:
 
 def _labels(column: str, mapping: Mapping) -> dict[str, str]:
     """Accepted answers: the mapping's labels, then the contract's own codes and labels."""
-    question = QUESTIONS_BY_COLUMN[column]
+    question = load_catalog().by_column[column]
     if question.kind == "oui_non":
         pairs = YES_NO_CHOICES
     else:
@@ -536,7 +536,7 @@ def _labels(column: str, mapping: Mapping) -> dict[str, str]:
 def _shown_labels(column: str, mapping: Mapping) -> list[str]:
     if column in mapping.labels:
         return list(mapping.labels[column])
-    question = QUESTIONS_BY_COLUMN[column]
+    question = load_catalog().by_column[column]
     if question.kind == "oui_non":
         return [text for _, text in YES_NO_CHOICES]
     return [m.libelle for m in question.modalites]
@@ -648,7 +648,7 @@ def _keep_latest(extract: _Extract) -> tuple[pd.DataFrame, list[Finding]]:
 def _finish(extract: _Extract, structures: pd.DataFrame | None, config: Config) -> ImportResult:
     table = extract.table
     errors = list(extract.errors)
-    missing = [c for c in RESPONSE_COLUMNS if c not in extract.frame.columns]
+    missing = [c for c in load_catalog().response_columns if c not in extract.frame.columns]
     for column in missing:
         errors.append(_missing_column(table, column, extract.unmapped_headers, extract.advice))
     if missing:
@@ -657,8 +657,8 @@ def _finish(extract: _Extract, structures: pd.DataFrame | None, config: Config) 
     kept, superseded = _keep_latest(extract)
     contract = RawTable(
         table.label,
-        kept[[*RESPONSE_COLUMNS, LINE]].reset_index(drop=True).copy(),
-        {column: extract.headers.get(column, column) for column in RESPONSE_COLUMNS},
+        kept[[*load_catalog().response_columns, LINE]].reset_index(drop=True).copy(),
+        {column: extract.headers.get(column, column) for column in load_catalog().response_columns},
         table.header_line,
     )
     warnings: list[Finding] = []
@@ -686,7 +686,7 @@ def _timestamp_note(header: str | None) -> str:
 def _canonical(typed: pd.DataFrame) -> pd.DataFrame:
     """Validated answers written the contract's way: oui/non, codes joined by ';'."""
     out = pd.DataFrame({"structure_id": typed["structure_id"], "annee": typed["annee"].astype(str)})
-    for question in QUESTIONS:
+    for question in load_catalog().questions:
         values = typed[question.colonne]
         if question.kind == "oui_non":
             out[question.colonne] = values.map({True: "oui", False: "non"}).fillna("")
@@ -730,8 +730,8 @@ def import_export(
 def google_forms_mapping() -> str:
     """The YAML mapping of a Google Forms copy of the questionnaire.
 
-    Generated from `schema.py`, like the XLSForm, so that a new code or question
-    reaches it too: `python -m avs_eval.importer` rewrites the shipped file.
+    Generated from the catalog (`parameters/questionnaire.yaml`), like the XLSForm,
+    so that a new code or question reaches it too: `make regenerer` rewrites it.
     """
 
     def quoted(text: str) -> str:
@@ -739,7 +739,7 @@ def google_forms_mapping() -> str:
 
     lines = [
         "# Correspondance : export Google Forms du questionnaire avs-eval -> fichier de réponses.",
-        "# Fichier généré par « python -m avs_eval.importer » à partir du vocabulaire du contrat.",
+        "# Fichier généré par « make regenerer » à partir de parameters/questionnaire.yaml.",
         "# Pour un autre export (LimeSurvey, tableur d'un partenaire), copiez-le et adaptez :",
         "#   colonnes : en-tête de l'export (le texte de la question) -> colonne du contrat ;",
         "#   valeurs  : par colonne, libellé de réponse -> code du contrat ;",
@@ -764,9 +764,9 @@ def google_forms_mapping() -> str:
         f"  {quoted(STRUCTURE_LABEL)}: structure_id",
         f"  {quoted(YEAR_LABEL)}: annee",
     ]
-    lines += [f"  {quoted(q.intitule)}: {q.colonne}" for q in QUESTIONS]
+    lines += [f"  {quoted(q.intitule)}: {q.colonne}" for q in load_catalog().questions]
     lines.append("valeurs:")
-    for question in QUESTIONS:
+    for question in load_catalog().questions:
         if question.kind == "texte":
             continue
         lines.append(f"  {question.colonne}:")

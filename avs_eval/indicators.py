@@ -15,15 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from avs_eval.catalog import RESPONSE_RATE, Catalog, load_catalog
 from avs_eval.errors import UsageError
-from avs_eval.loading import Dataset, code_column, unknown_territory_message
-from avs_eval.schema import (
-    ALL_PERIMETER,
-    LEVELS,
-    QUESTIONS,
-    RESPONSE_RATE,
-    sort_key,
-)
+from avs_eval.loading import Dataset, code_column
+from avs_eval.schema import ALL_PERIMETER, LEVELS, sort_key
 
 COLUMNS: list[str] = [
     "annee",
@@ -47,14 +42,20 @@ class Measure:
     modalite: str = ""
 
 
-def measures() -> list[Measure]:
-    """Every row an indicator table holds for one perimeter, in questionnaire order."""
+def measures(catalog: Catalog | None = None) -> list[Measure]:
+    """Every row an indicator table can hold for one perimeter, in questionnaire order.
+
+    Derived indicators come last. A year before a question's (or a code's) `depuis`
+    or after its `jusqu_a` gets no row at all: see `_asked`.
+    """
+    catalog = catalog or load_catalog()
     rows = [Measure(RESPONSE_RATE)]
-    for question in QUESTIONS:
+    for question in catalog.questions:
         if question.kind == "oui_non":
             rows.append(Measure(question.colonne))
         elif question.kind == "liste":
             rows.extend(Measure(question.colonne, code) for code in question.codes)
+    rows.extend(Measure(item.nom) for item in catalog.derived)
     return rows
 
 
@@ -63,9 +64,7 @@ def approved(dataset: Dataset, years: Iterable[int]) -> pd.DataFrame:
     structures = dataset.structures
     frames = []
     for year in years:  # a handful of years: the loop is over years, not structures
-        debut = structures["annee_debut"].fillna(year)
-        fin = structures["annee_fin"].fillna(year)
-        selected = structures[(debut <= year) & (fin >= year)]
+        selected = dataset.approved_in(year)
         frames.append(
             selected[
                 ["structure_id", "nom", "type", "commune", "territoire", "collectivite", "qpv"]
@@ -103,9 +102,10 @@ def _group_sums(dataset: Dataset, pop: pd.DataFrame, groups: np.ndarray, size: i
         where = group_of_respondent if among_respondents else groups
         return np.bincount(where, weights=weights, minlength=size)
 
+    catalog = load_catalog()
     numerators = [total(respondent.astype(float), among_respondents=False)]
     denominators = [np.bincount(groups, minlength=size).astype(float)]
-    for question in QUESTIONS:
+    for question in catalog.questions:
         column = question.colonne
         if question.kind == "oui_non":
             values = responses[column].to_numpy(dtype=float, na_value=np.nan)[rows]
@@ -119,6 +119,16 @@ def _group_sums(dataset: Dataset, pop: pd.DataFrame, groups: np.ndarray, size: i
             for flags in onehot:
                 numerators.append(total(flags.astype(float)))
                 denominators.append(filled)
+    for item in catalog.derived:  # yes when at least one of its codes is cited
+        codes = [
+            responses[code_column(item.source, c)].to_numpy(dtype=bool)[rows]
+            for c in catalog.by_column[item.source].codes
+        ]
+        chosen = [
+            responses[code_column(item.source, c)].to_numpy(dtype=bool)[rows] for c in item.codes
+        ]
+        numerators.append(total(np.logical_or.reduce(chosen).astype(float)))
+        denominators.append(total(np.logical_or.reduce(codes).astype(float)))
     return np.rint(np.column_stack(numerators + denominators)).astype(np.int64)
 
 
@@ -142,8 +152,8 @@ def compute(
             f"année {outside[0]} hors de la période d'évaluation ({config.debut}-{config.fin})"
         )
     threshold = config.min_effectif if min_effectif is None else int(min_effectif)
-    if territoire is not None and territoire not in dataset.territories:
-        raise UsageError(unknown_territory_message(territoire, dataset.territories))
+    if territoire is not None:
+        dataset.check_territory(territoire)
 
     pop = approved(dataset, years)
     catalogue = measures()
@@ -178,6 +188,7 @@ def compute(
         [_long(frame, level, catalogue, extra) for level, frame in levels.items()],
         ignore_index=True,
     )
+    long = long[_asked(long)]
     if territoire is not None:
         collectivite = dataset.collectivite_of(territoire)
         keep = (
@@ -205,6 +216,18 @@ def _long(frame: pd.DataFrame, level: str, catalogue: list[Measure], extra: list
     out["numerateur"] = frame[list(range(m))].to_numpy(dtype=np.int64).ravel()
     out["denominateur"] = frame[list(range(m, 2 * m))].to_numpy(dtype=np.int64).ravel()
     return pd.DataFrame(out)
+
+
+def _asked(long: pd.DataFrame) -> np.ndarray:
+    """Rows of a year when their question (and code) was asked: one test per distinct key."""
+    catalog = load_catalog()
+    keys = long[["indicateur", "modalite", "annee"]].drop_duplicates()
+    asked = {
+        (i, m, y): catalog.asked(i, int(y), m)
+        for i, m, y in keys.itertuples(index=False, name=None)
+    }
+    index = pd.MultiIndex.from_frame(long[["indicateur", "modalite", "annee"]])
+    return np.fromiter((asked[k] for k in index), dtype=bool, count=len(long))
 
 
 def wilson(numerateur: np.ndarray, denominateur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,10 +261,13 @@ def _with_shares(long: pd.DataFrame, threshold: int) -> pd.DataFrame:
 
 def _modality_rank() -> dict[tuple[str, str], int]:
     ranks = {(RESPONSE_RATE, ""): 0}
-    for question in QUESTIONS:
+    catalog = load_catalog()
+    for question in catalog.questions:
         ranks[(question.colonne, "")] = 0
         for position, code in enumerate(question.codes, start=1):
             ranks[(question.colonne, code)] = position
+    for item in catalog.derived:
+        ranks[(item.nom, "")] = 0
     return ranks
 
 

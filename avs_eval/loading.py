@@ -10,31 +10,28 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from avs_eval import paths
+from avs_eval.catalog import RESPONSE_KEYS, Catalog, Question, load_catalog
 from avs_eval.config import Config, load_config
 from avs_eval.errors import Finding, UsageError, ValidationError
 from avs_eval.reading import LINE, RawTable, ReadFailure, is_workbook, read_table, workbook_sheets
 from avs_eval.schema import (
     COLLECTIVITES,
     DEPARTMENT_CODE,
-    LIST_COLUMNS,
     LIST_SEPARATORS,
-    QUESTIONS,
-    QUESTIONS_BY_COLUMN,
-    RESPONSE_COLUMNS,
-    RESPONSE_KEYS,
     STRUCTURE_OPTIONAL,
     STRUCTURE_REQUIRED,
     STRUCTURE_TYPES,
-    YES_NO_COLUMNS,
     YES_NO_LOOKUP,
     YES_NO_SPELLINGS,
     normalise,
+    sort_key,
 )
 
 STRUCTURES = "structures"
@@ -104,8 +101,6 @@ class Dataset:
 
     @property
     def territories(self) -> list[str]:
-        from avs_eval.schema import sort_key
-
         return sorted(self.structures["territoire"].unique(), key=sort_key)
 
     @property
@@ -121,22 +116,47 @@ class Dataset:
             f"sociale), {len(self.territories)} territoires.",
             "Réponses par année :",
         ]
-        from avs_eval.indicators import population
-
-        pop = population(self, self.years)
-        for year, group in pop.groupby("annee"):
-            answered = int(group["repondant"].sum())
+        answered = self.responses["annee"].value_counts()
+        for year in self.years:
+            count = len(self.approved_in(year))
+            done = int(answered.get(year, 0))
             lines.append(
-                f"  - {year} : {answered} réponses sur {len(group)} structures agréées "
-                f"({answered / len(group):.0%})".replace("%", " %")
+                f"  - {year} : {done} réponses sur {count} structures agréées "
+                f"({done / count:.0%})".replace("%", " %")
             )
         return "\n".join(lines)
 
-    def collectivite_of(self, territoire: str) -> str:
-        rows = self.structures.loc[self.structures["territoire"] == territoire, "collectivite"]
-        if rows.empty:
+    def approved_in(self, year: int) -> pd.DataFrame:
+        """The register's structures approved in `year` (`annee_debut <= year <= annee_fin`)."""
+        structures = self.structures
+        debut = structures["annee_debut"].fillna(year)
+        fin = structures["annee_fin"].fillna(year)
+        return structures[(debut <= year) & (fin >= year)]
+
+    @cached_property
+    def collectivites(self) -> dict[str, str]:
+        """Territory -> collectivité: validation made sure each territory has only one."""
+        register = self.structures.drop_duplicates("territoire")
+        return dict(zip(register["territoire"], register["collectivite"], strict=True))
+
+    def check_territory(self, territoire: str) -> str:
+        """The territory as given, or a UsageError that lists the known ones."""
+        if territoire not in self.collectivites:
             raise UsageError(unknown_territory_message(territoire, self.territories))
-        return str(rows.iloc[0])
+        return territoire
+
+    def check_year(self, annee: int | str | None) -> int:
+        """A year with answers (default: the latest), or a UsageError naming those there are."""
+        if annee is None:
+            return max(self.years)
+        year = int(annee)
+        if year not in self.years:
+            known = ", ".join(str(y) for y in self.years)
+            raise UsageError(f"aucune réponse pour l'année {year} (années disponibles : {known})")
+        return year
+
+    def collectivite_of(self, territoire: str) -> str:
+        return self.collectivites[self.check_territory(territoire)]
 
 
 def unknown_territory_message(territoire: str, known: list[str]) -> str:
@@ -155,6 +175,7 @@ def load(source: DataSource | None = None, config: Config | None = None) -> Data
     """Read and validate both tables; raise ValidationError listing every error found."""
     source = source or DataSource.sample()
     config = config or load_config()
+    catalog = load_catalog()  # checked before any data is read: a broken catalog stops here
     errors: list[Finding] = []
     warnings: list[Finding] = []
     tables: dict[str, RawTable | None] = {}
@@ -172,7 +193,9 @@ def load(source: DataSource | None = None, config: Config | None = None) -> Data
         structures = _validate_structures(tables[STRUCTURES], errors)
     responses = None
     if tables.get(RESPONSES) is not None:
-        responses = validate_responses(tables[RESPONSES], structures, config, errors, warnings)
+        responses = validate_responses(
+            tables[RESPONSES], structures, config, errors, warnings, catalog
+        )
     if errors or structures is None or responses is None:
         raise ValidationError(errors, warnings)
     hashes = {paths.display_path(p): sha256(p) for p in source.files}
@@ -319,7 +342,9 @@ def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame
     missing = check.missing_columns(STRUCTURE_REQUIRED)
     if missing:
         errors.extend(
-            _missing_columns_findings(table, missing, STRUCTURE_REQUIRED, RESPONSE_COLUMNS)
+            _missing_columns_findings(
+                table, missing, STRUCTURE_REQUIRED, load_catalog().response_columns
+            )
         )
         return None
     start = len(errors)
@@ -440,32 +465,22 @@ def validate_responses(
     config: Config,
     errors: list[Finding],
     warnings: list[Finding],
+    catalog: Catalog | None = None,
 ) -> pd.DataFrame | None:
     """Check a `reponses` table; append findings; return it typed, or None when invalid.
 
     Public because imports from survey tools (`importer`) validate their result with
     exactly these rules, on a table whose rows and headers are those of the export.
     """
+    catalog = catalog or load_catalog()
     check = Checker(table, errors)
     frame = table.frame
     missing = check.missing_columns(RESPONSE_KEYS)
     if missing:
         errors.extend(
-            _missing_columns_findings(table, missing, RESPONSE_COLUMNS, STRUCTURE_REQUIRED)
+            _missing_columns_findings(table, missing, catalog.response_columns, STRUCTURE_REQUIRED)
         )
         return None
-    for question in QUESTIONS:
-        if question.colonne not in frame.columns:
-            warnings.append(
-                Finding(
-                    table.label,
-                    table.header_line,
-                    question.colonne,
-                    "(absente)",
-                    "question absente du fichier : comptée comme sans réponse",
-                )
-            )
-            frame[question.colonne] = ""
     start = len(errors)
     check.required_cells(("structure_id",))
     years = check.year("annee", required=True)
@@ -475,6 +490,21 @@ def validate_responses(
         "annee",
         f"année hors de la période d'évaluation ({config.debut}-{config.fin})",
     )
+    in_file = {int(y) for y in years.dropna().unique()}
+    for question in catalog.questions:
+        if question.colonne in frame.columns:
+            continue
+        if any(question.asked_in(y) for y in in_file):  # an older file lacks a newer question
+            warnings.append(
+                Finding(
+                    table.label,
+                    table.header_line,
+                    question.colonne,
+                    "(absente)",
+                    "question absente du fichier : comptée comme sans réponse",
+                )
+            )
+        frame[question.colonne] = ""
     ids = frame["structure_id"]
     keys = ids + "|" + years.astype(str)  # parsed: "2024" and "2024.0" are one year
     duplicated = keys.duplicated(keep="first") & (ids != "") & years.notna()
@@ -488,20 +518,22 @@ def validate_responses(
         _check_membership(check, ids, years, structures)
 
     typed = pd.DataFrame({"structure_id": ids, "annee": years})
-    for column in YES_NO_COLUMNS:
-        typed[column] = check.yes_no(column)
-    for column in LIST_COLUMNS:
-        canonical, onehot = _parse_list(check, column)
-        typed[column] = canonical
-        for code in QUESTIONS_BY_COLUMN[column].codes:
-            typed[code_column(column, code)] = onehot[code]
-    for question in QUESTIONS:
-        if question.kind == "texte":
-            typed[question.colonne] = frame[question.colonne]
+    for question in catalog.questions:
+        column = question.colonne
+        if question.kind == "oui_non":
+            typed[column] = check.yes_no(column)
+        elif question.kind == "liste":
+            canonical, onehot = _parse_list(check, question)
+            typed[column] = canonical
+            for code in question.codes:
+                typed[code_column(column, code)] = onehot[code]
+        else:
+            typed[column] = frame[column]
     if len(errors) > start:
         return None
-    _consistency_warnings(table, typed, warnings)
-    extras = [c for c in frame.columns if c not in RESPONSE_COLUMNS and c != LINE]
+    _consistency_warnings(table, typed, warnings, catalog)
+    _schedule_warnings(table, typed, warnings, catalog)
+    extras = [c for c in frame.columns if c not in catalog.response_columns and c != LINE]
     for column in extras:
         name = table.headers.get(column, column)
         if name not in typed.columns:  # never over a parsed column such as "question:code"
@@ -539,9 +571,9 @@ def _check_membership(
     check.flag(mask, "structure_id", message)
 
 
-def _parse_list(check: Checker, column: str) -> tuple[pd.Series, pd.DataFrame]:
+def _parse_list(check: Checker, question: Question) -> tuple[pd.Series, pd.DataFrame]:
     """Split a list cell into codes; return canonical text and one boolean column per code."""
-    question = QUESTIONS_BY_COLUMN[column]
+    column = question.colonne
     codes = question.codes
     cells = check.frame[column]
     tokens = cells.str.split(_SPLIT).explode()
@@ -572,10 +604,12 @@ def _parse_list(check: Checker, column: str) -> tuple[pd.Series, pd.DataFrame]:
     return canonical, onehot
 
 
-def _consistency_warnings(table: RawTable, typed: pd.DataFrame, warnings: list[Finding]) -> None:
+def _consistency_warnings(
+    table: RawTable, typed: pd.DataFrame, warnings: list[Finding], catalog: Catalog
+) -> None:
     """Answers that are not errors but deserve a look (counted as written)."""
     lines = table.frame[LINE]
-    for question in QUESTIONS:
+    for question in catalog.questions:
         if not question.condition:
             continue
         answered = typed[question.colonne].notna() & (typed[question.colonne].astype(str) != "")
@@ -595,7 +629,7 @@ def _consistency_warnings(table: RawTable, typed: pd.DataFrame, warnings: list[F
                     f"réponse renseignée alors que {reason} : elle est comptée telle quelle",
                 )
             )
-    for question in QUESTIONS:
+    for question in catalog.questions:
         for modalite in question.modalites:
             if not modalite.exclusive:
                 continue
@@ -615,3 +649,54 @@ def _consistency_warnings(table: RawTable, typed: pd.DataFrame, warnings: list[F
                         "tous sont comptés tels quels",
                     )
                 )
+
+
+def _schedule_warnings(
+    table: RawTable, typed: pd.DataFrame, warnings: list[Finding], catalog: Catalog
+) -> None:
+    """An answer to a question or a code in a year it was not asked: not counted that year.
+
+    The indicator table has no row for such a year (a code added in 2025 is never a
+    0 % in 2023), so the answer is set aside, and said so.
+    """
+    lines = table.frame[LINE]
+    years = typed["annee"]
+    for question in catalog.questions:
+        answered = typed[question.colonne].notna() & (typed[question.colonne].astype(str) != "")
+        off = answered & ~years.map(question.asked_in).astype(bool)
+        for index in typed.index[off]:
+            warnings.append(
+                Finding(
+                    table.label,
+                    int(lines[index]),
+                    table.headers.get(question.colonne, question.colonne),
+                    str(table.frame.at[index, question.colonne]),
+                    f"question non posée en {years[index]} ({_schedule(question, 'posée')}) : "
+                    "réponse non comptée",
+                )
+            )
+        for modalite in question.modalites:
+            if modalite.depuis is None and modalite.jusqu_a is None:
+                continue
+            flag = typed[code_column(question.colonne, modalite.code)]
+            off = flag & ~years.map(modalite.asked_in).astype(bool) & ~off
+            for index in typed.index[off]:
+                warnings.append(
+                    Finding(
+                        table.label,
+                        int(lines[index]),
+                        table.headers.get(question.colonne, question.colonne),
+                        str(table.frame.at[index, question.colonne]),
+                        f"code « {modalite.code} » non proposé en {years[index]} "
+                        f"({_schedule(modalite, 'proposé')}) : non compté",
+                    )
+                )
+
+
+def _schedule(item, verb: str) -> str:
+    """When a question or a code was asked, e.g. « posée à partir de 2025 »."""
+    if item.jusqu_a is None:
+        return f"{verb} à partir de {item.depuis}"
+    if item.depuis is None:
+        return f"{verb} jusqu'en {item.jusqu_a}"
+    return f"{verb} de {item.depuis} à {item.jusqu_a}"

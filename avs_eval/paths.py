@@ -11,7 +11,7 @@ from pathlib import Path
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 PARAMETERS_DIR: Path = PROJECT_ROOT / "parameters"
 CONFIG_FILE: Path = PARAMETERS_DIR / "config.yaml"
-TARGETS_FILE: Path = PARAMETERS_DIR / "cibles.yaml"
+CATALOG_FILE: Path = PARAMETERS_DIR / "questionnaire.yaml"
 SAMPLE_DIR: Path = PROJECT_ROOT / "data" / "exemple"
 SAMPLE_STRUCTURES: Path = SAMPLE_DIR / "structures.csv"
 SAMPLE_RESPONSES: Path = SAMPLE_DIR / "reponses.csv"

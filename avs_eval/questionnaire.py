@@ -12,8 +12,9 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from avs_eval.catalog import Question, load_catalog
 from avs_eval.config import Config
-from avs_eval.schema import QUESTIONS, QUESTIONS_BY_COLUMN, Question, sort_key
+from avs_eval.schema import sort_key
 
 YES_NO_LIST = "oui_non"
 YES_NO_CHOICES: tuple[tuple[str, str], ...] = (("oui", "Oui"), ("non", "Non"))
@@ -86,7 +87,7 @@ def xlsform(config: Config, structures: pd.DataFrame | None = None) -> bytes:
         )
     )
     choices += [(YES_NO_LIST, code, label) for code, label in YES_NO_CHOICES]
-    for question in QUESTIONS:
+    for question in load_catalog().survey():
         constraint, hint = _exclusive_rule(question)
         required = "" if question.kind == "texte" else "yes"
         if question.kind == "oui_non":
@@ -143,7 +144,7 @@ _KIND_TEXT = {
 
 
 def _condition_text(question: Question, numbers: dict[str, int]) -> str:
-    parent = QUESTIONS_BY_COLUMN[question.condition]
+    parent = load_catalog().by_column[question.condition]
     where = f"question {numbers[parent.colonne]}"
     if question.condition_code:
         label = parent.label_of(question.condition_code)
@@ -176,8 +177,8 @@ def markdown(config: Config, structures: pd.DataFrame | None = None) -> str:
         f"Colonne `annee` : une année entre {config.debut} et {config.fin}.",
         "",
     ]
-    numbers = {q.colonne: n for n, q in enumerate(QUESTIONS, start=1)}
-    for question in QUESTIONS:
+    numbers = {q.colonne: n for n, q in enumerate(load_catalog().survey(), start=1)}
+    for question in load_catalog().survey():
         lines += [f"## {numbers[question.colonne]}. {question.intitule}", ""]
         if question.condition:
             lines += [_condition_text(question, numbers), ""]

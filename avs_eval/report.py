@@ -14,25 +14,15 @@ import platform
 import re
 
 import pandas as pd
-from IPython.display import HTML, Image, Markdown
+from IPython.display import HTML, Image, Markdown, display
 
 from avs_eval import __version__, figures, indicators, paths
-from avs_eval.config import load_targets
+from avs_eval.catalog import RESPONSE_RATE, DerivedIndicator, Question, Section, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import UsageError
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
-from avs_eval.schema import (
-    ALL_PERIMETER,
-    HEADLINE_INDICATORS,
-    QUESTIONS,
-    QUESTIONS_BY_COLUMN,
-    RESPONSE_RATE,
-    STRUCTURE_TYPES,
-    YES_NO_COLUMNS,
-    indicator_label,
-    sort_key,
-)
+from avs_eval.schema import ALL_PERIMETER, STRUCTURE_TYPES, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
 
 NBSP = "\u00a0"
@@ -112,22 +102,50 @@ class _Report:
         fichier_reponses: str = "",
         classeur: str = "",
         dossier_sortie: str = "",
-        min_effectif: int = 5,
+        min_effectif: int | None = None,
         verbatims: bool = False,
     ) -> None:
         self.source = DataSource.from_options(fichier_structures, fichier_reponses, classeur)
+        self.catalog = load_catalog()
         self.context = build_context(self.source, min_effectif)
         self.dataset = self.context.dataset
         self.config = self.dataset.config
-        self.annee = int(annee)
-        if self.annee not in self.context.years:
-            known = ", ".join(str(y) for y in self.context.years)
-            raise UsageError(f"aucune réponse pour l'année {annee} (années disponibles : {known})")
+        self.annee = self.dataset.check_year(annee)
         self.min_effectif = self.context.min_effectif
         self.verbatims_on = bool(verbatims)
         self.output_dir = paths.resolve(dossier_sortie) if dossier_sortie else None
-        self.targets = load_targets()
         self.first_year = min(self.context.years)
+
+    # - layout: numbers, headings, anchors and the table of contents follow the catalog
+    FIXED_BEFORE: tuple[tuple[str, str], ...] = ()
+    FIXED_AFTER: tuple[tuple[str, str], ...] = ()
+    WITH_CATALOG_SECTIONS = False
+
+    def _sections(self) -> list[Section]:
+        return self.catalog.sections(self.config) if self.WITH_CATALOG_SECTIONS else []
+
+    def _layout(self) -> list[tuple[str, str, str]]:
+        """(anchor, title, short title) of every section, in order."""
+        fixed = [(k, t, t) for k, t in self.FIXED_BEFORE]
+        fixed += [(s.key, s.titre, s.court) for s in self._sections()]
+        fixed += [(k, t, t) for k, t in self.FIXED_AFTER]
+        return fixed
+
+    def sommaire(self) -> HTML:
+        """The table of contents, numbered as the headings are."""
+        links = " ·\n".join(
+            f'<a href="#{key}">{number}. {html.escape(short)}</a>'
+            for number, (key, _, short) in enumerate(self._layout(), start=1)
+        )
+        return HTML(f'<div class="avs-sommaire"><p><strong>Sommaire</strong> —\n{links}</p></div>')
+
+    def titre(self, key: str) -> Markdown:
+        """The numbered heading of a section, with the anchor the table of contents links to."""
+        for number, (anchor, title, _) in enumerate(self._layout(), start=1):
+            if anchor == key:
+                return Markdown(f'<a id="{anchor}"></a>\n\n## {number}. {md(title)}')
+        known = ", ".join(k for k, _, _ in self._layout())
+        raise UsageError(f"section inconnue : « {key} » (sections : {known})")
 
     # - text blocks
     def sample_banner(self) -> Markdown | None:
@@ -162,8 +180,8 @@ class _Report:
             "Indicateurs d'évaluation, mesurés chaque année par l'enquête auprès des structures :",
             "",
         ]
-        for number, column in enumerate(HEADLINE_INDICATORS, start=1):
-            lines.append(f"{number}. {QUESTIONS_BY_COLUMN[column].libelle}")
+        for indicator in self.config.indicateurs:
+            lines.append(f"{indicator.numero}. {md(_capitalised(indicator.intitule))}")
         return Markdown("\n".join(lines))
 
     def provenance(self, parameters: dict) -> Markdown:
@@ -182,11 +200,18 @@ class _Report:
         return Markdown("\n".join(lines))
 
     def _target(self, indicateur: str, modalite: str = "") -> float | None:
-        return self.targets.get((indicateur, modalite))
+        return self.catalog.target(indicateur, self.annee, modalite)
 
-    @staticmethod
-    def key_indicators() -> list[str]:
-        return [RESPONSE_RATE, *YES_NO_COLUMNS]
+    def label(self, indicateur: str, modalite: str = "") -> str:
+        return self.catalog.label(indicateur, modalite)
+
+    def key_indicators(self) -> list[str]:
+        """The response rate and the catalog's headline figures (`cle: true`) asked in Y."""
+        return [RESPONSE_RATE] + [
+            name
+            for name in self.catalog.headline(self.config)
+            if self.catalog.asked(name, self.annee)
+        ]
 
     def _type_chart(self, niveau: str, perimetre: str, name: str) -> Image:
         """CS against EVS for the yes/no indicators of one perimeter in year Y."""
@@ -199,7 +224,7 @@ class _Report:
             & (rows["modalite"] == "")
         ]
         order = self.key_indicators()
-        labels = {i: indicator_label(i) for i in order}
+        labels = {i: self.label(i) for i in order}
         title = f"Centres sociaux et espaces de vie sociale — {name}, {self.annee}"
         return chart(figures.by_type(rows, title, order, labels))
 
@@ -210,13 +235,21 @@ class _Report:
 class TerritoryReport(_Report):
     """The report of one territory for one year, beside its collectivité and Ensemble."""
 
+    FIXED_BEFORE = (
+        ("fiche-action", "La fiche action"),
+        ("participation", "Participation à l'enquête"),
+        ("chiffres-cles", "Chiffres clés"),
+    )
+    FIXED_AFTER = (
+        ("types", "Centres sociaux et espaces de vie sociale"),
+        ("qualite", "Qualité des données"),
+        ("provenance", "Provenance"),
+    )
+    WITH_CATALOG_SECTIONS = True
+
     def __init__(self, territoire: str, annee: int, **kwargs) -> None:
         super().__init__(annee, **kwargs)
-        if territoire not in self.dataset.territories:
-            from avs_eval.loading import unknown_territory_message
-
-            raise UsageError(unknown_territory_message(territoire, self.dataset.territories))
-        self.territoire = territoire
+        self.territoire = self.dataset.check_territory(territoire)
         self.collectivite = self.context.collectivite_of[territoire]
         self.perimeters = [
             ("territoire", territoire),
@@ -299,14 +332,14 @@ class TerritoryReport(_Report):
             self.territoire,
             self.collectivite,
             ALL_PERIMETER,
-            f"Évolution {self.first_year}-{self.annee} ({self.territoire})",
+            f"Évolution ({self.territoire})",
             "Cible",
             f"Écart à la cible ({self.territoire})",
         ]
         body = []
         for indicateur in self.key_indicators():
-            label = html.escape(indicator_label(indicateur))
-            cells = [f"<strong>{label}</strong><br><small>{_measure(indicateur)}</small>"]
+            label = html.escape(self.label(indicateur))
+            cells = [f"<strong>{label}</strong><br><small>{self._measure(indicateur)}</small>"]
             for niveau, perimetre in self.perimeters:
                 cells.append(share_cell(self._row(niveau, perimetre, indicateur)))
             cells.append(self._evolution(indicateur))
@@ -316,17 +349,23 @@ class TerritoryReport(_Report):
             body.append(cells)
         return html_table(header, body)
 
+    def _reference_year(self, indicateur: str) -> int:
+        """The baseline of a change: the first year the question was asked and answered."""
+        return max(self.first_year, self.catalog.first_year(indicateur))
+
     def _evolution(self, indicateur: str) -> str:
-        if self.annee == self.first_year:
+        reference = self._reference_year(indicateur)
+        if self.annee <= reference:
             return "première année"
-        start = self._row("territoire", self.territoire, indicateur, annee=self.first_year)
+        start = self._row("territoire", self.territoire, indicateur, annee=reference)
         end = self._row("territoire", self.territoire, indicateur)
         if start is None or end is None or pd.isna(start["part"]) or pd.isna(end["part"]):
             return "–"
         if start[MASK] or end[MASK]:
             return SECRET_SYMBOL
         points = (end["part"] - start["part"]) * 100
-        return f"{points:+.0f}{NBSP}pts".replace("-", "−")
+        gap = f"{points:+.0f}{NBSP}pts".replace("-", "−")
+        return f"{gap}<br><small>depuis {reference}</small>"
 
     def _gap(self, indicateur: str, target: float | None) -> str:
         if target is None:
@@ -344,26 +383,29 @@ class TerritoryReport(_Report):
             figures.comparison(
                 self._year_rows(indicateur),
                 self._trend_rows(indicateur),
-                indicator_label(indicateur),
+                self.label(indicateur),
                 self.annee,
                 self._target(indicateur),
             )
         )
 
     def breakdown_chart(self, question: str) -> Image:
-        q = QUESTIONS_BY_COLUMN[question]
+        q = self.catalog.by_column[question]
         rows = self.context.rows(annee=self.annee, indicateur=question)
         keep = pd.Series(False, index=rows.index)
         for niveau, perimetre in self.perimeters:
             keep |= (rows["niveau"] == niveau) & (rows["perimetre"] == perimetre)
+        codes = _codes_of(q, self.annee)
         labels = {m.code: m.libelle for m in q.modalites}
         title = f"{q.libelle} en {self.annee} (parmi les structures ayant coché au moins un choix)"
-        return chart(figures.breakdown(rows[keep], title, list(q.codes), labels))
+        return chart(figures.breakdown(rows[keep], title, codes, labels))
 
     def breakdown_table(self, question: str) -> HTML:
-        q = QUESTIONS_BY_COLUMN[question]
+        q = self.catalog.by_column[question]
         body = []
         for modalite in q.modalites:
+            if not modalite.asked_in(self.annee):
+                continue
             cells = [html.escape(modalite.libelle)]
             for niveau, perimetre in self.perimeters:
                 cells.append(
@@ -373,28 +415,90 @@ class TerritoryReport(_Report):
         header = [q.libelle, self.territoire, self.collectivite, ALL_PERIMETER]
         return html_table(header, body)
 
+    def _measure(self, indicateur: str) -> str:
+        if indicateur == RESPONSE_RATE:
+            return "structures répondantes / structures agréées"
+        return html.escape(self.catalog.item(indicateur).mesure)
+
     def type_chart(self, niveau: str = "territoire") -> Image:
         perimetre = dict(self.perimeters)[niveau]
         return self._type_chart(niveau, perimetre, perimetre)
 
-    def verbatims(self) -> Markdown:
+    def verbatims(self, question: str) -> HTML | None:
+        """Free-text answers of the territory's structures, only with `verbatims` on."""
         if not self.verbatims_on:
-            return Markdown(
-                "*Les réponses en texte libre ne sont pas reproduites "
-                "(paramètre `verbatims` désactivé).*"
-            )
+            return None
+        q = self.catalog.by_column[question]
         responses = self.dataset.responses
         ids = self.context.population
         ids = ids[(ids["territoire"] == self.territoire) & (ids["annee"] == self.annee)]
         texts = responses[
             responses["structure_id"].isin(ids["structure_id"])
             & (responses["annee"] == self.annee)
-            & (responses["communication_autre"].fillna("") != "")
-        ]["communication_autre"]
+            & (responses[q.colonne].fillna("") != "")
+        ][q.colonne]
         if texts.empty:
-            return Markdown("Aucune réponse en texte libre cette année.")
+            return HTML(f"<p>{html.escape(q.libelle)} : aucune réponse cette année.</p>")
         items = "".join(f"<li>{html.escape(str(t))}</li>" for t in sorted(texts, key=sort_key))
-        return HTML(f"<p>Autres canaux cités (texte libre, anonymisé) :</p><ul>{items}</ul>")
+        return HTML(f"<p>{html.escape(q.libelle)} :</p><ul>{items}</ul>")
+
+    def section(self, key: str) -> None:
+        """A section of the catalog: its heading, then each question's chart or table.
+
+        Displayed rather than returned, since a section shows several outputs; an empty
+        section (no question attached to it) shows nothing and has no number.
+        """
+        found = next((s for s in self._sections() if s.key == key), None)
+        if found is None:
+            if key not in self.catalog.section_keys(self.config):
+                self.titre(key)  # raises, naming the known sections
+            return
+        display(self.titre(key))
+        intro = self._section_intro(found)
+        if intro:
+            display(Markdown(intro))
+        for item in found.items:
+            for block in self._blocks(item):
+                display(block)
+
+    def _section_intro(self, section: Section) -> str:
+        if section.action is None:
+            return ""
+        action = self.config.action(section.action)
+        late = [i for i in section.items if i.depuis > self.config.debut]
+        text = (
+            f"Action prévue de {action.debut} à {action.fin} ; en {self.annee} : "
+            f"{action.stage(self.annee)}."
+        )
+        if late:
+            since = sorted({i.depuis for i in late})
+            text += f" Ses questions sont posées depuis {', '.join(map(str, since))}."
+        return text
+
+    def _blocks(self, item) -> list:
+        """What a question shows in its section, by its type, in year Y."""
+        if not item.asked_in(self.annee):
+            return []
+        if isinstance(item, DerivedIndicator):
+            source = self.catalog.by_column[item.source]
+            cited = ", ".join(source.label_of(c) for c in item.codes)
+            return [
+                Markdown(
+                    f"**{md(item.libelle)}** : part des structures citant au moins l'un de ces "
+                    f"choix ({md(cited)}), parmi celles qui ont répondu à la question "
+                    f"« {md(source.libelle)} »."
+                ),
+                self.question_chart(item.nom),
+            ]
+        if item.kind == "oui_non":
+            return [self.question_chart(item.colonne)]
+        if item.kind == "liste":
+            blocks = [self.breakdown_chart(item.colonne)]
+            if not item.condition:
+                blocks.append(self.breakdown_table(item.colonne))
+            return blocks
+        shown = self.verbatims(item.colonne)
+        return [shown] if shown is not None else []
 
     def data_quality(self) -> HTML:
         """Blank items per question, and how many warnings validation raised."""
@@ -402,8 +506,8 @@ class TerritoryReport(_Report):
         here = pop[(pop["annee"] == self.annee) & (pop["territoire"] == self.territoire)]
         respondents = here[here["repondant"]]
         body = []
-        for question in QUESTIONS:
-            if question.kind == "texte":
+        for question in self.catalog.questions:
+            if question.kind == "texte" or not question.asked_in(self.annee):
                 continue
             values = respondents[question.colonne]
             blank = values.isna() | (values.astype(str) == "")
@@ -429,12 +533,11 @@ class TerritoryReport(_Report):
         """The territory's rows, its collectivité's and Ensemble's, every year up to Y."""
         if self.output_dir is None:
             return Markdown("*(Aucun dossier de sortie : table des indicateurs non écrite.)*")
-        table = indicators.compute(
-            self.dataset,
-            annees=[y for y in self.context.years if y <= self.annee],
-            min_effectif=self.min_effectif,
-            territoire=self.territoire,
-        )
+        table = self.context.table
+        keep = pd.Series(False, index=table.index)
+        for niveau, perimetre in self.perimeters:
+            keep |= (table["niveau"] == niveau) & (table["perimetre"] == perimetre)
+        table = table[keep & (table["type"] == "Ensemble") & (table["annee"] <= self.annee)]
         target = self.output_dir / "indicateurs.csv"
         write_atomic(target, indicators.to_csv(table))
         return Markdown(
@@ -443,10 +546,13 @@ class TerritoryReport(_Report):
         )
 
 
-def _measure(indicateur: str) -> str:
-    if indicateur == RESPONSE_RATE:
-        return "structures répondantes / structures agréées"
-    return html.escape(QUESTIONS_BY_COLUMN[indicateur].mesure)
+def _codes_of(question: Question, year: int) -> list[str]:
+    """The codes of a list offered in `year` (a code added later has no row before)."""
+    return [m.code for m in question.modalites if m.asked_in(year)]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 # --- the whole department --------------------------------------------------------------
@@ -454,6 +560,16 @@ def _measure(indicateur: str) -> str:
 
 class SynthesisReport(_Report):
     """All territories for one year: participation, heatmap, trends, CS against EVS."""
+
+    FIXED_BEFORE = (
+        ("fiche-action", "La fiche action"),
+        ("participation", "Participation par territoire"),
+        ("carte", "Les indicateurs par territoire"),
+        ("evolutions", "Évolutions par collectivité"),
+        ("details", "Les détails des indicateurs"),
+        ("types", "Centres sociaux et espaces de vie sociale"),
+        ("provenance", "Provenance"),
+    )
 
     def title(self) -> Markdown:
         return Markdown(
@@ -519,8 +635,8 @@ class SynthesisReport(_Report):
         values, masked = {}, {}
         for indicateur in columns:
             rows = self._territory_rows(indicateur).set_index("perimetre")
-            values[indicator_label(indicateur)] = rows["part"]
-            masked[indicator_label(indicateur)] = rows[MASK]
+            values[self.label(indicateur)] = rows["part"]
+            masked[self.label(indicateur)] = rows[MASK]
         matrix = pd.DataFrame(values)
         mask = pd.DataFrame(masked).fillna(True).astype(bool)
         title = f"Indicateurs par territoire en {self.annee} (« s » : secret statistique)"
@@ -530,13 +646,25 @@ class SynthesisReport(_Report):
         rows = self.context.rows(indicateur=indicateur, modalite="")
         rows = rows[rows["niveau"].isin(["collectivite", "departement"])]
         rows = rows[rows["annee"] <= self.annee]
-        return chart(figures.trends(rows, f"{indicator_label(indicateur)} : évolution"))
+        return chart(figures.trends(rows, f"{self.label(indicateur)} : évolution"))
+
+    def evolutions(self) -> None:
+        """One trend chart per headline figure of the catalog (`cle: true`)."""
+        for indicateur in self.key_indicators():
+            if indicateur != RESPONSE_RATE:
+                display(self.collectivite_trends(indicateur))
+
+    def details(self) -> None:
+        """One chart per list question asked in Y, in the catalog's order."""
+        for question in self.catalog.questions:
+            if question.kind == "liste" and question.asked_in(self.annee):
+                display(self.breakdown_chart(question.colonne))
 
     def type_chart(self) -> Image:
         return self._type_chart("departement", ALL_PERIMETER, "ensemble")
 
     def breakdown_chart(self, question: str) -> Image:
-        q = QUESTIONS_BY_COLUMN[question]
+        q = self.catalog.by_column[question]
         rows = self.context.table
         rows = rows[
             (rows["annee"] == self.annee)
@@ -545,4 +673,5 @@ class SynthesisReport(_Report):
             & rows["niveau"].isin(["collectivite", "departement"])
         ]
         labels = {m.code: m.libelle for m in q.modalites}
-        return chart(figures.breakdown(rows, f"{q.libelle} en {self.annee}", list(q.codes), labels))
+        codes = _codes_of(q, self.annee)
+        return chart(figures.breakdown(rows, f"{q.libelle} en {self.annee}", codes, labels))

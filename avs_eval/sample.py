@@ -25,12 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avs_eval import paths
-from avs_eval.schema import (
-    QUESTIONS_BY_COLUMN,
-    RESPONSE_COLUMNS,
-    STRUCTURE_OPTIONAL,
-    STRUCTURE_REQUIRED,
-)
+from avs_eval.catalog import load_catalog
+from avs_eval.schema import STRUCTURE_OPTIONAL, STRUCTURE_REQUIRED
 
 SEED = 3122022  # action sheet PA 3.1.2, first year 2022; changing it changes every file
 YEARS: tuple[int, ...] = (2022, 2023, 2024, 2025)
@@ -602,7 +598,7 @@ class _Generator:
             structure.answers[column] = sign * 0.55 * general + 0.84 * own
         for column in ("communication_canaux", *_FOLLOW_UPS.values()):
             structure.codes[column] = {
-                code: self.rng.random() for code in QUESTIONS_BY_COLUMN[column].codes
+                code: self.rng.random() for code in load_catalog().by_column[column].codes
             }
         structure.silence = self.normal()
 
@@ -628,6 +624,10 @@ class _Generator:
             rows.extend(year_rows)
         self._no_communication(rows, structures)
         self._deliberate_anomalies(rows)
+        by_id = {s.structure_id: s for s in structures}
+        for question in load_catalog().questions:
+            if question.colonne not in _TUNED:
+                _Other(question).answer(rows, by_id)
         return rows
 
     def _silent(self, approved: list[_Structure], rate: float) -> list[str]:
@@ -640,7 +640,7 @@ class _Generator:
 
     def _channels(self, structure: _Structure, year: int, index: int) -> dict[str, str]:
         """A new answer row with its communication channels; the rest is filled later."""
-        row = dict.fromkeys(RESPONSE_COLUMNS, BLANK)
+        row = dict.fromkeys(load_catalog().response_columns, BLANK)
         row["structure_id"] = structure.structure_id
         row["annee"] = str(year)
         if not self.chance(BLANK_RATE):
@@ -672,7 +672,7 @@ class _Generator:
         trend = YES_NO_TRENDS[column][index]
         if trend is None:
             return  # not asked yet: the action starts later
-        condition = QUESTIONS_BY_COLUMN[column].condition
+        condition = load_catalog().by_column[column].condition
         sign = -1.0 if column == "difficultes_gouvernance" else 1.0
         scored = []
         for position, (structure, row) in enumerate(zip(respondents, rows, strict=True)):
@@ -707,7 +707,7 @@ class _Generator:
             chosen = by_fit[:1]
         if len(chosen) > cap:
             chosen = [code for code in by_fit if code in chosen][:cap]
-        order = QUESTIONS_BY_COLUMN[column].codes
+        order = load_catalog().by_column[column].codes
         return ";".join(code for code in order if code in chosen)
 
     def _no_communication(self, rows: list[dict[str, str]], structures: list[_Structure]) -> None:
@@ -751,6 +751,57 @@ _FOLLOW_UP_WEIGHTS = {
 }
 
 
+# Columns answered by the tuned models above; any other question of the catalog (a new
+# one added by an evaluator) is answered by `_Other`.
+_TUNED = {"communication_canaux", "communication_autre", *YES_NO_TRENDS, *_FOLLOW_UPS.values()}
+
+
+class _Other:
+    """Plausible answers to a question the tuned models do not know, e.g. a new one.
+
+    Its own generator, seeded by the column's name, so adding a question to the catalog
+    changes no other answer of the sample. A yes/no share rises a little each year and
+    depends on the structure (answers persist); a list cites a few codes; a free text
+    is rare. Years when the question (or a code) is not asked stay blank, and a
+    follow-up is answered only when its condition holds.
+    """
+
+    def __init__(self, question) -> None:
+        self.question = question
+        self.rng = random.Random(f"{SEED}:{question.colonne}")
+
+    def answer(self, rows: list[dict[str, str]], structures: dict) -> None:
+        question = self.question
+        latent = {sid: self.rng.random() for sid in sorted(structures)}
+        base = 0.35 + 0.3 * self.rng.random()
+        for row in rows:
+            year = int(row["annee"])
+            if not question.asked_in(year) or not self._condition_met(row):
+                continue
+            if self.rng.random() < BLANK_RATE:
+                continue
+            index = year - YEARS[0]
+            if question.kind == "oui_non":
+                share = base + 0.04 * index
+                draw = 0.7 * latent[row["structure_id"]] + 0.3 * self.rng.random()
+                row[question.colonne] = YES if draw < share else NO
+            elif question.kind == "liste":
+                codes = [m.code for m in question.modalites if m.asked_in(year) and not m.exclusive]
+                chosen = [c for c in codes if self.rng.random() < 0.3] or codes[:1]
+                row[question.colonne] = ";".join(chosen)
+            elif self.rng.random() < 0.1:
+                row[question.colonne] = "Réponse libre (exemple)"
+
+    def _condition_met(self, row: dict[str, str]) -> bool:
+        question = self.question
+        if not question.condition:
+            return True
+        value = row.get(question.condition, "")
+        if question.condition_code:
+            return question.condition_code in value.split(";")
+        return value == YES
+
+
 def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
     """Plain UTF-8 CSV with "\n" line ends, so the committed files diff cleanly in git."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -771,7 +822,7 @@ def generate(directory: Path = paths.SAMPLE_DIR) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     _write(directory / "structures.csv", STRUCTURE_COLUMNS, [s.row() for s in structures])
-    _write(directory / "reponses.csv", RESPONSE_COLUMNS, responses)
+    _write(directory / "reponses.csv", load_catalog().response_columns, responses)
 
 
 if __name__ == "__main__":

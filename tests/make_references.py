@@ -1,4 +1,4 @@
-"""Regenerate the reference executions of the notebooks (`make references`).
+"""Regenerate the notebooks' reference executions (`make regenerer`, with the mapping).
 
 Each committed notebook is executed by Papermill on the small fixture
 `tests/fixtures/mini` and saved under `tests/references/`, with every code cell

@@ -12,9 +12,10 @@ import pytest
 from nbclient import NotebookClient
 
 from avs_eval import paths
+from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.explorer import Explorer, Selection, chart_rows, french_table, select_rows
 from avs_eval.export import notebook_to_html
-from avs_eval.schema import ALL_PERIMETER, RESPONSE_RATE
+from avs_eval.schema import ALL_PERIMETER
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
 
 MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from avs_eval import indicators, paths, questionnaire
+from avs_eval.catalog import load_catalog
 from avs_eval.cli import main
 from avs_eval.config import load_config
 from avs_eval.errors import ValidationError
@@ -25,7 +26,8 @@ from avs_eval.importer import (
     load_mapping,
 )
 from avs_eval.loading import DataSource, load, load_structures
-from avs_eval.schema import QUESTIONS, RESPONSE_COLUMNS
+
+CATALOG = load_catalog()
 
 SAMPLE_STRUCTURES = paths.SAMPLE_DIR / "structures.csv"
 SAMPLE_RESPONSES = paths.SAMPLE_DIR / "reponses.csv"
@@ -118,7 +120,7 @@ def test_kobo_round_trip(
     assert "_submission_time" in err  # the tool's columns are named, not silently dropped
     pd.testing.assert_frame_equal(indicators_of(output), sample_indicators)
     imported = pd.read_csv(output, dtype=str, keep_default_na=False)
-    assert list(imported.columns) == list(RESPONSE_COLUMNS)
+    assert list(imported.columns) == list(CATALOG.response_columns)
 
 
 def test_kobo_unknown_code_names_the_export_cell(tmp_path, xlsform, answers, capsys):
@@ -204,11 +206,11 @@ def test_kobo_unknown_structure_checked_against_register(tmp_path, xlsform, answ
 
 def test_google_forms_mapping_is_generated_from_the_vocabulary():
     assert GOOGLE_FORMS_MAPPING.read_text(encoding="utf-8") == google_forms_mapping(), (
-        "parameters/correspondances/google_forms.yaml est à régénérer : python -m avs_eval.importer"
+        "parameters/correspondances/google_forms.yaml est à régénérer : make regenerer"
     )
     mapping = load_mapping(GOOGLE_FORMS_MAPPING)
-    assert sorted(mapping.columns.values()) == sorted(RESPONSE_COLUMNS)
-    for question in QUESTIONS:
+    assert sorted(mapping.columns.values()) == sorted(CATALOG.response_columns)
+    for question in CATALOG.questions:
         if question.kind == "liste":
             assert set(mapping.values[question.colonne].values()) == set(question.codes)
 
@@ -315,7 +317,7 @@ def test_usage_errors(tmp_path, capsys):
     ],
 )
 def test_split_labels(cell, codes, unknown):
-    question = next(q for q in QUESTIONS if q.colonne == "communication_canaux")
+    question = next(q for q in CATALOG.questions if q.colonne == "communication_canaux")
     from avs_eval.importer import _key
 
     labels = {_key(m.libelle): m.code for m in question.modalites}
@@ -333,7 +335,7 @@ def test_importer_help_in_french():
     assert "--correspondance" in result.stdout and "Google Forms" in result.stdout
 
 
-LIST_QUESTIONS = [q for q in QUESTIONS if q.kind == "liste"]
+LIST_QUESTIONS = [q for q in CATALOG.questions if q.kind == "liste"]
 
 
 @given(st.data())

@@ -16,8 +16,11 @@ from conftest import MiniData
 from statsmodels.stats.proportion import proportion_confint
 
 from avs_eval import indicators
+from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.errors import UsageError
-from avs_eval.schema import ALL_PERIMETER, QUESTIONS, RESPONSE_RATE, normalise
+from avs_eval.schema import ALL_PERIMETER, normalise
+
+CATALOG = load_catalog()
 
 COLUMNS = [
     "annee",
@@ -149,11 +152,12 @@ def test_secret_at_default_threshold_on_hand_rows(table):
 
 def test_every_code_of_every_list_has_a_row_even_when_never_ticked(table):
     expected = [(RESPONSE_RATE, "")]
-    for question in QUESTIONS:
+    for question in CATALOG.questions:
         if question.kind == "oui_non":
             expected.append((question.colonne, ""))
         elif question.kind == "liste":
             expected += [(question.colonne, code) for code in question.codes]
+    expected += [(item.nom, "") for item in CATALOG.derived]
     for _, group in table.groupby(["annee", "niveau", "perimetre"]):
         assert sorted(zip(group["indicateur"], group["modalite"], strict=True)) == sorted(expected)
     never = table[(table["indicateur"] == "contrats") & (table["modalite"] == "cite_educative")]
@@ -190,9 +194,10 @@ def test_structure_closed_before_a_year_leaves_the_population(table):
 def _expected_order(table: pd.DataFrame) -> pd.DataFrame:
     level = {"territoire": 0, "collectivite": 1, "departement": 2}
     rank = {(RESPONSE_RATE, ""): 0}
-    for question in QUESTIONS:
+    for question in CATALOG.questions:
         rank[(question.colonne, "")] = 0
         rank |= {(question.colonne, c): i for i, c in enumerate(question.codes, start=1)}
+    rank |= {(item.nom, ""): 0 for item in CATALOG.derived}
     keys = pd.DataFrame(
         {
             "a": table["annee"],
@@ -209,7 +214,10 @@ def test_rows_sorted_by_year_level_perimeter_indicator_then_vocabulary_order(tab
     pd.testing.assert_frame_equal(table, _expected_order(table).reset_index(drop=True))
     lyon = table[(table["annee"] == 2023) & (table["perimetre"] == "Lyon")]
     canaux = lyon.loc[lyon["indicateur"] == "communication_canaux", "modalite"].tolist()
-    assert tuple(canaux) == next(q for q in QUESTIONS if q.colonne == "communication_canaux").codes
+    assert (
+        tuple(canaux)
+        == next(q for q in CATALOG.questions if q.colonne == "communication_canaux").codes
+    )
     assert table["niveau"].drop_duplicates().tolist() == [
         "territoire",
         "collectivite",

@@ -57,7 +57,7 @@ def test_first_code_cell_is_the_typed_parameters_cell(path):
     types = {name: info["inferred_type_name"] for name, info in inspected.items()}
     if path.name in ("rapport_territoire.ipynb", "synthese.ipynb"):
         assert types == EXPECTED_PARAMETERS
-        assert inspected["min_effectif"]["default"] == "5"
+        assert inspected["min_effectif"]["default"] == "0"  # 0: parameters/config.yaml
         assert inspected["verbatims"]["default"] == "False"
 
 
@@ -66,10 +66,10 @@ def test_reference_execution_holds_the_committed_code(path):
     reference = REFERENCES / path.name
     if path.name not in ("rapport_territoire.ipynb", "synthese.ipynb"):
         pytest.skip("pas d'exécution de référence pour ce notebook")
-    assert reference.exists(), "lancez `make references`"
+    assert reference.exists(), "lancez `make regenerer`"
     committed = nbformat.read(path, as_version=4)
     executed = nbformat.read(reference, as_version=4)
-    assert code_cells(executed) == code_cells(committed), "références périmées : make references"
+    assert code_cells(executed) == code_cells(committed), "références périmées : make regenerer"
     checked = [
         c
         for c in executed.cells

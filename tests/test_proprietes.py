@@ -25,15 +25,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from avs_eval.catalog import load_catalog
 from avs_eval.errors import ValidationError
 from avs_eval.loading import Dataset, DataSource, code_column, load
-from avs_eval.schema import (
-    QUESTIONS_BY_COLUMN,
-    RESPONSE_COLUMNS,
-    STRUCTURE_OPTIONAL,
-    STRUCTURE_REQUIRED,
-    normalise,
-)
+from avs_eval.schema import STRUCTURE_OPTIONAL, STRUCTURE_REQUIRED, normalise
+
+CATALOG = load_catalog()
 
 TABLES = ("structures", "reponses")
 MINI = {name: read_csv_rows(MINI_DIR / f"{name}.csv") for name in TABLES}
@@ -49,7 +46,7 @@ PROPERTY = settings(
 
 # --- cells and tables ----------------------------------------------------------------
 
-CONTRACT_NAMES = STRUCTURE_REQUIRED + STRUCTURE_OPTIONAL + RESPONSE_COLUMNS
+CONTRACT_NAMES = STRUCTURE_REQUIRED + STRUCTURE_OPTIONAL + CATALOG.response_columns
 
 # Values that reach the deep rules of the contract, or the corners of the reader.
 TELLING_VALUES = [
@@ -398,7 +395,7 @@ def test_damaged_workbooks_load_or_raise_validation_error(role, damaged):
 CODE_COLUMNS = [
     code_column(question, code)
     for question in ("communication_canaux", "contrats")
-    for code in QUESTIONS_BY_COLUMN[question].codes
+    for code in CATALOG.by_column[question].codes
 ]
 extra_headers = st.one_of(
     st.sampled_from(CODE_COLUMNS),

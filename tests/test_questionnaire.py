@@ -10,22 +10,15 @@ import pytest
 from conftest import MINI_DIR, read_csv_rows
 
 from avs_eval import indicators
+from avs_eval.catalog import load_catalog
 from avs_eval.cli import main
 from avs_eval.config import load_config
 from avs_eval.excel import INDICATOR_HEADERS, LEVEL_SHEETS, SECRET_MARK
 from avs_eval.loading import DataSource, load
 from avs_eval.questionnaire import relevant
-from avs_eval.schema import (
-    COLLECTIVITES,
-    QUESTIONS,
-    QUESTIONS_BY_COLUMN,
-    RESPONSE_COLUMNS,
-    STRUCTURE_OPTIONAL,
-    STRUCTURE_REQUIRED,
-    STRUCTURE_TYPES,
-    YES_NO_COLUMNS,
-    indicator_label,
-)
+from avs_eval.schema import COLLECTIVITES, STRUCTURE_OPTIONAL, STRUCTURE_REQUIRED, STRUCTURE_TYPES
+
+CATALOG = load_catalog()
 
 MINI = [
     "--structures",
@@ -59,9 +52,9 @@ def test_indicators_xlsx(tmp_path):
         assert len(rows) == len(expected)
         for cells, (_, row) in zip(rows, expected.iterrows(), strict=True):
             values = [c.value for c in cells]
-            assert values[3] == indicator_label(row.indicateur)
+            assert values[3] == CATALOG.label(row.indicateur)
             assert (values[4] or "") == (
-                indicator_label(row.indicateur, row.modalite) if row.modalite else ""
+                CATALOG.label(row.indicateur, row.modalite) if row.modalite else ""
             )
             assert values[5:7] == [row.numerateur, row.denominateur]
             part = cells[7]
@@ -92,7 +85,7 @@ def test_template_round_trip(tmp_path, capsys):
     assert {"structures", "reponses", "listes", "instructions"} <= set(workbook.sheetnames)
     structures, reponses = workbook["structures"], workbook["reponses"]
     assert [c.value for c in structures[1]] == list(STRUCTURE_REQUIRED + STRUCTURE_OPTIONAL)
-    assert [c.value for c in reponses[1]] == list(RESPONSE_COLUMNS)
+    assert [c.value for c in reponses[1]] == list(CATALOG.response_columns)
 
     lists = {v.formula1 for v in reponses.data_validations.dataValidation}
     assert lists == {'"oui,non"'}
@@ -102,14 +95,15 @@ def test_template_round_trip(tmp_path, capsys):
         for r in v.sqref.ranges
     }
     letters = {
-        openpyxl.utils.get_column_letter(RESPONSE_COLUMNS.index(c) + 1) for c in YES_NO_COLUMNS
+        openpyxl.utils.get_column_letter(CATALOG.response_columns.index(c) + 1)
+        for c in CATALOG.yes_no_columns
     }
     assert {c.rstrip("0123456789") for c in covered} == letters
     formulas = {v.formula1 for v in structures.data_validations.dataValidation}
     assert '"' + ",".join(STRUCTURE_TYPES.values) + '"' in formulas
     assert '"' + ",".join(COLLECTIVITES.values) + '"' in formulas
     codes = {(r[0], r[1]) for r in sheet_rows(template, "listes")[1:]}
-    for question in QUESTIONS:
+    for question in CATALOG.questions:
         assert {(question.colonne, code) for code in question.codes} <= codes
 
     for name in ("structures", "reponses"):
@@ -142,14 +136,14 @@ def test_xlsform(tmp_path):
     survey = sheet_rows(target, "survey")
     assert survey[0] == ("type", "name", "label", "relevant", "required", "constraint", "hint")
     by_name = {row[1]: row for row in survey[1:]}
-    assert list(by_name) == list(RESPONSE_COLUMNS)
+    assert list(by_name) == list(CATALOG.response_columns)
     assert by_name["structure_id"][0] == "text"
     config = load_config()
     assert by_name["annee"][0] == "integer"
     assert by_name["annee"][5] == f". >= {config.debut} and . <= {config.fin}"
     choices = {(r[0], r[1]): r[2] for r in sheet_rows(target, "choices")[1:]}
     assert ("oui_non", "oui") in choices and ("oui_non", "non") in choices
-    for question in QUESTIONS:
+    for question in CATALOG.questions:
         row = by_name[question.colonne]
         assert row[2] == question.intitule
         if question.kind == "oui_non":
@@ -161,7 +155,7 @@ def test_xlsform(tmp_path):
         assert (row[3] or "") == relevant(question)
     assert by_name["permanence_partenaires"][3] == "${permanence_partenaire} = 'oui'"
     assert by_name["communication_autre"][3] == "selected(${communication_canaux}, 'autre')"
-    assert QUESTIONS_BY_COLUMN["communication_autre"].condition_code == "autre"
+    assert CATALOG.by_column["communication_autre"].condition_code == "autre"
     settings = sheet_rows(target, "settings")
     assert settings[0] == ("form_title", "form_id", "version", "default_language")
     assert all(settings[1])
@@ -188,7 +182,7 @@ def test_markdown(tmp_path):
     target = tmp_path / "questionnaire.md"
     assert main(["questionnaire", "--format", "markdown", "--sortie", str(target)]) == 0
     text = target.read_text(encoding="utf-8")
-    for question in QUESTIONS:
+    for question in CATALOG.questions:
         assert question.intitule in text
         assert f"`{question.colonne}`" in text
         for m in question.modalites:

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from avs_eval import paths, sample
+from avs_eval.catalog import load_catalog
 from avs_eval.loading import load
-from avs_eval.schema import RESPONSE_COLUMNS, STRUCTURE_OPTIONAL, STRUCTURE_REQUIRED, normalise
+from avs_eval.schema import STRUCTURE_OPTIONAL, STRUCTURE_REQUIRED, normalise
 
 REFERENCE = Path(paths.PROJECT_ROOT).parent / "shared" / "reference"
 FILES = ("structures.csv", "reponses.csv")
@@ -32,6 +33,8 @@ METROPOLE_TERRITORIES = (
     "Val de Saône",
     "Ouest Nord",
 )
+
+CATALOG = load_catalog()
 FOLLOW_UPS = {
     "permanence_partenaires": "permanence_partenaire",
     "aller_vers_lieux": "aller_vers_partenaire",
@@ -122,7 +125,7 @@ def test_communes_and_insee_codes_are_real(structures, reference) -> None:
 
 def test_headers_follow_the_contract() -> None:
     for name, columns in zip(
-        FILES, (STRUCTURE_REQUIRED + STRUCTURE_OPTIONAL, RESPONSE_COLUMNS), strict=True
+        FILES, (STRUCTURE_REQUIRED + STRUCTURE_OPTIONAL, CATALOG.response_columns), strict=True
     ):
         with open(paths.SAMPLE_DIR / name, encoding="utf-8", newline="") as handle:
             assert tuple(next(csv.reader(handle))) == columns
