@@ -454,10 +454,10 @@ class _Reader:
         check = self.check
         where = f"questions > {number}"
         entry = check.mapping(raw, line, where)
-        check.keys(entry, where, QUESTION_KEYS, required=("colonne", "type", "intitule", "libelle"))
         colonne = check.text(entry, "colonne", where)
         if colonne:
             where = f"questions > {colonne}"
+        check.keys(entry, where, QUESTION_KEYS, required=("colonne", "type", "intitule", "libelle"))
         if colonne and (not NAME.fullmatch(colonne) or colonne in RESERVED):
             check.error(
                 check.line(entry, "colonne"),
@@ -597,12 +597,12 @@ class _Reader:
         check = self.check
         where = f"indicateurs_derives > {number}"
         entry = check.mapping(raw, line, where)
-        check.keys(
-            entry, where, DERIVED_KEYS, required=("nom", "libelle", "source", "au_moins_un_de")
-        )
         nom = check.text(entry, "nom", where)
         if nom:
             where = f"indicateurs_derives > {nom}"
+        check.keys(
+            entry, where, DERIVED_KEYS, required=("nom", "libelle", "source", "au_moins_un_de")
+        )
         if nom and (not NAME.fullmatch(nom) or nom in RESERVED):
             check.error(check.line(entry, "nom"), where, nom, "nom invalide")
             return None
