@@ -155,6 +155,11 @@ def test_every_pyproject_requirement_is_pinned_in_the_lock() -> None:
             if not found:
                 problems.append(f"« {requirement} » ({where}) n'est pas dans le verrou")
                 continue
+            if not any(pin.direct for pin in found):
+                problems.append(
+                    f"« {requirement} » ({where}) n'est dans le verrou que comme dépendance "
+                    f"d'un autre paquet"
+                )
             for pin in found:
                 if not requirement.specifier.contains(pin.version, prereleases=True):
                     problems.append(
