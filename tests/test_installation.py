@@ -25,6 +25,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
@@ -210,7 +211,7 @@ def test_running_environment_is_the_lock() -> None:
         except metadata.PackageNotFoundError:
             wrong.append(f"{pin.name} absent (verrou : {pin.version})")
             continue
-        if installed != pin.version:
+        if Version(installed) != Version(pin.version):
             wrong.append(f"{pin.name} {installed} (verrou : {pin.version})")
     assert not wrong, (
         f"l'environnement ne correspond pas à {LOCK_NAME} : {REINSTALL}\n- " + "\n- ".join(wrong)
