@@ -240,7 +240,10 @@ class Catalog:
         so numbering and tables of contents never show a hole.
         """
         config = config or load_config()
-        items = [*self.questions, *self.derived]
+        items: list[Item] = []  # a derived indicator just before the question it comes from
+        for question in self.questions:
+            items += [d for d in self.derived if d.source == question.colonne]
+            items.append(question)
         sections = []
         for indicator in config.indicateurs:
             chosen = tuple(i for i in items if i.indicateur == indicator.numero)

@@ -508,8 +508,15 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
     values = matrix.where(~masked)
     annotations = values.map(lambda v: "" if pd.isna(v) else percent(v))
     annotations = annotations.where(~masked, SECRET_SYMBOL)
-    height = max(3.0, 0.42 * len(matrix) + 2.2)
-    figure, (ax,) = _new(10, height, left=2.9, right=0.2, top=0.5, bottom=1.7)
+    # Column labels stand upright, wrapped: slanted ones overlap once the catalog has
+    # more than a few headline figures. The figure widens with the number of columns.
+    labels = [wrap(c, 22) for c in matrix.columns]
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    longest = max((len(line) for label in labels for line in label.split("\n")), default=10)
+    bottom = 0.3 + 0.065 * longest
+    width = max(10.0, 4.3 + 0.75 * len(matrix.columns), 4.3 + 0.16 * lines * len(matrix.columns))
+    height = max(3.0, 0.42 * len(matrix) + 0.5 + bottom)
+    figure, (ax,) = _new(width, height, left=2.9, right=0.2, top=0.5, bottom=bottom)
     import seaborn as sns  # here only: only the synthesis draws a heatmap
 
     sns.heatmap(
@@ -537,7 +544,7 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
             weight="bold",
             color="#8c4a00",
         )
-    ax.set_xticklabels([wrap(c, 24) for c in matrix.columns], rotation=35, ha="right", fontsize=8)
+    ax.set_xticklabels(labels, rotation=90, ha="center", va="top", fontsize=8)
     ax.set_yticklabels(matrix.index, rotation=0)
     ax.set_xlabel("")
     ax.set_ylabel("")
