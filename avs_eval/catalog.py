@@ -399,29 +399,26 @@ class _Reader:
         share = self.check.share(value, line, where)
         return None if share is None else Target(((0, share),))
 
+    def sheet_number(self, entry, key: str, where: str, known) -> int | None:
+        """An indicator or action number that `config.yaml` defines, else None and an error."""
+        number = self.check.integer(entry, key, where)
+        if number is not None and number not in {item.numero for item in known}:
+            numbers = ", ".join(str(item.numero) for item in known)
+            label = "indicateur inconnu" if key == "indicateur" else "action inconnue"
+            self.check.error(
+                self.check.line(entry, key),
+                f"{where} > {key}",
+                number,
+                f"{label} de parameters/config.yaml ({key}s : {numbers})",
+            )
+            return None
+        return number
+
     def followed(self, entry, where: str, kind: str) -> dict:
         """The keys a question and a derived indicator share, checked."""
         check = self.check
-        indicateur = check.integer(entry, "indicateur", where)
-        if indicateur is not None and self.config.indicator(indicateur) is None:
-            known = ", ".join(str(i.numero) for i in self.config.indicateurs)
-            check.error(
-                check.line(entry, "indicateur"),
-                f"{where} > indicateur",
-                indicateur,
-                f"indicateur inconnu de parameters/config.yaml (indicateurs : {known})",
-            )
-            indicateur = None
-        action = check.integer(entry, "action", where)
-        if action is not None and self.config.action(action) is None:
-            known = ", ".join(str(a.numero) for a in self.config.actions)
-            check.error(
-                check.line(entry, "action"),
-                f"{where} > action",
-                action,
-                f"action inconnue de parameters/config.yaml (actions : {known})",
-            )
-            action = None
+        indicateur = self.sheet_number(entry, "indicateur", where, self.config.indicateurs)
+        action = self.sheet_number(entry, "action", where, self.config.actions)
         start = self.config.action(action).debut if action else self.config.debut
         cle = check.boolean(entry, "cle", where)
         if cle and kind not in ("oui_non", "derive"):

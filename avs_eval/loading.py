@@ -608,7 +608,6 @@ def _consistency_warnings(
     table: RawTable, typed: pd.DataFrame, warnings: list[Finding], catalog: Catalog
 ) -> None:
     """Answers that are not errors but deserve a look (counted as written)."""
-    lines = table.frame[LINE]
     for question in catalog.questions:
         if not question.condition:
             continue
@@ -619,16 +618,13 @@ def _consistency_warnings(
         else:
             condition_met = typed[question.condition].fillna(True).astype(bool)
             reason = f"{question.condition} vaut non"
-        for index in typed.index[answered & ~condition_met]:
-            warnings.append(
-                Finding(
-                    table.label,
-                    int(lines[index]),
-                    table.headers.get(question.colonne, question.colonne),
-                    str(table.frame.at[index, question.colonne]),
-                    f"réponse renseignée alors que {reason} : elle est comptée telle quelle",
-                )
-            )
+        _warn_rows(
+            table,
+            warnings,
+            typed.index[answered & ~condition_met],
+            question.colonne,
+            f"réponse renseignée alors que {reason} : elle est comptée telle quelle",
+        )
     for question in catalog.questions:
         for modalite in question.modalites:
             if not modalite.exclusive:
@@ -638,17 +634,13 @@ def _consistency_warnings(
                 code_column(question.colonne, c) for c in question.codes if c != modalite.code
             ]
             mixed = flag & typed[others].any(axis=1)
-            for index in typed.index[mixed]:
-                warnings.append(
-                    Finding(
-                        table.label,
-                        int(lines[index]),
-                        table.headers.get(question.colonne, question.colonne),
-                        str(table.frame.at[index, question.colonne]),
-                        f"« {modalite.code} » coché avec d'autres codes : "
-                        "tous sont comptés tels quels",
-                    )
-                )
+            _warn_rows(
+                table,
+                warnings,
+                typed.index[mixed],
+                question.colonne,
+                f"« {modalite.code} » coché avec d'autres codes : tous sont comptés tels quels",
+            )
 
 
 def _schedule_warnings(
@@ -659,38 +651,47 @@ def _schedule_warnings(
     The indicator table has no row for such a year (a code added in 2025 is never a
     0 % in 2023), so the answer is set aside, and said so.
     """
-    lines = table.frame[LINE]
     years = typed["annee"]
     for question in catalog.questions:
         answered = typed[question.colonne].notna() & (typed[question.colonne].astype(str) != "")
         off = answered & ~years.map(question.asked_in).astype(bool)
-        for index in typed.index[off]:
-            warnings.append(
-                Finding(
-                    table.label,
-                    int(lines[index]),
-                    table.headers.get(question.colonne, question.colonne),
-                    str(table.frame.at[index, question.colonne]),
-                    f"question non posée en {years[index]} ({_schedule(question, 'posée')}) : "
-                    "réponse non comptée",
-                )
-            )
+        _warn_rows(
+            table,
+            warnings,
+            typed.index[off],
+            question.colonne,
+            lambda i, q=question: (
+                f"question non posée en {years[i]} ({_schedule(q, 'posée')}) : réponse non comptée"
+            ),
+        )
         for modalite in question.modalites:
             if modalite.depuis is None and modalite.jusqu_a is None:
                 continue
             flag = typed[code_column(question.colonne, modalite.code)]
             off = flag & ~years.map(modalite.asked_in).astype(bool) & ~off
-            for index in typed.index[off]:
-                warnings.append(
-                    Finding(
-                        table.label,
-                        int(lines[index]),
-                        table.headers.get(question.colonne, question.colonne),
-                        str(table.frame.at[index, question.colonne]),
-                        f"code « {modalite.code} » non proposé en {years[index]} "
-                        f"({_schedule(modalite, 'proposé')}) : non compté",
-                    )
-                )
+            _warn_rows(
+                table,
+                warnings,
+                typed.index[off],
+                question.colonne,
+                lambda i, m=modalite: (
+                    f"code « {m.code} » non proposé en {years[i]} "
+                    f"({_schedule(m, 'proposé')}) : non compté"
+                ),
+            )
+
+
+def _warn_rows(table: RawTable, warnings: list[Finding], rows, column: str, message) -> None:
+    """One warning per row, naming its line, the user's header and the cell as written."""
+    lines = table.frame[LINE]
+    header = table.headers.get(column, column)
+    for index in rows:
+        text = message(index) if callable(message) else message
+        warnings.append(
+            Finding(
+                table.label, int(lines[index]), header, str(table.frame.at[index, column]), text
+            )
+        )
 
 
 def _schedule(item, verb: str) -> str:
