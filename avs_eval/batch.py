@@ -110,11 +110,22 @@ def _init_worker(warm: bool, stop) -> None:
     signal.signal(signal.SIGINT, lambda number, frame: None)
     _WARM = warm
     # The parent stops a batch (invalid data, lock, Ctrl-C) through this event, the same
-    # way on every OS (a SIGTERM handler would never run on Windows).
-    threading.Thread(target=_stop_when_asked, args=(stop,), daemon=True).start()
+    # way on every OS. The pool itself terminates the other workers when one exits
+    # early: on POSIX that SIGTERM starts the same clean stop (on Windows it cannot be
+    # caught, and the kernels exit with their worker, their parent).
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda number, frame: stopping.set())
+    threading.Thread(target=_relay, args=(stop, stopping), daemon=True).start()
+    # a batch killed alone (Task Manager, kill -9 of its main process) takes its workers
+    # and their kernels with it, instead of leaving them waiting for work forever
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_relay, args=(parent, stopping), daemon=True).start()
+    threading.Thread(target=_stop_when_asked, args=(stopping,), daemon=True).start()
     atexit.register(kernels.stop_all)
     if warm:
         kernels.launch_warm()
+    skip_iri_grammar()
     import papermill  # noqa: F401  (imported once per worker, not once per notebook)
 
     from avs_eval import export
@@ -122,6 +133,29 @@ def _init_worker(warm: bool, stop) -> None:
     export.exporter()
     if warm:
         kernels.warm_up()
+
+
+def skip_iri_grammar() -> None:
+    """The one shortcut kept: jsonschema's IRI grammar is not built in the workers.
+
+    jsonschema imports `rfc3987_syntax` whenever it is installed (Jupyter's own
+    dependencies install it), and that module compiles a Lark grammar at import: 1 to 3 s
+    of every worker's start-up, for a format that notebook schemas never check. A `None`
+    entry in sys.modules makes that import fail, which jsonschema expects and skips
+    (python-jsonschema/jsonschema#1428). It relies on jsonschema's import being
+    optional, hence `jsonschema<5` in pyproject.toml and a test that says when it stops
+    holding (tests/test_api_publique.py).
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def _relay(event, stopping: threading.Event) -> None:
+    """Wait for the parent's stop event, or for the parent process to end; then stop."""
+    if hasattr(event, "join"):
+        event.join()
+    else:
+        event.wait()
+    stopping.set()
 
 
 def _stop_when_asked(stop) -> None:

@@ -62,7 +62,11 @@ class Kernel:
         from jupyter_core.utils import run_sync
 
         self._run = run_sync
-        self.folder = Path(tempfile.mkdtemp(prefix="avs-eval-noyau-"))
+        self.manager = None
+        self.process_group: int | None = None
+        with _STARTING:  # a worker told to stop finds every kernel folder in _LIVE
+            _LIVE.add(self)
+            self.folder = Path(tempfile.mkdtemp(prefix="avs-eval-noyau-"))
         self.stderr_file = self.folder / "stderr.txt"
         # It must be an AsyncKernelManager, as the ones Papermill makes: with a blocking
         # one, nbclient waits for output in a blocking call and never notices a dead kernel.
@@ -71,21 +75,23 @@ class Kernel:
             client_factory=ready_client_class(),
             **plateforme.kernel_connection(self.folder),
         )
-        self.process_group: int | None = None
 
     def launch(self) -> Kernel:
-        """Start the process and return at once: it boots while the caller goes on."""
-        _LIVE.add(self)
-        with open(self.stderr_file, "ab") as stderr:
+        """Start the process and return at once: it boots while the caller goes on.
+
+        Under a lock, so that a worker told to stop never kills a half-started kernel,
+        whose connection file would be left behind.
+        """
+        with _STARTING, open(self.stderr_file, "ab") as stderr:
             self._run(self.manager.start_kernel)(
                 cwd=str(paths.NOTEBOOKS_DIR),
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
                 extra_arguments=KERNEL_ARGUMENTS,
             )
-        with contextlib.suppress(Exception):
-            info = self._run(self.manager.provisioner.get_provisioner_info)()
-            self.process_group = info.get("pgid")
+            with contextlib.suppress(Exception):
+                info = self._run(self.manager.provisioner.get_provisioner_info)()
+                self.process_group = info.get("pgid")
         return self
 
     def wait_until_ready(self, code: str = "") -> None:
@@ -139,7 +145,8 @@ class Kernel:
 
     def kill_now(self) -> None:
         """Stop at once, from any thread, even while a notebook runs in it."""
-        plateforme.kill_kernel_now(self.manager, self.process_group)
+        if self.manager is not None:
+            plateforme.kill_kernel_now(self.manager, self.process_group)
         self._forget()
 
     def stderr_position(self) -> int:
@@ -220,6 +227,7 @@ def ready_client_class():
 # --- the kernels of this worker process --------------------------------------------------
 
 _LIVE: set[Kernel] = set()  # every kernel this process started and has not stopped yet
+_STARTING = threading.Lock()  # held while a kernel is being created or started
 _WARM: Kernel | None = None  # the kernel reused from notebook to notebook
 
 
@@ -278,7 +286,13 @@ def stop_all() -> None:
 
 
 def kill_all_now() -> None:
-    """The batch is being stopped (invalid data, Ctrl-C): no time for a clean shutdown."""
+    """The batch is being stopped (invalid data, Ctrl-C): no time for a clean shutdown.
+
+    Waits for a kernel being started to be started (a fraction of a second), never
+    longer than a few seconds, and keeps the lock: the caller exits the process right
+    after, and no other thread may start a kernel in between.
+    """
+    _STARTING.acquire(timeout=5)
     for kernel in list(_LIVE):
         kernel.kill_now()
 

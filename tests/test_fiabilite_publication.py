@@ -1,0 +1,270 @@
+"""Publication under real batches: a report held open, a full disk, kills at any moment.
+
+Each test starts from a copy of one published year (Lyon and Ouest Rhône, made once
+for the module) and checks what a user relies on: after any of these faults the year's
+folder is the whole previous year or the whole new one, the message is French with no
+traceback, the exit code is 3 (environment), and nothing hidden is left behind once a
+batch has run normally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from avs_eval import pannes, paths, plateforme
+from avs_eval.publication import LOCK_NAME
+
+MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
+YEAR = "2024"
+FAILING = "Ouest Rhône"  # fails in the second batch: its previous report is copied
+
+
+def environment(path: str = "posix", fault: str = "") -> dict:
+    env = {**os.environ, plateforme.PORTABLE_ENV: "1" if path == "portable" else "0"}
+    env.pop(pannes.ENV, None)
+    if fault:
+        env[pannes.ENV] = fault
+    return env
+
+
+def arguments(output: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "avs_eval.cli",
+        "rapports",
+        "--structures",
+        str(MINI / "structures.csv"),
+        "--reponses",
+        str(MINI / "reponses.csv"),
+        "--annee",
+        YEAR,
+        "--min-effectif",
+        "2",
+        "--territoire",
+        "Lyon",
+        FAILING,
+        "--jobs",
+        "2",
+        "--sortie",
+        str(output),
+        *extra,
+    ]
+
+
+def batch(output: Path, *extra: str, path: str = "posix", fault: str = ""):
+    return subprocess.run(
+        arguments(output, *extra),
+        capture_output=True,
+        text=True,
+        env=environment(path, fault),
+        timeout=300,
+    )
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob(".*") if p.name != LOCK_NAME)
+
+
+def failing_notebook(target: Path) -> Path:
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb", as_version=4)
+    cell = nbformat.v4.new_code_cell(
+        f'if territoire == "{FAILING}":\n    raise RuntimeError("échec volontaire")'
+    )
+    notebook.cells.insert(3, cell)
+    nbformat.write(notebook, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory) -> Path:
+    """An output folder holding one published year, made by a normal batch."""
+    output = tmp_path_factory.mktemp("precedent") / "sorties"
+    done = batch(output)
+    assert done.returncode == 0, done.stderr
+    return output
+
+
+@pytest.fixture
+def output(previous, tmp_path) -> Path:
+    copy = tmp_path / "sorties"
+    shutil.copytree(previous, copy)
+    return copy
+
+
+def assert_clean_failure(done, code: int = 3) -> None:
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "avs-eval : erreur :" in done.stderr
+
+
+# --- a file of the published year held open by another program ---------------------------
+
+
+@pytest.mark.parametrize("path", ["posix", "portable"])
+def test_a_report_held_open_keeps_the_year_and_the_next_run_publishes_the_kept_batch(output, path):
+    before = digests(output / YEAR)
+    blocked = batch(output, path=path, fault="fichier-ouvert:lyon/rapport.html")
+    assert_clean_failure(blocked)
+    message = " ".join(blocked.stderr.split())
+    assert f"{YEAR}/lyon/rapport.html" in message.replace(os.sep, "/")
+    assert "relancez" in message and "pret-a-publier" in message
+    assert "rapport(s) sur" in blocked.stdout  # the batch's summary is still printed
+    assert digests(output / YEAR) == before
+    ready = output / f"{YEAR}-pret-a-publier"
+    made = digests(ready)
+    assert "index.html" in made and "lyon/rapport.html" in made
+    assert hidden(output) == []
+
+    again = batch(output, path=path)  # the file is closed now; same inputs
+    assert again.returncode == 0, again.stderr
+    assert "prêt à publier" in again.stderr and "publié" in again.stderr
+    assert "Rapports:" not in again.stderr  # nothing was run again
+    assert digests(output / YEAR) == made
+    assert not ready.exists()
+    assert hidden(output) == []
+
+
+def test_a_kept_batch_made_from_other_inputs_is_discarded_and_said_so(output):
+    blocked = batch(output, fault="fichier-ouvert:lyon/rapport.html")
+    assert_clean_failure(blocked)
+    changed = batch(output, "--verbatims")
+    assert changed.returncode == 0, changed.stderr
+    assert "supprimé" in changed.stderr and "changé" in changed.stderr
+    assert not (output / f"{YEAR}-pret-a-publier").exists()
+    assert hidden(output) == []
+
+
+# --- a full disk ------------------------------------------------------------------------------
+
+WRITES = {
+    "notebook": "*/lyon/rapport.ipynb",  # by the worker
+    "page": "*/lyon/rapport.html",  # by the worker
+    "table": "*/lyon/indicateurs.csv",  # by the kernel, inside the notebook
+    "sommaire": "*/index.html",  # by the batch
+    "manifeste": "*/manifest.json",  # by the batch
+    "copie": "*/ouest-rhone/rapport.html",  # the failed territory's previous report
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_a_full_disk_on_any_write_keeps_the_previous_year_and_says_what_to_do(
+    output, tmp_path, write
+):
+    before = digests(output / YEAR)
+    model = failing_notebook(tmp_path / "modele.ipynb")
+    done = batch(output, "--modele", str(model), fault=f"disque-plein:{WRITES[write]}")
+    assert_clean_failure(done)
+    message = " ".join(done.stderr.split())
+    assert "disque plein" in message and "libérez de la place" in message
+    assert str(output) in message or "sorties" in message
+    assert " Mo" in message
+    assert digests(output / YEAR) == before
+    assert hidden(output) == []
+    assert not (output / f"{YEAR}-pret-a-publier").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB tmpfs, where the machine lets us mount one (root, Linux)."""
+    folder = tmp_path / "petit-disque"
+    folder.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("monter un tmpfs demande Linux et les droits root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"tmpfs impossible à monter ici : {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_real_small_disk_is_refused_before_the_batch_starts(small_disk):
+    done = batch(small_disk / "sorties")
+    assert_clean_failure(done)
+    assert "place insuffisante" in done.stderr
+    assert not (small_disk / "sorties" / YEAR).exists()
+    assert hidden(small_disk / "sorties") == []
+
+
+def test_a_real_disk_filling_during_the_batch_leaves_no_debris(small_disk):
+    # the free-space check is told there is room, so that the disk really fills mid-batch
+    done = batch(small_disk / "sorties", fault=f"place:{10**10}")
+    assert_clean_failure(done)
+    assert "disque plein" in done.stderr
+    assert not (small_disk / "sorties" / YEAR).exists()
+    assert hidden(small_disk / "sorties") == []
+
+
+# --- batches killed at any moment (power cut, closed terminal, Task Manager) ---------------
+
+
+def kill_batch_after(output: Path, wait) -> None:
+    process = subprocess.Popen(
+        arguments(output),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=environment(),
+        start_new_session=True,
+    )
+    wait(process)
+    os.killpg(process.pid, signal.SIGKILL)  # the batch and its workers, all at once
+    process.wait(timeout=30)
+
+
+def until_staging(output: Path, extra: float):
+    def wait(process) -> None:
+        deadline = time.monotonic() + 90
+        while not list(output.glob(f".{YEAR}.en-cours-*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(extra)
+
+    return wait
+
+
+def test_batches_killed_at_any_moment_then_a_normal_batch_leave_no_debris(output):
+    before = digests(output / YEAR)
+    moments = [
+        lambda process: time.sleep(1),  # validating the data
+        until_staging(output, 0.0),  # the staging folder just made
+        until_staging(output, 3.0),  # notebooks under way
+    ]
+    for moment in moments:
+        kill_batch_after(output, moment)
+        assert digests(output / YEAR) == before
+    assert hidden(output)  # debris, as a power cut leaves it
+
+    # killed in the middle of its swap, the previous year set aside: no year in place
+    swapped = batch(output, fault="arret:2")
+    assert swapped.returncode != 0
+    assert not (output / YEAR).exists()
+
+    done = batch(output)
+    assert done.returncode == 0, done.stderr
+    assert "interrompue" in done.stderr and "achevée" in done.stderr
+    assert "Nettoyage" in done.stderr
+    assert hidden(output) == []
+    assert set(digests(output / YEAR)) == set(before)  # a whole year, the same files
