@@ -19,6 +19,8 @@ set is ever iterated, so the output is the same on every Python 3.11+ interprete
 from __future__ import annotations
 
 import csv
+import itertools
+import json
 import math
 import random
 from dataclasses import dataclass, field
@@ -811,7 +813,7 @@ def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> 
 
 
 def generate(directory: Path = paths.SAMPLE_DIR) -> None:
-    """Write structures.csv and reponses.csv into `directory`.
+    """Write structures.csv, reponses.csv and communes_territoires.csv into `directory`.
 
     The same code always writes the same bytes, so the committed sample can be
     checked against a fresh run and regenerated on purpose after a change here.
@@ -823,6 +825,95 @@ def generate(directory: Path = paths.SAMPLE_DIR) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     _write(directory / "structures.csv", STRUCTURE_COLUMNS, [s.row() for s in structures])
     _write(directory / "reponses.csv", load_catalog().response_columns, responses)
+    write_commune_territories(directory / COMMUNE_TERRITORIES_FILE)
+
+
+# --- commune -> territory table for the maps -------------------------------------------
+
+COMMUNE_TERRITORIES_FILE = "communes_territoires.csv"
+MAP_BACKGROUND = paths.PROJECT_ROOT / "data" / "fond_de_carte" / "communes-69.geojson"
+# The communes of the Métropole de Lyon in the background's geography (2018): the 58 of
+# 2024 plus Pierre-Bénite (69152), merged into Oullins-Pierre-Bénite (69149) in 2024.
+# A public fact, written here so that the sample needs no other file; tests/test_cartes.py
+# checks it against the reference list in ../shared/reference.
+_METROPOLE_CODES = """
+    69003 69029 69033 69034 69040 69044 69046 69063 69068 69069 69071 69072 69081 69085 69087
+    69088 69089 69091 69096 69100 69116 69117 69123 69127 69142 69143 69149 69152 69153 69163
+    69168 69191 69194 69199 69202 69204 69205 69207 69233 69244 69250 69256 69259 69260 69266
+    69271 69273 69275 69276 69278 69279 69282 69283 69284 69286 69290 69292 69293 69296
+"""
+METROPOLE_CODES: tuple[str, ...] = tuple(_METROPOLE_CODES.split())
+
+
+def commune_territories(background: Path = MAP_BACKGROUND) -> list[tuple[str, str]]:
+    """(code_insee, territoire) for every commune of `background`, sorted by code.
+
+    So that the sample's maps show whole territories, as a real commune -> territory
+    table would: a commune where the sample has structures keeps their territory; any
+    other goes to the nearest territory of its own collectivité (Métropole communes to
+    Métropole territories, the others to the Rhône's), the distance being the one between
+    the commune's centre and the nearest centre of the territory's communes. Plain
+    Python arithmetic on the GeoJSON's coordinates (no geometry library, no set
+    iterated, ties broken by name), so the file is the same on every machine.
+    """
+    centres = {code: _centre(rings) for code, rings in _communes(background)}
+    seeds = [(t, c.code_insee) for t in TERRITORIES for c in t.communes]
+    metropole = frozenset(METROPOLE_CODES)
+    owner = {code: territory.nom for territory, code in seeds}
+    rows = []
+    for code in sorted(centres):
+        if code not in owner:
+            collectivite = METROPOLE if code in metropole else RHONE
+            x, y = centres[code]
+            candidates = [
+                (math.hypot(x - centres[seed][0], y - centres[seed][1]), territory.nom)
+                for territory, seed in seeds
+                if territory.collectivite == collectivite and seed in centres
+            ]
+            owner[code] = min(candidates)[1]
+        rows.append((code, owner[code]))
+    return rows
+
+
+def write_commune_territories(path: Path, background: Path = MAP_BACKGROUND) -> None:
+    rows = [{"code_insee": c, "territoire": t} for c, t in commune_territories(background)]
+    _write(path, ("code_insee", "territoire"), rows)
+
+
+# Degrees of longitude are shorter than degrees of latitude: at the Rhône's latitude
+# (45.9° N) one of longitude is cos(45.9°) = 0.696 of one of latitude.
+_LONGITUDE_SCALE = 0.696
+
+
+def _communes(background: Path) -> list[tuple[str, list]]:
+    """(INSEE code, outer rings) of each feature of a GeoJSON file of communes."""
+    with open(background, encoding="utf-8") as handle:
+        features = json.load(handle)["features"]
+    communes = []
+    for feature in features:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"]
+        if geometry["type"] == "Polygon":
+            polygons = [polygons]
+        communes.append((str(feature["properties"]["code"]), [p[0] for p in polygons]))
+    return communes
+
+
+def _centre(rings: list) -> tuple[float, float]:
+    """Area-weighted centroid of outer rings (shoelace formula), longitude scaled."""
+    weight = cx = cy = 0.0
+    for ring in rings:
+        area = x = y = 0.0
+        for (x0, y0), (x1, y1) in itertools.pairwise(ring):
+            cross = x0 * y1 - x1 * y0
+            area += cross
+            x += (x0 + x1) * cross
+            y += (y0 + y1) * cross
+        if area:  # x / (3 area) is the ring's centroid whichever way the ring turns
+            weight += abs(area)
+            cx += abs(area) * x / (3 * area)
+            cy += abs(area) * y / (3 * area)
+    return (cx / weight * _LONGITUDE_SCALE, cy / weight)
 
 
 if __name__ == "__main__":
