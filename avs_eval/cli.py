@@ -113,6 +113,28 @@ def cmd_valider(args) -> int:
     return 0
 
 
+def cmd_evolutions(args) -> int:
+    from avs_eval import evolutions
+    from avs_eval.output import write_atomic
+
+    dataset = _load(args)
+    _print_warnings(dataset.warnings)
+    table = evolutions.compute(
+        dataset,
+        annee=args.annee,
+        reference=args.reference,
+        territoire=args.territoire,
+        min_effectif=args.min_effectif,
+    )
+    content = evolutions.to_csv(table)
+    if args.sortie:
+        write_atomic(Path(_from_cwd(args.sortie)), content)
+        print(f"{len(table)} lignes écrites dans {args.sortie}", file=sys.stderr)
+    else:
+        sys.stdout.write(content)
+    return 0
+
+
 def cmd_indicateurs(args) -> int:
     from avs_eval import indicators
     from avs_eval.output import write_atomic
@@ -307,6 +329,47 @@ def build_parser() -> FrenchParser:
     )
     _data_options(indicateurs)
     indicateurs.set_defaults(func=cmd_indicateurs)
+
+    evolutions = commands.add_parser(
+        "evolutions",
+        help="évolutions depuis l'année de référence, testées sur les mêmes structures (CSV)",
+        description=(
+            "Pour chaque périmètre et chaque indicateur oui/non : la part de l'année et celle de "
+            "l'année de référence (par défaut, la première année où la question est posée), et "
+            "l'évolution mesurée sur les structures ayant répondu les deux années, avec le test "
+            "exact de McNemar. Table interne : les chiffres sous le secret y figurent avec "
+            "secret=True."
+        ),
+    )
+    evolutions.add_argument(
+        "--annee",
+        type=int,
+        metavar="ANNEE",
+        help="l'année comparée (par défaut : la dernière année avec des réponses)",
+    )
+    evolutions.add_argument(
+        "--reference",
+        type=int,
+        metavar="ANNEE",
+        help="l'année de référence, avant --annee (par défaut : la première année de chaque "
+        "question)",
+    )
+    evolutions.add_argument(
+        "--territoire",
+        metavar="TERRITOIRE",
+        help="un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
+    )
+    evolutions.add_argument(
+        "--min-effectif",
+        type=int,
+        metavar="N",
+        help="seuil du secret statistique (par défaut : celui de parameters/config.yaml)",
+    )
+    evolutions.add_argument(
+        "--sortie", metavar="FICHIER", help="fichier CSV à écrire (par défaut : sortie standard)"
+    )
+    _data_options(evolutions)
+    evolutions.set_defaults(func=cmd_evolutions)
 
     modele = commands.add_parser(
         "modele",

@@ -90,10 +90,12 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
             return context
     dataset = load(source)
     years = dataset.years  # years with answers: an unsurveyed year is not a 0 % year
-    plain = indicators.compute(dataset, annees=years, min_effectif=threshold)
-    split = indicators.compute(dataset, annees=years, min_effectif=threshold, by_type=True)
+    options = {"annees": years, "min_effectif": threshold, "with_unknown_qpv": True}
+    plain = indicators.compute(dataset, **options)
+    split = indicators.compute(dataset, by_type=True, **options)
     table = pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
     table = secrecy.apply(table, dataset.collectivites)
+    table = table[table["perimetre"] != indicators.QPV_UNKNOWN].reset_index(drop=True)
     context = Context(dataset, threshold, table, indicators.population(dataset, years), key)
     _CACHE.clear()
     _CACHE[key] = context

@@ -20,6 +20,12 @@ from avs_eval.errors import UsageError
 from avs_eval.loading import Dataset, code_column
 from avs_eval.schema import ALL_PERIMETER, LEVELS, sort_key
 
+# The `qpv` level: structures in a quartier prioritaire de la politique de la ville, or not
+# (register column `qpv`); a blank `qpv` is in neither, its rows kept only for secrecy.
+QPV_IN = "En QPV"
+QPV_OUT = "Hors QPV"
+QPV_UNKNOWN = "QPV non renseigné"
+
 COLUMNS: list[str] = [
     "annee",
     "niveau",
@@ -138,11 +144,15 @@ def compute(
     min_effectif: int | None = None,
     territoire: str | None = None,
     by_type: bool = False,
+    with_unknown_qpv: bool = False,
 ) -> pd.DataFrame:
     """The indicator table of the contract (see `COLUMNS`).
 
     `by_type` splits every perimeter into CS and EVS (extra column `type`), for the
-    reports' comparisons; the contract's table is the one without it.
+    reports' comparisons; the contract's table is the one without it. The `qpv` level
+    splits Ensemble into structures in and out of a quartier prioritaire; those whose
+    `qpv` is blank are in neither, and `with_unknown_qpv` adds their rows (perimeter
+    `QPV_UNKNOWN`) for secrecy, which must treat them as the third part of the split.
     """
     config = dataset.config
     years = sorted(set(annees)) if annees is not None else dataset.years
@@ -159,7 +169,8 @@ def compute(
     catalogue = measures()
     m = len(catalogue)
     extra = ["type"] if by_type else []
-    keys = ["annee", "territoire", "collectivite", *extra]
+    pop = pop.assign(_qpv=pop["qpv"].map({True: QPV_IN, False: QPV_OUT}).fillna(QPV_UNKNOWN))
+    keys = ["annee", "territoire", "collectivite", "_qpv", *extra]
     grouped = pop.groupby(keys, sort=False, observed=True)
     finest = pd.concat(
         [
@@ -171,8 +182,15 @@ def compute(
         ],
         axis=1,
     )
+    sums = list(range(2 * m))
+    qpv = finest.groupby(["annee", "_qpv", *extra], sort=False)[sums].sum().reset_index()
+    if not with_unknown_qpv:
+        qpv = qpv[qpv["_qpv"] != QPV_UNKNOWN]
     levels = {
-        "territoire": finest.rename(columns={"territoire": "perimetre"}),
+        "territoire": finest.groupby(["annee", "territoire", *extra], sort=False)[sums]
+        .sum()
+        .reset_index()
+        .rename(columns={"territoire": "perimetre"}),
         "collectivite": finest.groupby(["annee", "collectivite", *extra], sort=False)[
             list(range(2 * m))
         ]
@@ -183,12 +201,15 @@ def compute(
         .sum()
         .reset_index()
         .assign(perimetre=ALL_PERIMETER),
+        "qpv": qpv.rename(columns={"_qpv": "perimetre"}),
     }
     long = pd.concat(
         [_long(frame, level, catalogue, extra) for level, frame in levels.items()],
         ignore_index=True,
     )
     long = long[_asked(long)]
+    if with_unknown_qpv:  # a blank part with no denominator hides nothing: left out
+        long = long[(long["perimetre"] != QPV_UNKNOWN) | (long["denominateur"] > 0)]
     if territoire is not None:
         collectivite = dataset.collectivite_of(territoire)
         keep = (

@@ -27,11 +27,12 @@ STRUCTURE_OPTIONAL: tuple[str, ...] = ("qpv", "annee_debut", "annee_fin")
 DEPARTMENT_CODE = "69"
 ALL_PERIMETER = "Ensemble"
 
-LEVELS: tuple[str, ...] = ("territoire", "collectivite", "departement")
+LEVELS: tuple[str, ...] = ("territoire", "collectivite", "departement", "qpv")
 LEVEL_LABELS: dict[str, str] = {
     "territoire": "Territoire",
     "collectivite": "Collectivité",
     "departement": "Département",
+    "qpv": "Politique de la ville",
 }
 
 

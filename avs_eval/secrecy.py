@@ -2,8 +2,9 @@
 
 Primary secrecy is the `secret` flag of the indicator table (denominator below
 the threshold). Secondary secrecy closes the back door of subtraction: the
-territories of a collectivité add up to it, the collectivités to Ensemble, and
-CS plus EVS to all structures. When exactly one cell of such a sum is masked
+territories of a collectivité add up to it, the collectivités to Ensemble, the
+structures in a QPV, out of one and with `qpv` blank to Ensemble, and CS plus EVS
+to all structures. When exactly one cell of such a sum is masked
 while the total is shown, a reader recovers it by subtraction; so the smallest
 other cell of the sum is masked too, and this is repeated until nothing changes.
 """
@@ -65,6 +66,15 @@ def _relations(frame: pd.DataFrame, collectivite_of: dict[str, str]):
     yield _relation(
         frame.assign(_parent=ALL_PERIMETER),
         level == "collectivite",
+        [*cell, "type", "_parent"],
+        level == "departement",
+        [*cell, "type", "perimetre"],
+    )
+    # Structures in a QPV, out of one, and with `qpv` blank (rows kept for this relation
+    # only, then dropped) add up to Ensemble: the same rule protects the split.
+    yield _relation(
+        frame.assign(_parent=ALL_PERIMETER),
+        level == "qpv",
         [*cell, "type", "_parent"],
         level == "departement",
         [*cell, "type", "perimetre"],

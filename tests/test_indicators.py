@@ -167,7 +167,8 @@ def test_every_code_of_every_list_has_a_row_even_when_never_ticked(table):
 
 def test_every_perimeter_of_each_year_is_present(table):
     perimeters = {(a, p) for a, p in zip(table["annee"], table["perimetre"], strict=True)}
-    assert perimeters == {(a, p) for a in (2023, 2024) for p in LEVEL_OF}
+    qpv = ("En QPV", "Hors QPV")
+    assert perimeters == {(a, p) for a in (2023, 2024) for p in (*LEVEL_OF, *qpv)}
 
 
 def test_territory_without_approved_structure_that_year_has_no_rows(mini: MiniData):
@@ -192,7 +193,7 @@ def test_structure_closed_before_a_year_leaves_the_population(table):
 
 
 def _expected_order(table: pd.DataFrame) -> pd.DataFrame:
-    level = {"territoire": 0, "collectivite": 1, "departement": 2}
+    level = {"territoire": 0, "collectivite": 1, "departement": 2, "qpv": 3}
     rank = {(RESPONSE_RATE, ""): 0}
     for question in CATALOG.questions:
         rank[(question.colonne, "")] = 0
@@ -222,6 +223,7 @@ def test_rows_sorted_by_year_level_perimeter_indicator_then_vocabulary_order(tab
         "territoire",
         "collectivite",
         "departement",
+        "qpv",
     ]
     first_year = table[table["annee"] == 2023]
     assert first_year["perimetre"].drop_duplicates().tolist() == [
@@ -231,6 +233,8 @@ def test_rows_sorted_by_year_level_perimeter_indicator_then_vocabulary_order(tab
         "Métropole de Lyon",
         "Rhône",
         ALL_PERIMETER,
+        "En QPV",
+        "Hors QPV",
     ]
 
 
@@ -267,3 +271,35 @@ def test_csv_output_has_the_contract_header(table):
     back = pd.read_csv(io.StringIO(text))
     assert len(back) == len(table)
     assert set(back["secret"]) <= {True, False}
+
+
+def test_qpv_level_splits_ensemble_in_and_out_of_qpv(mini_dataset):
+    table = indicators.compute(mini_dataset, with_unknown_qpv=True)
+    assert "QPV non renseigné" not in set(indicators.compute(mini_dataset)["perimetre"])
+    for _, group in table.groupby(["annee", "indicateur", "modalite"]):
+        split = group[group["niveau"] == "qpv"]
+        whole = group[group["niveau"] == "departement"]
+        assert {"En QPV", "Hors QPV"} <= set(split["perimetre"])
+        # in + out + blank = Ensemble, numerators and denominators alike
+        assert split["numerateur"].sum() == whole["numerateur"].sum()
+        assert split["denominateur"].sum() == whole["denominateur"].sum()
+
+
+def test_qpv_split_is_protected_as_a_group_with_the_blank_part():
+    from avs_eval import secrecy
+
+    rows = pd.DataFrame(
+        {
+            "annee": 2024,
+            "niveau": ["departement", "qpv", "qpv", "qpv"],
+            "perimetre": [ALL_PERIMETER, "En QPV", "Hors QPV", "QPV non renseigné"],
+            "indicateur": "contrat_local",
+            "modalite": "",
+            "numerateur": [20, 6, 12, 2],
+            "denominateur": [30, 10, 17, 3],
+            "secret": [False, False, False, True],
+        }
+    )
+    masked = secrecy.apply(rows, {ALL_PERIMETER: ALL_PERIMETER})
+    # the blank part (never published) is secret: one more part is masked, the smaller one
+    assert masked["masque"].tolist() == [False, True, False, True]

@@ -1,0 +1,227 @@
+"""Change since the baseline, tested on the same structures (`avs-eval evolutions`).
+
+Two shares of different years compare two sets of respondents: a structure that
+joined the survey, or one that stopped answering, moves the share as much as a real
+change would. So each change is also measured on the structures of the perimeter
+that answered the question in both years (the paired sample), and tested with the
+exact McNemar test, which only looks at the structures whose answer changed.
+The baseline of a question is its first year (`depuis` in the catalog): 2023 for
+the questions of actions 3 and 4, which started then.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from avs_eval import indicators
+from avs_eval.catalog import DerivedIndicator, Item, load_catalog
+from avs_eval.errors import UsageError
+from avs_eval.loading import Dataset, code_column
+from avs_eval.schema import ALL_PERIMETER
+
+COLUMNS: list[str] = [
+    "annee",
+    "annee_reference",
+    "niveau",
+    "perimetre",
+    "indicateur",
+    "part_reference",
+    "part",
+    "ecart",
+    "n_apparies",
+    "passes_oui",
+    "passes_non",
+    "ecart_apparie",
+    "p_valeur",
+    "significatif",
+    "secret",
+]
+PAIRED = ["n_apparies", "passes_oui", "passes_non"]
+# What a published table may not show of a secret row, and never shows of any row: the
+# paired counts add up across territories and would give the masked ones by difference.
+FIGURES = ["part_reference", "part", "ecart", "ecart_apparie", "p_valeur", "significatif"]
+LEVEL = 0.05
+
+
+def binary_answers(dataset: Dataset, item: Item) -> pd.Series:
+    """Each structure-year's yes/no for a yes/no question or a derived indicator (NA: none)."""
+    responses = dataset.responses
+    if isinstance(item, DerivedIndicator):
+        source = load_catalog().by_column[item.source]
+        answered = responses[[code_column(source.colonne, c) for c in source.codes]].any(axis=1)
+        cited = responses[[code_column(source.colonne, c) for c in item.codes]].any(axis=1)
+        values = cited.astype("boolean").where(answered, pd.NA)
+    else:
+        values = responses[item.colonne].astype("boolean")
+    return pd.Series(
+        values.to_numpy(), index=pd.MultiIndex.from_frame(responses[["structure_id", "annee"]])
+    )
+
+
+def _perimeters(dataset: Dataset) -> pd.DataFrame:
+    """Each structure's perimeter at every level (a structure is in one per level)."""
+    register = dataset.structures
+    qpv = register["qpv"].map({True: indicators.QPV_IN, False: indicators.QPV_OUT})
+    frames = [
+        pd.DataFrame({"structure_id": register["structure_id"], "niveau": level, "perimetre": p})
+        for level, p in (
+            ("territoire", register["territoire"]),
+            ("collectivite", register["collectivite"]),
+            ("departement", ALL_PERIMETER),
+            ("qpv", qpv),
+        )
+    ]
+    return pd.concat(frames, ignore_index=True).dropna(subset=["perimetre"])
+
+
+def compute(
+    dataset: Dataset,
+    annee: int | None = None,
+    reference: int | None = None,
+    territoire: str | None = None,
+    min_effectif: int | None = None,
+    table: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The table of `COLUMNS`: one row per perimeter of year `annee` and yes/no indicator.
+
+    `table` is the indicator table of the same data (all years), when the caller has
+    it already (the reports' context); otherwise it is computed here.
+    """
+    year = dataset.check_year(annee)
+    if reference is not None and int(reference) >= year:
+        raise UsageError(f"l'année de référence ({reference}) doit précéder l'année {year}")
+    threshold = int(min_effectif) if min_effectif else dataset.config.min_effectif
+    catalog = load_catalog()
+    items = [i for i in catalog.binary if i.asked_in(year)]
+    if table is None:
+        table = indicators.compute(
+            dataset, annees=dataset.years, min_effectif=threshold, territoire=territoire
+        )
+    table = table[table["modalite"] == ""]
+    if "type" in table.columns:  # the reports' table also holds the CS / EVS split
+        table = table[table["type"] == "Ensemble"]
+    if territoire is not None:
+        keep = {
+            ("territoire", dataset.check_territory(territoire)),
+            ("collectivite", dataset.collectivite_of(territoire)),
+            ("departement", ALL_PERIMETER),
+        }
+        pairs = list(zip(table["niveau"], table["perimetre"], strict=True))
+        table = table[[p in keep for p in pairs]]
+    shares = table.set_index(["annee", "niveau", "perimetre", "indicateur"])[["part", "secret"]]
+    current = table[(table["annee"] == year) & table["indicateur"].isin([i.nom for i in items])]
+    perimeters = _perimeters(dataset)
+    frames = []
+    for item in items:
+        base = int(reference) if reference is not None else item.depuis
+        if base >= year:
+            continue
+        rows = current.loc[current["indicateur"] == item.nom, ["niveau", "perimetre"]]
+        frames.append(_item_rows(dataset, item, year, base, rows, shares, perimeters, threshold))
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    result = pd.concat(frames, ignore_index=True)
+    return result[COLUMNS]
+
+
+def _item_rows(dataset, item, year, base, rows, shares, perimeters, threshold) -> pd.DataFrame:
+    out = rows.reset_index(drop=True).assign(annee=year, annee_reference=base, indicateur=item.nom)
+
+    def share(y: int, column: str) -> np.ndarray:
+        keys = pd.MultiIndex.from_arrays(
+            [np.full(len(out), y), out["niveau"], out["perimetre"], out["indicateur"]]
+        )
+        return shares[column].reindex(keys).to_numpy()
+
+    out["part"] = share(year, "part").astype(float)
+    out["part_reference"] = share(base, "part").astype(float)
+    out["ecart"] = out["part"] - out["part_reference"]
+    asked = item.asked_in(base) and base in dataset.years
+    if asked:
+        answers = binary_answers(dataset, item)
+        now = answers.xs(year, level="annee").dropna()
+        then = answers.xs(base, level="annee").dropna()
+        both = pd.DataFrame({"avant": then, "apres": now}).dropna().astype(bool)
+        both = both.join(perimeters.set_index("structure_id"), how="inner")
+        grouped = both.assign(
+            oui=~both["avant"] & both["apres"], non=both["avant"] & ~both["apres"]
+        ).groupby(["niveau", "perimetre"])
+        counts = pd.DataFrame(
+            {"n": grouped.size(), "oui": grouped["oui"].sum(), "non": grouped["non"].sum()}
+        )
+        keys = pd.MultiIndex.from_frame(out[["niveau", "perimetre"]])
+        counts = counts.reindex(keys).fillna(0).astype(int)
+        out["n_apparies"] = pd.array(counts["n"].to_numpy(), dtype="Int64")
+        out["passes_oui"] = pd.array(counts["oui"].to_numpy(), dtype="Int64")
+        out["passes_non"] = pd.array(counts["non"].to_numpy(), dtype="Int64")
+        n = counts["n"].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = (counts["oui"].to_numpy() - counts["non"].to_numpy()) / n
+        out["ecart_apparie"] = np.where(n > 0, gap, np.nan)
+        out["p_valeur"] = [
+            mcnemar_exact(b, c) if m > 0 else np.nan
+            for b, c, m in zip(counts["oui"], counts["non"], n, strict=True)
+        ]
+        out["significatif"] = pd.array(
+            [None if np.isnan(p) else bool(p < LEVEL) for p in out["p_valeur"]], dtype="boolean"
+        )
+    else:  # not asked in the reference year: the row says so with empty figures
+        for column in PAIRED:
+            out[column] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["ecart_apparie"] = np.nan
+        out["p_valeur"] = np.nan
+        out["significatif"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    secret_now = share(year, "secret")
+    secret_then = share(base, "secret")
+    few = out["n_apparies"].fillna(threshold).to_numpy(dtype=int) < threshold
+    out["secret"] = (
+        pd.Series(secret_now).fillna(False).astype(bool).to_numpy()
+        | pd.Series(secret_then).fillna(False).astype(bool).to_numpy()
+        | few
+    )
+    return out
+
+
+def mcnemar_exact(passes_oui: int, passes_non: int) -> float:
+    """Exact two-sided McNemar test: 1 when no structure changed its answer."""
+    if passes_oui + passes_non == 0:
+        return 1.0
+    # imported here: statsmodels brings SciPy, a second that `--help` need not pay
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    return float(mcnemar([[0, passes_oui], [passes_non, 0]], exact=True).pvalue)
+
+
+def published(evolutions: pd.DataFrame, masked: pd.DataFrame) -> pd.DataFrame:
+    """The partner version: masked rows' figures emptied, paired counts never shown.
+
+    `masked` is the reports' indicator table with its `masque` column (primary and
+    secondary secrecy): a change is secret when either share is masked there.
+    """
+    if evolutions.empty:
+        return evolutions
+    flags = masked[(masked["modalite"] == "") & (masked.get("type", "Ensemble") == "Ensemble")]
+    flags = flags.set_index(["annee", "niveau", "perimetre", "indicateur"])["masque"]
+
+    def hidden(year_column: str) -> np.ndarray:
+        keys = pd.MultiIndex.from_frame(
+            evolutions[[year_column, "niveau", "perimetre", "indicateur"]].set_axis(
+                ["annee", "niveau", "perimetre", "indicateur"], axis=1
+            )
+        )
+        return flags.reindex(keys).fillna(False).to_numpy(dtype=bool)
+
+    out = evolutions.copy()
+    secret = out["secret"].to_numpy(dtype=bool) | hidden("annee") | hidden("annee_reference")
+    out["secret"] = secret
+    for column in FIGURES:
+        out[column] = out[column].astype(object).where(~secret, None)
+    for column in PAIRED:
+        out[column] = None
+    return out
+
+
+def to_csv(table: pd.DataFrame) -> str:
+    """UTF-8, `,`; empty cells where a value is undefined, booleans True/False."""
+    return table[COLUMNS].to_csv(index=False, lineterminator="\n", na_rep="")
