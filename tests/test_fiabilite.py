@@ -5,6 +5,10 @@ One data set built from the mini fixture carries the traps: a structure named
 HTML and a "$", a territory whose notebook kills its own kernel, and one whose
 notebook hangs. A first batch makes "previous" reports; the second, failing one
 must keep them where it fails and publish the rest.
+
+Every batch test runs on the POSIX path and on the portable one (`AVS_EVAL_PORTABLE=1`:
+TCP kernels, interrupts through the kernel manager, no signals of our own), which is
+the code path a Windows machine takes.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from avs_eval import paths
+from avs_eval import paths, plateforme
 from avs_eval.context import build_context, slug
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
@@ -38,13 +42,24 @@ YEAR = "2024"
 THRESHOLD = "2"
 
 
-def cli(*arguments, **options):
+def environment(path: str, **extra: str) -> dict:
+    """The environment of a batch on the POSIX path or on the portable (Windows) one."""
+    return {**os.environ, plateforme.PORTABLE_ENV: "1" if path == "portable" else "0", **extra}
+
+
+def cli(*arguments, path: str = "posix", **options):
+    options.setdefault("env", environment(path))
     return subprocess.run(
         [sys.executable, "-m", "avs_eval.cli", *arguments],
         capture_output=True,
         text=True,
         **options,
     )
+
+
+def hidden(folder: Path) -> list[str]:
+    """What is hidden in an output folder, its lock file apart (the OS lock is what counts)."""
+    return sorted(p.name for p in folder.glob(".*") if p.name != ".avs-eval.lock")
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -120,13 +135,16 @@ def batch_arguments(structures, reponses, output, *extra):
     ]
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("fiabilite")
+@pytest.fixture(scope="module", params=["posix", "portable"])
+def run(request, tmp_path_factory):
+    path = request.param
+    base = tmp_path_factory.mktemp(f"fiabilite-{path}")
     structures, reponses = make_data(base / "donnees")
     inputs_before = digests(base / "donnees")
     output = base / "sorties"
-    first = cli(*batch_arguments(structures, reponses, output, "--territoire", "Ouest Rhône"))
+    first = cli(
+        *batch_arguments(structures, reponses, output, "--territoire", "Ouest Rhône"), path=path
+    )
     assert first.returncode == 0, first.stderr
     previous = (output / YEAR / "ouest-rhone" / "rapport.html").read_bytes()
     second = cli(
@@ -141,9 +159,11 @@ def run(tmp_path_factory):
             "25",
             "--modele",
             str(faulty_notebook(base / "piege.ipynb")),
-        )
+        ),
+        path=path,
     )
     return {
+        "path": path,
         "base": base,
         "structures": structures,
         "reponses": reponses,
@@ -158,6 +178,7 @@ def test_failures_are_named_and_the_others_complete(run):
     result = run["result"]
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
+    assert "TCP" not in result.stderr + result.stdout  # ipykernel's warning stays hidden
     lines = result.stdout.splitlines()
     dead = next(line for line in lines if "Ouest Rhône" in line)
     assert "noyau" in dead
@@ -288,7 +309,10 @@ def test_masked_shares_never_appear_in_a_report(run):
 
 def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_path):
     output = tmp_path / "sorties"
-    done = cli(*batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon"))
+    done = cli(
+        *batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon"),
+        path=run["path"],
+    )
     assert done.returncode == 0, done.stderr
     before = digests(output / YEAR)
     process = subprocess.Popen(
@@ -302,6 +326,7 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        env=environment(run["path"]),
     )
     deadline = time.monotonic() + 60
     while not list(output.glob(f".{YEAR}.en-cours-*")) and time.monotonic() < deadline:
@@ -313,7 +338,7 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
     assert "interrompu" in stderr
     assert "Traceback" not in stderr
     assert digests(output / YEAR) == before
-    assert not list(output.glob(".*"))  # no staging folder, no lock left behind
+    assert hidden(output) == []  # no staging folder left behind
 
 
 def test_two_batches_at_once_the_second_refuses(run, tmp_path):
@@ -331,14 +356,15 @@ def test_two_batches_at_once_the_second_refuses(run, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=environment(run["path"]),
     )
     deadline = time.monotonic() + 60
-    while not (output / ".avs-eval.lock").exists() and time.monotonic() < deadline:
+    while not list(output.glob(f".{YEAR}.en-cours-*")) and time.monotonic() < deadline:
         time.sleep(0.1)
-    second = cli(*arguments)
+    second = cli(*arguments, path=run["path"])
     first.communicate(timeout=300)
     assert first.returncode == 0
-    assert second.returncode != 0
+    assert second.returncode == 3
     assert "en cours" in second.stderr
     assert "Traceback" not in second.stderr
 
@@ -372,7 +398,8 @@ def test_fresh_kernels_report_a_killed_kernel_and_a_hung_notebook_too(run, tmp_p
             "Sommeil",
             "--modele",
             str(faulty_notebook(tmp_path / "piege.ipynb")),
-        )
+        ),
+        path=run["path"],
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
@@ -407,17 +434,25 @@ def test_a_refused_batch_stops_its_workers_and_their_kernels(run, tmp_path, prob
         rows[0]["permanence_partenaire"] = "peut-être"
         reponses = tmp_path / "reponses.csv"
         write_rows(reponses, rows)
-    else:
-        (output / ".avs-eval.lock").write_text(str(os.getppid()))  # a live process holds it
-    environment = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime), "TMPDIR": str(scratch)}
-    done = cli(*batch_arguments(structures, reponses, output, "--jobs", "2"), env=environment)
+    lock = plateforme.lock(output / ".avs-eval.lock")
+    if problem == "verrou":
+        lock.acquire()  # this process holds it, as a live batch would
+    try:
+        done = cli(
+            *batch_arguments(structures, reponses, output, "--jobs", "2"),
+            env=environment(run["path"], JUPYTER_RUNTIME_DIR=str(runtime), TMPDIR=str(scratch)),
+        )
+    finally:
+        if problem == "verrou":
+            lock.release()
 
-    assert done.returncode != 0
+    assert done.returncode == (1 if problem == "donnees" else 3)
     assert ("peut-être" if problem == "donnees" else "en cours") in done.stderr
     assert "Traceback" not in done.stderr
     assert not kernels_using(runtime)
     assert not list(runtime.glob("kernel-*.json"))  # connection files removed
     assert not list(scratch.iterdir())  # no socket folder, no private folder
+    # refused before anything is written; a refused lock is noted in the run's journal
     assert sorted(p.name for p in output.iterdir()) == (
-        [] if problem == "donnees" else [".avs-eval.lock"]
+        [] if problem == "donnees" else [".avs-eval.lock", "journaux"]
     )
