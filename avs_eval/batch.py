@@ -216,7 +216,7 @@ def run_job(job: Job, timeout: int) -> Outcome:
             request_save_on_cell_execute=False,
         )
         watchdog.cancel()
-        write_atomic(folder / f"{job.stem}.ipynb", nbformat.writes(notebook))
+        write_atomic(folder / f"{job.stem}.ipynb", nbformat.writes(export.without_drafts(notebook)))
         page = export.notebook_to_html(notebook, job.title)
         write_atomic(folder / f"{job.stem}.html", page)
         return Outcome(
@@ -250,7 +250,8 @@ def run_job(job: Job, timeout: int) -> Outcome:
 def _describe(failure: Exception, timeout: int) -> str:
     kind = type(failure).__name__
     if plateforme.is_disk_full(failure):
-        return f"disque plein : {failure.filename and Path(failure.filename).name}"
+        where = f" ({Path(failure.filename).name})" if getattr(failure, "filename", None) else ""
+        return f"disque plein{where}"
     if "Timeout" in kind or "timed out" in str(failure).lower():
         return f"délai dépassé : notebook arrêté après {timeout} s"
     if "DeadKernel" in kind:
@@ -366,6 +367,7 @@ def run_batch(
                     try:
                         publication.publish()
                     except PublicationBlocked as blocked:
+                        result.folder = publication.ready  # where the new reports wait
                         blocked.result = result
                         raise
         except KeyboardInterrupt:

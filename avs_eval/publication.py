@@ -23,6 +23,7 @@ same, and discards it (saying so) otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -117,6 +118,9 @@ class Publication:
 
     def __exit__(self, kind, error, trace) -> None:
         try:
+            if (self.root / SWAP_JOURNAL).exists():  # stopped mid-swap (Ctrl-C): finish it
+                with contextlib.suppress(OSError):
+                    recover(self.root, self.say)
             if self.staging.exists():
                 shutil.rmtree(self.staging, ignore_errors=True)
         finally:

@@ -72,3 +72,26 @@ def test_same_text_outputs(both, notebook):
     warm_texts, fresh_texts = text_outputs(warm / notebook), text_outputs(fresh / notebook)
     assert warm_texts
     assert warm_texts == fresh_texts
+
+
+def test_kernel_stderr_lines_are_shown_without_machine_paths_or_user_name(tmp_path):
+    """What the journal quotes of a dead kernel's stderr names no folder of this machine."""
+    import getpass
+    from pathlib import Path
+
+    from avs_eval import kernels, paths
+
+    kernel = kernels.Kernel.__new__(kernels.Kernel)  # no process: only its stderr file
+    kernel.stderr_file = tmp_path / "stderr.txt"
+    lines = [f"ligne {n}" for n in range(30)] + [
+        f'  File "{paths.PROJECT_ROOT / "avs_eval" / "report.py"}", line 3',
+        f"Fatal Python error: Segmentation fault in {Path.home() / 'x.py'}",
+    ]
+    kernel.stderr_file.write_text("avant\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    shown = kernel.stderr_since(len("avant\n"))
+    assert len(shown) == kernels.STDERR_LINES
+    assert shown[-2] == '  File "avs_eval/report.py", line 3'
+    assert str(Path.home()) not in "\n".join(shown)
+    user = getpass.getuser()
+    if len(user) > 2:
+        assert user not in "\n".join(shown)
