@@ -170,11 +170,12 @@ def _records(path: Path, label: str) -> tuple[list[str], list[list], list]:
             f"format « {suffix or 'sans extension'} » non pris en charge : "
             "GeoJSON (.geojson), GeoPackage (.gpkg) ou Shapefile (.shp) attendu",
         )
-    import pyogrio  # GDAL: only for these formats, so that the default costs no import
+    # GDAL: only for these formats, so that the default costs a kernel no import
+    from pyogrio.raw import read
 
     try:
-        meta, _, wkb, values = pyogrio.read(path)
-    except Exception as exc:  # GDAL's errors have many classes; all mean "cannot read"
+        meta, _, wkb, values = read(path)
+    except (RuntimeError, OSError, ValueError) as exc:  # pyogrio's errors are RuntimeErrors
         raise _unreadable(label, _reason(exc)) from None
     if wkb is None:
         raise _unreadable(label, "le fichier ne contient aucune géométrie")

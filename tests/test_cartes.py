@@ -1,0 +1,333 @@
+"""Maps: the shapes a user gives, how communes join the register, and what is drawn.
+
+Partners read maps as published tables: a masked share must show as hatching and « s »,
+every commune of the register must be found (or named in a warning), a bad file must say
+what is wrong in French, and every map must tell a screen reader that it is a map.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+import shapely
+
+from avs_eval import cartes, figures, paths, sample
+from avs_eval.catalog import RESPONSE_RATE, load_catalog
+from avs_eval.context import build_context
+from avs_eval.errors import ValidationError
+from avs_eval.explorer import Selection
+from avs_eval.loading import DataSource
+from avs_eval.secrecy import MASK, SECRET_SYMBOL
+
+REFERENCE = Path(paths.PROJECT_ROOT).parent / "shared" / "reference"
+YEAR = 2025
+
+
+@pytest.fixture(scope="module")
+def context():
+    return build_context(DataSource.sample())
+
+
+@pytest.fixture(scope="module")
+def background(context):
+    return cartes.load_background("", "code", "", context.dataset)
+
+
+def headline(context) -> list[str]:
+    catalog = load_catalog()
+    names = catalog.headline(context.dataset.config)
+    return [name for name in names if catalog.asked(name, YEAR)]
+
+
+# --- small user data: three square communes -------------------------------------------------
+
+
+def square(x: float, y: float) -> shapely.Polygon:
+    return shapely.box(4.8 + x * 0.05, 45.7 + y * 0.05, 4.85 + x * 0.05, 45.75 + y * 0.05)
+
+
+SQUARES = {"69001": square(0, 0), "69002": square(1, 0), "69003": square(0, 1)}
+
+
+def register(*rows: tuple[str, str, str, str]) -> SimpleNamespace:
+    """A dataset-like register: (structure_id, type, code_insee, territoire) rows."""
+    frame = pd.DataFrame(
+        [
+            {
+                "structure_id": sid,
+                "type": kind,
+                "code_insee": code,
+                "territoire": territoire,
+                "collectivite": "Rhône",
+                "annee_debut": pd.NA,
+                "annee_fin": pd.NA,
+                "_ligne": line,
+            }
+            for line, (sid, kind, code, territoire) in enumerate(rows, start=2)
+        ]
+    )
+    return SimpleNamespace(structures=frame, source=None, hashes={"rows": repr(rows)})
+
+
+def write_geojson(path: Path, shapes: dict[str, object], field: str = "insee") -> Path:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {field: code, "nom": f"Commune {code}"},
+            "geometry": json.loads(shapely.to_geojson(shape)),
+        }
+        for code, shape in shapes.items()
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    return path
+
+
+def write_gpkg(path: Path, shapes: dict[str, object], field: str = "insee") -> Path:
+    import numpy as np
+    from pyogrio.raw import write
+
+    codes = np.array(list(shapes), dtype=object)
+    geometry = np.array([shapely.to_wkb(s) for s in shapes.values()], dtype=object)
+    write(path, geometry, [codes], [field], driver="GPKG", geometry_type="Polygon", crs="EPSG:4326")
+    return path
+
+
+TWO_TERRITORIES = register(
+    ("A1", "CS", "69001", "Nord"),
+    ("A2", "EVS", "69001", "Nord"),
+    ("B1", "CS", "69002", "Sud"),
+)
+
+
+# --- the shipped background and the sample's table -------------------------------------------
+
+
+def test_default_background_is_the_reference_copy_with_its_notice() -> None:
+    shipped = cartes.DEFAULT_BACKGROUND
+    assert shipped.read_bytes() == (REFERENCE / "communes-69-rhone.geojson").read_bytes()
+    notice = (shipped.parent / "LISEZMOI.md").read_text("utf-8")
+    assert "Licence Ouverte" in notice and "2018" in notice and "IGN" in notice
+
+
+def test_sample_table_assigns_every_commune_plausibly(context) -> None:
+    with open(sample.MAP_BACKGROUND.parent.parent / "exemple" / "communes_territoires.csv") as f:
+        rows = list(csv.DictReader(f))
+    shapes = cartes.read_shapes()
+    assert [r["code_insee"] for r in rows] == sorted(shapes.geometry)
+    collectivite = context.dataset.collectivites
+    metropole = {
+        c["code"] for c in json.loads((REFERENCE / "communes_metropole_lyon.json").read_text())
+    }
+    for row in rows:
+        expected = "Métropole de Lyon" if row["code_insee"] in metropole | {"69152"} else "Rhône"
+        assert collectivite[row["territoire"]] == expected, row
+    register = context.dataset.structures
+    for code, territoire in zip(register["code_insee"], register["territoire"], strict=True):
+        assert {"code_insee": code, "territoire": territoire} in rows
+
+
+def test_sample_table_is_what_the_generator_writes(tmp_path: Path) -> None:
+    sample.write_commune_territories(tmp_path / "t.csv")
+    committed = paths.SAMPLE_DIR / sample.COMMUNE_TERRITORIES_FILE
+    assert (tmp_path / "t.csv").read_bytes() == committed.read_bytes()
+
+
+def test_metropole_codes_match_the_reference_list() -> None:
+    reference = json.loads((REFERENCE / "communes_metropole_lyon.json").read_text("utf-8"))
+    # 2024 list plus Pierre-Bénite, still a commune in the background's 2018 geography
+    assert set(sample.METROPOLE_CODES) == {c["code"] for c in reference} | {"69152"}
+
+
+def test_sample_background_draws_every_register_commune(background) -> None:
+    assert background.warnings == []
+    assert len(background.territory_of) == 278  # the sample's table covers every commune
+    assert background.year == 2018 and "2018" in background.caption
+
+
+# --- the maps ----------------------------------------------------------------------------
+
+
+def test_synthesis_hatches_and_labels_secret_territories(context, background) -> None:
+    names = headline(context)
+    figure = cartes.synthesis_maps(background, context.table, YEAR, names)
+    assert len(figure.axes) == len(names)
+    for ax, name in zip(figure.axes, names, strict=True):
+        values = cartes.territory_values(context.table, YEAR, name)
+        masked = sorted(values.index[values[MASK]])
+        (hatched,) = [c for c in ax.collections if c.get_gid() == "secret"]
+        assert hatched.get_hatch() == cartes.HATCH
+        assert len(hatched.get_paths()) == len(masked)
+        labels = [t for t in ax.texts if t.get_gid() == "secret-label"]
+        assert len(labels) == len(masked) and all(t.get_text() == SECRET_SYMBOL for t in labels)
+        shown = [t.get_text() for t in ax.texts]
+        assert not any("%" in text for text in shown)  # no masked share leaks as a number
+    assert any(cartes.territory_values(context.table, YEAR, n)[MASK].any() for n in names)
+    # drawn once: the same data give the same figure, not a new drawing
+    assert cartes.synthesis_maps(background, context.table, YEAR, names) is figure
+
+
+def test_every_map_has_french_alt_text_starting_with_carte(context, background) -> None:
+    from avs_eval.report import chart
+
+    maps = [
+        cartes.synthesis_maps(background, context.table, YEAR, headline(context)),
+        cartes.response_rate_map(background, context.table, YEAR),
+        cartes.locator_map(background, context.dataset, "Val d'Yzeron", YEAR),
+        cartes.explorer_map(background, context.table, Selection(annees=(YEAR, YEAR))),
+    ]
+    for figure in maps:
+        alt = chart(figure).alt
+        assert alt.startswith("Carte"), alt
+        assert str(YEAR) in alt
+    assert "Val d'Yzeron" in figures.title_of(maps[2])
+
+
+def test_locator_map_shows_structures_by_type_and_commune_names(context, background) -> None:
+    figure = cartes.locator_map(background, context.dataset, "Lônes et Coteaux du Rhône", YEAR)
+    zoom = figure.axes[1]
+    approved = context.dataset.approved_in(YEAR)
+    approved = approved[approved["territoire"] == "Lônes et Coteaux du Rhône"]
+    for kind in ("CS", "EVS"):
+        (dots,) = [c for c in zoom.collections if c.get_gid() == f"structures-{kind}"]
+        assert len(dots.get_offsets()) == (approved["type"] == kind).sum()
+    names = {t.get_text() for t in zoom.texts}
+    assert {"Givors", "Irigny"} <= names
+    # no two labels overlap
+    renderer = figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in zoom.texts]
+    for k, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[k + 1 :])
+
+
+def test_explorer_map_follows_the_selection(context, background) -> None:
+    first = Selection(indicateur=RESPONSE_RATE, annees=(2022, YEAR))
+    second = Selection(indicateur="contrat_local", annees=(2024, 2024), structures="CS+EVS")
+    one = cartes.explorer_map(background, context.table, first)
+    two = cartes.explorer_map(background, context.table, second)
+    assert str(YEAR) in figures.title_of(one) and "2024" in figures.title_of(two)
+    assert figures.title_of(one) != figures.title_of(two)
+    assert len(one.axes) == 1 and len(two.axes) == 2  # CS and EVS side by side
+
+
+# --- user shapes and tables ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("writer", [write_geojson, write_gpkg], ids=["geojson", "gpkg"])
+def test_user_shapes_in_geojson_and_geopackage(tmp_path: Path, writer) -> None:
+    suffix = ".geojson" if writer is write_geojson else ".gpkg"
+    path = writer(tmp_path / f"communes-2024{suffix}", SQUARES)
+    background = cartes.load_background(path, "insee", "", TWO_TERRITORIES)
+    assert background.warnings == []
+    assert background.territory_of == {"69001": "Nord", "69002": "Sud"}
+    assert background.outside_path is not None  # 69003: no structure, no territory: grey
+    assert background.year == 2024 and "2024" in background.caption
+    figure = cartes.locator_map(background, TWO_TERRITORIES, "Nord")
+    assert figures.title_of(figure).startswith("Carte de situation du territoire Nord")
+
+
+def test_missing_register_code_is_a_warning_listing_it(tmp_path: Path) -> None:
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    data = register(("A1", "CS", "69001", "Nord"), ("Z9", "CS", "69999", "Nord"))
+    background = cartes.load_background(path, "insee", "", data)
+    (warning,) = background.warnings
+    assert (warning.colonne, warning.valeur, warning.ligne) == ("code_insee", "69999", 3)
+    assert "absent du fond de carte" in warning.message and "Z9" in warning.message
+    assert "69999" in "\n".join(background.warning_lines())
+    assert "69999" not in background.territory_of
+
+
+def test_commune_territory_table_and_an_unknown_territory(tmp_path: Path) -> None:
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    table = tmp_path / "communes_territoires.csv"
+    table.write_text("code_insee;territoire\n69001;Nord\n69003;Nord\n69002;Ailleurs\n", "utf-8")
+    background = cartes.load_background(path, "insee", table, TWO_TERRITORIES)
+    assert background.territory_of["69003"] == "Nord"  # a commune without structure, assigned
+    (warning,) = [w for w in background.warnings if w.colonne == "territoire"]
+    assert (warning.ligne, warning.valeur) == (4, "Ailleurs")
+    assert "inconnu du registre" in warning.message
+    # the register still places Sud's structures in their commune
+    assert background.territory_of["69002"] == "Sud"
+
+
+def test_commune_territory_table_in_xlsx_with_a_bad_code(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    book = Workbook()
+    sheet = book.active
+    for row in (("code_insee", "territoire"), ("69001", "Nord"), ("6900X", "Nord")):
+        sheet.append(row)
+    book.save(tmp_path / "table.xlsx")
+    with pytest.raises(ValidationError) as caught:
+        cartes.load_background(path, "insee", tmp_path / "table.xlsx", TWO_TERRITORIES)
+    (error,) = caught.value.errors
+    assert (error.ligne, error.colonne, error.valeur) == (3, "code_insee", "6900X")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("communes.geojson", b"{ceci n'est pas du json", "fond de carte illisible"),
+        ("communes.gpkg", b"pas un geopackage", "fond de carte illisible"),
+        ("communes.shp", b"\x00\x01", "fond de carte illisible"),
+        ("communes.kml", b"<kml/>", "non pris en charge"),
+    ],
+)
+def test_unreadable_background_is_a_french_error_naming_the_file(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValidationError) as caught:
+        cartes.load_background(tmp_path / name, "code", "", TWO_TERRITORIES)
+    (error,) = caught.value.errors
+    assert name in error.fichier and expected in error.message
+
+
+def test_missing_insee_property_names_the_properties_there_are(tmp_path: Path) -> None:
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES, field="insee")
+    with pytest.raises(ValidationError) as caught:
+        cartes.load_background(path, "code", "", TWO_TERRITORIES)
+    (error,) = caught.value.errors
+    assert "« insee »" in error.message and "--champ-insee" in error.message
+
+
+def test_unreadable_table_is_a_french_error(tmp_path: Path) -> None:
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    (tmp_path / "table.csv").write_text("commune,secteur\n69001,Nord\n", "utf-8")
+    with pytest.raises(ValidationError) as caught:
+        cartes.load_background(path, "insee", tmp_path / "table.csv", TWO_TERRITORIES)
+    assert "code_insee" in caught.value.errors[0].message
+
+
+def test_lyon_arrondissements_are_drawn_as_lyon(tmp_path: Path) -> None:
+    path = write_geojson(
+        tmp_path / "communes.geojson", {"69123": square(0, 0), "69002": square(1, 0)}
+    )
+    data = register(("L1", "CS", "69381", "Lyon"), ("L2", "EVS", "69385", "Lyon"))
+    background = cartes.load_background(path, "insee", "", data)
+    assert background.warnings == []
+    assert background.territory_of == {"69123": "Lyon"}
+    assert set(background.points["code"]) == {"69123"} and len(background.points) == 2
+
+
+def test_arrondissement_shapes_are_merged_for_a_register_with_lyon(tmp_path: Path) -> None:
+    shapes = {"69381": square(0, 0), "69382": square(1, 0), "69002": square(0, 1)}
+    path = write_geojson(tmp_path / "communes.geojson", shapes)
+    data = register(("L1", "CS", "69123", "Lyon"))
+    background = cartes.load_background(path, "insee", "", data)
+    assert background.warnings == []
+    assert background.territory_of == {"69123": "Lyon"}
+    assert background.territory_geometry["Lyon"].area == pytest.approx(2 * 0.05 * 0.05)
+
+
+def test_background_pickles_for_the_batch(background) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(background))
+    assert copy.territory_of == background.territory_of
+    assert copy.territory_paths.keys() == background.territory_paths.keys()
