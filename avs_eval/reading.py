@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from avs_eval.errors import Finding, ValidationError
@@ -74,23 +75,47 @@ def read_table(path: Path, label: str, sheet: str | None = None, *, strict_sheet
         raise ReadFailure(label, "fichier vide")
     if data.startswith(ZIP_MAGIC):
         rows, label = _workbook_rows(data, label, sheet, strict_sheet)
-    elif data.startswith(OLE_MAGIC):
+        return _to_table(rows, label)
+    if data.startswith(OLE_MAGIC):
         raise ReadFailure(
             label,
             "format Excel 97-2003 (.xls) non pris en charge : "
             "enregistrez le fichier au format .xlsx ou CSV",
         )
-    else:
-        if strict_sheet:
-            raise ReadFailure(label, "un classeur Excel (.xlsx) est attendu")
-        rows = _csv_rows(data, label)
-    return _to_table(rows, label)
+    if strict_sheet:
+        raise ReadFailure(label, "un classeur Excel (.xlsx) est attendu")
+    return _frame_to_table(*_csv_frame(data, label), label)
 
 
 # --- CSV ---------------------------------------------------------------------------
 
 
-def _decode(data: bytes, label: str) -> str:
+class _Bytes:
+    """Where a file's control bytes are (below 0x20, and 0x7F), found in one numpy pass.
+
+    They are ASCII, so one byte each in UTF-8 (where no byte of a multi-byte character
+    is below 0x80) and in Windows-1252: what holds of the bytes holds of the text. The
+    checks on a big file (binary content, odd spaces, line lengths) read this short
+    list instead of the text, at C speed.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        array = np.frombuffer(data, dtype=np.uint8)
+        self.size = len(array)
+        self.positions = np.flatnonzero((array < 0x20) | (array == 0x7F))
+        self.values = array[self.positions]
+
+    def count(self, values: bytes) -> int:
+        return int(np.isin(self.values, np.frombuffer(values, dtype=np.uint8)).sum())
+
+    def longest_line(self) -> int:
+        """Bytes in the longest line, line break included."""
+        ends = np.concatenate(([-1], self.positions[self.values == ord("\n")], [self.size]))
+        return int(np.diff(ends).max())
+
+
+def _decode(data: bytes, label: str) -> tuple[str, str, _Bytes]:
+    """The text of a CSV file, the encoding it was read with (the BOM left out), its bytes."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ReadFailure(
             label,
@@ -106,12 +131,13 @@ def _decode(data: bytes, label: str) -> str:
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    census = _Bytes(data)
     try:
-        return _not_binary(data.decode("utf-8"), label)
+        return _not_binary(data.decode("utf-8"), census, label), "utf-8", census
     except UnicodeDecodeError:
         pass
     try:
-        return _not_binary(data.decode("cp1252"), label)
+        return _not_binary(data.decode("cp1252"), census, label), "cp1252", census
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ReadFailure(
@@ -125,12 +151,13 @@ def _decode(data: bytes, label: str) -> str:
 
 # Control characters never typed in a spreadsheet (tab, line breaks, form feed excepted).
 _CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x01, 0x09), *range(0x0E, 0x20), 0x7F])
 
 
-def _not_binary(text: str, label: str) -> str:
+def _not_binary(text: str, census: _Bytes, label: str) -> str:
     """Refuse text full of control characters: binary bytes that happened to decode."""
-    controls = _CONTROL.findall(text)
-    if len(controls) >= 10 and len(controls) * 100 >= len(text):
+    controls = census.count(_CONTROL_BYTES)
+    if controls >= 10 and controls * 100 >= len(text):
         first = _CONTROL.search(text)
         raise ReadFailure(
             label,
@@ -141,9 +168,28 @@ def _not_binary(text: str, label: str) -> str:
     return text
 
 
+def _first_line(text: str) -> str:
+    """The first non-blank line of `text` (as `str.splitlines` cuts), without splitting it all.
+
+    A big file has hundreds of thousands of lines; the header is in the first few.
+    """
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        for position, line in enumerate(lines):
+            if line.strip():
+                if position < len(lines) - 1 or size >= len(text):
+                    return line
+                break  # may be cut by the prefix: read a longer one
+        else:
+            if size >= len(text):
+                return ""
+        size *= 4
+
+
 def _separator(text: str) -> str:
     """`;` (French Excel) or `,`, whichever splits the header line into more cells."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = _first_line(text)
     counts = {}
     for sep in ";,":
         try:
@@ -153,8 +199,9 @@ def _separator(text: str) -> str:
     return ";" if counts[";"] > counts[","] else ","
 
 
-def _csv_rows(data: bytes, label: str) -> list[tuple[int, list[str]]]:
-    text = _decode(data, label)
+def _no_inner_bom(text: str, label: str) -> None:
+    if "\ufeff" not in text:
+        return
     for number, line in enumerate(text.split("\n"), start=1):
         if "\ufeff" in line:
             raise ReadFailure(
@@ -164,7 +211,116 @@ def _csv_rows(data: bytes, label: str) -> list[tuple[int, list[str]]]:
                 line=number,
                 value=line.strip(),
             )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text), strict=True)
+
+
+def _quoting_trouble(text: str, separator: str) -> bool:
+    """Whether a quoted cell might be one that Python's csv module (strict) refuses.
+
+    pandas' parser accepts `"abc"d` (as `abcd`) and reads a quote left open to the end;
+    the csv module refuses both, with the message the user gets. The pattern tries
+    every position that may start a cell (file start, after a separator or a line
+    break); at a real cell start its possessive loop reads a quoted cell exactly as
+    the csv module does, so no refused cell is missed. Positions inside a quoted cell
+    may give false alarms, which only send the file to the slower, exact reader.
+    """
+    if '"' not in text:
+        return False
+    sep = re.escape(separator)
+    pattern = rf'(?:\A|(?<=[{sep}\r\n]))"(?:[^"]|""){{0,}}+(?:"(?![{sep}\r\n]|\Z)|\Z)'
+    return re.search(pattern, text) is not None
+
+
+def _csv_frame(data: bytes, label: str) -> tuple[pd.DataFrame, np.ndarray, int | None]:
+    """The cells of a CSV file as a frame of text (columns 0..n-1), each row's number,
+    and, for a plain file, a bound on the cells' length (see `_plain_bound`).
+
+    pandas' C parser reads the file when it can do so exactly as the csv module would;
+    otherwise (a quote out of place, a row wider than the first) the csv module reads
+    it, row by row, and says what is wrong in its own words.
+    """
+    text, encoding, census = _decode(data, label)
+    _no_inner_bom(text, label)
+    separator = _separator(text)
+    if not _quoting_trouble(text, separator):
+        try:
+            frame = _pandas_cells(data, text, encoding, separator)
+        except (pd.errors.ParserError, ValueError, csv.Error):
+            frame = None  # the exact reader below explains what is wrong
+        if frame is not None:
+            lines = np.arange(1, len(frame) + 1)
+            return frame, lines, _plain_bound(data, text, encoding, separator, census)
+    rows = _csv_rows(text, separator, label)
+    return (*_rows_frame(rows), None)
+
+
+# Bytes of the whitespace that `str.strip` removes, other than space and line breaks;
+# and the UTF-8 openings of the non-ASCII ones (\x85, \xa0, \u1680, \u2000-\u205f,
+# \u3000; \xe2\x80 and \xe2\x81 also open common punctuation: a false alarm then costs
+# only the careful path).
+_ODD_SPACES = b"\t\x0b\x0c\x1c\x1d\x1e\x1f"
+_WIDE_SPACES = (
+    b"\xc2\x85",
+    b"\xc2\xa0",
+    b"\xe1\x9a\x80",
+    b"\xe2\x80",
+    b"\xe2\x81",
+    b"\xe3\x80\x80",
+)
+
+
+def _plain_bound(
+    data: bytes, text: str, encoding: str, separator: str, census: _Bytes
+) -> int | None:
+    """For a file whose cells need no stripping, a bound on their length; otherwise None.
+
+    Most big files are plain: no quotes, no space at a cell's edge. Their cells are
+    then used as read, and the longest line bounds the longest cell, so a big file is
+    not visited cell by cell for either. The tests are on the bytes, at C speed.
+    """
+    if encoding != "utf-8" or '"' in text:
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if census.count(_ODD_SPACES):
+        return None
+    if not text.isascii() and any(wide in data for wide in _WIDE_SPACES):
+        return None
+    array = np.frombuffer(data, dtype=np.uint8)
+    spaces = np.flatnonzero(array == ord(" "))
+    if len(spaces):
+        if spaces[0] == 0 or spaces[-1] == len(array) - 1:
+            return None
+        edges = np.frombuffer(f"{separator}\r\n".encode(), dtype=np.uint8)
+        if np.isin(array[spaces - 1], edges).any() or np.isin(array[spaces + 1], edges).any():
+            return None
+    return census.longest_line()
+
+
+def _pandas_cells(data: bytes, text: str, encoding: str, separator: str) -> pd.DataFrame:
+    """All cells as text. UTF-8 bytes go to the C parser as they are (faster than text)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    utf8 = encoding == "utf-8"
+    source = io.BytesIO(data) if utf8 else io.StringIO(text)
+    frame = pd.read_csv(
+        source,
+        sep=separator,
+        header=None,
+        dtype=object,
+        na_filter=False,
+        skip_blank_lines=False,
+        engine="c",
+        quotechar='"',
+        doublequote=True,
+        encoding="utf-8" if utf8 else None,
+        low_memory=False,
+    )
+    frame.columns = range(frame.shape[1])
+    return frame
+
+
+def _csv_rows(text: str, separator: str, label: str) -> list[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     rows: list[tuple[int, list[str]]] = []
     record = 0
     try:
@@ -297,27 +453,39 @@ def _cell_text(value) -> str:
 
 # --- rows to a table ---------------------------------------------------------------
 
-_EMPTY = re.compile(r"^\s*$")
+
+def _rows_frame(rows: list[tuple[int, list[str]]]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows of cells (a workbook's, or the csv module's) as the frame the CSV parser gives."""
+    width = max((len(cells) for _, cells in rows), default=0)
+    body = [list(cells) + [""] * (width - len(cells)) for _, cells in rows]
+    frame = pd.DataFrame(body, columns=range(width), dtype=object)
+    return frame, np.array([number for number, _ in rows], dtype=np.int64)
 
 
-def _title_row(rows: list[tuple[int, list[str]]], header: list[str], label: str) -> list[Finding]:
+def _to_table(rows: list[tuple[int, list[str]]], label: str) -> RawTable:
+    return _frame_to_table(*_rows_frame(rows), None, label)
+
+
+def _title_row(
+    header: list[str], header_line: int, filled: np.ndarray, body: np.ndarray, lines, label: str
+) -> list[Finding]:
     """A title typed above the headers, as people do in Excel, read as a one-cell header.
 
     Without this, every row below would be reported as having too many values.
     """
-    filled = [h for h in header if h]
-    if len(filled) != 1:
+    named = [h for h in header if h]
+    if len(named) != 1:
         return []
-    wide = (n for n, cells in rows[1:] if sum(1 for c in cells if c and c.strip()) >= 2)
-    line = next(wide, None)
-    if line is None:
+    wide = np.flatnonzero(filled[body].sum(axis=1) >= 2)
+    if not len(wide):
         return []
+    line = int(lines[body[wide[0]]])
     return [
         Finding(
             label,
-            rows[0][0],
+            header_line,
             None,
-            filled[0],
+            named[0],
             f"ligne de titre au-dessus des en-têtes : les en-têtes de colonnes semblent être "
             f"en ligne {line} : supprimez les lignes de titre au-dessus, les en-têtes doivent "
             "être en ligne 1",
@@ -325,14 +493,47 @@ def _title_row(rows: list[tuple[int, list[str]]], header: list[str], label: str)
     ]
 
 
-def _to_table(rows: list[tuple[int, list[str]]], label: str) -> RawTable:
-    rows = [(n, cells) for n, cells in rows if any(c is not None and c.strip() for c in cells)]
-    if not rows:
+class _Column:
+    """One column of cells, stripped: each distinct value is handled once.
+
+    A column holds few distinct values (yes/no, codes, communes), or, for identifiers,
+    one per row at worst; hashing them (`pandas.factorize`, in C) and stripping the
+    distinct ones costs a third of stripping every cell.
+    """
+
+    def __init__(self, cells: np.ndarray, plain_bound: int | None) -> None:
+        if plain_bound is not None:  # nothing to strip (`_plain_bound`)
+            self.stripped = cells
+            self.filled = cells.astype(bool)  # "" is false: one C loop
+            self.longest = plain_bound
+            return
+        codes, distinct = pd.factorize(cells)
+        stripped = np.array([str(value).strip() for value in distinct], dtype=object)
+        self.stripped = stripped[codes] if len(codes) else stripped
+        self.filled = self.stripped.astype(bool)
+        self.longest = max((len(v) for v in stripped), default=0)
+
+
+def _frame_to_table(
+    raw: pd.DataFrame, lines: np.ndarray, plain_bound: int | None, label: str
+) -> RawTable:
+    """Cells (columns 0..n-1, as read) to a table: headers checked, cells stripped.
+
+    Column by column, so that a big file costs a few vectorised passes; findings are
+    built only for the rows that fail.
+    """
+    columns = [_Column(raw[c].to_numpy(dtype=object), plain_bound) for c in raw.columns]
+    filled = np.zeros((len(raw), len(columns)), dtype=bool)
+    for position, column in enumerate(columns):
+        filled[:, position] = column.filled
+    kept = np.flatnonzero(filled.any(axis=1))
+    if not len(kept):
         raise ReadFailure(label, "fichier vide")
-    header_line, header = rows[0]
-    if len(rows) == 1:
+    header_row, body = kept[0], kept[1:]
+    header_line = int(lines[header_row])
+    if not len(body):
         raise ReadFailure(label, "aucune ligne de données sous les en-têtes")
-    header = [h.strip() for h in header]
+    header = [str(column.stripped[header_row]) for column in columns]
     while header and not header[-1]:
         header.pop()
     width = len(header)
@@ -355,30 +556,33 @@ def _to_table(rows: list[tuple[int, list[str]]], label: str) -> RawTable:
         if key.startswith("_"):  # keep clear of LINE and of the _colonne_N placeholders
             key = "_" + key
         normalised.append(key or f"_colonne_{position + 1}")
-    body = []
-    lines = []
-    for number, cells in rows[1:]:
-        extra = [c for c in cells[width:] if c and c.strip()]
-        if extra:
+    if raw.shape[1] > width:
+        extra = filled[body, width:]
+        for row in np.flatnonzero(extra.any(axis=1)):
+            position = body[row]
+            count = int(extra[row].sum())
+            first = width + int(np.argmax(extra[row]))
             errors.append(
                 Finding(
                     label,
-                    number,
+                    int(lines[position]),
                     None,
-                    extra[0],
-                    f"{width + len(extra)} valeurs ou plus pour {width} colonnes d'en-tête : "
+                    raw.iat[position, first],
+                    f"{width + count} valeurs ou plus pour {width} colonnes d'en-tête : "
                     "séparateur ou guillemet en trop ?",
                 )
             )
-        cells = (list(cells[:width]) + [""] * width)[:width]
-        body.append([c.strip() for c in cells])
-        lines.append(number)
     if errors:
-        raise ValidationError(_title_row(rows, header, label) or errors)
-    frame = pd.DataFrame(body, columns=normalised, dtype=object)
-    frame[LINE] = lines
+        raise ValidationError(_title_row(header, header_line, filled, body, lines, label) or errors)
+    rows = body
+    if body[-1] - body[0] + 1 == len(body):  # no blank row inside: a view, not a copy
+        rows = slice(int(body[0]), int(body[-1]) + 1)
+    cells = {name: columns[c].stripped[rows] for c, name in enumerate(normalised)}
+    frame = pd.DataFrame({**cells, LINE: lines[body]}, copy=False)
     too_long = []
-    for column in normalised:
+    for position, column in enumerate(normalised):
+        if columns[position].longest <= MAX_CELL_LENGTH:
+            continue
         lengths = frame[column].str.len()
         for index in frame.index[lengths > MAX_CELL_LENGTH]:
             too_long.append(

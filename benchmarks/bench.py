@@ -204,14 +204,20 @@ def synthetic(directory: Path, structures: int, seed: int = 2022) -> tuple[Path,
         n = int(answered.sum())
         frame = {"structure_id": register["structure_id"][answered].to_numpy(), "annee": year}
         for question in CATALOG.questions:  # follow-ups come after the yes/no they depend on
-            if question.kind == "oui_non":
+            if not question.asked_in(year):  # valid data: no answer to a question not asked
+                frame[question.colonne] = ""
+            elif question.kind == "oui_non":
                 draw = rng.random(n)
                 answer = np.where(draw < 0.03, "", np.where(draw < 0.6, "oui", "non"))
                 if question.condition:
                     answer = np.where(frame[question.condition] == "oui", answer, "")
                 frame[question.colonne] = answer
             elif question.kind == "liste":
-                codes = [c for c in question.codes if not question.label_of(c).startswith("Aucun")]
+                codes = [
+                    m.code
+                    for m in question.modalites
+                    if not m.exclusive and m.asked_in(year)
+                ]
                 suffixed = np.array([c + ";" for c in codes], dtype=object)
                 chosen = rng.random((n, len(codes))) < 0.3
                 joined = np.where(chosen, suffixed, "").sum(axis=1).astype(str)
