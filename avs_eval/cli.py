@@ -20,10 +20,10 @@ from avs_eval.errors import (
 
 EXIT_INVALID_DATA = EXIT_INVALID
 EXIT_CODES_HELP = (
-    "Codes de sortie : 0 tout va bien ; 1 données ou paramètres invalides, ou un rapport en "
-    "échec ; 2 option mal employée ; 3 problème d'environnement (autre lot en cours, dossier "
-    "non inscriptible, disque plein, fichier ouvert dans un autre programme) ; 130 interrompu "
-    "(Ctrl-C). Si plusieurs s'appliquent, le plus élevé l'emporte."
+    "Codes de sortie : 0 tout va bien ; 1 données ou paramètres invalides, ou un rapport\n"
+    "en échec ; 2 option mal employée ; 3 problème d'environnement (autre lot en cours,\n"
+    "dossier non inscriptible, disque plein, fichier ouvert dans un autre programme) ;\n"
+    "130 interrompu (Ctrl-C). Si plusieurs s'appliquent, le plus élevé l'emporte."
 )
 
 _ARGPARSE_FR = [
