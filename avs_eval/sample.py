@@ -843,6 +843,8 @@ _METROPOLE_CODES = """
     69271 69273 69275 69276 69278 69279 69282 69283 69284 69286 69290 69292 69293 69296
 """
 METROPOLE_CODES: tuple[str, ...] = tuple(_METROPOLE_CODES.split())
+# Communes of the background merged since into a commune of the register: old -> new code.
+MERGED_COMMUNES = {"69152": "69149"}  # Pierre-Bénite -> Oullins-Pierre-Bénite (2024)
 
 
 def commune_territories(background: Path = MAP_BACKGROUND) -> list[tuple[str, str]]:
@@ -850,6 +852,7 @@ def commune_territories(background: Path = MAP_BACKGROUND) -> list[tuple[str, st
 
     So that the sample's maps show whole territories, as a real commune -> territory
     table would: a commune where the sample has structures keeps their territory; any
+    commune merged since into one of them goes with it (Pierre-Bénite with Oullins); any
     other goes to the nearest territory of its own collectivité (Métropole communes to
     Métropole territories, the others to the Rhône's), the distance being the one between
     the commune's centre and the nearest centre of the territory's communes. Plain
@@ -860,6 +863,9 @@ def commune_territories(background: Path = MAP_BACKGROUND) -> list[tuple[str, st
     seeds = [(t, c.code_insee) for t in TERRITORIES for c in t.communes]
     metropole = frozenset(METROPOLE_CODES)
     owner = {code: territory.nom for territory, code in seeds}
+    for old, new in MERGED_COMMUNES.items():
+        if old in centres and new in owner:
+            owner.setdefault(old, owner[new])
     rows = []
     for code in sorted(centres):
         if code not in owner:
