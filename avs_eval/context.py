@@ -32,6 +32,7 @@ class Context:
     table: pd.DataFrame  # contract columns + `type` ("Ensemble", "CS", "EVS") + `masque`
     population: pd.DataFrame
     key: tuple = field(default_factory=tuple)
+    _evolutions: dict = field(default_factory=dict, repr=False)
 
     @property
     def years(self) -> list[int]:
@@ -51,6 +52,24 @@ class Context:
         """One row of the masked table, or None: a dictionary look-up, not a scan."""
         position = self._positions.get((annee, niveau, perimetre, indicateur, modalite, type))
         return None if position is None else self.table.iloc[position]
+
+    def evolutions(self, annee: int) -> pd.DataFrame:
+        """Changes since each question's baseline, for year `annee` (internal, with flags)."""
+        cached = self._evolutions.get(annee)
+        if cached is None:
+            from avs_eval import evolutions
+
+            cached = evolutions.compute(
+                self.dataset, annee, min_effectif=self.min_effectif, table=self.table
+            )
+            self._evolutions[annee] = cached
+        return cached
+
+    def published_evolutions(self, annee: int) -> pd.DataFrame:
+        """The same, as partners may read them: masked where a share is, no paired counts."""
+        from avs_eval import evolutions
+
+        return evolutions.published(self.evolutions(annee), self.table)
 
     def rows(self, **criteria) -> pd.DataFrame:
         """Rows of the masked table matching every `column=value` (type defaults to all)."""
@@ -97,6 +116,7 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
     table = secrecy.apply(table, dataset.collectivites)
     table = table[table["perimetre"] != indicators.QPV_UNKNOWN].reset_index(drop=True)
     context = Context(dataset, threshold, table, indicators.population(dataset, years), key)
+    context.evolutions(max(years))  # here, once per batch: the reports' kernels then skip SciPy
     _CACHE.clear()
     _CACHE[key] = context
     return context

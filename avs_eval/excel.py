@@ -1,7 +1,7 @@
 """Excel workbooks: the formatted indicator table and the data-entry template.
 
 Both are built in memory and written atomically. Every header, code and label
-comes from `avs_eval.schema`, so a new question or code appears here by itself.
+comes from the catalog, so a new question or code appears here by itself.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ LEVEL_SHEETS: dict[str, str] = {
     "territoire": LEVEL_LABELS["territoire"] + "s",
     "collectivite": LEVEL_LABELS["collectivite"] + "s",
     "departement": ALL_PERIMETER,
+    "qpv": LEVEL_LABELS["qpv"],
 }
 # (header, width) of the indicator sheets, in the order of the contract's columns.
 INDICATOR_HEADERS: tuple[tuple[str, int], ...] = (
@@ -92,19 +93,30 @@ def _share(value) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def indicators_workbook(table: pd.DataFrame, min_effectif: int) -> bytes:
-    """The indicator table as a workbook: one sheet per level, French headers, percents."""
+def indicators_workbook(
+    table: pd.DataFrame,
+    min_effectif: int,
+    evolutions: pd.DataFrame | None = None,
+    published: bool = False,
+) -> bytes:
+    """The indicator table as a workbook: one sheet per level, French headers, percents.
+
+    `published`: the table is the partners' one (`secrecy.published`): a masked row's
+    counts are « s » as well. `evolutions` adds a sheet of changes since the baseline.
+    """
     workbook = Workbook()
     notice = workbook.active
     notice.title = "À lire"
-    _text_sheet(notice, "Table des indicateurs : mode d'emploi", _notice(min_effectif))
+    _text_sheet(notice, "Table des indicateurs : mode d'emploi", _notice(min_effectif, published))
     headers = [h for h, _ in INDICATOR_HEADERS]
     widths = [w for _, w in INDICATOR_HEADERS]
     first_share = headers.index("Part") + 1
     for level in LEVELS:
+        rows = table[table["niveau"] == level]
+        if rows.empty:
+            continue
         sheet = workbook.create_sheet(LEVEL_SHEETS[level])
         _header(sheet, headers, widths)
-        rows = table[table["niveau"] == level]
         for row in rows.itertuples(index=False):
             shares = [_share(getattr(row, c)) for c in SHARE_COLUMNS]
             if row.secret:
@@ -116,8 +128,7 @@ def indicators_workbook(table: pd.DataFrame, min_effectif: int) -> bytes:
                     row.perimetre,
                     load_catalog().label(row.indicateur),
                     load_catalog().label(row.indicateur, row.modalite) if row.modalite else "",
-                    int(row.numerateur),
-                    int(row.denominateur),
+                    *_counts(row),
                     *shares,
                 ]
             )
@@ -129,10 +140,63 @@ def indicators_workbook(table: pd.DataFrame, min_effectif: int) -> bytes:
                     cell.alignment = Alignment(horizontal="right")
         if sheet.max_row > 1:
             sheet.auto_filter.ref = sheet.dimensions
+    if evolutions is not None:
+        _evolutions_sheet(workbook.create_sheet("Évolutions"), evolutions)
     return _to_bytes(workbook)
 
 
-def _notice(min_effectif: int) -> list[str]:
+def _counts(row) -> list:
+    if pd.isna(row.numerateur) or pd.isna(row.denominateur):
+        return [SECRET_MARK, SECRET_MARK]  # published table: the counts of a masked row
+    return [int(row.numerateur), int(row.denominateur)]
+
+
+EVOLUTION_HEADERS: tuple[tuple[str, str, int], ...] = (
+    ("annee", "Année", 8),
+    ("annee_reference", "Année de référence", 11),
+    ("niveau", "Niveau", 14),
+    ("perimetre", "Périmètre", 26),
+    ("indicateur", "Indicateur", 44),
+    ("part_reference", "Part l'année de référence", 12),
+    ("part", "Part", 8),
+    ("ecart", "Écart (points)", 10),
+    ("ecart_apparie", "Écart sur les mêmes structures", 14),
+    ("p_valeur", "p-valeur (McNemar)", 11),
+    ("significatif", "Évolution nette", 10),
+)
+
+
+def _evolutions_sheet(sheet: Worksheet, evolutions: pd.DataFrame) -> None:
+    """Changes since the baseline: shares in %, « s » where the row is secret."""
+    _header(sheet, [h for _, h, _ in EVOLUTION_HEADERS], [w for _, _, w in EVOLUTION_HEADERS])
+    catalog = load_catalog()
+    percents = {"part_reference", "part", "ecart", "ecart_apparie"}
+    for row in evolutions.to_dict("records"):
+        values = []
+        for column, _, _ in EVOLUTION_HEADERS:
+            value = row[column]
+            if column == "niveau":
+                value = LEVEL_LABELS.get(value, value)
+            elif column == "indicateur":
+                value = catalog.label(value)
+            elif column in percents or column in ("p_valeur", "significatif"):
+                if row["secret"]:
+                    value = SECRET_MARK
+                elif value is None or pd.isna(value):
+                    value = None
+                elif column == "significatif":
+                    value = "oui" if bool(value) else "non"
+            values.append(value)
+        sheet.append(values)
+        for position, (column, _, _) in enumerate(EVOLUTION_HEADERS, start=1):
+            cell = sheet.cell(row=sheet.max_row, column=position)
+            if column in percents and isinstance(cell.value, float):
+                cell.number_format = PERCENT_FORMAT
+    if sheet.max_row > 1:
+        sheet.auto_filter.ref = sheet.dimensions
+
+
+def _notice(min_effectif: int, published: bool = False) -> list[str]:
     sheets = ", ".join(f"« {name} »" for name in LEVEL_SHEETS.values())
     return [
         f"Une feuille par niveau géographique : {sheets}.",
@@ -147,14 +211,26 @@ def _notice(min_effectif: int) -> list[str]:
         "Part : Numérateur / Dénominateur, en pourcentage.",
         "IC bas, IC haut : bornes de l'intervalle de confiance à 95 % (méthode de Wilson).",
         f"Secret statistique : une part calculée sur moins de {min_effectif} structures n'est "
-        f"pas diffusée ; « {SECRET_MARK} » remplace alors la part et son intervalle. Les "
-        "effectifs restent affichés pour le suivi interne : ne les diffusez pas tels quels.",
+        f"pas diffusée ; « {SECRET_MARK} » remplace alors la part et son intervalle"
+        + (
+            ", ainsi que ses effectifs (de même pour une part qui permettrait d'en retrouver "
+            "une autre par différence)."
+            if published
+            else ". Les effectifs restent affichés pour le suivi interne : ne les diffusez pas "
+            "tels quels."
+        ),
         "Une case vide dans Part signifie qu'aucune structure n'a répondu (dénominateur nul).",
     ]
 
 
-def write_indicators(path: Path, table: pd.DataFrame, min_effectif: int) -> None:
-    write_atomic(path, indicators_workbook(table, min_effectif))
+def write_indicators(
+    path: Path,
+    table: pd.DataFrame,
+    min_effectif: int,
+    evolutions: pd.DataFrame | None = None,
+    published: bool = False,
+) -> None:
+    write_atomic(path, indicators_workbook(table, min_effectif, evolutions, published))
 
 
 # --- the data-entry template ----------------------------------------------------------

@@ -26,7 +26,15 @@ EXPORTER_OPTIONS = {
     "exclude_input_prompt": True,
     "exclude_output_prompt": True,
 }
-REMOVED_TAGS = {"consignes", "widgets", "remove-cell", "parameters", "injected-parameters"}
+# `brouillon`: an evaluator's working cells (own tables, checks), never in a published file.
+REMOVED_TAGS = {
+    "consignes",
+    "widgets",
+    "remove-cell",
+    "parameters",
+    "injected-parameters",
+    "brouillon",
+}
 
 
 # An image's base64 data, set aside during the export (see `notebook_to_html`).
@@ -50,6 +58,13 @@ def exporter():
     exporter = HTMLExporter(config=config, **EXPORTER_OPTIONS)
     exporter.language_code = "fr"
     return exporter
+
+
+def without_drafts(notebook: NotebookNode) -> NotebookNode:
+    """The executed notebook as kept in the year's folder: no `brouillon` cell in it."""
+    notebook = copy.deepcopy(notebook)
+    notebook.cells = [c for c in notebook.cells if "brouillon" not in c.metadata.get("tags", [])]
+    return notebook
 
 
 def _clean(notebook: NotebookNode) -> NotebookNode:

@@ -339,8 +339,11 @@ def comparison(
     title: str,
     annee: int,
     target: float | None = None,
+    reference: int | None = None,
 ) -> Figure:
     """Left: the year's share for each perimeter; right: the same shares over the years.
+
+    `reference`, the baseline year of the report's changes, is marked on the right.
 
     `year_rows` has one row per perimeter (in display order); `trend_rows` has
     `annee`, `perimetre`, `part`, `masque`.
@@ -381,6 +384,11 @@ def comparison(
         right.axhline(target, **target_style)
         legend.append(("cible", target_style))
     years = sorted(int(year) for year in trend_rows["annee"].unique())
+    if reference is not None and reference in years and reference != annee:
+        right.axvline(reference, color="#6b7280", linestyle=":", linewidth=1.2)
+        right.text(
+            reference, 1.04, f"référence {reference}", color="#4b5563", ha="left", fontsize=8
+        )
     margin = 0.05 * (years[-1] - years[0]) or 0.5
     right.xaxis.set_major_locator(FixedLocator(years))
     right.set_xlim(years[0] - margin, years[-1] + margin)  # not from the data: see the frame
@@ -553,8 +561,13 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
-def trends(rows: pd.DataFrame, title: str, hue: str = "perimetre") -> Figure:
-    """Lines over the years, one per value of `hue`; masked points are left out."""
+def trends(
+    rows: pd.DataFrame, title: str, hue: str = "perimetre", reference: int | None = None
+) -> Figure:
+    """Lines over the years, one per value of `hue`; masked points are left out.
+
+    `reference`, the baseline year of the changes, is marked with a dotted line.
+    """
     figure, (ax,) = _new(8, 3.4, left=0.8, right=2.0, top=0.6, bottom=0.5)
     legend = []
     for color, (name, series) in zip(PALETTE, rows.groupby(hue, sort=False), strict=False):
@@ -563,7 +576,11 @@ def trends(rows: pd.DataFrame, title: str, hue: str = "perimetre") -> Figure:
         ax.plot(shown["annee"], shown["part"], marker="o", color=color)
         ax.fill_between(shown["annee"], shown["ic_bas"], shown["ic_haut"], color=color, alpha=0.12)
         legend.append((str(name), {"color": color, "marker": "o", "markevery": [1]}))
-    ax.set_xticks(sorted(rows["annee"].unique()))
+    years = sorted(int(y) for y in rows["annee"].unique())
+    ax.set_xticks(years)
+    if reference is not None and reference in years[:-1]:
+        ax.axvline(reference, color="#6b7280", linestyle=":", linewidth=1.2)
+        ax.text(reference, 1.04, f"référence {reference}", color="#4b5563", fontsize=8)
     _share_axis(ax, horizontal=False)
     _legend_right(ax, legend)
     ax.set_title(wrap(title, 64))

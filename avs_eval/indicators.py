@@ -277,6 +277,11 @@ def _with_shares(long: pd.DataFrame, threshold: int) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
     low, high = wilson(num, den)
+    # The response rate counts the whole population (every approved structure): it is
+    # not an estimate, so it has no confidence interval.
+    census = (long["indicateur"] == RESPONSE_RATE).to_numpy()
+    low[census] = np.nan
+    high[census] = np.nan
     return long.assign(part=share, ic_bas=low, ic_haut=high, secret=den < threshold)
 
 

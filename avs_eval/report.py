@@ -16,9 +16,9 @@ import re
 import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
 
-from avs_eval import __version__, figures, indicators, paths
+from avs_eval import __version__, analyse, commentaires, figures, indicators, layout, paths, secrecy
 from avs_eval.catalog import RESPONSE_RATE, DerivedIndicator, Question, Section, load_catalog
-from avs_eval.context import build_context
+from avs_eval.context import build_context, slug
 from avs_eval.errors import UsageError
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
@@ -104,6 +104,7 @@ class _Report:
         dossier_sortie: str = "",
         min_effectif: int | None = None,
         verbatims: bool = False,
+        interne: bool = False,
     ) -> None:
         self.source = DataSource.from_options(fichier_structures, fichier_reponses, classeur)
         self.catalog = load_catalog()
@@ -113,23 +114,31 @@ class _Report:
         self.annee = self.dataset.check_year(annee)
         self.min_effectif = self.context.min_effectif
         self.verbatims_on = bool(verbatims)
+        self.interne = bool(interne)
         self.output_dir = paths.resolve(dossier_sortie) if dossier_sortie else None
         self.first_year = min(self.context.years)
 
     # - layout: numbers, headings, anchors and the table of contents follow the catalog
-    FIXED_BEFORE: tuple[tuple[str, str], ...] = ()
-    FIXED_AFTER: tuple[tuple[str, str], ...] = ()
-    WITH_CATALOG_SECTIONS = False
+    KIND = "territoire"
+    SLUG = ""
 
     def _sections(self) -> list[Section]:
-        return self.catalog.sections(self.config) if self.WITH_CATALOG_SECTIONS else []
+        plan = layout.plan(self.KIND, self.catalog, self.config, self.interne)
+        return [section for *_, section in plan if section is not None]
 
     def _layout(self) -> list[tuple[str, str, str]]:
-        """(anchor, title, short title) of every section, in order."""
-        fixed = [(k, t, t) for k, t in self.FIXED_BEFORE]
-        fixed += [(s.key, s.titre, s.court) for s in self._sections()]
-        fixed += [(k, t, t) for k, t in self.FIXED_AFTER]
-        return fixed
+        """(anchor, title, short title) of every section shown in this edition, in order."""
+        plan = layout.plan(self.KIND, self.catalog, self.config, self.interne)
+        return [
+            (key, title, short)
+            for key, title, short, _ in plan
+            if key != layout.ANALYSIS or commentaires.has_content(self.commentary)
+        ]
+
+    @property
+    def commentary(self) -> str:
+        """The evaluator's Markdown for this report (`parameters/commentaires/<année>/`)."""
+        return commentaires.read(self.annee, self.SLUG)
 
     def sommaire(self) -> HTML:
         """The table of contents, numbered as the headings are."""
@@ -139,23 +148,83 @@ class _Report:
         )
         return HTML(f'<div class="avs-sommaire"><p><strong>Sommaire</strong> —\n{links}</p></div>')
 
-    def titre(self, key: str) -> Markdown:
-        """The numbered heading of a section, with the anchor the table of contents links to."""
+    def titre(self, key: str) -> Markdown | None:
+        """The numbered heading of a section, with the anchor the table of contents links to.
+
+        None for a section this edition leaves out (e.g. provenance, internal only).
+        """
         for number, (anchor, title, _) in enumerate(self._layout(), start=1):
             if anchor == key:
                 return Markdown(f'<a id="{anchor}"></a>\n\n## {number}. {md(title)}')
+        if key in layout.all_keys(self.KIND, self.catalog, self.config):
+            return None
         known = ", ".join(k for k, _, _ in self._layout())
         raise UsageError(f"section inconnue : « {key} » (sections : {known})")
 
-    # - text blocks
-    def sample_banner(self) -> Markdown | None:
-        if not self.source.is_sample:
-            return None
-        return HTML(
-            '<p class="avs-bandeau"><strong>Données d\'exemple fictives.</strong> Ce rapport est '
-            "produit sur l'échantillon intégré à l'outil (structures et réponses inventées) : "
-            "il illustre la démarche et ne décrit aucune structure réelle.</p>"
+    def _shown(self, key: str) -> bool:
+        return any(anchor == key for anchor, _, _ in self._layout())
+
+    def analyse(self) -> None:
+        """« Analyse de l'évaluateur »: the commentary file, if it says anything."""
+        text = self.commentary
+        if not commentaires.has_content(text):
+            return
+        display(self.titre(layout.ANALYSIS))
+        display(HTML(f'<div class="avs-analyse">{commentaires.render(text)}</div>'))
+
+    def method_note(self) -> Markdown:
+        """What the figures are and are not, in a few sentences a committee can quote."""
+        return Markdown(
+            "Chaque part est calculée parmi les structures ayant répondu à la question, avec "
+            "son intervalle de confiance à 95 % (méthode de Wilson). Le taux de réponse compte "
+            "toutes les structures agréées : ce n'est pas une estimation, il n'a pas "
+            "d'intervalle.\n\n"
+            "Une évolution est mesurée depuis la première année où la question est posée "
+            "(l'année de référence). Elle est aussi testée sur les mêmes structures, celles qui "
+            "ont répondu les deux années (test exact de McNemar) : on écarte ainsi l'effet d'un "
+            "changement de répondantes. « Hausse nette » ou « baisse nette » signifie que ce "
+            "test conclut au seuil de 5 % ; sinon l'évolution est dite « stable ou dans la marge "
+            "d'incertitude ». Parmi de nombreux tests, quelques évolutions « nettes » sont "
+            "attendues par le seul hasard (environ une sur vingt quand rien ne change).\n\n"
+            f"{SECRET_NOTE.format(n=self.min_effectif)}"
         )
+
+    # - tables for the evaluator's own working cells (tag them `brouillon`)
+    @property
+    def indicateurs(self) -> pd.DataFrame:
+        """The masked indicator rows of the report's perimeters, every year (as published).
+
+        Columns of the contract, plus `type` (Ensemble, CS, EVS) and `masque` (a share
+        the reports show as « s »). For working cells: tag them `brouillon`.
+        """
+        return self._perimeter_rows(self.context.table)
+
+    @property
+    def evolutions(self) -> pd.DataFrame:
+        """Changes since the baseline for the report's perimeters (internal: with counts)."""
+        return self._perimeter_rows(self.context.evolutions(self.annee))
+
+    def _perimeter_rows(self, table: pd.DataFrame) -> pd.DataFrame:
+        return table
+
+    # - text blocks
+    def sample_banner(self) -> HTML | None:
+        """The banners a reader must see first: internal edition, fictitious data."""
+        banners = []
+        if self.interne:
+            banners.append(
+                '<p class="avs-bandeau avs-interne"><strong>Édition interne — ne pas '
+                "diffuser.</strong> Cette édition nomme les structures sans réponse et détaille "
+                "la provenance et la qualité des données : elle est réservée à l'équipe "
+                "d'évaluation.</p>"
+            )
+        if self.source.is_sample:
+            banners.append(
+                '<p class="avs-bandeau"><strong>Données d\'exemple fictives.</strong> Ce rapport '
+                "est produit sur l'échantillon intégré à l'outil (structures et réponses "
+                "inventées) : il illustre la démarche et ne décrit aucune structure réelle.</p>"
+            )
+        return HTML("".join(banners)) if banners else None
 
     def secrecy_note(self) -> Markdown:
         return Markdown(f"*{SECRET_NOTE.format(n=self.min_effectif)}*")
@@ -184,8 +253,23 @@ class _Report:
             lines.append(f"{indicator.numero}. {md(_capitalised(indicator.intitule))}")
         return Markdown("\n".join(lines))
 
-    def provenance(self, parameters: dict) -> Markdown:
-        """Which files, which settings, which version: enough to reproduce the report."""
+    def provenance_line(self) -> Markdown:
+        """One line a partner may read: date of the data, tool version, secrecy threshold."""
+        dated = max(p.stat().st_mtime for p in self.source.files)
+        day = dt.date.fromtimestamp(dated).strftime("%d/%m/%Y")
+        return Markdown(
+            f"*Données de l'enquête {self.annee} (fichiers du {day}) · avs-eval {__version__} · "
+            f"seuil de secret statistique : {self.min_effectif} structures · rapport du "
+            f"{today()}.*"
+        )
+
+    def provenance(self, parameters: dict) -> Markdown | None:
+        """Which files, which settings, which version: enough to reproduce the report.
+
+        Internal edition only: file fingerprints and settings say nothing to a partner.
+        """
+        if not self.interne:
+            return None
         lines = ["| Fichier | Empreinte SHA-256 |", "|---|---|"]
         for name, digest in self.dataset.hashes.items():
             lines.append(f"| {code(name)} | {code(digest)} |")
@@ -235,27 +319,41 @@ class _Report:
 class TerritoryReport(_Report):
     """The report of one territory for one year, beside its collectivité and Ensemble."""
 
-    FIXED_BEFORE = (
-        ("fiche-action", "La fiche action"),
-        ("participation", "Participation à l'enquête"),
-        ("chiffres-cles", "Chiffres clés"),
-    )
-    FIXED_AFTER = (
-        ("types", "Centres sociaux et espaces de vie sociale"),
-        ("qualite", "Qualité des données"),
-        ("provenance", "Provenance"),
-    )
-    WITH_CATALOG_SECTIONS = True
-
     def __init__(self, territoire: str, annee: int, **kwargs) -> None:
         super().__init__(annee, **kwargs)
         self.territoire = self.dataset.check_territory(territoire)
+        self.SLUG = slug(territoire)
         self.collectivite = self.context.collectivite_of[territoire]
         self.perimeters = [
             ("territoire", territoire),
             ("collectivite", self.collectivite),
             ("departement", ALL_PERIMETER),
         ]
+
+    def _perimeter_rows(self, table: pd.DataFrame) -> pd.DataFrame:
+        keep = pd.Series(False, index=table.index)
+        for niveau, perimetre in self.perimeters:
+            keep |= (table["niveau"] == niveau) & (table["perimetre"] == perimetre)
+        return table[keep]
+
+    @property
+    def reponses(self) -> pd.DataFrame:
+        """The territory's answers of every year, as validated (one row per structure-year).
+
+        Individual answers: for working cells only (tag them `brouillon`), never published.
+        """
+        pop = self.context.population
+        return pop[(pop["territoire"] == self.territoire) & pop["repondant"]]
+
+    def _change(self, indicateur: str) -> pd.Series | None:
+        """The published change of the territory's indicator (masked where it must be)."""
+        table = self.context.published_evolutions(self.annee)
+        rows = table[
+            (table["niveau"] == "territoire")
+            & (table["perimetre"] == self.territoire)
+            & (table["indicateur"] == indicateur)
+        ]
+        return None if rows.empty else rows.iloc[0]
 
     # - helpers
     def _row(self, niveau, perimetre, indicateur, modalite="", annee=None, type="Ensemble"):
@@ -282,6 +380,105 @@ class TerritoryReport(_Report):
             f"rapport produit le {today()}"
         )
 
+    def a_retenir(self) -> None:
+        """3 to 6 sentences on what the figures say, built from published rows only."""
+        display(self.titre("a-retenir"))
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.key_messages())
+        display(HTML(f'<ul class="avs-retenir">{items}</ul>'))
+
+    def key_messages(self) -> list[str]:
+        here = ("territoire", self.territoire)
+        headline = [i for i in self.key_indicators() if i != RESPONSE_RATE]
+        rows = {i: self._row(*here, i) for i in headline}
+        visible = [i for i in headline if analyse.shown(rows[i])]
+        rate = self._row(*here, RESPONSE_RATE)
+        messages = []
+        if analyse.shown(rate):
+            messages.append(
+                f"En {self.annee}, {int(rate['numerateur'])} des {int(rate['denominateur'])} "
+                f"structures agréées du territoire ont répondu à l'enquête "
+                f"({analyse.pct(rate['part'])})."
+            )
+        if len(visible) * 2 < len(headline):
+            messages.append(
+                f"La plupart des chiffres de {self.territoire} relèvent du secret statistique "
+                f"(moins de {self.min_effectif} structures, ou une part qu'on retrouverait par "
+                f"différence) : reportez-vous à ceux de la collectivité, {self.collectivite}, "
+                "donnés dans chaque tableau et graphique."
+            )
+        messages += self._target_messages(visible, rows)
+        if len(visible) * 2 >= len(headline):  # else the changes are secret too
+            messages += self._change_messages(headline)
+        messages += self._comparison_messages(visible, rows)
+        if len(messages) < 3:
+            messages.append(
+                "Les parts de ce rapport sont des estimations sur les structures qui ont répondu : "
+                "leur intervalle de confiance est donné dans les chiffres clés."
+            )
+        return messages[:6]
+
+    def _named(self, indicateur: str) -> str:
+        """A label inside a sentence: « permanence d'un partenaire… » (acronyms kept)."""
+        label = self.label(indicateur)
+        return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+    def _target_messages(self, visible: list[str], rows: dict) -> list[str]:
+        reached, missed = [], []
+        for indicateur in visible:
+            target = self._target(indicateur)
+            if target is None:
+                continue
+            share = rows[indicateur]["part"]
+            text = f"{self._named(indicateur)} ({analyse.pct(share)} pour {analyse.pct(target)})"
+            sens = self.catalog.direction(indicateur)
+            (reached if analyse.target_reached(share, target, sens) else missed).append(text)
+        messages = []
+        if reached:
+            messages.append(f"Cibles atteintes en {self.annee} : {analyse.join(reached)}.")
+        if missed:
+            messages.append(f"Cibles non atteintes en {self.annee} : {analyse.join(missed)}.")
+        return messages
+
+    def _change_messages(self, headline: list[str]) -> list[str]:
+        net = []
+        for indicateur in headline:
+            change = self._change(indicateur)
+            if change is None or change["secret"] or not _true(change["significatif"]):
+                continue
+            verdict = analyse.verdict(change, self.catalog.direction(indicateur))
+            net.append(
+                f"{self._named(indicateur)} : {verdict} ({analyse.points(float(change['ecart']))} "
+                f"depuis {int(change['annee_reference'])})"
+            )
+        if net:
+            return [
+                "Évolutions nettes, mesurées sur les structures ayant répondu les deux années : "
+                + analyse.join(net)
+                + "."
+            ]
+        return [
+            "Aucune évolution nette depuis l'année de référence sur les mêmes structures : les "
+            "écarts observés restent dans la marge d'incertitude."
+        ]
+
+    def _comparison_messages(self, visible: list[str], rows: dict) -> list[str]:
+        apart = []
+        for indicateur in visible:
+            other = self._row("collectivite", self.collectivite, indicateur)
+            if analyse.shown(other) and analyse.apart(rows[indicateur], other):
+                word = "au-dessus" if rows[indicateur]["part"] > other["part"] else "en dessous"
+                apart.append(
+                    f"{self._named(indicateur)} ({analyse.pct(rows[indicateur]['part'])}, "
+                    f"{word} des {analyse.pct(other['part'])} de la collectivité)"
+                )
+        if not apart:
+            return []
+        return [
+            f"Écarts nets avec {self.collectivite} (intervalles de confiance disjoints) : "
+            + analyse.join(apart[:2])
+            + "."
+        ]
+
     def participation(self) -> HTML:
         """Population and respondents by type; counts are masked with the rate they reveal."""
         pop = self.context.population
@@ -295,10 +492,15 @@ class TerritoryReport(_Report):
                 body.append([label, str(len(group)), "0", "–"])
                 continue
             respondents = SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"]))
-            body.append([html.escape(label), str(len(group)), respondents, share_cell(row)])
+            rate = share_cell(row, with_interval=False)  # a count of everyone, not an estimate
+            body.append([html.escape(label), str(len(group)), respondents, rate])
         return html_table(
             ["Structures", f"Agréées en {self.annee}", "Répondantes", "Taux de réponse"], body
         )
+
+    def offre(self) -> HTML:
+        """The offer (action 4): approved structures, openings and closures, year by year."""
+        return _offer_table(self.dataset, self.annee, "territoire", self.territoire)
 
     def non_respondents(self) -> Markdown:
         row = self._row("territoire", self.territoire, RESPONSE_RATE)
@@ -316,6 +518,10 @@ class TerritoryReport(_Report):
         ].sort_values("nom", key=lambda s: s.map(sort_key))
         if missing.empty:
             return Markdown(f"Toutes les structures agréées en {self.annee} ont répondu.")
+        if not self.interne:  # who did not answer is for the evaluation team
+            return Markdown(
+                f"{len(missing)} structure(s) agréée(s) n'ont pas répondu en {self.annee}."
+            )
         items = "".join(
             f"<li>{html.escape(str(r.nom))} ({html.escape(str(r.commune))}, {r.type})</li>"
             for r in missing.itertuples()
@@ -340,8 +546,9 @@ class TerritoryReport(_Report):
         for indicateur in self.key_indicators():
             label = html.escape(self.label(indicateur))
             cells = [f"<strong>{label}</strong><br><small>{self._measure(indicateur)}</small>"]
+            interval = indicateur != RESPONSE_RATE
             for niveau, perimetre in self.perimeters:
-                cells.append(share_cell(self._row(niveau, perimetre, indicateur)))
+                cells.append(share_cell(self._row(niveau, perimetre, indicateur), interval))
             cells.append(self._evolution(indicateur))
             target = self._target(indicateur)
             cells.append(pct(target) if target is not None else "–")
@@ -350,22 +557,29 @@ class TerritoryReport(_Report):
         return html_table(header, body)
 
     def _reference_year(self, indicateur: str) -> int:
-        """The baseline of a change: the first year the question was asked and answered."""
-        return max(self.first_year, self.catalog.first_year(indicateur))
+        """The baseline of a change: the first year the question was asked."""
+        return self.catalog.first_year(indicateur)
 
     def _evolution(self, indicateur: str) -> str:
+        """The gap in points since the baseline, and the paired test's plain verdict."""
         reference = self._reference_year(indicateur)
         if self.annee <= reference:
             return "première année"
-        start = self._row("territoire", self.territoire, indicateur, annee=reference)
-        end = self._row("territoire", self.territoire, indicateur)
-        if start is None or end is None or pd.isna(start["part"]) or pd.isna(end["part"]):
+        if indicateur == RESPONSE_RATE:  # a census: no test, the gap is the change
+            start = self._row("territoire", self.territoire, indicateur, annee=reference)
+            end = self._row("territoire", self.territoire, indicateur)
+            if not (analyse.shown(start) and analyse.shown(end)):
+                return SECRET_SYMBOL if start is not None and end is not None else "–"
+            gap = analyse.points(end["part"] - start["part"])
+            return f"{gap}<br><small>depuis {reference}</small>"
+        change = self._change(indicateur)
+        if change is None or (pd.isna(change["part_reference"]) and not change["secret"]):
             return "–"
-        if start[MASK] or end[MASK]:
+        if change["secret"]:
             return SECRET_SYMBOL
-        points = (end["part"] - start["part"]) * 100
-        gap = f"{points:+.0f}{NBSP}pts".replace("-", "−")
-        return f"{gap}<br><small>depuis {reference}</small>"
+        verdict = analyse.verdict(change, self.catalog.direction(indicateur))
+        gap = analyse.points(float(change["ecart"]))
+        return f"{gap}<br><small>depuis {reference} · {verdict}</small>"
 
     def _gap(self, indicateur: str, target: float | None) -> str:
         if target is None:
@@ -386,6 +600,7 @@ class TerritoryReport(_Report):
                 self.label(indicateur),
                 self.annee,
                 self._target(indicateur),
+                self._reference_year(indicateur),
             )
         )
 
@@ -414,6 +629,33 @@ class TerritoryReport(_Report):
             body.append(cells)
         header = [q.libelle, self.territoire, self.collectivite, ALL_PERIMETER]
         return html_table(header, body)
+
+    def _mean_codes(self, question: Question) -> str:
+        """How many choices a structure cites on average, where secrecy allows it."""
+        rows = {}
+        for niveau, perimetre in self.perimeters[:2]:
+            row = self._row(niveau, perimetre, question.colonne, question.codes[0])
+            if not analyse.shown(row):
+                return ""
+            rows[perimetre] = row
+        pop = self.context.population
+        year = pop[(pop["annee"] == self.annee) & pop["repondant"]]
+        codes = [m.code for m in question.modalites if not m.exclusive]
+        means = []
+        for niveau, perimetre in self.perimeters[:2]:
+            here = year[year[niveau] == perimetre]
+            counts = (
+                here[question.colonne]
+                .fillna("")
+                .map(lambda cell: sum(code in codes for code in str(cell).split(";") if code))
+            )
+            answered = here[question.colonne].fillna("") != ""
+            means.append(counts[answered].mean())
+        shown = [f"{m:.1f}".replace(".", ",") for m in means]
+        return (
+            f"En moyenne, une structure de {md(self.territoire)} cite {shown[0]} choix "
+            f"(« {md(question.libelle)} »), contre {shown[1]} dans la collectivité."
+        )
 
     def _measure(self, indicateur: str) -> str:
         if indicateur == RESPONSE_RATE:
@@ -496,12 +738,17 @@ class TerritoryReport(_Report):
             blocks = [self.breakdown_chart(item.colonne)]
             if not item.condition:
                 blocks.append(self.breakdown_table(item.colonne))
+                mean = self._mean_codes(item)
+                if mean:
+                    blocks.append(Markdown(mean))
             return blocks
         shown = self.verbatims(item.colonne)
         return [shown] if shown is not None else []
 
-    def data_quality(self) -> HTML:
-        """Blank items per question, and how many warnings validation raised."""
+    def data_quality(self) -> HTML | None:
+        """Blank items per question (internal edition: data-quality details)."""
+        if not self.interne:
+            return None
         pop = self.context.population
         here = pop[(pop["annee"] == self.annee) & (pop["territoire"] == self.territoire)]
         respondents = here[here["repondant"]]
@@ -516,7 +763,9 @@ class TerritoryReport(_Report):
             ["Question", f"Réponses laissées vides ({len(respondents)} répondantes)"], body
         )
 
-    def warnings_summary(self) -> Markdown:
+    def warnings_summary(self) -> Markdown | None:
+        if not self.interne:
+            return None
         count = len(self.dataset.warnings)
         if not count:
             return Markdown("La validation des données n'a relevé aucune incohérence.")
@@ -529,21 +778,75 @@ class TerritoryReport(_Report):
         lines += [f"- {n} × {md(kind)}" for kind, n in kinds.items()]
         return Markdown("\n".join(lines))
 
-    def write_indicators(self) -> Markdown:
-        """The territory's rows, its collectivité's and Ensemble's, every year up to Y."""
+    def write_indicators(self) -> Markdown | None:
+        """The report's tables beside it: indicateurs.csv, evolutions.csv, indicateurs.xlsx.
+
+        The partner edition writes published tables: every figure the report shows as
+        « s » is empty (with `secret` = True) and no paired count is given. The
+        internal edition writes them whole, with the flags.
+        """
         if self.output_dir is None:
-            return Markdown("*(Aucun dossier de sortie : table des indicateurs non écrite.)*")
-        table = self.context.table
-        keep = pd.Series(False, index=table.index)
-        for niveau, perimetre in self.perimeters:
-            keep |= (table["niveau"] == niveau) & (table["perimetre"] == perimetre)
-        table = table[keep & (table["type"] == "Ensemble") & (table["annee"] <= self.annee)]
-        target = self.output_dir / "indicateurs.csv"
-        write_atomic(target, indicators.to_csv(table))
+            return None
+        _write_tables(self, self.indicateurs, self.evolutions)
+        if not self.interne:
+            return None
         return Markdown(
-            f"Table des indicateurs écrite : `indicateurs.csv` ({len(table)} lignes, "
-            "usage interne : les parts sous le seuil y figurent avec `secret=True`)."
+            "Tables écrites à côté du rapport : `indicateurs.csv`, `evolutions.csv`, "
+            "`indicateurs.xlsx` (édition interne : chiffres sous le secret compris, avec "
+            "`secret=True`)."
         )
+
+
+def _write_tables(report: _Report, table: pd.DataFrame, changes: pd.DataFrame) -> None:
+    """Write the tables of a report into its output folder, as its edition allows."""
+    from avs_eval import evolutions as evolution_tables
+    from avs_eval.excel import write_indicators
+
+    table = table[(table["type"] == "Ensemble") & (table["annee"] <= report.annee)]
+    if report.interne:
+        shown, shown_changes = table, changes
+    else:
+        shown = secrecy.published(table)
+        shown_changes = evolution_tables.published(changes, report.context.table)
+    folder = report.output_dir
+    write_atomic(folder / "indicateurs.csv", indicators.to_csv(shown))
+    write_atomic(folder / "evolutions.csv", evolution_tables.to_csv(shown_changes))
+    write_indicators(
+        folder / "indicateurs.xlsx",
+        shown,
+        report.min_effectif,
+        shown_changes,
+        published=not report.interne,
+    )
+
+
+def _true(value) -> bool:
+    return value is not None and not pd.isna(value) and bool(value)
+
+
+def _offer_table(dataset, annee: int, niveau: str, perimetre: str) -> HTML:
+    """Approved structures, openings and closures per year, CS and EVS (action 4)."""
+    register = dataset.structures
+    if niveau == "territoire":
+        register = register[register["territoire"] == perimetre]
+    elif niveau == "collectivite":
+        register = register[register["collectivite"] == perimetre]
+    body = []
+    for year in [y for y in dataset.config.annees if y <= annee]:
+        cells = [str(year)]
+        for kind in ("CS", "EVS"):
+            group = register[register["type"] == kind]
+            debut = group["annee_debut"]
+            fin = group["annee_fin"]
+            approved = ((debut.isna() | (debut <= year)) & (fin.isna() | (fin >= year))).sum()
+            opened = (debut == year).sum()
+            closed = (fin == year - 1).sum()
+            cells += [str(int(approved)), str(int(opened)), str(int(closed))]
+        body.append(cells)
+    header = ["Année"]
+    for kind in ("CS", "EVS"):
+        header += [f"{kind} agréés", f"{kind} ouverts", f"{kind} fermés"]
+    return html_table(header, body)
 
 
 def _codes_of(question: Question, year: int) -> list[str]:
@@ -561,15 +864,8 @@ def _capitalised(text: str) -> str:
 class SynthesisReport(_Report):
     """All territories for one year: participation, heatmap, trends, CS against EVS."""
 
-    FIXED_BEFORE = (
-        ("fiche-action", "La fiche action"),
-        ("participation", "Participation par territoire"),
-        ("carte", "Les indicateurs par territoire"),
-        ("evolutions", "Évolutions par collectivité"),
-        ("details", "Les détails des indicateurs"),
-        ("types", "Centres sociaux et espaces de vie sociale"),
-        ("provenance", "Provenance"),
-    )
+    KIND = "synthese"
+    SLUG = commentaires.SYNTHESIS_NAME
 
     def title(self) -> Markdown:
         return Markdown(
@@ -600,7 +896,7 @@ class SynthesisReport(_Report):
                     str(int((group["type"] == "CS").sum())),
                     str(int((group["type"] == "EVS").sum())),
                     respondents,
-                    share_cell(row),
+                    share_cell(row, with_interval=False),
                 ]
             )
         for niveau in ("collectivite", "departement"):
@@ -619,12 +915,135 @@ class SynthesisReport(_Report):
                         str(int((group["type"] == "CS").sum())),
                         str(int((group["type"] == "EVS").sum())),
                         SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"])),
-                        share_cell(row),
+                        share_cell(row, with_interval=False),
                     ]
                 )
         return html_table(
             ["Territoire", "Collectivité", "CS", "EVS", "Répondantes", "Taux de réponse"], body
         )
+
+    def offre(self) -> HTML:
+        """The offer of the whole department (action 4): approvals, openings, closures."""
+        return _offer_table(self.dataset, self.annee, "departement", ALL_PERIMETER)
+
+    def a_retenir(self) -> None:
+        """3 to 6 sentences on the year, from published rows only."""
+        display(self.titre("a-retenir"))
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.key_messages())
+        display(HTML(f'<ul class="avs-retenir">{items}</ul>'))
+
+    def key_messages(self) -> list[str]:
+        ensemble = ("departement", ALL_PERIMETER)
+        rate = self.context.row(self.annee, *ensemble, RESPONSE_RATE)
+        messages = []
+        if analyse.shown(rate):
+            messages.append(
+                f"En {self.annee}, {int(rate['numerateur'])} des {int(rate['denominateur'])} "
+                f"structures agréées ont répondu à l'enquête ({analyse.pct(rate['part'])})."
+            )
+        reached, missed = [], []
+        for indicateur in self.key_indicators()[1:]:
+            row = self.context.row(self.annee, *ensemble, indicateur)
+            target = self._target(indicateur)
+            if target is None or not analyse.shown(row):
+                continue
+            text = (
+                f"{self.label(indicateur)} ({analyse.pct(row['part'])} pour {analyse.pct(target)})"
+            )
+            sens = self.catalog.direction(indicateur)
+            (reached if analyse.target_reached(row["part"], target, sens) else missed).append(text)
+        if reached:
+            messages.append(f"Cibles atteintes pour l'ensemble : {analyse.join(reached)}.")
+        if missed:
+            messages.append(f"Cibles non atteintes pour l'ensemble : {analyse.join(missed)}.")
+        net = self._net_changes()
+        departement = net[net["niveau"] == "departement"]
+        if not departement.empty:
+            parts = [
+                f"{self.label(row['indicateur'])} : "
+                + analyse.verdict(row, self.catalog.direction(row["indicateur"]))
+                for _, row in departement.iterrows()
+            ]
+            messages.append(
+                "Pour l'ensemble, évolutions nettes sur les mêmes structures : "
+                + analyse.join(parts)
+                + "."
+            )
+        territories = net[net["niveau"] == "territoire"]
+        tests = self._tests_count()
+        messages.append(
+            f"Au niveau des territoires, {len(territories)} évolution(s) nette(s) sur {tests} "
+            f"comparaisons publiées : le hasard seul en produirait environ {round(tests * 0.05)}."
+        )
+        return messages[:6]
+
+    def _net_changes(self) -> pd.DataFrame:
+        table = self.context.published_evolutions(self.annee)
+        significant = table["significatif"].map(_true) & ~table["secret"].astype(bool)
+        return table[significant]
+
+    def _tests_count(self) -> int:
+        table = self.context.published_evolutions(self.annee)
+        tested = table[(table["niveau"] == "territoire") & ~table["secret"].astype(bool)]
+        return int(tested["p_valeur"].notna().sum())
+
+    def significant_changes(self) -> HTML:
+        """Net changes by territory since each question's baseline (published rows only)."""
+        net = self._net_changes()
+        net = net[net["niveau"].isin(["territoire", "collectivite", "departement"])]
+        if net.empty:
+            return HTML("<p>Aucune évolution nette cette année.</p>")
+        body = []
+        for row in net.itertuples():
+            change = pd.Series(row._asdict())
+            body.append(
+                [
+                    html.escape(str(row.perimetre)),
+                    html.escape(self.label(row.indicateur)),
+                    str(int(row.annee_reference)),
+                    f"{analyse.pct(float(row.part_reference))} → {analyse.pct(float(row.part))}",
+                    analyse.points(float(row.ecart)),
+                    html.escape(analyse.verdict(change, self.catalog.direction(row.indicateur))),
+                ]
+            )
+        tests = self._tests_count()
+        note = (
+            f"<p><small>{len(net[net['niveau'] == 'territoire'])} évolution(s) nette(s) parmi "
+            f"{tests} comparaisons de territoires publiées ; au seuil de 5 %, environ "
+            f"{round(tests * 0.05)} le seraient par le seul hasard même si rien n'avait "
+            "changé.</small></p>"
+        )
+        table = html_table(
+            [
+                "Périmètre",
+                "Indicateur",
+                "Référence",
+                "Parts",
+                "Écart",
+                "Verdict (mêmes structures)",
+            ],
+            body,
+        )
+        return HTML(table.data + note)
+
+    def qpv_comparison(self) -> HTML:
+        """Headline figures in and out of the quartiers prioritaires (published rows only)."""
+        body = []
+        for indicateur in self.key_indicators():
+            cells = [html.escape(self.label(indicateur))]
+            for perimetre in (indicators.QPV_IN, indicators.QPV_OUT, ALL_PERIMETER):
+                niveau = "departement" if perimetre == ALL_PERIMETER else "qpv"
+                row = self.context.row(self.annee, niveau, perimetre, indicateur)
+                cells.append(share_cell(row, indicateur != RESPONSE_RATE))
+            body.append(cells)
+        return html_table(["Indicateur", "Structures en QPV", "Hors QPV", ALL_PERIMETER], body)
+
+    def write_indicators(self) -> Markdown | None:
+        """The whole department's tables beside the synthesis (published, or internal)."""
+        if self.output_dir is None:
+            return None
+        _write_tables(self, self.context.table, self.context.evolutions(self.annee))
+        return None
 
     def participation_chart(self) -> Image:
         rows = self._territory_rows(RESPONSE_RATE)
@@ -646,7 +1065,9 @@ class SynthesisReport(_Report):
         rows = self.context.rows(indicateur=indicateur, modalite="")
         rows = rows[rows["niveau"].isin(["collectivite", "departement"])]
         rows = rows[rows["annee"] <= self.annee]
-        return chart(figures.trends(rows, f"{self.label(indicateur)} : évolution"))
+        title = f"{self.label(indicateur)} : évolution"
+        reference = self.catalog.first_year(indicateur)
+        return chart(figures.trends(rows, title, reference=reference))
 
     def evolutions(self) -> None:
         """One trend chart per headline figure of the catalog (`cle: true`)."""

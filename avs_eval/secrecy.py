@@ -127,3 +127,21 @@ def _protect(
     _, first = np.unique(part_group[ordered], return_index=True)
     masked[ordered[first]] = True
     return True
+
+
+PUBLISHED_BLANKS = ["numerateur", "denominateur", "part", "ic_bas", "ic_haut"]
+
+
+def published(table: pd.DataFrame) -> pd.DataFrame:
+    """An indicator table as partners may receive it: what the reports show as « s » is empty.
+
+    `table` carries `masque` (primary and secondary secrecy). Every masked row keeps its
+    keys, gets `secret` = True, and loses its counts, share and interval: a published
+    count under the threshold would give the share back, or another cell by difference.
+    """
+    out = table.copy()
+    masked = out[MASK].to_numpy(dtype=bool)
+    out["secret"] = masked
+    for column in PUBLISHED_BLANKS:
+        out[column] = out[column].astype(object).where(~masked, None)
+    return out

@@ -138,7 +138,7 @@ def test_round_trip_indicateurs_has_rows_at_every_level(with_new_question):
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(io.StringIO(done.stdout), keep_default_na=False)
     rows = table[table["indicateur"] == "observatoire_local"]
-    assert set(rows["niveau"]) == {"territoire", "collectivite", "departement"}
+    assert set(rows["niveau"]) == {"territoire", "collectivite", "departement", "qpv"}
     assert set(rows["annee"]) == {2022, 2023, 2024, 2025}  # action 2 starts in 2022
     assert (rows.loc[rows["niveau"] == "departement", "denominateur"] > 50).all()
 

@@ -22,6 +22,7 @@ EXPECTED_PARAMETERS = {
     "dossier_sortie": "str",
     "min_effectif": "int",
     "verbatims": "bool",
+    "interne": "bool",
 }
 
 
