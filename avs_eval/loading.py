@@ -276,33 +276,66 @@ class Checker:
 
     def required_cells(self, columns: tuple[str, ...]) -> None:
         for column in columns:
-            self.flag(self.frame[column] == "", column, "valeur obligatoire manquante")
+            self.flag(is_empty(self.frame[column]), column, "valeur obligatoire manquante")
 
     def yes_no(self, column: str) -> pd.Series:
         """Parse a yes/no column to a nullable boolean, flagging unknown spellings."""
-        keys = self.frame[column].str.casefold()
-        parsed = keys.map(YES_NO_LOOKUP)
+        codes, distinct = distinct_values(self.frame[column])
+        parsed = [YES_NO_LOOKUP.get(str(value).casefold()) for value in distinct]
+        unknown = np.array(
+            [p is None and v != "" for p, v in zip(parsed, distinct, strict=True)], dtype=bool
+        )
         self.flag(
-            (keys != "") & parsed.isna(),
+            pd.Series(unknown[codes], index=self.frame.index, dtype=bool),
             column,
             f"réponse oui/non non reconnue (valeurs acceptées : {YES_NO_SPELLINGS} ; "
             "vide = sans réponse)",
         )
-        return parsed.astype("boolean")
+        values = np.array([p is True for p in parsed], dtype=bool)[codes]
+        missing = np.array([p is None for p in parsed], dtype=bool)[codes]
+        return pd.Series(pd.arrays.BooleanArray(values, missing), index=self.frame.index)
 
     def year(self, column: str, *, required: bool) -> pd.Series:
-        text = self.frame[column].str.replace(r"\.0+$", "", regex=True)
-        ok = text.str.fullmatch(r"[0-9]{4}")  # not \d: "２０２４" would match, then not convert
-        self.flag(~ok & (text != ""), column, "année attendue (nombre à 4 chiffres, ex. 2024)")
+        codes, distinct = distinct_values(self.frame[column])
+        text = [re.sub(r"\.0+$", "", str(value)) for value in distinct]
+        ok = np.array([re.fullmatch(r"[0-9]{4}", t) is not None for t in text], dtype=bool)
+        empty = np.array([t == "" for t in text], dtype=bool)
+        index = self.frame.index
+        self.flag(
+            pd.Series((~ok & ~empty)[codes], index=index),
+            column,
+            "année attendue (nombre à 4 chiffres, ex. 2024)",
+        )
         if required:
-            self.flag(text == "", column, "valeur obligatoire manquante")
-        return pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+            self.flag(pd.Series(empty[codes], index=index), column, "valeur obligatoire manquante")
+        # not \d above: "２０２４" would match, then not convert
+        numbers = np.array(
+            [int(t) if good else 0 for t, good in zip(text, ok, strict=True)], dtype=np.int64
+        )
+        return pd.Series(pd.arrays.IntegerArray(numbers[codes], ~ok[codes]), index=index)
+
+
+def is_empty(values: pd.Series) -> pd.Series:
+    """Cells equal to "": numpy's comparison of an object array, several times pandas' own."""
+    return pd.Series(values.to_numpy(dtype=object) == "", index=values.index, dtype=bool)
+
+
+def distinct_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code and the distinct values (`pandas.factorize`, hashing in C).
+
+    A column holds few distinct values (yes/no, years, code lists), so every rule is
+    applied once per distinct value and its verdict spread to the rows by the codes:
+    the same code checks 150 structures or 100,000 at nearly the same cost per row.
+    """
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    return codes, np.asarray(distinct, dtype=object)
 
 
 def _normalised(values: pd.Series) -> pd.Series:
     """`normalise` applied once per distinct value: a column has few distinct spellings."""
-    distinct = values.dropna().unique()
-    return values.map({value: normalise(value) for value in distinct})
+    codes, distinct = distinct_values(values)
+    table = np.array([normalise(value) for value in distinct] + [None], dtype=object)
+    return pd.Series(table[codes], index=values.index, dtype=object)  # NaN (-1) -> None
 
 
 def _title_row_hint(table: RawTable, expected: tuple[str, ...]) -> str | None:
@@ -506,14 +539,19 @@ def validate_responses(
             )
         frame[question.colonne] = ""
     ids = frame["structure_id"]
-    keys = ids + "|" + years.astype(str)  # parsed: "2024" and "2024.0" are one year
-    duplicated = keys.duplicated(keep="first") & (ids != "") & years.notna()
-    first_line = frame.assign(_k=keys).drop_duplicates("_k").set_index("_k")[LINE]
-    check.flag(
-        duplicated,
-        "structure_id",
-        lambda i: f"réponse en double pour {years[i]} (déjà ligne {first_line[keys[i]]})",
-    )
+    # parsed years: "2024" and "2024.0" are one year
+    pairs = pd.DataFrame({"id": ids, "year": years, LINE: frame[LINE]})
+    duplicated = pairs.duplicated(["id", "year"], keep="first") & ~is_empty(ids) & years.notna()
+    if duplicated.any():
+        first = pairs[~pairs.duplicated(["id", "year"], keep="first")]
+        first_line = {(i, y): line for i, y, line in first.itertuples(index=False)}
+        check.flag(
+            duplicated,
+            "structure_id",
+            lambda i: (
+                f"réponse en double pour {years[i]} (déjà ligne {first_line[(ids[i], years[i])]})"
+            ),
+        )
     if structures is not None:
         _check_membership(check, ids, years, structures)
 
@@ -547,17 +585,19 @@ def _check_membership(
     check: Checker, ids: pd.Series, years: pd.Series, structures: pd.DataFrame
 ) -> None:
     register = structures.set_index("structure_id")
-    known = ids.isin(register.index)
+    found = register.index.get_indexer(ids)
+    known = pd.Series(found >= 0, index=ids.index)
     check.flag(
-        ~known & (ids != ""),
+        ~known & ~is_empty(ids),
         "structure_id",
         "structure inconnue : absente du fichier des structures",
     )
     rows = known & years.notna()
     if not rows.any():
         return
-    debut = ids[rows].map(register["annee_debut"])
-    fin = ids[rows].map(register["annee_fin"])
+    positions = found[rows.to_numpy()]
+    debut = pd.Series(register["annee_debut"].array[positions], index=ids.index[rows.to_numpy()])
+    fin = pd.Series(register["annee_fin"].array[positions], index=debut.index)
     year = years[rows]
     closed = ((debut.notna() & (year < debut)) | (fin.notna() & (year > fin))).fillna(False)
     mask = pd.Series(False, index=ids.index)
@@ -572,36 +612,49 @@ def _check_membership(
 
 
 def _parse_list(check: Checker, question: Question) -> tuple[pd.Series, pd.DataFrame]:
-    """Split a list cell into codes; return canonical text and one boolean column per code."""
+    """Split a list cell into codes; return canonical text and one boolean column per code.
+
+    Each distinct cell is split once; its codes, canonical text and unknown tokens are
+    spread to the rows that hold it.
+    """
     column = question.colonne
     codes = question.codes
     cells = check.frame[column]
-    tokens = cells.str.split(_SPLIT).explode()
-    tokens = _normalised(tokens)
-    tokens = tokens[tokens.notna() & (tokens != "")]
+    rows_code, distinct = distinct_values(cells)
     position = {code: i for i, code in enumerate(codes)}
-    index_of = tokens.map(position)
-    unknown = tokens[index_of.isna()]
-    for index, token in unknown.items():
-        check.sink.append(
-            Finding(
-                check.table.label,
-                int(check.frame.at[index, LINE]),
-                check.header(column),
-                str(cells.at[index]),
-                f"code inconnu « {token} » (codes acceptés : {', '.join(codes)})",
-            )
-        )
-    known = index_of.dropna().astype(int)
-    matrix = np.zeros((len(cells), len(codes)), dtype=bool)
-    rows = check.frame.index.get_indexer(known.index)
-    matrix[rows, known.to_numpy()] = True
-    onehot = pd.DataFrame(matrix, index=cells.index, columns=list(codes))
+    matrix = np.zeros((len(distinct), len(codes)), dtype=bool)
+    unknown: dict[int, list[str]] = {}
+    spelling: dict[str, str] = {}  # a token -> normalised: few tokens among many cells
+    for number, cell in enumerate(distinct):
+        for token in _SPLIT.split(str(cell)):
+            if token not in spelling:
+                spelling[token] = normalise(token)
+            token = spelling[token]
+            if not token:
+                continue
+            if token in position:
+                matrix[number, position[token]] = True
+            else:
+                unknown.setdefault(number, []).append(token)
+    if unknown:
+        accepted = ", ".join(codes)
+        lines = check.frame[LINE].to_numpy()
+        faulty = np.flatnonzero(np.isin(rows_code, list(unknown)))
+        for row in faulty:
+            for token in unknown[rows_code[row]]:
+                check.sink.append(
+                    Finding(
+                        check.table.label,
+                        int(lines[row]),
+                        check.header(column),
+                        str(distinct[rows_code[row]]),
+                        f"code inconnu « {token} » (codes acceptés : {accepted})",
+                    )
+                )
     code_array = np.array(codes, dtype=object)
-    canonical = pd.Series(
-        [";".join(code_array[row]) for row in matrix], index=cells.index, dtype=object
-    )
-    return canonical, onehot
+    canonical = np.array([";".join(code_array[row]) for row in matrix], dtype=object)
+    onehot = pd.DataFrame(matrix[rows_code], index=cells.index, columns=list(codes))
+    return pd.Series(canonical[rows_code], index=cells.index, dtype=object), onehot
 
 
 def _consistency_warnings(
@@ -611,7 +664,7 @@ def _consistency_warnings(
     for question in catalog.questions:
         if not question.condition:
             continue
-        answered = typed[question.colonne].notna() & (typed[question.colonne].astype(str) != "")
+        answered = _answered(typed[question.colonne])
         if question.condition_code:
             condition_met = typed[code_column(question.condition, question.condition_code)]
             reason = f"« {question.condition_code} » n'est pas coché dans {question.condition}"
@@ -652,9 +705,15 @@ def _schedule_warnings(
     0 % in 2023), so the answer is set aside, and said so.
     """
     years = typed["annee"]
+    in_file = [int(y) for y in years.unique()]
+
+    def asked(item) -> pd.Series:
+        """Rows of a year where `item` (question or code) was asked: a test per year."""
+        return years.isin([y for y in in_file if item.asked_in(y)])
+
     for question in catalog.questions:
-        answered = typed[question.colonne].notna() & (typed[question.colonne].astype(str) != "")
-        off = answered & ~years.map(question.asked_in).astype(bool)
+        answered = _answered(typed[question.colonne])
+        off = answered & ~asked(question)
         _warn_rows(
             table,
             warnings,
@@ -668,7 +727,7 @@ def _schedule_warnings(
             if modalite.depuis is None and modalite.jusqu_a is None:
                 continue
             flag = typed[code_column(question.colonne, modalite.code)]
-            off = flag & ~years.map(modalite.asked_in).astype(bool) & ~off
+            off = flag & ~asked(modalite) & ~off
             _warn_rows(
                 table,
                 warnings,
@@ -679,6 +738,13 @@ def _schedule_warnings(
                     f"({_schedule(m, 'proposé')}) : non compté"
                 ),
             )
+
+
+def _answered(column: pd.Series) -> pd.Series:
+    """Rows with an answer: a yes/no given, a list or a text not empty (these hold text)."""
+    if isinstance(column.dtype, pd.BooleanDtype):
+        return column.notna()
+    return ~is_empty(column)
 
 
 def _warn_rows(table: RawTable, warnings: list[Finding], rows, column: str, message) -> None:

@@ -578,7 +578,8 @@ def _frame_to_table(
     if body[-1] - body[0] + 1 == len(body):  # no blank row inside: a view, not a copy
         rows = slice(int(body[0]), int(body[-1]) + 1)
     cells = {name: columns[c].stripped[rows] for c, name in enumerate(normalised)}
-    frame = pd.DataFrame({**cells, LINE: lines[body]}, copy=False)
+    frame = pd.DataFrame(cells, dtype=object, copy=False)  # object, as the rules expect
+    frame[LINE] = lines[body]
     too_long = []
     for position, column in enumerate(normalised):
         if columns[position].longest <= MAX_CELL_LENGTH:
