@@ -1273,7 +1273,19 @@ def explorer_map(background: Background, table: pd.DataFrame, selection) -> Figu
     A map shows one year: the last of the selection's range. « CS et EVS comparés »
     gives two maps side by side; the selected territories are outlined.
     """
-    from avs_eval.explorer import STRUCTURE_CHOICES
+    rows = table[
+        (table["indicateur"] == selection.indicateur)
+        & (table["modalite"] == selection.modalite)
+        & (table["annee"] == int(selection.annees[1]))
+    ]
+    digest = int(pd.util.hash_pandas_object(rows, index=False).sum())
+    key = ("explorateur", background.key, selection, digest)
+    # the same selection again (a control moved back) is not drawn again
+    return _cached(key, lambda: _explorer(background, rows, selection))
+
+
+def _explorer(background: Background, table: pd.DataFrame, selection) -> Figure:
+    from avs_eval.explorer import STRUCTURE_CHOICES  # only the explorer draws this map
 
     annee = int(selection.annees[1])
     label, types = STRUCTURE_CHOICES[selection.structures]

@@ -87,13 +87,15 @@ def write_geojson(path: Path, shapes: dict[str, object], field: str = "insee") -
     return path
 
 
-def write_gpkg(path: Path, shapes: dict[str, object], field: str = "insee") -> Path:
+def write_with_gdal(path: Path, shapes: dict[str, object], field: str = "insee") -> Path:
+    """A GeoPackage or a Shapefile (after the suffix), as GIS software writes them."""
     import numpy as np
     from pyogrio.raw import write
 
     codes = np.array(list(shapes), dtype=object)
     geometry = np.array([shapely.to_wkb(s) for s in shapes.values()], dtype=object)
-    write(path, geometry, [codes], [field], driver="GPKG", geometry_type="Polygon", crs="EPSG:4326")
+    driver = "GPKG" if path.suffix == ".gpkg" else "ESRI Shapefile"
+    write(path, geometry, [codes], [field], driver=driver, geometry_type="Polygon", crs="EPSG:4326")
     return path
 
 
@@ -115,7 +117,7 @@ def test_default_background_is_the_reference_copy_with_its_notice() -> None:
 
 
 def test_sample_table_assigns_every_commune_plausibly(context) -> None:
-    with open(sample.MAP_BACKGROUND.parent.parent / "exemple" / "communes_territoires.csv") as f:
+    with open(paths.SAMPLE_DIR / sample.COMMUNE_TERRITORIES_FILE, encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     shapes = cartes.read_shapes()
     assert [r["code_insee"] for r in rows] == sorted(shapes.geometry)
@@ -217,9 +219,9 @@ def test_explorer_map_follows_the_selection(context, background) -> None:
 # --- user shapes and tables ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("writer", [write_geojson, write_gpkg], ids=["geojson", "gpkg"])
-def test_user_shapes_in_geojson_and_geopackage(tmp_path: Path, writer) -> None:
-    suffix = ".geojson" if writer is write_geojson else ".gpkg"
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp"])
+def test_user_shapes_in_geojson_geopackage_and_shapefile(tmp_path: Path, suffix: str) -> None:
+    writer = write_geojson if suffix == ".geojson" else write_with_gdal
     path = writer(tmp_path / f"communes-2024{suffix}", SQUARES)
     background = cartes.load_background(path, "insee", "", TWO_TERRITORIES)
     assert background.warnings == []
@@ -331,3 +333,54 @@ def test_background_pickles_for_the_batch(background) -> None:
     copy = pickle.loads(pickle.dumps(background))
     assert copy.territory_of == background.territory_of
     assert copy.territory_paths.keys() == background.territory_paths.keys()
+
+
+def indicator_table(rows: list[tuple[str, float, bool]], indicateur: str) -> pd.DataFrame:
+    """A masked indicator table for YEAR: (territoire, part, masque) rows."""
+    return pd.DataFrame(
+        [
+            {
+                "annee": YEAR,
+                "niveau": "territoire",
+                "perimetre": territoire,
+                "indicateur": indicateur,
+                "modalite": "",
+                "type": "Ensemble",
+                "part": part,
+                MASK: masked,
+            }
+            for territoire, part, masked in rows
+        ]
+    )
+
+
+def test_maps_of_user_data_hatch_the_secret_territory(tmp_path: Path) -> None:
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    background = cartes.load_background(path, "insee", "", TWO_TERRITORIES)
+    table = pd.concat(
+        [
+            indicator_table([("Nord", 0.9, False), ("Sud", float("nan"), True)], "contrat_local"),
+            indicator_table([("Nord", 0.5, False), ("Sud", float("nan"), True)], RESPONSE_RATE),
+        ]
+    )
+    synthesis = cartes.synthesis_maps(background, table, YEAR, ["contrat_local"])
+    (ax,) = synthesis.axes
+    (hatched,) = [c for c in ax.collections if c.get_gid() == "secret"]
+    assert len(hatched.get_paths()) == 1 and hatched.get_hatch() == cartes.HATCH
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "secret-label"] == [SECRET_SYMBOL]
+    # no Métropole in these data: one map, no zoom
+    rate = cartes.response_rate_map(background, table, YEAR)
+    assert len(rate.axes) == 1
+    texts = " ".join(t.get_text() for t in rate.axes[0].texts)
+    assert "50\u00a0%" in texts and "Sud" not in texts  # the masked one shows only « s »
+    figures.png(synthesis)
+    figures.png(rate)
+
+
+def test_a_territory_missing_from_the_shapes_still_gets_a_locator_map(tmp_path: Path) -> None:
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    data = register(("A1", "CS", "69001", "Nord"), ("Z9", "CS", "69999", "Loin"))
+    background = cartes.load_background(path, "insee", "", data)
+    figure = cartes.locator_map(background, data, "Loin")
+    assert figures.title_of(figure).startswith("Carte de situation du territoire Loin")
+    figures.png(figure)
