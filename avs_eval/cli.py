@@ -107,9 +107,40 @@ def _print_warnings(dataset_warnings, stream=sys.stderr) -> None:
 
 
 def cmd_valider(args) -> int:
-    dataset = _load(args)
+    from avs_eval.errors import EnvironmentProblem, findings_csv, listing
+    from avs_eval.output import write_atomic
+
+    target = Path(args.erreurs).absolute() if args.erreurs else None
+
+    def write(findings) -> None:
+        try:
+            write_atomic(target, findings_csv(findings))
+        except OSError as exc:
+            raise EnvironmentProblem(
+                f"impossible d'écrire {args.erreurs} ({exc.strerror}) : choisissez un "
+                "dossier où vous pouvez écrire, ou fermez le fichier s'il est ouvert"
+            ) from None
+
+    try:
+        dataset = _load(args)
+    except ValidationError as invalid:
+        print(invalid.report(), file=sys.stderr)
+        if invalid.warnings:
+            count = len(invalid.warnings)
+            print(f"{count} avertissement{'s' if count > 1 else ''} :", file=sys.stderr)
+            print("\n".join(listing(invalid.warnings, "avertissement")), file=sys.stderr)
+        if target:  # every error: what the evaluator works through
+            write(invalid.errors)
+            print(f"toutes les erreurs sont écrites dans {args.erreurs}", file=sys.stderr)
+        return EXIT_INVALID_DATA
     print(dataset.summary())
-    _print_warnings(dataset.warnings, sys.stdout)
+    if dataset.warnings:
+        count = len(dataset.warnings)
+        print(f"{count} avertissement{'s' if count > 1 else ''} (données acceptées) :")
+        print("\n".join(listing(dataset.warnings, "avertissement")))
+    if target:
+        write(dataset.warnings)
+        print(f"aucune erreur ; les avertissements sont écrits dans {args.erreurs}")
     return 0
 
 
@@ -294,7 +325,21 @@ def build_parser() -> FrenchParser:
     valider = commands.add_parser(
         "valider",
         help="vérifier les fichiers de données",
-        description="Vérifie les fichiers de données et affiche un résumé, ou toutes les erreurs.",
+        description=(
+            "Vérifie les fichiers de données et affiche un résumé, ou les erreurs : les "
+            "50 premières en entier, puis le nombre d'erreurs par règle. --erreurs écrit "
+            "toutes les erreurs (ou, s'il n'y en a aucune, tous les avertissements) dans "
+            "un fichier CSV."
+        ),
+    )
+    valider.add_argument(
+        "--erreurs",
+        metavar="FICHIER",
+        help=(
+            "écrire toutes les erreurs, une ligne chacune (fichier, ligne, colonne, valeur, "
+            "message), dans ce fichier CSV (UTF-8, séparateur « ; », lisible par Excel) ; "
+            "sans erreur, il reçoit les avertissements"
+        ),
     )
     _data_options(valider)
     valider.set_defaults(func=cmd_valider)
