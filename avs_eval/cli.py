@@ -166,6 +166,29 @@ def cmd_evolutions(args) -> int:
     return 0
 
 
+def cmd_commentaires(args) -> int:
+    from avs_eval import commentaires, paths
+    from avs_eval.context import slug
+
+    dataset = _load(args)
+    year = dataset.check_year(args.annee)
+    created, kept = commentaires.create_missing(
+        year, {name: slug(name) for name in dataset.territories}
+    )
+    folder = paths.display_path(commentaires.folder(year))
+    print(
+        f"{len(created)} fichier(s) de commentaire créé(s), {len(kept)} déjà présent(s) et "
+        f"laissé(s) tels quels, dans {folder}/"
+    )
+    for path in created:
+        print(f"  + {path.name}")
+    print(
+        "Écrivez votre analyse sous les titres utiles : elle paraîtra dans la section "
+        "« Analyse de l'évaluateur » des rapports de la prochaine production."
+    )
+    return 0
+
+
 def cmd_indicateurs(args) -> int:
     from avs_eval import indicators
     from avs_eval.output import write_atomic
@@ -374,6 +397,25 @@ def build_parser() -> FrenchParser:
     )
     _data_options(indicateurs)
     indicateurs.set_defaults(func=cmd_indicateurs)
+
+    commentaires = commands.add_parser(
+        "commentaires",
+        help="créer les fichiers de commentaire de l'évaluateur (sans jamais en écraser)",
+        description=(
+            "Crée, pour l'année, un fichier parameters/commentaires/<année>/<territoire>.md par "
+            "territoire des données et synthese.md, à partir d'un modèle (les titres des "
+            "sections du rapport). Un fichier existant n'est jamais modifié. Le texte écrit "
+            "dans ces fichiers paraît dans la section « Analyse de l'évaluateur » des rapports."
+        ),
+    )
+    commentaires.add_argument(
+        "--annee",
+        type=int,
+        metavar="ANNEE",
+        help="l'année des rapports (par défaut : la dernière année avec des réponses)",
+    )
+    _data_options(commentaires)
+    commentaires.set_defaults(func=cmd_commentaires)
 
     evolutions = commands.add_parser(
         "evolutions",

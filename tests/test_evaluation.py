@@ -1,0 +1,294 @@
+"""From figures to an evaluation: « À retenir », verdicts, commentary, the partner edition.
+
+The partner edition is what the index calls « ready to send »: these tests read every
+file a batch publishes (HTML, CSV, XLSX) as a partner would, and look for what must
+not be there.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from avs_eval import analyse, commentaires, evolutions, paths
+from avs_eval.context import build_context, slug
+from avs_eval.loading import DataSource
+
+IGNORED = shutil.ignore_patterns(
+    ".git", ".venv", "outputs", ".jupyter", "__pycache__", "*.egg-info", ".pytest_cache",
+    ".ruff_cache", ".hypothesis", "references", "malformes",
+)  # fmt: skip
+COMMENT = """## Chiffres clés
+
+La **permanence** progresse ; l'équipe a noté un effet « été ».
+
+<script>alert('x')</script> <img src=http://exemple.org/pixel.png>
+
+![photo](http://exemple.org/photo.png)
+"""
+
+
+def run(project: Path, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "avs_eval.cli", *arguments],
+        cwd=project,
+        env={"PYTHONPATH": str(project), "PATH": "/usr/bin:/bin", "HOME": str(project)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("evaluation") / "avs-eval"
+    shutil.copytree(paths.PROJECT_ROOT, root, ignore=IGNORED)
+    return root
+
+
+@pytest.fixture(scope="module")
+def published(project: Path) -> Path:
+    """A partner-edition batch for two territories, one of them mostly secret, with comments."""
+    done = run(project, "commentaires")
+    assert done.returncode == 0, done.stderr
+    (project / "parameters" / "commentaires" / "2025" / "lyon.md").write_text(
+        COMMENT, encoding="utf-8"
+    )
+    out = project / "outputs"
+    for _ in range(2):  # the commentary survives a second batch
+        done = run(
+            project, "rapports", "--territoire", "Lyon", "Val de Saône", "--sortie", str(out)
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    return out / "2025"
+
+
+# --- commentary -------------------------------------------------------------------------
+
+
+def test_commentaires_creates_templates_and_never_overwrites(project, published):
+    folder = project / "parameters" / "commentaires" / "2025"
+    names = {p.name for p in folder.glob("*.md")}
+    assert {"lyon.md", "val-de-saone.md", "synthese.md"} <= names
+    template = (folder / "val-de-saone.md").read_text(encoding="utf-8")
+    assert "## Chiffres clés" in template and "## Indicateur 2 :" in template
+    done = run(project, "commentaires")
+    assert done.returncode == 0
+    assert "0 fichier(s) de commentaire créé(s)" in done.stdout
+    assert (folder / "lyon.md").read_text(encoding="utf-8") == COMMENT
+
+
+def test_commentary_renders_as_text_and_survives_batches(published):
+    page = (published / "lyon" / "rapport.html").read_text(encoding="utf-8")
+    assert "Analyse de l&#39;évaluateur" in page or "Analyse de l'évaluateur" in page
+    assert "<strong>permanence</strong>" in page
+    assert "effet « été »" in html.unescape(page)
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert '<img src="http://exemple.org' not in page and "<img src=http" not in page
+    assert "[image non affichée : photo]" in html.unescape(page)
+    # a report whose file holds only the template's headings says nothing about it
+    other = (published / "val-de-saone" / "rapport.html").read_text(encoding="utf-8")
+    assert "Analyse de l" not in other
+
+
+def test_render_keeps_markdown_and_escapes_html():
+    rendered = commentaires.render("**gras** <b>x</b> [lien](javascript:alert(1)) é")
+    assert "<strong>gras</strong>" in rendered and "&lt;b&gt;" in rendered
+    assert "javascript:" not in rendered
+
+
+# --- partner edition ----------------------------------------------------------------------
+
+INTERNAL = [
+    "Empreinte SHA-256",
+    "usage interne",
+    "désactivé",
+    "Édition interne",
+    "Qualité des données",
+    "Réponses laissées vides",
+]
+
+
+def test_partner_edition_shows_nothing_internal(published):
+    context = build_context(DataSource.sample())
+    missing = context.population
+    missing = missing[(missing["annee"] == 2025) & ~missing["repondant"]]
+    for page in published.rglob("*.html"):
+        text = html.unescape(page.read_text(encoding="utf-8"))
+        for item in INTERNAL:
+            assert item not in text, (page.name, item)
+        for name in missing["nom"]:
+            assert name not in text, (page, name)
+        assert re.search(r"seuil de secret statistique : \d+ structures", text) or page.name == (
+            "index.html"
+        )
+
+
+def test_internal_edition_has_them(tmp_path):
+    import nbformat
+    import papermill
+
+    from avs_eval import export
+
+    target = tmp_path / "interne.ipynb"
+    papermill.execute_notebook(
+        str(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb"),
+        str(target),
+        parameters={"territoire": "Lyon", "interne": True, "dossier_sortie": str(tmp_path)},
+        cwd=str(paths.NOTEBOOKS_DIR),
+        progress_bar=False,
+    )
+    page = html.unescape(export.notebook_to_html(nbformat.read(target, 4), "Lyon"))
+    assert "Édition interne — ne pas diffuser" in page
+    assert "Empreinte SHA-256" in page and "Réponses laissées vides" in page
+    context = build_context(DataSource.sample())
+    pop = context.population
+    missing = pop[(pop["annee"] == 2025) & (pop["territoire"] == "Lyon") & ~pop["repondant"]]
+    assert all(name in page for name in missing["nom"])
+
+
+def _masked_rows(context) -> pd.DataFrame:
+    table = context.table
+    return table[table["masque"] & (table["type"] == "Ensemble") & table["part"].notna()]
+
+
+def test_published_tables_hold_no_secret_figure(published):
+    context = build_context(DataSource.sample())
+    masked = _masked_rows(context)
+    keys = set(
+        zip(masked["annee"], masked["niveau"], masked["perimetre"], masked["indicateur"],
+            masked["modalite"], strict=True)
+    )  # fmt: skip
+    folders = [published / "lyon", published / "val-de-saone", published]
+    checked = 0
+    for folder in folders:
+        with open(folder / "indicateurs.csv", encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                key = (int(row["annee"]), row["niveau"], row["perimetre"], row["indicateur"],
+                       row["modalite"])  # fmt: skip
+                if key in keys:
+                    checked += 1
+                    assert row["secret"] == "True"
+                    for column in ("numerateur", "denominateur", "part", "ic_bas", "ic_haut"):
+                        assert row[column] == "", (folder.name, key, column)
+        changes = pd.read_csv(folder / "evolutions.csv", keep_default_na=False)
+        assert (changes[evolutions.PAIRED] == "").all().all()  # never the paired counts
+        secret = changes[changes["secret"].astype(str) == "True"]
+        assert (secret[evolutions.FIGURES] == "").all().all()
+        workbook = openpyxl.load_workbook(folder / "indicateurs.xlsx", read_only=True)
+        for sheet in workbook.worksheets[1:]:
+            rows = list(sheet.iter_rows(values_only=True))
+            if sheet.title == "Évolutions" or not rows:
+                continue
+            header = rows[0]
+            for values in rows[1:]:
+                record = dict(zip(header, values, strict=True))
+                if record["Part"] == "s":
+                    assert record["Numérateur"] == "s" and record["IC bas"] == "s"
+    assert checked > 10  # the mostly secret territory and the department's tables have many
+
+
+def test_reports_show_a_change_since_2023_for_actions_3_and_4(published):
+    page = html.unescape((published / "lyon" / "rapport.html").read_text(encoding="utf-8"))
+    key_figures = page.split("Chiffres clés", 2)[2].split("Indicateur 1 :")[0]
+    row = key_figures.split("Projet social présenté et reconnu", 1)[1].split("</tr>")[0]
+    assert "depuis 2023" in row
+    assert re.search(r"[+−]\d+\u00a0pts?", row)
+
+
+def test_a_retenir_of_a_mostly_secret_territory_points_to_its_collectivite(published):
+    page = html.unescape((published / "val-de-saone" / "rapport.html").read_text("utf-8"))
+    retenir = page.split('class="avs-retenir"', 1)[1].split("</ul>")[0]
+    assert "relèvent du secret statistique" in retenir
+    assert "Métropole de Lyon" in retenir
+    assert not re.search(r"\d+\u00a0%", retenir.split("relèvent")[1])
+
+
+# --- « À retenir » and verdicts on fixtures ------------------------------------------------
+
+
+def test_verdicts_follow_the_paired_test_and_the_direction():
+    net_up = pd.Series({"significatif": True, "ecart_apparie": 0.2})
+    net_down = pd.Series({"significatif": True, "ecart_apparie": -0.1})
+    flat = pd.Series({"significatif": False, "ecart_apparie": 0.3})
+    assert analyse.verdict(net_up) == "hausse nette (progrès)"
+    assert analyse.verdict(net_down, "baisse") == "baisse nette (progrès)"
+    assert analyse.verdict(net_down) == "baisse nette (recul)"
+    assert analyse.verdict(flat) == "stable ou dans la marge d'incertitude"
+    assert analyse.target_reached(0.2, 0.25, "baisse")
+
+
+@pytest.fixture(scope="module")
+def lyon():
+    from avs_eval.report import TerritoryReport
+
+    return TerritoryReport("Lyon", 2025)
+
+
+def test_a_retenir_states_targets_reached(lyon):
+    messages = lyon.key_messages()
+    assert 3 <= len(messages) <= 6
+    reached = next(m for m in messages if m.startswith("Cibles atteintes"))
+    assert "permanence d'un partenaire dans les locaux (76\u00a0% pour 60\u00a0%)" in reached
+
+
+def test_a_retenir_states_a_significant_change(lyon, monkeypatch):
+    change = pd.Series(
+        {"significatif": True, "ecart_apparie": 0.25, "ecart": 0.21, "annee_reference": 2023,
+         "secret": False, "part_reference": 0.52, "part": 0.73}
+    )  # fmt: skip
+    monkeypatch.setattr(
+        type(lyon), "_change", lambda self, i: change if i == "projet_social_partage" else None
+    )
+    messages = lyon.key_messages()
+    net = next(m for m in messages if m.startswith("Évolutions nettes"))
+    expected = (
+        "projet social présenté et reconnu : hausse nette (progrès) (+21\u00a0pts depuis 2023)"
+    )
+    assert expected in net
+
+
+def test_sentences_never_state_a_masked_figure():
+    from avs_eval.report import TerritoryReport
+
+    context = build_context(DataSource.sample())
+    checked = 0
+    for territoire in context.dataset.territories:
+        report = TerritoryReport(territoire, 2025)
+        text = " ".join(report.key_messages())
+        for indicateur in report.key_indicators():
+            row = report._row("territoire", territoire, indicateur)
+            if row is None or not row["masque"] or pd.isna(row["part"]):
+                continue
+            checked += 1
+            if indicateur == "taux_reponse":
+                assert "agréées du territoire ont répondu" not in text, territoire
+            else:
+                assert f"{report._named(indicateur)} ({analyse.pct(row['part'])}" not in text
+                assert f"{report._named(indicateur)} :" not in text  # nor its change
+    assert checked > 20
+
+
+def test_slug_of_commentary_matches_the_report_folder():
+    assert commentaires.path_for(2025, slug("Val de Saône")).name == "val-de-saone.md"
+
+
+def test_evolutions_csv_of_cli_keeps_the_counts(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "avs_eval.cli", "evolutions", "--territoire", "Lyon"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    table = pd.read_csv(io.StringIO(done.stdout))
+    assert table["n_apparies"].notna().any()  # internal: the paired counts are there
