@@ -1120,7 +1120,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
     communes = [c for c, t in background.territory_of.items() if t == territoire]
     counts = points["type"].value_counts()
     detail = ", ".join(
-        f"{int(counts.get(kind, 0))} {kind}" for kind in TYPE_STYLES if counts.get(kind, 0)
+        f"{int(counts.get(kind, 0))}\u00a0{kind}" for kind in TYPE_STYLES if counts.get(kind, 0)
     )
     total = len(points)
     figure = Figure(figsize=(10, 6.0), dpi=figures.DPI)
@@ -1200,7 +1200,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
             color=style["color"],
             edgecolors="white",
             linewidths=0.6,
-            s=36,
+            s=52,
             zorder=4,
             gid=f"structures-{kind}",
         )
@@ -1217,7 +1217,9 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
     ax_zoom.set_title(
         f"{territoire} : {count} commune{'s' if count > 1 else ''}", fontsize=10, weight="bold"
     )
-    structures = f"{total} structure{'s' if total > 1 else ''}" + (f" ({detail})" if detail else "")
+    structures = f"{total}\u00a0structure{'s' if total > 1 else ''}" + (
+        f" ({detail})" if detail else ""
+    )
     when = f" agréées en {annee}" if annee is not None else ""
     figure.suptitle(
         figures.wrap(
@@ -1279,7 +1281,10 @@ def explorer_map(background: Background, table: pd.DataFrame, selection) -> Figu
         & (table["annee"] == int(selection.annees[1]))
     ]
     digest = int(pd.util.hash_pandas_object(rows, index=False).sum())
-    key = ("explorateur", background.key, selection, digest)
+    chosen = tuple(p for n, p in selection.perimetres if n == "territoire")
+    shown = (selection.indicateur, selection.modalite, selection.annees[1], selection.structures)
+    # the first year and the other perimeters change the chart, not the map
+    key = ("explorateur", background.key, shown, chosen, digest)
     # the same selection again (a control moved back) is not drawn again
     return _cached(key, lambda: _explorer(background, rows, selection))
 

@@ -254,6 +254,8 @@ class Explorer:
         self.table = pd.DataFrame()
         self.png = b""
         self._figure: Figure | None = None
+        self.map_png = b""  # the indicator's map, beside the chart (avs_eval.cartes)
+        self._map: Figure | None = None
         self._quiet = False
         wide = {"description_width": "11em"}
         full = widgets.Layout(width="100%")
@@ -310,6 +312,7 @@ class Explorer:
         )
         self.message = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.map_image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.table_view = widgets.HTML()
 
         self.charger.on_click(lambda _: self.load())
@@ -338,7 +341,8 @@ class Explorer:
                 self.min_effectif,
                 widgets.HBox([self.export_csv, self.export_xlsx, self.export_png]),
                 self.message,
-                self.image,
+                # side by side when the window is wide enough, the map under the chart if not
+                widgets.HBox([self.image, self.map_image], layout={"flex_flow": "row wrap"}),
                 self.table_view,
             ],
             layout=widgets.Layout(max_width="60em"),
@@ -419,10 +423,12 @@ class Explorer:
             self.png = b""
             self.image.value = b""
             self.table_view.value = "<p>Choisissez au moins un périmètre.</p>"
+            self._draw_map(None)
             return
         self._figure = figure(self.rows, selection)
         self.png = figures.png(self._figure)
         self.image.value = self.png
+        self._draw_map(selection)
         shown = self.table.drop(columns="Indicateur")  # it is the caption
         body = [[str(v) for v in record] for record in shown.itertuples(index=False)]
         caption = f"<p><strong>{html.escape(selection.label)}</strong> — {selection.years_text}</p>"
@@ -438,6 +444,24 @@ class Explorer:
             + html_table(list(shown.columns), body, escape_body=True).data
             + f"<small>{html.escape(note + extra)}</small></div>"
         )
+
+    def _draw_map(self, selection: Selection | None) -> None:
+        """The map of the selection's last year; not redrawn when only the chart changes."""
+        from avs_eval import cartes  # here: the explorer's first chart does not wait for it
+
+        if selection is None:
+            self._map, self.map_png, self.map_image.value = None, b"", b""
+            return
+        try:
+            background = cartes.load_background("", "code", "", self.context.dataset)
+        except ValidationError as error:  # no map, the chart and the table still shown
+            self._say(f"Carte impossible : {error.report()}", error=True)
+            self._map, self.map_png, self.map_image.value = None, b"", b""
+            return
+        drawn = cartes.explorer_map(background, self.context.table, selection)
+        if drawn is not self._map:
+            self._map, self.map_png = drawn, figures.png(drawn)
+            self.map_image.value = self.map_png
 
     def export(self, kind: str) -> Path | None:
         """Write the current table (csv, xlsx) or chart (png) into the output folder."""

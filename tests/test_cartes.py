@@ -384,3 +384,20 @@ def test_a_territory_missing_from_the_shapes_still_gets_a_locator_map(tmp_path: 
     figure = cartes.locator_map(background, data, "Loin")
     assert figures.title_of(figure).startswith("Carte de situation du territoire Loin")
     figures.png(figure)
+
+
+def test_explorer_map_follows_a_control_change(tmp_path: Path) -> None:
+    from avs_eval.explorer import Explorer
+
+    explorer = Explorer(min_effectif=5, dossier_sortie=tmp_path)
+    first, png = explorer._map, explorer.map_png
+    assert png.startswith(b"\x89PNG") and explorer.map_image.value == png
+    assert figures.title_of(first).startswith("Carte : Taux de réponse")
+    explorer.indicateur.value = ("contrat_local", "")
+    assert explorer.map_png != png and explorer.map_image.value == explorer.map_png
+    assert "contrat de politique locale" in figures.title_of(explorer._map)
+    # the first year changes the chart (a trend), not the map of the last year: not redrawn
+    drawn = explorer._map
+    low, high = explorer.annees.value
+    explorer.annees.value = (low + 1, high) if low < high else (low - 1, high)
+    assert explorer._map is drawn
