@@ -36,6 +36,7 @@ compute it once with its `Context` and every kernel reuses it.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -80,6 +81,8 @@ CLASS_BOUNDS = (0.2, 0.4, 0.6, 0.8)
 CLASS_COLORS = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
 CLASS_LABELS = ("moins de 20\u00a0%", "20 à 40\u00a0%", "40 à 60\u00a0%", "60 à 80\u00a0%")
 CLASS_LABELS += ("80\u00a0% ou plus",)
+SHARE_HEADING = "Part des structures du territoire :"
+RESPONSE_HEADING = "Part des structures agréées qui ont répondu :"
 OUTSIDE_COLOR = "#ececec"
 TEXT_GROUND = {
     "boxstyle": "square,pad=0.15",
@@ -768,14 +771,20 @@ def _boundaries(ax, background: Background) -> None:
 
 def _legend_columns(width: float, entries: list[tuple[str, dict]]) -> int:
     """As many columns as the widest label allows in `width` inches (at most 4)."""
-    from matplotlib.textpath import TextPath
-
-    font = {"size": 9, "family": "DejaVu Sans"}
-    widest = max(
-        TextPath((0, 0), label, prop=font).get_extents().width / 72 for label, _ in entries
-    )
+    widest = max(_text_width(label) for label, _ in entries)
     cell = widest + 0.42 + 0.3  # sample, gap, room before the next column
     return max(1, min(4, int((width - 0.6) // cell)))
+
+
+@functools.lru_cache(maxsize=64)
+def _text_width(text: str, size: float = 9) -> float:
+    """Width in inches of a legend label, from the font's metrics (no drawing)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    font = FontProperties(family="DejaVu Sans", size=size)
+    width, _, _ = TextToPath().get_text_width_height_descent(text, font, ismath=False)
+    return width / 72
 
 
 def _legend_height(width: float, entries: list[tuple[str, dict]]) -> float:
@@ -958,7 +967,7 @@ def _synthesis(background, table, annee, names, labels) -> Figure:
     figure.text(
         0.3,
         0.5 + legend_height + 0.08,
-        "Part des structures du territoire :",
+        SHARE_HEADING,
         fontsize=9,
         weight="bold",
         transform=figure.dpi_scale_trans,
@@ -1044,7 +1053,7 @@ def _response_rate(background: Background, table: pd.DataFrame, annee: int) -> F
     figure.text(
         0.3,
         0.5 + legend_height + 0.08,
-        "Part des structures agréées qui ont répondu :",
+        RESPONSE_HEADING,
         fontsize=9,
         weight="bold",
         transform=figure.dpi_scale_trans,
@@ -1349,7 +1358,7 @@ def _explorer(background: Background, table: pd.DataFrame, selection) -> Figure:
     figure.text(
         0.3,
         0.5 + legend_height + 0.08,
-        "Part des structures du territoire :",
+        RESPONSE_HEADING if selection.indicateur == RESPONSE_RATE else SHARE_HEADING,
         fontsize=9,
         weight="bold",
         transform=figure.dpi_scale_trans,
