@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from avs_eval import figures, paths
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.config import load_config
-from avs_eval.context import Context, build_context
+from avs_eval.context import Context, _source_key, build_context
 from avs_eval.errors import AvsEvalError, ValidationError
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
@@ -257,6 +257,10 @@ class Explorer:
         self.map_png = b""  # the indicator's map, beside the chart (avs_eval.cartes)
         self._map: Figure | None = None
         self._quiet = False
+        # The indicator table before secrecy, for the loaded data: a new threshold then
+        # costs the secrecy pass alone, not a reload (see `_threshold_changed`).
+        self._unmasked: tuple[object, pd.DataFrame] | None = None
+        self._by_threshold: dict[int, Context] = {}
         wide = {"description_width": "11em"}
         full = widgets.Layout(width="100%")
 
@@ -319,7 +323,7 @@ class Explorer:
         self.export_csv.on_click(lambda _: self.export("csv"))
         self.export_xlsx.on_click(lambda _: self.export("xlsx"))
         self.export_png.on_click(lambda _: self.export("png"))
-        self.min_effectif.observe(lambda _: self.load(), names="value")
+        self.min_effectif.observe(lambda _: self._threshold_changed(), names="value")
         for control in (self.indicateur, self.annees, self.perimetres, self.structures):
             control.observe(lambda _: self.refresh(), names="value")
 
@@ -399,6 +403,7 @@ class Explorer:
             self._say("Aucune réponse à l'enquête dans ces fichiers.", error=True)
             return
         self.context = context
+        self._unmasked, self._by_threshold = None, {context.min_effectif: context}
         chosen = set(self.perimetres.value)
         options = perimeter_options(context)
         self._quiet = True
@@ -411,6 +416,56 @@ class Explorer:
             self._quiet = False
         self._say("")
         self.refresh()
+
+    def _threshold_changed(self) -> None:
+        """A new secrecy threshold: the secrecy pass again on the loaded data.
+
+        `build_context` would read and validate the files again (seconds on a big
+        register). When the files named are those loaded and unchanged on disk, only
+        the masking depends on the threshold; otherwise everything is reloaded.
+        """
+        context = self.context
+        try:
+            source = DataSource.from_options(
+                self.fichier_structures.value.strip(),
+                self.fichier_reponses.value.strip(),
+                self.classeur.value.strip(),
+            )
+            same = context is not None and source == context.dataset.source
+            same = same and _source_key(source, context.min_effectif) == context.key
+        except (AvsEvalError, OSError):
+            same = False
+        if not same:
+            self.load()
+            return
+        threshold = self.min_effectif.value
+        if threshold not in self._by_threshold:
+            self._by_threshold[threshold] = self._with_threshold(context, threshold)
+        self.context = self._by_threshold[threshold]
+        self.refresh()
+
+    def _with_threshold(self, context: Context, threshold: int) -> Context:
+        """`build_context`'s table for another threshold, from the data already loaded.
+
+        Its steps: the indicators (all structures, then CS and EVS, with the rows of
+        a blank `qpv` that secrecy needs), `secret` below the threshold, secrecy, then
+        those rows dropped. tests/test_explorer.py checks the result equals it.
+        """
+        from avs_eval import indicators, secrecy
+
+        dataset = context.dataset
+        if self._unmasked is None or self._unmasked[0] is not dataset:
+            options = {"annees": dataset.years, "with_unknown_qpv": True}
+            plain = indicators.compute(dataset, **options)
+            split = indicators.compute(dataset, by_type=True, **options)
+            table = pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
+            self._unmasked = (dataset, table)
+        table = self._unmasked[1]
+        table = table.assign(secret=table["denominateur"].to_numpy() < threshold)
+        table = secrecy.apply(table, dataset.collectivites)
+        table = table[table["perimetre"] != indicators.QPV_UNKNOWN].reset_index(drop=True)
+        key = (context.key[0], threshold)
+        return Context(dataset, threshold, table, context.population, key)
 
     def refresh(self) -> None:
         if self._quiet or self.context is None:
@@ -428,7 +483,6 @@ class Explorer:
         self._figure = figure(self.rows, selection)
         self.png = figures.png(self._figure)
         self.image.value = self.png
-        self._draw_map(selection)
         shown = self.table.drop(columns="Indicateur")  # it is the caption
         body = [[str(v) for v in record] for record in shown.itertuples(index=False)]
         caption = f"<p><strong>{html.escape(selection.label)}</strong> — {selection.years_text}</p>"
@@ -444,6 +498,9 @@ class Explorer:
             + html_table(list(shown.columns), body, escape_body=True).data
             + f"<small>{html.escape(note + extra)}</small></div>"
         )
+        # the map last: the chart and the table reach the page (each widget's new value
+        # is sent when set) while the map is still being drawn
+        self._draw_map(selection)
 
     def _draw_map(self, selection: Selection | None) -> None:
         """The map of the selection's last year; not redrawn when only the chart changes."""

@@ -127,6 +127,39 @@ def test_threshold_rebuilds_the_masked_table(explorer):
     assert "moins de 50 structures" in explorer.table_view.value
 
 
+@pytest.mark.parametrize("threshold", [1, 3, 8, 5])
+def test_a_new_threshold_gives_build_contexts_table_without_reloading(explorer, threshold):
+    from avs_eval import context as context_module
+    from avs_eval import loading
+
+    calls = []
+    original = loading.load
+    context_module.load = lambda *a, **k: calls.append(a) or original(*a, **k)
+    try:
+        explorer.min_effectif.value = threshold
+    finally:
+        context_module.load = original
+    assert calls == [] or threshold == 5  # 5: the threshold loaded first, kept
+    assert explorer.context.min_effectif == threshold
+    expected = context_module.build_context(explorer.context.dataset.source, threshold)
+    pd.testing.assert_frame_equal(explorer.context.table, expected.table)
+    assert explorer.context.key == expected.key
+
+
+def test_a_new_threshold_reloads_files_changed_on_disk(tmp_path):
+    import shutil
+
+    for name in ("structures.csv", "reponses.csv"):
+        shutil.copy(MINI / name, tmp_path / name)
+    explorer = Explorer(str(tmp_path / "structures.csv"), str(tmp_path / "reponses.csv"))
+    before = len(explorer.context.dataset.responses)
+    lines = (tmp_path / "reponses.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "reponses.csv").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    explorer.min_effectif.value = 2
+    assert len(explorer.context.dataset.responses) == before - 1
+    assert explorer.context.min_effectif == 2
+
+
 def test_exports_write_the_current_table_and_chart(explorer, tmp_path):
     explorer.perimetres.value = territories(explorer)[:4]
     explorer.indicateur.value = ("contrat_local", "")
