@@ -394,7 +394,7 @@ def load_background(
     key = (
         shapes.label,
         id(shapes),
-        _stamp(table_path) if table_path else None,
+        _stamp(table_path) if table_path and table_path.is_file() else str(table_path),
         tuple(sorted(getattr(dataset, "hashes", {}).items()))
         or pd.util.hash_pandas_object(register[["code_insee", "territoire"]]).sum(),
     )

@@ -401,3 +401,26 @@ def test_explorer_map_follows_a_control_change(tmp_path: Path) -> None:
     low, high = explorer.annees.value
     explorer.annees.value = (low + 1, high) if low < high else (low - 1, high)
     assert explorer._map is drawn
+
+
+def test_projected_shapes_in_metres_are_drawn_without_reprojection(tmp_path: Path) -> None:
+    from shapely import affinity
+
+    # Lambert-93-like coordinates: metres, far from any longitude/latitude range
+    metres = {
+        code: affinity.affine_transform(shape, [80_000, 0, 0, 110_000, 450_000, 1_500_000])
+        for code, shape in SQUARES.items()
+    }
+    path = write_with_gdal(tmp_path / "communes_l93.shp", metres, field="INSEE_COM")
+    background = cartes.load_background(path, "insee_com", "", TWO_TERRITORIES)
+    assert not background.geographic and background.aspect == 1.0
+    assert background.year is None and "non précisée" in background.caption
+    figures.png(cartes.locator_map(background, TWO_TERRITORIES, "Nord"))
+
+
+def test_missing_table_file_is_a_french_error(tmp_path: Path) -> None:
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    with pytest.raises(ValidationError) as caught:
+        cartes.load_background(path, "insee", tmp_path / "absente.csv", TWO_TERRITORIES)
+    (error,) = caught.value.errors
+    assert "absente.csv" in error.fichier and "introuvable" in error.message
