@@ -472,17 +472,21 @@ def _join(shapes: Shapes, register: pd.DataFrame, dataset, table_path) -> Backgr
     missing = register[~register["code_insee"].map(code_of).isin(known)]
     for code, group in missing.groupby("code_insee", sort=True):
         line = int(group["_ligne"].min()) if "_ligne" in group else None
-        count = len(group)
+        ids = ", ".join(group["structure_id"].astype(str))
+        which = (
+            f"ses {len(group)} structures ({ids}) ne figurent"
+            if len(group) > 1
+            else f"sa structure ({ids}) ne figure"
+        )
         message = (
-            f"code INSEE absent du fond de carte ({_geography(shapes)}) : "
-            f"{'ses' if count > 1 else 'sa'} {count} structure{'s' if count > 1 else ''} "
-            f"({', '.join(group['structure_id'].astype(str))}) "
-            "ne figure(nt) sur aucune carte (commune fusionnée, créée ou code mal saisi ?) ; "
-            "les indicateurs la comptent toujours"
+            f"code INSEE absent du fond de carte ({_geography(shapes)}) : {which} sur aucune "
+            "carte (commune fusionnée ou créée depuis, ou code mal saisi ?) ; les indicateurs "
+            "en tiennent compte"
         )
         warnings.append(Finding(label, line, "code_insee", str(code), message))
 
     territory_of: dict[str, str] = {}
+    rows_of: dict[str, tuple[str, int]] = {}  # commune -> (table, line) that assigned it
     if table is not None:
         table_label = paths.display_path(table_path)
         territories = set(collectivite_of)
@@ -512,17 +516,30 @@ def _join(shapes: Shapes, register: pd.DataFrame, dataset, table_path) -> Backgr
                 )
             else:
                 territory_of.setdefault(target, territoire)
+                rows_of.setdefault(target, (table_label, line))
     # the communes of the register's structures (all of them when there is no table)
     counts = register.assign(_code=register["code_insee"].map(code_of))
     counts = counts[counts["_code"].isin(known)]
     for code, group in counts.groupby("_code", sort=True):
+        own = group["territoire"].value_counts().index[0]
         if code not in territory_of:
-            territory_of[code] = group["territoire"].value_counts().index[0]
+            territory_of[code] = own
+        elif territory_of[code] not in set(group["territoire"]):
+            where, line = rows_of[code]
+            warnings.append(
+                Finding(
+                    where,
+                    line,
+                    "territoire",
+                    territory_of[code],
+                    f"la commune {code} a des structures du territoire « {own} » dans le "
+                    "registre : la carte la dessine dans le territoire de la table, et les "
+                    f"structures de « {own} » y apparaissent hors de leur territoire",
+                )
+            )
     if table is None:
         for old, new in MERGED_INTO.items():
             if old in known and old not in territory_of and new in territory_of:
-                if new not in set(shapes.geometry) - {old}:
-                    continue
                 territory_of[old] = territory_of[new]
 
     points = _points(shapes, counts)

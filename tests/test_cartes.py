@@ -424,3 +424,12 @@ def test_missing_table_file_is_a_french_error(tmp_path: Path) -> None:
         cartes.load_background(path, "insee", tmp_path / "absente.csv", TWO_TERRITORIES)
     (error,) = caught.value.errors
     assert "absente.csv" in error.fichier and "introuvable" in error.message
+
+
+def test_table_contradicting_the_register_is_a_warning(tmp_path: Path) -> None:
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    table = tmp_path / "communes_territoires.csv"
+    table.write_text("code_insee,territoire\n69001,Nord\n69002,Nord\n", "utf-8")
+    background = cartes.load_background(path, "insee", table, TWO_TERRITORIES)
+    (warning,) = background.warnings
+    assert (warning.ligne, warning.valeur) == (3, "Nord") and "« Sud »" in warning.message
