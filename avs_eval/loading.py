@@ -20,7 +20,15 @@ from avs_eval import paths
 from avs_eval.catalog import RESPONSE_KEYS, Catalog, Question, load_catalog
 from avs_eval.config import Config, load_config
 from avs_eval.errors import Finding, UsageError, ValidationError
-from avs_eval.reading import LINE, RawTable, ReadFailure, is_workbook, read_table, workbook_sheets
+from avs_eval.reading import (
+    LINE,
+    RawTable,
+    ReadFailure,
+    forget_workbooks,
+    is_workbook,
+    read_table,
+    workbook_sheets,
+)
 from avs_eval.schema import (
     COLLECTIVITES,
     DEPARTMENT_CODE,
@@ -173,6 +181,13 @@ def sha256(path: Path) -> str:
 
 def load(source: DataSource | None = None, config: Config | None = None) -> Dataset:
     """Read and validate both tables; raise ValidationError listing every error found."""
+    try:
+        return _load(source, config)
+    finally:
+        forget_workbooks()  # a workbook is parsed once per validation, not kept after
+
+
+def _load(source: DataSource | None, config: Config | None) -> Dataset:
     source = source or DataSource.sample()
     config = config or load_config()
     catalog = load_catalog()  # checked before any data is read: a broken catalog stops here
@@ -211,6 +226,8 @@ def load_structures(path: str | Path) -> pd.DataFrame:
         table = read_table(path, label, STRUCTURES)
     except ReadFailure as failure:
         raise ValidationError([failure.finding]) from None
+    finally:
+        forget_workbooks()
     structures = _validate_structures(table, errors)
     if errors or structures is None:
         raise ValidationError(errors)

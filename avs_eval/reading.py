@@ -8,6 +8,7 @@ The file type is decided by its content, not its extension, because users rename
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import warnings
@@ -350,14 +351,32 @@ def _csv_reason(exc: csv.Error) -> str:
 
 def workbook_sheets(path: Path, label: str) -> list[str]:
     """Sheet names of a workbook, or a ReadFailure when it is not one."""
-    workbook = _open_workbook(path.read_bytes(), label)
-    try:
-        return list(workbook.sheetnames)
-    finally:
+    return list(_open_workbook(path.read_bytes(), label).sheetnames)
+
+
+# The last workbook parsed, by the digest of its bytes. A workbook is read three times
+# for one validation (its sheet names, then each of its two sheets) and openpyxl parses
+# every sheet each time: keeping it parses it once. `forget_workbooks` lets it go.
+_WORKBOOK: dict[bytes, object] = {}
+
+
+def forget_workbooks() -> None:
+    """Release the workbook kept by `_open_workbook` (at the end of a validation)."""
+    for workbook in _WORKBOOK.values():
         workbook.close()
+    _WORKBOOK.clear()
 
 
 def _open_workbook(data: bytes, label: str):
+    digest = hashlib.sha256(data).digest()
+    if digest not in _WORKBOOK:
+        workbook = _parse_workbook(data, label)
+        forget_workbooks()
+        _WORKBOOK[digest] = workbook
+    return _WORKBOOK[digest]
+
+
+def _parse_workbook(data: bytes, label: str):
     import openpyxl  # imported here: CSV users should not pay for it
 
     try:
@@ -393,37 +412,34 @@ def _workbook_rows(
     data: bytes, label: str, sheet: str | None, strict: bool
 ) -> tuple[list[tuple[int, list[str]]], str]:
     workbook = _open_workbook(data, label)
-    try:
-        worksheet = _pick_sheet(workbook, label, sheet, strict)
-        label_sheet = f"{label} [feuille {worksheet.title}]"
-        merged = sorted(worksheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col))
-        if merged:
-            first = merged[0]
-            raise ReadFailure(
-                label_sheet,
-                f"cellules fusionnées ({len(merged)} plage(s), dont {first.coord}) : "
-                "défusionnez-les, une valeur par cellule",
-                line=first.min_row,
-                value=str(first.coord),
-            )
-        rows = []
-        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            cells = []
-            for column, value in enumerate(values, start=1):
-                if isinstance(value, str) and value.startswith("=") and len(value) > 1:
-                    raise ReadFailure(
-                        label_sheet,
-                        "cellule contenant une formule : remplacez-la par sa valeur "
-                        "(copier, puis collage spécial « valeurs »)",
-                        line=number,
-                        column=_column_letter(column),
-                        value=value,
-                    )
-                cells.append(_cell_text(value))
-            rows.append((number, cells))
-        return rows, label_sheet
-    finally:
-        workbook.close()
+    worksheet = _pick_sheet(workbook, label, sheet, strict)
+    label_sheet = f"{label} [feuille {worksheet.title}]"
+    merged = sorted(worksheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col))
+    if merged:
+        first = merged[0]
+        raise ReadFailure(
+            label_sheet,
+            f"cellules fusionnées ({len(merged)} plage(s), dont {first.coord}) : "
+            "défusionnez-les, une valeur par cellule",
+            line=first.min_row,
+            value=str(first.coord),
+        )
+    rows = []
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        cells = []
+        for column, value in enumerate(values, start=1):
+            if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+                raise ReadFailure(
+                    label_sheet,
+                    "cellule contenant une formule : remplacez-la par sa valeur "
+                    "(copier, puis collage spécial « valeurs »)",
+                    line=number,
+                    column=_column_letter(column),
+                    value=value,
+                )
+            cells.append(_cell_text(value))
+        rows.append((number, cells))
+    return rows, label_sheet
 
 
 def _column_letter(column: int) -> str:
