@@ -44,21 +44,57 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.collections import LineCollection, PathCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
-from matplotlib.path import Path as MplPath
-from matplotlib.transforms import Bbox
 
-from avs_eval import figures, paths
+from avs_eval import paths
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.errors import Finding, ValidationError
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+class _Matplotlib:
+    """matplotlib and the project's chart style, imported at the first drawing.
+
+    Reading and preparing a background needs shapely, numpy and pandas only, so that the
+    batch's parent process can prepare it with its `Context` without importing
+    matplotlib (about a second: see context.py). Drawing functions reach matplotlib
+    through `mpl.<name>`.
+    """
+
+    def __getattr__(self, name: str):
+        from matplotlib.collections import LineCollection, PathCollection
+        from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Rectangle
+        from matplotlib.path import Path
+        from matplotlib.transforms import Bbox
+
+        from avs_eval import figures
+
+        names = {
+            "LineCollection": LineCollection,
+            "PathCollection": PathCollection,
+            "Figure": Figure,
+            "Line2D": Line2D,
+            "Rectangle": Rectangle,
+            "Path": Path,
+            "Bbox": Bbox,
+            "figures": figures,
+        }
+        if name not in names:
+            raise AttributeError(name)
+        self.__dict__.update(names)  # later look-ups skip __getattr__
+        return names[name]
+
+
+mpl = _Matplotlib()
 
 DEFAULT_BACKGROUND = paths.PROJECT_ROOT / "data" / "fond_de_carte" / "communes-69.geojson"
 DEFAULT_YEAR = 2018
@@ -95,11 +131,12 @@ SECRET_FACE = "#d9d9d9"
 HATCH = "////"
 BORDER_COLOR = "#555555"
 COLLECTIVITE_COLOR = "#111111"
-HIGHLIGHT_COLOR = figures.PALETTE[0]
+# avs_eval.figures.PALETTE's first three colours (tests/test_cartes.py checks they still are)
+HIGHLIGHT_COLOR = "#0b5394"
 SAME_COLLECTIVITE = "#c6d7ea"
 TYPE_STYLES = {  # CS and EVS as points: shape and colour both differ
-    "CS": {"marker": "o", "color": figures.PALETTE[1], "label": "centre social (CS)"},
-    "EVS": {"marker": "^", "color": figures.PALETTE[2], "label": "espace de vie sociale (EVS)"},
+    "CS": {"marker": "o", "color": "#e69138", "label": "centre social (CS)"},
+    "EVS": {"marker": "^", "color": "#6aa84f", "label": "espace de vie sociale (EVS)"},
 }
 
 
@@ -331,8 +368,8 @@ class Background:
     key: tuple = ()
     territory_geometry: dict[str, object] = field(default_factory=dict)
     collectivite_geometry: dict[str, object] = field(default_factory=dict)
-    territory_paths: dict[str, MplPath] = field(default_factory=dict)
-    outside_path: MplPath | None = None
+    territory_paths: dict[str, Rings] = field(default_factory=dict)
+    outside_path: Rings | None = None
     collectivite_lines: list = field(default_factory=list)  # boundary between collectivités
     outline_lines: list = field(default_factory=list)  # the department's outline
     anchors: dict[str, tuple[float, float]] = field(default_factory=dict)  # label points
@@ -671,27 +708,37 @@ def _anchor(shape) -> tuple[float, float]:
     return (point.x, point.y)
 
 
-def _path(shape) -> MplPath:
-    """A shapely (Multi)Polygon as one matplotlib path, holes included."""
+# matplotlib's path codes (matplotlib.path.Path.MOVETO, LINETO, CLOSEPOLY)
+MOVETO, LINETO, CLOSEPOLY = 1, 2, 79
+Rings = tuple[np.ndarray, np.ndarray]  # vertices and path codes: a matplotlib path to be
+
+
+def _path(shape) -> Rings:
+    """A shapely (Multi)Polygon as the vertices and codes of one path, holes included."""
     vertices, codes = [], []
     for polygon in getattr(shape, "geoms", [shape]):
-        if polygon.geom_type == "MultiPolygon" or polygon.geom_type == "GeometryCollection":
-            sub = _path(polygon)
-            vertices.append(sub.vertices)
-            codes.append(sub.codes)
+        if polygon.geom_type in ("MultiPolygon", "GeometryCollection"):
+            sub_vertices, sub_codes = _path(polygon)
+            vertices.append(sub_vertices)
+            codes.append(sub_codes)
             continue
         if polygon.geom_type != "Polygon" or polygon.is_empty:
             continue
         for ring in [polygon.exterior, *polygon.interiors]:
             xy = np.asarray(ring.coords)
-            ring_codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
-            ring_codes[0] = MplPath.MOVETO
-            ring_codes[-1] = MplPath.CLOSEPOLY
+            ring_codes = np.full(len(xy), LINETO, dtype=np.uint8)
+            ring_codes[0] = MOVETO
+            ring_codes[-1] = CLOSEPOLY
             vertices.append(xy)
             codes.append(ring_codes)
     if not vertices:
-        return MplPath(np.zeros((1, 2)), [MplPath.MOVETO])
-    return MplPath(np.concatenate(vertices), np.concatenate(codes))
+        return (np.zeros((1, 2)), np.array([MOVETO], dtype=np.uint8))
+    return (np.concatenate(vertices), np.concatenate(codes))
+
+
+def _drawable(rings: Rings):
+    """The matplotlib path of prepared rings."""
+    return mpl.Path(rings[0], rings[1])
 
 
 def _lines(shape) -> list:
@@ -742,11 +789,14 @@ def _choropleth(ax, background: Background, values: pd.DataFrame, extent=None) -
     _frame(ax, background, extent)
     if background.outside_path is not None:
         ax.add_collection(
-            PathCollection([background.outside_path], facecolors=OUTSIDE_COLOR, edgecolors="none"),
+            mpl.PathCollection(
+                [_drawable(background.outside_path)], facecolors=OUTSIDE_COLOR, edgecolors="none"
+            ),
             autolim=False,
         )
     shown, colors, secret, missing = [], [], [], []
-    for territoire, path in background.territory_paths.items():
+    for territoire, rings in background.territory_paths.items():
+        path = _drawable(rings)
         if territoire not in values.index:
             missing.append(path)
             continue
@@ -759,10 +809,14 @@ def _choropleth(ax, background: Background, values: pd.DataFrame, extent=None) -
             shown.append(path)
             colors.append(CLASS_COLORS[class_of(float(row["part"]))])
     border = {"edgecolors": BORDER_COLOR, "linewidths": 0.5}
-    ax.add_collection(PathCollection(shown, facecolors=colors, **border), autolim=False)
-    ax.add_collection(PathCollection(missing, facecolors=NO_DATA_COLOR, **border), autolim=False)
-    hatched = PathCollection(
-        [background.territory_paths[t] for t in secret], facecolors=SECRET_FACE, **border
+    ax.add_collection(mpl.PathCollection(shown, facecolors=colors, **border), autolim=False)
+    ax.add_collection(
+        mpl.PathCollection(missing, facecolors=NO_DATA_COLOR, **border), autolim=False
+    )
+    hatched = mpl.PathCollection(
+        [_drawable(background.territory_paths[t]) for t in secret],
+        facecolors=SECRET_FACE,
+        **border,
     )
     hatched.set_hatch(HATCH)
     hatched.set_gid("secret")
@@ -777,11 +831,13 @@ def _choropleth(ax, background: Background, values: pd.DataFrame, extent=None) -
 
 def _boundaries(ax, background: Background) -> None:
     ax.add_collection(
-        LineCollection(background.outline_lines, colors=BORDER_COLOR, linewidths=0.8),
+        mpl.LineCollection(background.outline_lines, colors=BORDER_COLOR, linewidths=0.8),
         autolim=False,
     )
     ax.add_collection(
-        LineCollection(background.collectivite_lines, colors=COLLECTIVITE_COLOR, linewidths=1.8),
+        mpl.LineCollection(
+            background.collectivite_lines, colors=COLLECTIVITE_COLOR, linewidths=1.8
+        ),
         autolim=False,
     )
 
@@ -824,7 +880,7 @@ def _legend(figure: Figure, y: float, entries: list[tuple[str, dict]]) -> float:
         x = 0.3 + column * cell
         top = y + (rows - 1 - row) * 0.3
         if "facecolor" in style:
-            box = Rectangle(
+            box = mpl.Rectangle(
                 (x, top),
                 0.32,
                 0.18,
@@ -835,7 +891,9 @@ def _legend(figure: Figure, y: float, entries: list[tuple[str, dict]]) -> float:
             )
             figure.add_artist(box)
         else:
-            figure.add_artist(Line2D([x, x + 0.32], [top + 0.09] * 2, transform=inches, **style))
+            figure.add_artist(
+                mpl.Line2D([x, x + 0.32], [top + 0.09] * 2, transform=inches, **style)
+            )
         figure.text(x + 0.42, top + 0.09, label, va="center", fontsize=9, transform=inches)
     return rows * 0.3
 
@@ -868,7 +926,7 @@ def _caption(figure: Figure, background: Background, extra: str = "") -> None:
     figure.text(
         0.3,
         0.12,
-        figures.wrap(text, 150),
+        mpl.figures.wrap(text, 150),
         fontsize=8,
         color="#444",
         transform=figure.dpi_scale_trans,
@@ -947,8 +1005,8 @@ def _synthesis(background, table, annee, names, labels) -> Figure:
     legend_height = _legend_height(WIDTH, legend)
     bottom = 0.55 + legend_height + 0.35
     height = 0.9 + rows * (panel_height + title_room) + bottom
-    figure = Figure(figsize=(WIDTH, height), dpi=figures.DPI)
-    figures.FigureCanvasAgg(figure)
+    figure = mpl.Figure(figsize=(WIDTH, height), dpi=mpl.figures.DPI)
+    mpl.figures.FigureCanvasAgg(figure)
     for k, name in enumerate(names):
         row, column = divmod(k, columns)
         left = 0.2 + column * panel_width
@@ -958,7 +1016,7 @@ def _synthesis(background, table, annee, names, labels) -> Figure:
         )
         _choropleth(ax, background, values[name])
         ax.set_title(
-            figures.wrap(labels[name], 30 if columns > 3 else 40),
+            mpl.figures.wrap(labels[name], 30 if columns > 3 else 40),
             fontsize=9,
             weight="bold",
             pad=3,
@@ -1011,8 +1069,8 @@ def _response_rate(background: Background, table: pd.DataFrame, annee: int) -> F
     legend_height = _legend_height(WIDTH, legend)
     bottom = 0.55 + legend_height + 0.35
     height = 0.8 + map_height + bottom
-    figure = Figure(figsize=(width, height), dpi=figures.DPI)
-    figures.FigureCanvasAgg(figure)
+    figure = mpl.Figure(figsize=(width, height), dpi=mpl.figures.DPI)
+    mpl.figures.FigureCanvasAgg(figure)
     renderer = figure.canvas.get_renderer()
     placed: list = []
     panel_width = (width - 0.4) / len(panels)
@@ -1041,13 +1099,13 @@ def _response_rate(background: Background, table: pd.DataFrame, annee: int) -> F
             if territoire not in values.index or bool(values.loc[territoire, MASK]):
                 continue  # « s » is already there
             share = values.loc[territoire, "part"]
-            text = f"{figures.wrap(territoire, 16)}\n" + (
-                "–" if pd.isna(share) else figures.percent(float(share))
+            text = f"{mpl.figures.wrap(territoire, 16)}\n" + (
+                "–" if pd.isna(share) else mpl.figures.percent(float(share))
             )
             labels.append((background.anchors[territoire], text))
         if extent is None and zoom is not None:
             ax.add_patch(
-                Rectangle(
+                mpl.Rectangle(
                     zoom.bounds[:2],
                     zoom.bounds[2] - zoom.bounds[0],
                     zoom.bounds[3] - zoom.bounds[1],
@@ -1122,7 +1180,7 @@ def _place_labels(ax, labels: list, renderer, placed: list, **style) -> list:
             if dx or dy:
                 artist.set_position(to_data.transform((anchor[0] + dx, anchor[1] + dy)))
                 end = artist.get_position()
-                ax.add_line(Line2D([x, end[0]], [y, end[1]], color="#666", lw=0.5, zorder=5))
+                ax.add_line(mpl.Line2D([x, end[0]], [y, end[1]], color="#666", lw=0.5, zorder=5))
             break
         else:
             artist.remove()
@@ -1149,14 +1207,14 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
         f"{int(counts.get(kind, 0))}\u00a0{kind}" for kind in TYPE_STYLES if counts.get(kind, 0)
     )
     total = len(points)
-    figure = Figure(figsize=(10, 6.0), dpi=figures.DPI)
-    figures.FigureCanvasAgg(figure)
+    figure = mpl.Figure(figsize=(10, 6.0), dpi=mpl.figures.DPI)
+    mpl.figures.FigureCanvasAgg(figure)
     renderer = figure.canvas.get_renderer()
     ax_all = figure.add_axes((0.01, 0.16, 0.33, 0.66))
     ax_zoom = figure.add_axes((0.36, 0.16, 0.63, 0.66))
     # left: the department
     _frame(ax_all, background)
-    base = [p for t, p in background.territory_paths.items() if t != territoire]
+    base = [_drawable(p) for t, p in background.territory_paths.items() if t != territoire]
     tones = [
         SAME_COLLECTIVITE if background.collectivite_of.get(t) == collectivite else "#f2f2f2"
         for t in background.territory_paths
@@ -1164,16 +1222,18 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
     ]
     if background.outside_path is not None:
         ax_all.add_collection(
-            PathCollection([background.outside_path], facecolors="#f7f7f7", edgecolors="none"),
+            mpl.PathCollection(
+                [_drawable(background.outside_path)], facecolors="#f7f7f7", edgecolors="none"
+            ),
             autolim=False,
         )
     ax_all.add_collection(
-        PathCollection(base, facecolors=tones, edgecolors="#999", linewidths=0.3), autolim=False
+        mpl.PathCollection(base, facecolors=tones, edgecolors="#999", linewidths=0.3), autolim=False
     )
     if territoire in background.territory_paths:
         ax_all.add_collection(
-            PathCollection(
-                [background.territory_paths[territoire]],
+            mpl.PathCollection(
+                [_drawable(background.territory_paths[territoire])],
                 facecolors=HIGHLIGHT_COLOR,
                 edgecolors="none",
             ),
@@ -1191,17 +1251,17 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
     _frame(ax_zoom, background, extent)
     geometry = background.shapes.geometry
     around = [
-        _path(g)
+        _drawable(_path(g))
         for c, g in geometry.items()
         if c not in communes and extent is not None and shapely.intersects(g, shapely.box(*extent))
     ]
     ax_zoom.add_collection(
-        PathCollection(around, facecolors="#f2f2f2", edgecolors="#bbb", linewidths=0.4),
+        mpl.PathCollection(around, facecolors="#f2f2f2", edgecolors="#bbb", linewidths=0.4),
         autolim=False,
     )
     ax_zoom.add_collection(
-        PathCollection(
-            [_path(geometry[c]) for c in communes],
+        mpl.PathCollection(
+            [_drawable(_path(geometry[c])) for c in communes],
             facecolors="#d9e4f0",
             edgecolors="#7a8fa6",
             linewidths=0.5,
@@ -1210,7 +1270,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
     )
     if shape is not None:
         ax_zoom.add_collection(
-            LineCollection(_lines(shape.boundary), colors=HIGHLIGHT_COLOR, linewidths=1.6),
+            mpl.LineCollection(_lines(shape.boundary), colors=HIGHLIGHT_COLOR, linewidths=1.6),
             autolim=False,
         )
     _boundaries(ax_zoom, background)
@@ -1232,7 +1292,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
         )
         ax_zoom.apply_aspect()  # the final box, before measuring where the points are
         offsets = ax_zoom.transData.transform(dots.get_offsets())
-        placed += [Bbox.from_bounds(x - 4, y - 4, 8, 8) for x, y in offsets]
+        placed += [mpl.Bbox.from_bounds(x - 4, y - 4, 8, 8) for x, y in offsets]
     with_structures = set(points["code"])
     order = sorted(communes, key=lambda c: (c not in with_structures, -geometry[c].area))
     labels = [
@@ -1248,7 +1308,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
     )
     when = f" agréées en {annee}" if annee is not None else ""
     figure.suptitle(
-        figures.wrap(
+        mpl.figures.wrap(
             f"Carte de situation du territoire {territoire} ({collectivite}) : "
             f"{count} commune{'s' if count > 1 else ''} et {structures}{when}",
             100,
@@ -1264,7 +1324,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
     x = 0.3
     for style in TYPE_STYLES.values():
         figure.add_artist(
-            Line2D(
+            mpl.Line2D(
                 [x + 0.1],
                 [0.62],
                 marker=style["marker"],
@@ -1278,7 +1338,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
         figure.text(x + 0.25, 0.62, style["label"], va="center", fontsize=9, transform=inches)
         x += 2.6
     for color, text in ((HIGHLIGHT_COLOR, "le territoire"), (SAME_COLLECTIVITE, "sa collectivité")):
-        figure.add_artist(Rectangle((x, 0.53), 0.32, 0.18, facecolor=color, transform=inches))
+        figure.add_artist(mpl.Rectangle((x, 0.53), 0.32, 0.18, facecolor=color, transform=inches))
         figure.text(x + 0.42, 0.62, text, va="center", fontsize=9, transform=inches)
         x += 1.7
     _caption(
@@ -1334,8 +1394,8 @@ def _explorer(background: Background, table: pd.DataFrame, selection) -> Figure:
     legend_height = _legend_height(width, legend)
     bottom = 0.55 + legend_height + 0.35
     height = 0.9 + map_height + bottom
-    figure = Figure(figsize=(width, height), dpi=figures.DPI)
-    figures.FigureCanvasAgg(figure)
+    figure = mpl.Figure(figsize=(width, height), dpi=mpl.figures.DPI)
+    mpl.figures.FigureCanvasAgg(figure)
     panel_width = (width - 0.4) / len(types)
     for k, kind in enumerate(types):
         ax = figure.add_axes(
@@ -1350,7 +1410,7 @@ def _explorer(background: Background, table: pd.DataFrame, selection) -> Figure:
         for territoire in chosen:
             if territoire in background.territory_geometry:
                 ax.add_collection(
-                    LineCollection(
+                    mpl.LineCollection(
                         _lines(background.territory_geometry[territoire].boundary),
                         colors="#b00020",
                         linewidths=2,
@@ -1360,7 +1420,7 @@ def _explorer(background: Background, table: pd.DataFrame, selection) -> Figure:
         if len(types) > 1:
             ax.set_title(STRUCTURE_CHOICES[kind][0], fontsize=10, weight="bold")
     figure.suptitle(
-        figures.wrap(
+        mpl.figures.wrap(
             f"Carte : {selection.label}, par territoire, en {annee} ({_lower_first(label)})",
             80,
         ),

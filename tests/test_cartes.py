@@ -433,3 +433,29 @@ def test_table_contradicting_the_register_is_a_warning(tmp_path: Path) -> None:
     background = cartes.load_background(path, "insee", table, TWO_TERRITORIES)
     (warning,) = background.warnings
     assert (warning.ligne, warning.valeur) == (3, "Nord") and "« Sud »" in warning.message
+
+
+def test_preparing_a_background_does_not_import_matplotlib() -> None:
+    """The batch's parent prepares the background with its Context, without matplotlib."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from avs_eval import cartes\n"
+        "from avs_eval.context import build_context\n"
+        "from avs_eval.loading import DataSource\n"
+        "context = build_context(DataSource.sample())\n"
+        "background = cartes.prepare(context)\n"
+        "assert len(background.territory_paths) == 15\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_map_colours_are_the_charts_palette() -> None:
+    assert figures.PALETTE[0] == cartes.HIGHLIGHT_COLOR
+    assert [cartes.TYPE_STYLES[k]["color"] for k in ("CS", "EVS")] == figures.PALETTE[1:3]
