@@ -1049,7 +1049,42 @@ def _synthesis(background, table, annee, names, labels) -> Figure:
     )
     _legend(figure, 0.5, legend)
     _caption(figure, background)
+    _describe(
+        figure,
+        f"Indicateurs : {' ; '.join(labels[n] for n in names)}. "
+        "Chaque territoire est coloré selon la part de ses structures, en cinq classes de 20 "
+        "points ; les valeurs figurent dans le tableau des indicateurs par territoire.",
+    )
     return figure
+
+
+def _describe(figure: Figure, details: str) -> None:
+    """The map's text alternative: its title, then what a sighted reader sees on it.
+
+    Set as `figure.alt_text`; `title_of(figure)` (the title alone, « Carte … ») remains
+    the short one. A screen reader gets the values too, which a map shows only as colours.
+    """
+    title = " ".join(figure.get_suptitle().split())
+    figure.alt_text = f"{title}. {details}".strip() if details else title
+
+
+def _values_text(background: Background, values: pd.DataFrame, what: str) -> str:
+    """« Taux de réponse par territoire : Lyon 93 % ; Ouest Nord s ; … »."""
+    from avs_eval.schema import sort_key
+
+    parts = []
+    for territoire in sorted(background.territory_paths, key=sort_key):
+        if territoire not in values.index:
+            continue
+        row = values.loc[territoire]
+        if bool(row[MASK]):
+            shown = f"{SECRET_SYMBOL} (secret statistique)"
+        elif pd.isna(row["part"]):
+            shown = "pas de donnée"
+        else:
+            shown = mpl.figures.percent(float(row["part"]))
+        parts.append(f"{territoire} {shown}")
+    return f"{what} par territoire : {' ; '.join(parts)}." if parts else ""
 
 
 def response_rate_map(background: Background, table: pd.DataFrame, annee: int) -> Figure:
@@ -1135,6 +1170,7 @@ def _response_rate(background: Background, table: pd.DataFrame, annee: int) -> F
     )
     _legend(figure, 0.5, legend)
     _caption(figure, background, "Cadre rouge : la partie agrandie." if zoom is not None else "")
+    _describe(figure, _values_text(background, values, "Taux de réponse"))
     return figure
 
 
@@ -1347,6 +1383,11 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
         "Chaque structure est placée dans sa commune, pas à son "
         "adresse. Noms des communes : ceux qui tiennent sur la carte.",
     )
+    names = background.communes_of(territoire)
+    shown = ", ".join(names[:MAX_NAMES]) + (
+        f" et {len(names) - MAX_NAMES} autres" if len(names) > MAX_NAMES else ""
+    )
+    _describe(figure, f"Communes du territoire : {shown}." if names else "")
     return figure
 
 
@@ -1441,4 +1482,11 @@ def _explorer(background: Background, table: pd.DataFrame, selection) -> Figure:
         transform=figure.dpi_scale_trans,
     )
     _caption(figure, background)
+    _describe(
+        figure,
+        " ".join(
+            _values_text(background, values[kind], mpl_label)
+            for kind, mpl_label in ((k, STRUCTURE_CHOICES[k][0]) for k in types)
+        ),
+    )
     return figure

@@ -459,3 +459,17 @@ def test_preparing_a_background_does_not_import_matplotlib() -> None:
 def test_map_colours_are_the_charts_palette() -> None:
     assert figures.PALETTE[0] == cartes.HIGHLIGHT_COLOR
     assert [cartes.TYPE_STYLES[k]["color"] for k in ("CS", "EVS")] == figures.PALETTE[1:3]
+
+
+def test_alt_text_gives_what_the_colours_show_without_masked_shares(context, background) -> None:
+    figure = cartes.response_rate_map(background, context.table, YEAR)
+    alt = figure.alt_text
+    assert alt.startswith(figures.title_of(figure)) and alt.startswith("Carte")
+    values = cartes.territory_values(context.table, YEAR, RESPONSE_RATE)
+    for territoire, row in values.iterrows():
+        if row[MASK]:
+            assert f"{territoire} s (secret statistique)" in alt
+        else:
+            assert f"{territoire} {figures.percent(row['part'])}" in alt
+    locator = cartes.locator_map(background, context.dataset, "Val d'Yzeron", YEAR)
+    assert "Craponne" in locator.alt_text and locator.alt_text.startswith("Carte de situation")
