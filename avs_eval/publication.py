@@ -111,6 +111,14 @@ class Publication:
         try:
             recover(self.root, self.say)
             remove_debris(self.root, self.say)
+        except plateforme.RenameRefused as refused:
+            self._lock.release()
+            culprit = refused.blocking or refused.source
+            raise EnvironmentProblem(
+                f"une publication de {self.year} interrompue ne peut pas être achevée : "
+                f"{shown(culprit)} est ouvert dans un autre programme (navigateur, Excel…) ou "
+                "protégé en écriture. Fermez-le, puis relancez la commande"
+            ) from None
         except BaseException:
             self._lock.release()
             raise
@@ -125,8 +133,21 @@ class Publication:
                 shutil.rmtree(self.staging, ignore_errors=True)
         finally:
             self._lock.release()
-        if isinstance(error, OSError) and plateforme.is_disk_full(error):
-            raise self.disk_full(during=True) from None
+        if isinstance(error, plateforme.RenameRefused):
+            raise EnvironmentProblem(
+                f"impossible de renommer {shown(error.source)} : un de ses fichiers est ouvert "
+                "dans un autre programme ou le dossier est protégé en écriture. Les rapports "
+                "déjà publiés sont intacts ; fermez-le, puis relancez la commande"
+            ) from None
+        if isinstance(error, OSError):
+            if plateforme.is_disk_full(error):
+                raise self.disk_full(during=True) from None
+            where = f" ({shown(Path(error.filename))})" if error.filename else ""
+            raise EnvironmentProblem(
+                f"impossible d'écrire dans {shown(self.root)}{where} : "
+                f"{error.strerror or error}. Les rapports déjà publiés sont intacts ; vérifiez "
+                "les droits du dossier (ou choisissez-en un autre avec --sortie), puis relancez"
+            ) from None
 
     # --- before the notebooks -------------------------------------------------------
 
@@ -354,8 +375,14 @@ def copy_folder(source: Path, target: Path) -> None:
             copy_file(path, destination)
 
 
-def render_index(year: int, rows: list[dict], is_sample: bool) -> str:
-    """The year's table of contents, from the template beside the report template."""
+INTERNAL_SUFFIX = "-interne"
+
+
+def render_index(year: int | str, rows: list[dict], is_sample: bool) -> str:
+    """The year's table of contents, from the template beside the report template.
+
+    `year` is the folder's name: `2025`, or `2025-interne` for the internal edition.
+    """
     import jinja2
 
     environment = jinja2.Environment(
@@ -364,7 +391,8 @@ def render_index(year: int, rows: list[dict], is_sample: bool) -> str:
         keep_trailing_newline=True,
     )
     return environment.get_template("index.html.j2").render(
-        annee=year,
+        annee=str(year).removesuffix(INTERNAL_SUFFIX),
+        interne=str(year).endswith(INTERNAL_SUFFIX),
         lignes=rows,
         produits=sum(1 for row in rows if row["ok"]),
         exemple=is_sample,

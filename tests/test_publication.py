@@ -213,3 +213,32 @@ def test_a_full_disk_while_copying_a_kept_report_leaves_the_year_whole(root, mon
 def test_an_environment_problem_carries_exit_code_3():
     assert EnvironmentProblem("x").exit_code == 3
     assert issubclass(PublicationBlocked, EnvironmentProblem)
+
+
+def test_a_folder_that_cannot_be_written_ends_in_french_with_exit_code_3(root):
+    with pytest.raises(EnvironmentProblem) as refused, Publication(root, YEAR, print) as held:
+        staging = held.new_staging()
+        raise PermissionError(13, "Permission non accordée", str(staging / "index.html"))
+    assert refused.value.exit_code == 3
+    assert "impossible d'écrire" in str(refused.value) and "relancez" in str(refused.value)
+    assert contents(root / "2024")["index.html"] == "ancien index.html"
+    assert hidden(root) == []
+
+
+def test_an_interrupted_swap_that_cannot_be_finished_yet_is_said_and_retried(root, monkeypatch):
+    make_year(root / ".2024.en-cours-77", "nouveau")
+    (root / SWAP_JOURNAL).write_text(
+        '{"annee": "2024", "nouveau": ".2024.en-cours-77", "ancien": ".2024.ancien-77"}',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(pannes.ENV, "fichier-ouvert:lyon/rapport.html")
+    with pytest.raises(EnvironmentProblem) as refused, Publication(root, YEAR, print):
+        pass
+    assert "interrompue" in str(refused.value) and "relancez" in str(refused.value)
+    assert contents(root / "2024")["index.html"] == "ancien index.html"
+    monkeypatch.delenv(pannes.ENV)  # the file is closed: the next batch finishes the swap
+    told = []
+    with Publication(root, YEAR, told.append):
+        pass
+    assert contents(root / "2024")["index.html"] == "nouveau index.html"
+    assert hidden(root) == [] and "achevée" in told[0]
