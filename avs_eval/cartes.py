@@ -15,23 +15,31 @@ structures) and draws:
 Public API, in the order a report calls it::
 
     background = load_background("", "code", "", dataset)   # "" = the defaults
+    background = prepare(context)                           # the same, from a Context
     background.warnings                                     # Finding list (codes named)
+    background.communes_of("Lyon")                          # names, for the text
     synthesis_maps(background, context.table, 2025, headline, labels)
     response_rate_map(background, context.table, 2025)
     locator_map(background, dataset, "Lyon", 2025)
     explorer_map(background, context.table, selection)
 
+Each returns a matplotlib Figure whose title starts with « Carte » (what
+`figures.title_of` and so `report.chart` give as alt text) and which carries a longer
+text alternative, `figure.alt_text` (the title, then the values the colours show).
+A shared map is drawn once per kernel: the same data give the same Figure object.
+
 Geometry is shapely alone, plus pyogrio (GDAL) imported only to read a GeoPackage or a
-Shapefile: shapely costs a kernel about 20 ms to import where geopandas with pyogrio
-costs about 300 ms, and the GeoJSON default needs no GDAL. No reprojection is needed:
+Shapefile: shapely costs a kernel about 25 ms to import where geopandas costs about
+220 ms and pyogrio 300 ms, and the GeoJSON default needs no GDAL. No reprojection is needed:
 structures are placed in their commune (the register has no coordinates), so any
 coordinate system of the background serves; longitude/latitude only gets its aspect.
 
 Joins are on the INSEE code, never on the name. Everything that depends on the
 background and the register alone (unions of communes into territories and
-collectivités, matplotlib paths, positions of the structures) is computed once in
-`load_background`, cached by the files' identity, and picklable, so that a batch can
-compute it once with its `Context` and every kernel reuses it.
+collectivités, outlines as arrays, positions of the structures) is computed once in
+`load_background`, without importing matplotlib, cached by the files' identity, and
+picklable, so that a batch can compute it once with its `Context` and every kernel
+reuses it.
 """
 
 from __future__ import annotations
