@@ -40,7 +40,7 @@ from avs_eval import __version__, kernels, paths, plateforme
 from avs_eval.errors import EXIT_INTERRUPTED, AvsEvalError, UsageError
 from avs_eval.journal import RunJournal, default_path
 from avs_eval.output import write_atomic
-from avs_eval.publication import LOCK_NAME, Publication, PublicationBlocked, shown
+from avs_eval.publication import INTERNAL_SUFFIX, LOCK_NAME, Publication, PublicationBlocked, shown
 
 TERRITORY_NOTEBOOK = paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb"
 SYNTHESIS_NOTEBOOK = paths.NOTEBOOKS_DIR / "synthese.ipynb"
@@ -276,6 +276,7 @@ def run_batch(
     sortie: str | Path = paths.OUTPUTS_DIR,
     min_effectif: int | None = None,
     verbatims: bool = False,
+    interne: bool = False,
     fresh_kernel: bool = False,
     timeout: int = DEFAULT_TIMEOUT,
     territory_notebook: Path | None = None,
@@ -328,6 +329,7 @@ def run_batch(
             "classeur": str(source.classeur or ""),
             "min_effectif": context.min_effectif,
             "verbatims": bool(verbatims),
+            "interne": bool(interne),
         }
         inputs = {paths.display_path(p): sha256(p) for p in source.files}
         options = {"noyau_neuf": fresh_kernel, "jobs": workers.count}
@@ -339,7 +341,9 @@ def run_batch(
             log.note(text)
 
         try:
-            with Publication(root, year, tell) as publication:
+            # the internal edition never goes into the year's folder, which partners receive
+            folder = f"{year}{INTERNAL_SUFFIX}" if interne else year
+            with Publication(root, folder, tell) as publication:
                 fingerprint = _fingerprint(inputs, common, names, territory_notebook)
                 ready = publication.take_ready(fingerprint)
                 if ready is not None:
@@ -563,13 +567,15 @@ def _index_rows(result: BatchResult, slugs: dict, staging: Path) -> list[dict]:
                 "ok": outcome.status == "ok",
                 "etat": status,
                 "page": f"{base}{outcome.stem}.html" if has_page else "",
-                "table": f"{base}indicateurs.csv" if outcome.stem == "rapport" and has_page else "",
+                # every report writes its tables beside it, the synthesis the department's
+                "tables": [f"{base}{name}" for name in TABLES] if has_page else [],
                 "detail": outcome.error,
             }
         )
     return rows
 
 
+TABLES = ("indicateurs.xlsx", "indicateurs.csv", "evolutions.csv")
 MANIFEST_FIELDS = ("name", "stem", "status", "error", "kept_previous", "html_bytes")
 
 

@@ -315,6 +315,7 @@ def cmd_rapports(args) -> int:
             sortie=_from_cwd(args.sortie),
             min_effectif=args.min_effectif,
             verbatims=args.verbatims,
+            interne=args.interne,
             fresh_kernel=args.noyau_neuf,
             timeout=args.delai,
             territory_notebook=_from_cwd(args.modele),
@@ -577,6 +578,13 @@ def build_parser() -> FrenchParser:
     )
     rapports.add_argument(
         "--verbatims", action="store_true", help="reproduire les réponses en texte libre"
+    )
+    rapports.add_argument(
+        "--interne",
+        action="store_true",
+        help="édition interne, à ne pas diffuser (structures sans réponse nommées, provenance, "
+        "qualité des données, tables complètes), écrite dans SORTIE/ANNEE-interne/ et jamais "
+        "dans SORTIE/ANNEE/",
     )
     rapports.add_argument(
         "--noyau-neuf",

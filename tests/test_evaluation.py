@@ -292,3 +292,24 @@ def test_evolutions_csv_of_cli_keeps_the_counts(tmp_path):
     )
     table = pd.read_csv(io.StringIO(done.stdout))
     assert table["n_apparies"].notna().any()  # internal: the paired counts are there
+
+
+def test_rapports_interne_goes_to_its_own_folder(project, published):
+    out = project / "outputs"
+    before = {p: p.stat().st_mtime_ns for p in published.rglob("*") if p.is_file()}
+    done = run(project, "rapports", "--territoire", "Lyon", "--interne", "--sortie", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    internal = out / "2025-interne"
+    page = html.unescape((internal / "lyon" / "rapport.html").read_text(encoding="utf-8"))
+    assert "Édition interne — ne pas diffuser" in page and "Empreinte SHA-256" in page
+    assert "Édition interne" in (internal / "index.html").read_text(encoding="utf-8")
+    table = pd.read_csv(internal / "indicateurs.csv", keep_default_na=False, dtype=str)
+    assert (table[table["secret"] == "True"]["part"] != "").any()  # complete, with the flag
+    after = {p: p.stat().st_mtime_ns for p in published.rglob("*") if p.is_file()}
+    assert after == before  # the partners' folder is untouched
+
+
+def test_index_links_the_tables_of_each_report(published):
+    index = (published / "index.html").read_text(encoding="utf-8")
+    for name in ("lyon/indicateurs.xlsx", "lyon/evolutions.csv", "indicateurs.xlsx"):
+        assert f'href="{name}"' in index
