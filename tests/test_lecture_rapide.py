@@ -122,8 +122,13 @@ def test_plain_files_skip_the_careful_path():
 
 
 def test_quoting_trouble_spots_what_the_csv_module_refuses():
-    assert not _quoting_trouble("a;b\n1;2\n", ";")
-    assert not _quoting_trouble('a;b\n"1;x";"2""y"\n', ";")
-    assert not _quoting_trouble('a;b\nab"c;d\n', ";")  # a quote inside a cell is a character
-    assert _quoting_trouble('a;b\n"1"x;2\n', ";")
-    assert _quoting_trouble('a;b\n"1;2\n', ";")
+    assert not _quoting_trouble(b"a;b\n1;2\n", ";")
+    assert not _quoting_trouble(b'a;b\n"1;x";"2""y"\n', ";")
+    assert not _quoting_trouble(b'a;b\n"a;""";y\n', ";")  # a cell « a;" »
+    assert not _quoting_trouble(b'\xef\xbb\xbf"a";b\n"";"\n"\n', ";")
+    assert _quoting_trouble(b'a;b\n"1"x;2\n', ";")
+    assert _quoting_trouble(b'a;b\n"a;"""x;y\n', ";")  # inside a cell, after « ; »
+    assert _quoting_trouble(b'a;b\n""x;y\n', ";")
+    assert _quoting_trouble(b'a;b\n"1;2\n', ";")
+    # a quote inside an unquoted cell is a character for both readers; the careful one reads it
+    assert _quoting_trouble(b'a;b\nab"c;d\n', ";")
