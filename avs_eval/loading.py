@@ -416,9 +416,15 @@ def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame
         "type inconnu : attendu CS ou EVS (ou « centre social », « espace de vie sociale »)",
     )
 
-    insee = frame["code_insee"].str.replace(r"\.0+$", "", regex=True)
+    codes, distinct = distinct_values(frame["code_insee"])  # a commune's code, many times
+    spelled = np.array([re.sub(r"\.0+$", "", str(v)) for v in distinct], dtype=object)
+    wrong = np.array(
+        [re.fullmatch(DEPARTMENT_CODE + r"[0-9]{3}", v) is None and v != "" for v in spelled],
+        dtype=bool,
+    )
+    insee = pd.Series(spelled[codes], index=frame.index, dtype=object)
     check.flag(
-        ~insee.str.fullmatch(DEPARTMENT_CODE + r"[0-9]{3}") & (insee != ""),
+        pd.Series(wrong[codes], index=frame.index),
         "code_insee",
         f"code INSEE attendu sur 5 chiffres commençant par {DEPARTMENT_CODE} "
         "(commune du Rhône ou de la Métropole de Lyon)",

@@ -9,6 +9,19 @@
 3. `indicateurs` on synthetic data sets of 150, 4,000 and 100,000 structures x 5
    years: loading + validation, then computation, with time and peak memory.
 4. The size of each HTML report.
+5. `avs-eval valider` and `avs-eval indicateurs` end to end on 4,000 and 100,000
+   structures x 5 years against the floor (a bare `pandas.read_csv` of both tables as
+   text, in a fresh Python), with each child's peak memory, and how the cost grows.
+6. A file wrong on 10,000 rows: `valider` and `valider --erreurs`, and how many lines
+   the terminal receives.
+7. A workbook (both sheets) against `pandas.read_excel`.
+8. The explorer: each control changed, seconds until chart and table are redrawn, on the
+   sample and on 4,000 structures.
+9. Start-up: `avs-eval --help` and the modules `avs_eval.cli` imports.
+
+Sections 5 to 9 print each figure beside its floor and target, as medians of
+`--executions` (at least 5) interleaved runs with their spread. Every large file is
+generated into a temporary folder and removed at the end; none is committed.
 
 An untimed batch runs first (warm caches for every method). Timings are medians over
 `--repetitions` runs (default 1: the naive loop alone takes
@@ -213,11 +226,7 @@ def synthetic(directory: Path, structures: int, seed: int = 2022) -> tuple[Path,
                     answer = np.where(frame[question.condition] == "oui", answer, "")
                 frame[question.colonne] = answer
             elif question.kind == "liste":
-                codes = [
-                    m.code
-                    for m in question.modalites
-                    if not m.exclusive and m.asked_in(year)
-                ]
+                codes = [m.code for m in question.modalites if not m.exclusive and m.asked_in(year)]
                 suffixed = np.array([c + ";" for c in codes], dtype=object)
                 chosen = rng.random((n, len(codes))) < 0.3
                 joined = np.where(chosen, suffixed, "").sum(axis=1).astype(str)
@@ -279,6 +288,278 @@ def indicator_scaling(directory: Path, repetitions: int) -> list[dict]:
     return rows
 
 
+# --- 5 to 8. reading and validation, errors, XLSX, explorer, start-up -------------------------
+#
+# Each figure is printed beside its floor and its target. Timings are medians of
+# `--executions` runs (at least 5), the commands compared run one after the other in each
+# round (interleaved), so that a slow moment of the machine weighs on all of them alike;
+# the spread (min-max) is printed beside each median.
+
+FLOOR_CODE = (
+    "import sys\n"
+    "import pandas as pd\n"
+    "for path in sys.argv[1:]:\n"
+    "    pd.read_csv(path, dtype=str, keep_default_na=False)\n"
+)
+XLSX_FLOOR_CODE = (
+    "import sys\nimport pandas as pd\npd.read_excel(sys.argv[1], sheet_name=None, dtype=str)\n"
+)
+STARTUP_TARGET_S = 0.3
+FLOOR_FACTOR_TARGET = 4.0
+MEMORY_TARGET_MIB = 1024
+EXPLORER_TARGETS_S = {"l'échantillon": 0.3, "4 000 structures": 1.0}
+
+
+# Runs a command and reports its wall time, its peak memory and its exit code. A small
+# launcher, because Linux keeps a process's memory high-water mark across exec: a
+# command forked from this benchmark (pandas loaded) would report at least its size.
+LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
+def child(argv: list, expected: int = 0) -> tuple[float, float]:
+    """Wall seconds and peak memory (MiB, the command's own maximum resident set)."""
+    launched = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *map(str, argv)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, kib, code = launched.stdout.split()
+    if int(code) != expected:
+        raise SystemExit(f"{' '.join(map(str, argv))} : code {code}, {expected} attendu")
+    return float(seconds), int(kib) / 1024
+
+
+def interleaved(commands: dict[str, tuple[list, int]], runs: int) -> dict[str, list]:
+    """Every command once per round, `runs` rounds: {name: [(seconds, MiB), ...]}."""
+    results: dict[str, list] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (argv, expected) in commands.items():
+            results[name].append(child(argv, expected))
+    return results
+
+
+def med(samples: list) -> float:
+    return statistics.median(s[0] if isinstance(s, tuple) else s for s in samples)
+
+
+def spread(samples: list) -> str:
+    values = [s[0] if isinstance(s, tuple) else s for s in samples]
+    return f"{min(values):.2f}-{max(values):.2f}"
+
+
+def peak(samples: list) -> float:
+    return max(s[1] for s in samples)
+
+
+def csv_scaling(work: Path, runs: int, sizes=(4_000, 100_000)) -> dict:
+    """`avs-eval valider` and `indicateurs` end to end against a bare `pandas.read_csv`."""
+    print(
+        f"\n5. Lecture et validation des CSV, 5 années (médianes de {runs} exécutions "
+        "alternées, min-max ; mémoire : maximum du processus)"
+    )
+    print(f"   objectif : ≤ {FLOOR_FACTOR_TARGET:.0f} × le plancher (`pandas.read_csv` des deux")
+    print(f"   tables en texte, démarrage de Python compris) ; < {MEMORY_TARGET_MIB} Mio à 100 000")
+    out = {}
+    for size in sizes:
+        s_path, r_path = synthetic(work, size)
+        files = ["--structures", str(s_path), "--reponses", str(r_path)]
+        rows = len(r_path.read_text(encoding="utf-8").splitlines()) - 1
+        commands = {
+            "plancher": ([sys.executable, "-c", FLOOR_CODE, s_path, r_path], 0),
+            "valider": ([BIN / "avs-eval", "valider", *files], 0),
+            "indicateurs": (
+                [BIN / "avs-eval", "indicateurs", *files, "--sortie", work / "ind.csv"],
+                0,
+            ),
+        }
+        results = interleaved(commands, runs)
+        floor = med(results["plancher"])
+        print(f"   {size:,} structures, {rows:,} réponses :".replace(",", " "))
+        for name, samples in results.items():
+            ratio = "" if name == "plancher" else f"  {med(samples) / floor:4.2f} × le plancher"
+            print(
+                f"     {name:12s} {med(samples):6.2f} s ({spread(samples)}) "
+                f"{peak(samples):6.0f} Mio{ratio}"
+            )
+        out[size] = {name: (med(v), peak(v)) for name, v in results.items()}
+    small, large = sizes[0], sizes[-1]
+    factor = large / small
+    for name in ("plancher", "valider", "indicateurs"):
+        growth = out[large][name][0] / out[small][name][0]
+        print(
+            f"   {name} : {small:,} -> {large:,} structures (× {factor:.0f}) : "
+            f"temps × {growth:4.1f}".replace(",", " ")
+            + (" (linéaire ou mieux)" if growth <= factor * 1.1 else " (PLUS que linéaire)")
+        )
+    return out
+
+
+def error_listing(work: Path, runs: int, bad_rows: int = 10_000) -> None:
+    """A file wrong on every row: `valider` stays fast, its listing short, the CSV complete."""
+    s_path, r_path = synthetic(work, 4_000)
+    answers = pd.read_csv(r_path, dtype=str, keep_default_na=False)
+    answers.loc[: bad_rows - 1, "permanence_partenaire"] = "peut-être"
+    bad = work / "reponses_fausses.csv"
+    answers.to_csv(bad, index=False)
+    listing = work / "erreurs.csv"
+    files = ["--structures", str(s_path), "--reponses", str(bad)]
+    commands = {
+        "plancher": ([sys.executable, "-c", FLOOR_CODE, s_path, bad], 0),
+        "valider": ([BIN / "avs-eval", "valider", *files], 1),
+        "valider --erreurs": ([BIN / "avs-eval", "valider", *files, "--erreurs", listing], 1),
+    }
+    results = interleaved(commands, runs)
+    shown = subprocess.run(
+        [BIN / "avs-eval", "valider", *files], capture_output=True, text=True, check=False
+    ).stderr.count("\n")
+    written = len(listing.read_text(encoding="utf-8-sig").splitlines()) - 1
+    print(f"\n6. Erreurs : {bad_rows:,} lignes fausses sur {len(answers):,}".replace(",", " "))
+    floor = med(results["plancher"])
+    for name, samples in results.items():
+        ratio = "" if name == "plancher" else f"  {med(samples) / floor:4.2f} × le plancher"
+        print(f"     {name:18s} {med(samples):6.2f} s ({spread(samples)}){ratio}")
+    print(
+        f"   terminal : {shown} lignes (50 erreurs en entier, puis un total par règle) ; "
+        f"--erreurs : {written:,} lignes écrites".replace(",", " ")
+    )
+
+
+def synthetic_workbook(directory: Path, structures: int) -> Path:
+    s_path, r_path = synthetic(directory, structures)
+    path = directory / f"classeur_{structures}.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, source in (("structures", s_path), ("reponses", r_path)):
+            frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return path
+
+
+def xlsx_reading(work: Path, runs: int, structures: int) -> None:
+    """A workbook with both sheets: `valider --classeur` against `pandas.read_excel`."""
+    path = synthetic_workbook(work, structures)
+    commands = {
+        "plancher": ([sys.executable, "-c", XLSX_FLOOR_CODE, path], 0),
+        "valider": ([BIN / "avs-eval", "valider", "--classeur", path], 0),
+    }
+    results = interleaved(commands, runs)
+    floor = med(results["plancher"])
+    print(
+        f"\n7. Classeur XLSX, {structures:,} structures × 5 ans (openpyxl ; plancher : "
+        "`pandas.read_excel` des deux feuilles en texte)".replace(",", " ")
+    )
+    for name, samples in results.items():
+        ratio = "" if name == "plancher" else f"  {med(samples) / floor:4.2f} × le plancher"
+        print(
+            f"     {name:12s} {med(samples):6.2f} s ({spread(samples)}) "
+            f"{peak(samples):6.0f} Mio{ratio}"
+        )
+
+
+def explorer_changes(explorer, rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """Each control changed once per round: (seconds to chart and table, seconds in all).
+
+    Chart and table: until the table's HTML is set, the chart's image having been set
+    just before (the front end receives each as it is set); in all: the map too.
+    """
+    shown: list[float] = []
+    explorer.table_view.observe(lambda _: shown.append(time.perf_counter()), names="value")
+    indicators = [value for _, value in explorer.indicateur.options]
+    perimeters = [value for _, value in explorer.perimetres.options]
+    low, high = explorer.annees.min, explorer.annees.max
+    changes = {
+        "indicateur": lambda k: setattr(explorer.indicateur, "value", indicators[(3 + k) % 40]),
+        "années": lambda k: setattr(
+            explorer.annees, "value", (low, high) if k % 2 == 0 else (high, high)
+        ),
+        "périmètres": lambda k: setattr(
+            explorer.perimetres, "value", tuple(perimeters[: 2 + (k % 5)])
+        ),
+        "structures": lambda k: setattr(
+            explorer.structures, "value", ["CS", "EVS", "CS+EVS", "Ensemble"][k % 4]
+        ),
+        "seuil de secret": lambda k: setattr(explorer.min_effectif, "value", 6 + k),
+    }
+    results: dict[str, list] = {name: [] for name in changes}
+    for k in range(rounds):
+        for name, change in changes.items():
+            shown.clear()
+            start = time.perf_counter()
+            change(k)
+            total = time.perf_counter() - start
+            results[name].append(((shown[-1] if shown else start + total) - start, total))
+    return results
+
+
+def explorer_section(work: Path, runs: int) -> None:
+    from avs_eval.explorer import Explorer
+
+    print(
+        f"\n8. Explorateur : un contrôle changé -> graphique et tableau redessinés "
+        f"(médianes de {runs} changements de chaque contrôle, alternés ; carte comprise entre "
+        "parenthèses)"
+    )
+    s_path, r_path = synthetic(work, 4_000)
+    cases = (("l'échantillon", ()), ("4 000 structures", (str(s_path), str(r_path))))
+    for name, arguments in cases:
+        explorer = Explorer(*arguments, dossier_sortie=work / "explorateur")
+        explorer_changes(explorer, 1)  # warm: fonts, the map's background, caches
+        results = explorer_changes(explorer, runs)
+        target = EXPLORER_TARGETS_S[name]
+        print(f"   {name} (objectif : < {target} s, médiane) :")
+        for control, samples in results.items():
+            chart = [s[0] for s in samples]
+            total = [s[1] for s in samples]
+            print(
+                f"     {control:16s} {statistics.median(chart):5.2f} s ({spread(chart)})"
+                f"   (avec la carte : {statistics.median(total):5.2f} s)"
+                + ("" if statistics.median(chart) < target else "   OBJECTIF MANQUÉ")
+            )
+
+
+def startup(runs: int) -> None:
+    commands = {
+        "python -c pass": ([sys.executable, "-c", "pass"], 0),
+        "avs-eval --help": ([BIN / "avs-eval", "--help"], 0),
+    }
+    results = interleaved(commands, runs)
+    lazy = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nimport avs_eval.cli\n"
+            "print(sorted({'pandas', 'numpy', 'matplotlib', 'openpyxl', 'statsmodels', 'scipy'}"
+            " & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    print(f"\n9. Démarrage (objectif : `avs-eval --help` < {STARTUP_TARGET_S} s)")
+    for name, samples in results.items():
+        print(f"     {name:16s} {med(samples):5.2f} s ({spread(samples)})")
+    print(f"   modules lourds importés par `avs_eval.cli` : {lazy} (aucun attendu)")
+
+
+def reading_sections(work: Path, runs: int, quick_mode: bool) -> None:
+    csv_scaling(work, runs)
+    error_listing(work, runs)
+    xlsx_reading(work, runs, 1_000 if quick_mode else 4_000)
+    explorer_section(work, runs)
+    startup(runs)
+
+
 # --- main --------------------------------------------------------------------------------
 
 
@@ -290,18 +571,36 @@ def main() -> int:
     parser.add_argument(
         "--rapide",
         action="store_true",
-        help="le lot seul (chemins POSIX et portable) et le plancher, sans comparaison",
+        help="le lot seul (chemins POSIX et portable) et le plancher, sans comparaison ; puis "
+        "lecture, erreurs, XLSX (1 000 structures), explorateur et démarrage",
+    )
+    parser.add_argument(
+        "--executions",
+        type=int,
+        default=5,
+        help="exécutions alternées des mesures 5 à 9 (médiane ; 5 au moins)",
+    )
+    parser.add_argument(
+        "--sans-lot",
+        action="store_true",
+        help="sauter les rapports (mesures 1 à 4) : lecture, erreurs, XLSX, explorateur, démarrage",
     )
     args = parser.parse_args()
+    if args.executions < 5:
+        parser.error("--executions : 5 au moins (médianes d'au moins 5 exécutions alternées)")
     work = Path(tempfile.mkdtemp(prefix="avs-eval-bench-"))
     try:
         print(
             f"Machine : {os.cpu_count()} cœurs ; --jobs {args.jobs} ;"
             f" médianes sur {args.repetitions}"
         )
+        if args.sans_lot:
+            reading_sections(work, args.executions, args.rapide)
+            return 0
         if args.rapide:
             print("\nUne année de rapports (15 territoires + synthèse, HTML compris)")
             quick(work, args.jobs, args.repetitions)
+            reading_sections(work, args.executions, quick_mode=True)
             return 0
         print("\n1. Une année de rapports (15 territoires + synthèse, HTML compris)")
         batch_folder = work / "lot"
@@ -387,6 +686,7 @@ def main() -> int:
             f"   le plus gros : {max(sizes.values()) / 1e6:.2f} Mo ; le plus petit : "
             f"{min(sizes.values()) / 1e6:.2f} Mo ({len(sizes)} pages)"
         )
+        reading_sections(work, args.executions, quick_mode=False)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
