@@ -432,7 +432,7 @@ def error_listing(work: Path, runs: int, bad_rows: int = 10_000) -> None:
         print(f"     {name:18s} {med(samples):6.2f} s ({spread(samples)}){ratio}")
     print(
         f"   terminal : {shown} lignes (50 erreurs en entier, puis un total par règle) ; "
-        f"--erreurs : {written:,} lignes écrites".replace(",", " ")
+        f"--erreurs : {written:_} lignes écrites".replace("_", " ")
     )
 
 
