@@ -109,17 +109,33 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
             return context
     dataset = load(source)
     years = dataset.years  # years with answers: an unsurveyed year is not a 0 % year
-    options = {"annees": years, "min_effectif": threshold, "with_unknown_qpv": True}
-    plain = indicators.compute(dataset, **options)
-    split = indicators.compute(dataset, by_type=True, **options)
-    table = pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
-    table = secrecy.apply(table, dataset.collectivites)
-    table = table[table["perimetre"] != indicators.QPV_UNKNOWN].reset_index(drop=True)
+    table = masked_table(unmasked_table(dataset), threshold, dataset.collectivites)
     context = Context(dataset, threshold, table, indicators.population(dataset, years), key)
     context.evolutions(max(years))  # here, once per batch: the reports' kernels then skip SciPy
     _CACHE.clear()
     _CACHE[key] = context
     return context
+
+
+def unmasked_table(dataset: Dataset) -> pd.DataFrame:
+    """Every indicator row the reports need, before secrecy: all structures, then CS and EVS.
+
+    Years with answers only (an unsurveyed year is not a 0 % year); the QPV split of
+    the department and of each territory, with the rows of a blank `qpv` that
+    secrecy needs as the third part of each split.
+    """
+    options = {"annees": dataset.years, "with_unknown_qpv": True}
+    plain = indicators.compute(dataset, qpv_by_territory=True, **options)
+    split = indicators.compute(dataset, by_type=True, **options)
+    return pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
+
+
+def masked_table(unmasked: pd.DataFrame, threshold: int, collectivites: dict) -> pd.DataFrame:
+    """`secret` below `threshold`, primary and secondary secrecy, blank-`qpv` rows dropped."""
+    table = unmasked.assign(secret=unmasked["denominateur"].to_numpy() < threshold)
+    table = secrecy.apply(table, collectivites)
+    unknown = table["perimetre"].str.endswith(indicators.QPV_UNKNOWN)
+    return table[~unknown].reset_index(drop=True)
 
 
 def save_context(context: Context, path: Path) -> None:

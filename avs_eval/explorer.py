@@ -451,19 +451,12 @@ class Explorer:
         a blank `qpv` that secrecy needs), `secret` below the threshold, secrecy, then
         those rows dropped. tests/test_explorer.py checks the result equals it.
         """
-        from avs_eval import indicators, secrecy
+        from avs_eval.context import masked_table, unmasked_table
 
         dataset = context.dataset
         if self._unmasked is None or self._unmasked[0] is not dataset:
-            options = {"annees": dataset.years, "with_unknown_qpv": True}
-            plain = indicators.compute(dataset, **options)
-            split = indicators.compute(dataset, by_type=True, **options)
-            table = pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
-            self._unmasked = (dataset, table)
-        table = self._unmasked[1]
-        table = table.assign(secret=table["denominateur"].to_numpy() < threshold)
-        table = secrecy.apply(table, dataset.collectivites)
-        table = table[table["perimetre"] != indicators.QPV_UNKNOWN].reset_index(drop=True)
+            self._unmasked = (dataset, unmasked_table(dataset))
+        table = masked_table(self._unmasked[1], threshold, dataset.collectivites)
         key = (context.key[0], threshold)
         return Context(dataset, threshold, table, context.population, key)
 

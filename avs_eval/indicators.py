@@ -25,6 +25,9 @@ from avs_eval.schema import ALL_PERIMETER, LEVELS, sort_key
 QPV_IN = "En QPV"
 QPV_OUT = "Hors QPV"
 QPV_UNKNOWN = "QPV non renseigné"
+# The split inside each territory (territory reports only, never in the contract's table).
+TERRITORY_QPV = "territoire_qpv"
+QPV_SEPARATOR = " · "
 
 COLUMNS: list[str] = [
     "annee",
@@ -145,6 +148,7 @@ def compute(
     territoire: str | None = None,
     by_type: bool = False,
     with_unknown_qpv: bool = False,
+    qpv_by_territory: bool = False,
 ) -> pd.DataFrame:
     """The indicator table of the contract (see `COLUMNS`).
 
@@ -153,6 +157,8 @@ def compute(
     splits Ensemble into structures in and out of a quartier prioritaire; those whose
     `qpv` is blank are in neither, and `with_unknown_qpv` adds their rows (perimeter
     `QPV_UNKNOWN`) for secrecy, which must treat them as the third part of the split.
+    `qpv_by_territory` adds the same split inside each territory (level
+    `TERRITORY_QPV`, perimeter « territoire · En QPV »), for the territory reports only.
     """
     config = dataset.config
     years = sorted(set(annees)) if annees is not None else dataset.years
@@ -203,13 +209,21 @@ def compute(
         .assign(perimetre=ALL_PERIMETER),
         "qpv": qpv.rename(columns={"_qpv": "perimetre"}),
     }
+    if qpv_by_territory:
+        split = finest.groupby(["annee", "territoire", "_qpv", *extra], sort=False)[sums]
+        split = split.sum().reset_index()
+        if not with_unknown_qpv:
+            split = split[split["_qpv"] != QPV_UNKNOWN]
+        split["perimetre"] = split["territoire"] + QPV_SEPARATOR + split["_qpv"]
+        levels[TERRITORY_QPV] = split.drop(columns=["territoire", "_qpv"])
     long = pd.concat(
         [_long(frame, level, catalogue, extra) for level, frame in levels.items()],
         ignore_index=True,
     )
     long = long[_asked(long)]
     if with_unknown_qpv:  # a blank part with no denominator hides nothing: left out
-        long = long[(long["perimetre"] != QPV_UNKNOWN) | (long["denominateur"] > 0)]
+        unknown = long["perimetre"].str.endswith(QPV_UNKNOWN)
+        long = long[~unknown | (long["denominateur"] > 0)]
     if territoire is not None:
         collectivite = dataset.collectivite_of(territoire)
         keep = (

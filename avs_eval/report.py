@@ -22,7 +22,7 @@ from avs_eval.context import build_context, slug
 from avs_eval.errors import UsageError
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
-from avs_eval.schema import ALL_PERIMETER, STRUCTURE_TYPES, sort_key
+from avs_eval.schema import ALL_PERIMETER, LEVELS, STRUCTURE_TYPES, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
 
 NBSP = "\u00a0"
@@ -502,6 +502,31 @@ class TerritoryReport(_Report):
         """The offer (action 4): approved structures, openings and closures, year by year."""
         return _offer_table(self.dataset, self.annee, "territoire", self.territoire)
 
+    def qpv_split(self) -> HTML | None:
+        """The territory's structures in and out of a QPV, where secrecy allows.
+
+        The split is protected as a group with the territory (in + out + blank =
+        territory), like the department's: a row whose two parts are masked is left out,
+        and the table only when nothing of it can be shown.
+        """
+        body = []
+        for indicateur in self.key_indicators():
+            cells = [html.escape(self.label(indicateur))]
+            rows = [
+                self._row(indicators.TERRITORY_QPV, self.territoire + indicators.QPV_SEPARATOR + g,
+                          indicateur)
+                for g in (indicators.QPV_IN, indicators.QPV_OUT)
+            ]  # fmt: skip
+            if not any(analyse.shown(r) for r in rows):
+                continue
+            cells += [share_cell(r, indicateur != RESPONSE_RATE) for r in rows]
+            cells.append(share_cell(self._row("territoire", self.territoire, indicateur), False))
+            body.append(cells)
+        if not body:
+            return None
+        header = ["Indicateur", "Structures en QPV", "Hors QPV", f"{self.territoire} (toutes)"]
+        return html_table(header, body)
+
     def non_respondents(self) -> Markdown:
         row = self._row("territoire", self.territoire, RESPONSE_RATE)
         if row is not None and row[MASK]:
@@ -802,7 +827,11 @@ def _write_tables(report: _Report, table: pd.DataFrame, changes: pd.DataFrame) -
     from avs_eval import evolutions as evolution_tables
     from avs_eval.excel import write_indicators
 
-    table = table[(table["type"] == "Ensemble") & (table["annee"] <= report.annee)]
+    table = table[
+        (table["type"] == "Ensemble")
+        & (table["annee"] <= report.annee)
+        & table["niveau"].isin(LEVELS)  # the contract's levels: no split inside a territory
+    ]
     if report.interne:
         shown, shown_changes = table, changes
     else:

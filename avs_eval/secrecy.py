@@ -79,6 +79,15 @@ def _relations(frame: pd.DataFrame, collectivite_of: dict[str, str]):
         level == "departement",
         [*cell, "type", "perimetre"],
     )
+    if (level == "territoire_qpv").any():  # the same split inside each territory
+        parent = frame["perimetre"].str.split(" · ").str[0]
+        yield _relation(
+            frame.assign(_parent=parent),
+            level == "territoire_qpv",
+            [*cell, "type", "_parent"],
+            level == "territoire",
+            [*cell, "type", "perimetre"],
+        )
     if is_split.any():
         yield _relation(
             frame,

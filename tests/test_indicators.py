@@ -113,7 +113,9 @@ def test_share_is_numerator_over_denominator_and_empty_when_no_denominator(table
 
 
 def test_confidence_interval_is_wilson_clipped_to_unit_interval(table):
-    answered = table[table["denominateur"] > 0]
+    census = table["indicateur"] == RESPONSE_RATE  # a count of everyone: no interval
+    assert table.loc[census, ["ic_bas", "ic_haut"]].isna().all().all()
+    answered = table[(table["denominateur"] > 0) & ~census]
     low, high = proportion_confint(
         answered["numerateur"].to_numpy(),
         answered["denominateur"].to_numpy(),
