@@ -475,21 +475,25 @@ def explorer_changes(explorer, rounds: int) -> dict[str, list[tuple[float, float
     """
     shown: list[float] = []
     explorer.table_view.observe(lambda _: shown.append(time.perf_counter()), names="value")
-    indicators = [value for _, value in explorer.indicateur.options]
     perimeters = [value for _, value in explorer.perimetres.options]
     low, high = explorer.annees.min, explorer.annees.max
+    controls = {  # each control and values to cycle through; a change is never a no-op
+        "indicateur": (explorer.indicateur, [v for _, v in explorer.indicateur.options][:40]),
+        "années": (explorer.annees, [(low, high), (high, high), (low + 1, high)]),
+        "périmètres": (explorer.perimetres, [tuple(perimeters[: 2 + n]) for n in range(5)]),
+        "structures": (explorer.structures, ["CS", "EVS", "CS+EVS", "Ensemble"]),
+        "seuil de secret": (explorer.min_effectif, [3, 4, 6, 7, 8, 10]),
+    }
+
+    def set_next(control, values, k):
+        value = values[k % len(values)]
+        if value == control.value:
+            value = values[(k + 1) % len(values)]
+        control.value = value
+
     changes = {
-        "indicateur": lambda k: setattr(explorer.indicateur, "value", indicators[(3 + k) % 40]),
-        "années": lambda k: setattr(
-            explorer.annees, "value", (low, high) if k % 2 == 0 else (high, high)
-        ),
-        "périmètres": lambda k: setattr(
-            explorer.perimetres, "value", tuple(perimeters[: 2 + (k % 5)])
-        ),
-        "structures": lambda k: setattr(
-            explorer.structures, "value", ["CS", "EVS", "CS+EVS", "Ensemble"][k % 4]
-        ),
-        "seuil de secret": lambda k: setattr(explorer.min_effectif, "value", 6 + k),
+        name: (lambda k, c=control, v=values: set_next(c, v, k))
+        for name, (control, values) in controls.items()
     }
     results: dict[str, list] = {name: [] for name in changes}
     for k in range(rounds):
