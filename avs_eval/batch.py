@@ -277,6 +277,9 @@ def run_batch(
     min_effectif: int | None = None,
     verbatims: bool = False,
     interne: bool = False,
+    fond_de_carte: str = "",
+    champ_insee: str = "code",
+    communes_territoires: str = "",
     fresh_kernel: bool = False,
     timeout: int = DEFAULT_TIMEOUT,
     territory_notebook: Path | None = None,
@@ -330,7 +333,17 @@ def run_batch(
             "min_effectif": context.min_effectif,
             "verbatims": bool(verbatims),
             "interne": bool(interne),
+            "fond_de_carte": str(fond_de_carte or ""),
+            "champ_insee": champ_insee or "code",
+            "communes_territoires": str(communes_territoires or ""),
         }
+        # the map background, once for the batch (kept in the Context the kernels share);
+        # what does not join (a commune missing from the shapes…) is said, not fatal
+        background = context.background(
+            common["fond_de_carte"], common["champ_insee"], common["communes_territoires"]
+        )
+        for line in background.warning_lines():
+            say(f"avertissement (cartes) : {line}")
         inputs = {paths.display_path(p): sha256(p) for p in source.files}
         options = {"noyau_neuf": fresh_kernel, "jobs": workers.count}
         log = RunJournal(paths.resolve(journal) if journal else default_path(root, year))
@@ -402,10 +415,13 @@ def _in_background(function) -> Future:
     return future
 
 
+PATH_OPTIONS = ("classeur", "fond_de_carte", "communes_territoires")  # shown without machine path
+
+
 def _shown_parameters(common: dict) -> dict:
     return {
         key: (
-            paths.display_path(value) if key.startswith("fichier") or key == "classeur" else value
+            paths.display_path(value) if key.startswith("fichier") or key in PATH_OPTIONS else value
         )
         for key, value in common.items()
         if value != ""

@@ -316,6 +316,9 @@ def cmd_rapports(args) -> int:
             min_effectif=args.min_effectif,
             verbatims=args.verbatims,
             interne=args.interne,
+            fond_de_carte=_from_cwd(args.fond_de_carte) or "",
+            champ_insee=args.champ_insee,
+            communes_territoires=_from_cwd(args.communes_territoires) or "",
             fresh_kernel=args.noyau_neuf,
             timeout=args.delai,
             territory_notebook=_from_cwd(args.modele),
@@ -578,6 +581,25 @@ def build_parser() -> FrenchParser:
     )
     rapports.add_argument(
         "--verbatims", action="store_true", help="reproduire les réponses en texte libre"
+    )
+    cartes = rapports.add_argument_group("cartes")
+    cartes.add_argument(
+        "--fond-de-carte",
+        metavar="FICHIER",
+        help="communes (GeoJSON, GeoPackage ou Shapefile) ; par défaut celles du Rhône fournies "
+        "(data/fond_de_carte/communes-69.geojson)",
+    )
+    cartes.add_argument(
+        "--champ-insee",
+        default="code",
+        metavar="CHAMP",
+        help="propriété du fond de carte qui porte le code INSEE (défaut : code)",
+    )
+    cartes.add_argument(
+        "--communes-territoires",
+        metavar="FICHIER",
+        help="table code_insee,territoire (CSV ou XLSX) pour dessiner des territoires entiers ; "
+        "sans elle, un territoire est l'ensemble des communes de ses structures",
     )
     rapports.add_argument(
         "--interne",

@@ -33,6 +33,7 @@ class Context:
     population: pd.DataFrame
     key: tuple = field(default_factory=tuple)
     _evolutions: dict = field(default_factory=dict, repr=False)
+    _backgrounds: dict = field(default_factory=dict, repr=False)
 
     @property
     def years(self) -> list[int]:
@@ -64,6 +65,19 @@ class Context:
             )
             self._evolutions[annee] = cached
         return cached
+
+    def background(self, fond_de_carte="", champ_insee="code", communes_territoires=""):
+        """The map background joined to this register (`cartes.Background`), built once.
+
+        The batch builds the one its reports use before it hands the Context to the
+        kernels, so that no kernel reads or unions the shapes again.
+        """
+        key = (str(fond_de_carte or ""), champ_insee or "code", str(communes_territoires or ""))
+        if key not in self._backgrounds:
+            from avs_eval import cartes
+
+            self._backgrounds[key] = cartes.prepare(self, *key)
+        return self._backgrounds[key]
 
     def published_evolutions(self, annee: int) -> pd.DataFrame:
         """The same, as partners may read them: masked where a share is, no paired counts."""

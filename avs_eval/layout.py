@@ -28,6 +28,7 @@ SYNTHESIS: tuple[tuple[str, str, bool], ...] = (
     ("a-retenir", "À retenir", False),
     ("fiche-action", "La fiche action", False),
     ("participation", "Participation par territoire et offre", False),
+    ("cartes", "Cartes des chiffres clés", False),
     ("carte", "Les indicateurs par territoire", False),
     ("evolutions", "Évolutions", False),
     ("politique-ville", "Quartiers prioritaires de la politique de la ville", False),

@@ -83,8 +83,13 @@ def html_table(header: list[str], body: list[list[str]], escape_body: bool = Fal
 
 
 def chart(figure) -> Image:
-    """The chart as an embedded PNG, described by its title for screen readers."""
-    return Image(data=figures.png(figure), format="png", alt=figures.title_of(figure))
+    """The chart as an embedded PNG, described for screen readers.
+
+    A map carries a longer description (`alt_text`: its title and the value of each
+    territory); a chart is described by its title.
+    """
+    alt = getattr(figure, "alt_text", None) or figures.title_of(figure)
+    return Image(data=figures.png(figure), format="png", alt=alt)
 
 
 def today() -> str:
@@ -105,6 +110,9 @@ class _Report:
         min_effectif: int | None = None,
         verbatims: bool = False,
         interne: bool = False,
+        fond_de_carte: str = "",
+        champ_insee: str = "code",
+        communes_territoires: str = "",
     ) -> None:
         self.source = DataSource.from_options(fichier_structures, fichier_reponses, classeur)
         self.catalog = load_catalog()
@@ -115,6 +123,8 @@ class _Report:
         self.min_effectif = self.context.min_effectif
         self.verbatims_on = bool(verbatims)
         self.interne = bool(interne)
+        # "" = the defaults: the shipped commune shapes, the sample's commune table (sample only)
+        self.map_options = (fond_de_carte, champ_insee or "code", communes_territoires)
         self.output_dir = paths.resolve(dossier_sortie) if dossier_sortie else None
         self.first_year = min(self.context.years)
 
@@ -160,6 +170,11 @@ class _Report:
             return None
         known = ", ".join(k for k, _, _ in self._layout())
         raise UsageError(f"section inconnue : « {key} » (sections : {known})")
+
+    @property
+    def background(self):
+        """The map background of the report's data and options (`cartes.Background`)."""
+        return self.context.background(*self.map_options)
 
     def _shown(self, key: str) -> bool:
         return any(anchor == key for anchor, _, _ in self._layout())
@@ -275,7 +290,8 @@ class _Report:
             lines.append(f"| {code(name)} | {code(digest)} |")
         lines += ["", "| Paramètre | Valeur |", "|---|---|"]
         for name, value in parameters.items():
-            shown = paths.display_path(value) if name.startswith(("fichier", "dossier")) else value
+            is_path = name.startswith(("fichier", "dossier", "fond", "communes")) and value
+            shown = paths.display_path(value) if is_path else value
             lines.append(f"| {code(name)} | {code(shown)} |")
         versions = (
             f"avs-eval {__version__}, Python {platform.python_version()}, pandas {pd.__version__}"
@@ -501,6 +517,21 @@ class TerritoryReport(_Report):
     def offre(self) -> HTML:
         """The offer (action 4): approved structures, openings and closures, year by year."""
         return _offer_table(self.dataset, self.annee, "territoire", self.territoire)
+
+    def carte_situation(self) -> None:
+        """Where the territory lies, its communes and its structures (CS and EVS)."""
+        from avs_eval import cartes
+
+        background = self.background
+        display(chart(cartes.locator_map(background, self.dataset, self.territoire, self.annee)))
+        communes = background.communes_of(self.territoire)
+        if communes:
+            display(
+                Markdown(
+                    f"Communes du territoire : {md(', '.join(communes))}. "
+                    f"*{md(background.caption)}*"
+                )
+            )
 
     def qpv_split(self) -> HTML | None:
         """The territory's structures in and out of a QPV, where secrecy allows.
@@ -950,6 +981,23 @@ class SynthesisReport(_Report):
         return html_table(
             ["Territoire", "Collectivité", "CS", "EVS", "Répondantes", "Taux de réponse"], body
         )
+
+    def carte_participation(self) -> Image:
+        from avs_eval import cartes
+
+        return chart(cartes.response_rate_map(self.background, self.context.table, self.annee))
+
+    def cartes(self) -> None:
+        """One map per headline figure, one colour scale, secret territories hatched « s »."""
+        from avs_eval import cartes
+
+        headline = self.key_indicators()[1:]
+        labels = {i: self.label(i) for i in headline}
+        figure = cartes.synthesis_maps(
+            self.background, self.context.table, self.annee, headline, labels
+        )
+        display(chart(figure))
+        display(Markdown(f"*{md(self.background.caption)}*"))
 
     def offre(self) -> HTML:
         """The offer of the whole department (action 4): approvals, openings, closures."""

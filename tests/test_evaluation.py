@@ -313,3 +313,14 @@ def test_index_links_the_tables_of_each_report(published):
     index = (published / "index.html").read_text(encoding="utf-8")
     for name in ("lyon/indicateurs.xlsx", "lyon/evolutions.csv", "indicateurs.xlsx"):
         assert f'href="{name}"' in index
+
+
+def test_reports_hold_their_maps(published):
+    """The synthesis maps each headline figure and the response rate; a territory, itself."""
+    synthesis = html.unescape((published / "synthese.html").read_text(encoding="utf-8"))
+    assert 'alt="Carte des indicateurs clés par territoire' in synthesis
+    assert 'alt="Carte du taux de réponse' in synthesis
+    assert "géographie 2018" in synthesis  # the caption gives the shapes' year
+    page = html.unescape((published / "lyon" / "rapport.html").read_text(encoding="utf-8"))
+    assert re.search(r'alt="Carte[^"]*Lyon', page)
+    assert "Communes du territoire : Lyon" in page

@@ -23,6 +23,9 @@ EXPECTED_PARAMETERS = {
     "min_effectif": "int",
     "verbatims": "bool",
     "interne": "bool",
+    "fond_de_carte": "str",
+    "champ_insee": "str",
+    "communes_territoires": "str",
 }
 
 
