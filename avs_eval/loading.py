@@ -344,15 +344,17 @@ def distinct_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     applied once per distinct value and its verdict spread to the rows by the codes:
     the same code checks 150 structures or 100,000 at nearly the same cost per row.
     """
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    # a missing value (never read from a file, but a caller's frame may hold one) is a
+    # distinct value of its own, so that every code indexes `distinct`
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
     return codes, np.asarray(distinct, dtype=object)
 
 
 def _normalised(values: pd.Series) -> pd.Series:
     """`normalise` applied once per distinct value: a column has few distinct spellings."""
     codes, distinct = distinct_values(values)
-    table = np.array([normalise(value) for value in distinct] + [None], dtype=object)
-    return pd.Series(table[codes], index=values.index, dtype=object)  # NaN (-1) -> None
+    table = np.array([None if pd.isna(v) else normalise(v) for v in distinct], dtype=object)
+    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
 def _title_row_hint(table: RawTable, expected: tuple[str, ...]) -> str | None:
@@ -649,6 +651,8 @@ def _parse_list(check: Checker, question: Question) -> tuple[pd.Series, pd.DataF
     unknown: dict[int, list[str]] = {}
     spelling: dict[str, str] = {}  # a token -> normalised: few tokens among many cells
     for number, cell in enumerate(distinct):
+        if pd.isna(cell):  # no answer, as an empty cell
+            continue
         for token in _SPLIT.split(str(cell)):
             if token not in spelling:
                 spelling[token] = normalise(token)
