@@ -40,6 +40,7 @@ from avs_eval import __version__, kernels, paths, plateforme
 from avs_eval.errors import EXIT_INTERRUPTED, AvsEvalError, UsageError
 from avs_eval.journal import RunJournal, default_path
 from avs_eval.output import write_atomic
+from avs_eval.pdf import PrintResult, pdf_links, print_reports
 from avs_eval.publication import INTERNAL_SUFFIX, LOCK_NAME, Publication, PublicationBlocked, shown
 
 TERRITORY_NOTEBOOK = paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb"
@@ -87,6 +88,7 @@ class BatchResult:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
     journal: Path | None = None
+    pdf: PrintResult | None = None  # with --pdf: what the browser printed (avs_eval.pdf)
 
     @property
     def failures(self) -> list[Outcome]:
@@ -280,6 +282,8 @@ def run_batch(
     fond_de_carte: str = "",
     champ_insee: str = "code",
     communes_territoires: str = "",
+    pdf: bool = False,
+    navigateur: str | None = None,
     fresh_kernel: bool = False,
     timeout: int = DEFAULT_TIMEOUT,
     territory_notebook: Path | None = None,
@@ -345,7 +349,7 @@ def run_batch(
         for line in background.warning_lines():
             say(f"avertissement (cartes) : {line}")
         inputs = {paths.display_path(p): sha256(p) for p in source.files}
-        options = {"noyau_neuf": fresh_kernel, "jobs": workers.count}
+        options = {"noyau_neuf": fresh_kernel, "jobs": workers.count, "pdf": bool(pdf)}
         log = RunJournal(paths.resolve(journal) if journal else default_path(root, year))
         log.header(year, inputs, {**_shown_parameters(common), **options})
 
@@ -357,7 +361,9 @@ def run_batch(
             # the internal edition never goes into the year's folder, which partners receive
             folder = f"{year}{INTERNAL_SUFFIX}" if interne else year
             with Publication(root, folder, tell) as publication:
-                fingerprint = _fingerprint(inputs, common, names, territory_notebook)
+                # a batch kept ready to publish without its PDFs is not one with them
+                shown_common = {**common, "pdf": True} if pdf else common
+                fingerprint = _fingerprint(inputs, shown_common, names, territory_notebook)
                 ready = publication.take_ready(fingerprint)
                 if ready is not None:
                     result = _from_manifest(ready, publication.final)
@@ -374,6 +380,12 @@ def run_batch(
                     if any(outcome.disk_full for outcome in result.outcomes):
                         raise publication.disk_full(during=True)
                     publication.keep_previous(result.failures)
+                    if pdf:  # into the staging folder, so the year is published whole
+                        result.pdf = print_reports(
+                            result.outcomes, staging, year, interne, navigateur, workers.count
+                        )
+                        for line in result.pdf.lines():
+                            log.note(line)
                     result.seconds = time.perf_counter() - started
                     publication.write_index(_index_rows(result, slugs, staging), source.is_sample)
                     publication.write_manifest(
@@ -584,7 +596,12 @@ def _index_rows(result: BatchResult, slugs: dict, staging: Path) -> list[dict]:
                 "etat": status,
                 "page": f"{base}{outcome.stem}.html" if has_page else "",
                 # every report writes its tables beside it, the synthesis the department's
-                "tables": [f"{base}{name}" for name in TABLES] if has_page else [],
+                "tables": (
+                    pdf_links(result.pdf, f"{base}{outcome.stem}.pdf")
+                    + [f"{base}{name}" for name in TABLES]
+                    if has_page
+                    else []
+                ),
                 "detail": outcome.error,
             }
         )
@@ -663,10 +680,13 @@ def summary(result: BatchResult) -> str:
     for outcome in result.failures:
         kept = " (le rapport précédent est conservé)" if outcome.kept_previous else ""
         lines.append(f"ÉCHEC {outcome.name}{kept} : {outcome.error}")
+    if result.pdf is not None:
+        lines += result.pdf.lines()
     if result.journal is not None:
         lines.append(f"Journal : {shown(result.journal)}")
     return "\n".join(lines)
 
 
 def exit_code(result: BatchResult) -> int:
-    return 1 if result.failures else 0
+    pdf = result.pdf.exit_code if result.pdf is not None else 0
+    return max(1 if result.failures else 0, pdf)

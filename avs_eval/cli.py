@@ -22,7 +22,8 @@ EXIT_INVALID_DATA = EXIT_INVALID
 EXIT_CODES_HELP = (
     "Codes de sortie : 0 tout va bien ; 1 données ou paramètres invalides, ou un rapport\n"
     "en échec ; 2 option mal employée ; 3 problème d'environnement (autre lot en cours,\n"
-    "dossier non inscriptible, disque plein, fichier ouvert dans un autre programme) ;\n"
+    "dossier non inscriptible, disque plein, fichier ouvert dans un autre programme,\n"
+    "aucun navigateur pour --pdf) ;\n"
     "130 interrompu (Ctrl-C). Si plusieurs s'appliquent, le plus élevé l'emporte."
 )
 
@@ -319,6 +320,8 @@ def cmd_rapports(args) -> int:
             fond_de_carte=_from_cwd(args.fond_de_carte) or "",
             champ_insee=args.champ_insee,
             communes_territoires=_from_cwd(args.communes_territoires) or "",
+            pdf=args.pdf,
+            navigateur=args.navigateur,  # a path, or a command found on PATH
             fresh_kernel=args.noyau_neuf,
             timeout=args.delai,
             territory_notebook=_from_cwd(args.modele),
@@ -600,6 +603,20 @@ def build_parser() -> FrenchParser:
         metavar="FICHIER",
         help="table code_insee,territoire (CSV ou XLSX) pour dessiner des territoires entiers ; "
         "sans elle, un territoire est l'ensemble des communes de ses structures",
+    )
+    impression = rapports.add_argument_group("PDF")
+    impression.add_argument(
+        "--pdf",
+        action="store_true",
+        help="imprimer aussi chaque rapport en PDF (rapport.pdf, synthese.pdf, et leurs copies "
+        "à envoyer dans envoi/), avec Chromium, Google Chrome ou Microsoft Edge ; sans "
+        "navigateur, les rapports HTML sont publiés et le code de sortie est 3",
+    )
+    impression.add_argument(
+        "--navigateur",
+        metavar="CHEMIN",
+        help="navigateur qui imprime les PDF (par défaut : Chromium, Google Chrome ou Microsoft "
+        "Edge, cherché aux emplacements habituels)",
     )
     rapports.add_argument(
         "--interne",
