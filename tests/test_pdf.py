@@ -1,0 +1,271 @@
+"""`avs-eval rapports --pdf`: the published reports printed by the installed browser.
+
+One batch on the sample (Lyon, and Val de Saône whose figures are mostly secret) is
+printed with Debian's Chromium and read back with poppler-utils (`pdftotext`, `pdfinfo`),
+as a partner's PDF reader or a screen reader would: the territory, the key figures, no
+masked share, the title, the language, the tags and the bookmarks. Another batch has no
+browser: the HTML reports are still published, and the exit code is 3.
+
+Chromium and poppler-utils are skipped when absent, except in CI (`.ci/run` installs them),
+where their absence fails.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from avs_eval import analyse, pdf
+from avs_eval.context import build_context
+from avs_eval.errors import EXIT_ENVIRONMENT
+from avs_eval.loading import DataSource
+
+YEAR = 2025
+TERRITORIES = ("Lyon", "Val de Saône")  # one with figures, one mostly secret
+SLUGS = ("lyon", "val-de-saone")
+ENV = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
+
+
+def _require(*programs: str) -> None:
+    missing = [name for name in programs if shutil.which(name, path=ENV["PATH"]) is None]
+    if not missing:
+        return
+    reason = f"absent : {', '.join(missing)} (apt-get install chromium poppler-utils ; .ci/run)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def run(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "avs_eval.cli", "rapports", *arguments],
+        env={**os.environ, **ENV, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def text_of(document: Path) -> str:
+    """The PDF's text as pdftotext extracts it (selectable text), spaces made plain."""
+    done = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(document), "-"], capture_output=True, check=True
+    )
+    return _plain(done.stdout.decode("utf-8"))
+
+
+def info_of(document: Path) -> dict[str, str]:
+    done = subprocess.run(
+        ["pdfinfo", "-enc", "UTF-8", str(document)], capture_output=True, check=True
+    )
+    pairs = (line.split(":", 1) for line in done.stdout.decode("utf-8").splitlines())
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " "))
+
+
+def html_text(page: Path) -> str:
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    for hidden in soup(["style", "script", "title"]):
+        hidden.decompose()
+    return _plain(html.unescape(soup.get_text(" ")))
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory) -> Path:
+    _require("chromium", "pdftotext", "pdfinfo")
+    out = tmp_path_factory.mktemp("pdf")
+    done = run("--pdf", "--territoire", *TERRITORIES, "--sortie", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 PDF en" in done.stdout and "envoi/" in done.stdout
+    return out / str(YEAR)
+
+
+# --- what the batch writes ---------------------------------------------------------------
+
+
+def test_one_pdf_beside_each_report_and_a_copy_to_send(printed: Path) -> None:
+    pairs = [(printed / slug / "rapport.pdf", f"{slug}-{YEAR}.pdf") for slug in SLUGS]
+    pairs.append((printed / "synthese.pdf", f"synthese-{YEAR}.pdf"))
+    for document, name in pairs:
+        assert document.read_bytes().startswith(b"%PDF-"), document
+        assert (printed / "envoi" / name).read_bytes() == document.read_bytes()
+    assert sorted(p.name for p in (printed / "envoi").iterdir()) == sorted(n for _, n in pairs)
+    index = (printed / "index.html").read_text(encoding="utf-8")
+    for link in ("lyon/rapport.pdf", "val-de-saone/rapport.pdf", "synthese.pdf"):
+        assert f'href="{link}"' in index
+    # written in the staging folder before the swap: nothing left beside the year
+    assert not [p for p in printed.parent.iterdir() if p.name.startswith(f".{YEAR}")]
+
+
+def test_pdf_text_has_the_territory_and_its_key_figures(printed: Path) -> None:
+    text = text_of(printed / "lyon" / "rapport.pdf")
+    assert "Lyon" in text and "Chiffres clés" in text
+    # a figure of the key-figures table: Lyon's share and its interval, as printed
+    table = build_context(DataSource.sample()).table
+    row = table[
+        (table["annee"] == YEAR)
+        & (table["niveau"] == "territoire")
+        & (table["perimetre"] == "Lyon")
+        & (table["indicateur"] == "permanence_partenaire")
+        & (table["type"] == "Ensemble")
+        & ~table["masque"]
+    ].iloc[0]
+    figure = f"{analyse.pct(row['part'])} [{analyse.pct(row['ic_bas'])} ; "
+    figure += f"{analyse.pct(row['ic_haut'])}]"
+    assert _plain(figure) in text
+    synthesis = text_of(printed / "synthese.pdf")
+    assert "Synthèse" in synthesis or "synthèse" in synthesis
+
+
+def test_page_counts_are_sane(printed: Path) -> None:
+    for document in [printed / slug / "rapport.pdf" for slug in SLUGS] + [printed / "synthese.pdf"]:
+        info = info_of(document)
+        assert 5 <= int(info["Pages"]) <= 40, (document, info["Pages"])
+        assert info["Page size"].startswith("595.9") and "(A4)" in info["Page size"]
+
+
+def test_no_masked_share_in_the_pdf(printed: Path) -> None:
+    """The PDF says no more than the published HTML, and none of the masked intervals."""
+    table = build_context(DataSource.sample()).table
+    for slug, territory in zip(SLUGS, TERRITORIES, strict=True):
+        page = printed / slug / "rapport.html"
+        shown, text = html_text(page), text_of(page.with_suffix(".pdf"))
+        # every share the PDF prints is one the published page prints
+        shares = set(re.findall(r"\d+ %", text))
+        assert shares, slug
+        assert not shares - set(re.findall(r"\d+ %", shown)), slug
+        masked = table[
+            (table["annee"] == YEAR)
+            & (table["perimetre"] == territory)
+            & table["masque"]
+            & table["part"].notna()
+            & table["ic_bas"].notna()
+        ]
+        checked = 0
+        for _, row in masked.iterrows():
+            interval = _plain(f"[{analyse.pct(row['ic_bas'])} ; {analyse.pct(row['ic_haut'])}]")
+            if interval in shown:  # the same interval as a published figure elsewhere
+                continue
+            checked += 1
+            assert interval not in text, (slug, row["indicateur"], row["modalite"], interval)
+        if territory == "Val de Saône":
+            assert checked > 10
+            assert " s " in text  # the masked cells read « s »
+
+
+def test_pdf_is_accessible_tagged_french_titled_with_bookmarks(printed: Path) -> None:
+    document = printed / "lyon" / "rapport.pdf"
+    info = info_of(document)
+    assert info["Tagged"] == "yes"
+    assert info["Title"] == f"Lyon — évaluation PA 3.1.2, {YEAR}"
+    data = document.read_bytes()
+    assert b"/Lang (fr)" in data
+    titles = _bookmarks(data)
+    assert "4. Chiffres clés" in titles and "13. Méthode" in titles
+    # the table of contents: links to places inside the document, none to the web
+    assert data.count(b"/Subtype /Link") >= 13 and b"/URI" not in data
+    text = text_of(document)
+    assert re.search(r"page 1 / \d+", text)  # the footer
+    assert text.count(f"Lyon — évaluation PA 3.1.2, {YEAR}") >= int(info["Pages"])  # header
+
+
+def _bookmarks(data: bytes) -> list[str]:
+    """Titles of the outline's entries, literal or UTF-16 strings as Chromium writes them."""
+    titles = []
+    for found in re.finditer(rb"<</Title (<FEFF[0-9A-F]*>|\((?:[^()\\]|\\.)*\))\n/Dest", data):
+        raw = found.group(1)
+        if raw.startswith(b"<"):
+            titles.append(bytes.fromhex(raw[5:-1].decode()).decode("utf-16-be"))
+        else:
+            titles.append(raw[1:-1].decode("latin-1"))
+    return titles
+
+
+# --- without a browser ---------------------------------------------------------------------
+
+
+def test_without_browser_the_html_is_published_and_the_exit_code_is_3(tmp_path) -> None:
+    out = tmp_path / "sortie"
+    done = run(
+        "--pdf", "--navigateur", "/nonexistent/chromium", "--territoire", "Val de Saône",
+        "--sortie", str(out),
+    )  # fmt: skip
+    assert done.returncode == EXIT_ENVIRONMENT, done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert "PDF non produits" in said and "apt-get install chromium" in said
+    assert "Les rapports HTML sont produits et publiés" in said
+    assert "Traceback" not in said
+    year = out / str(YEAR)
+    assert (year / "val-de-saone" / "rapport.html").is_file() and (year / "synthese.html").is_file()
+    assert not list(year.rglob("*.pdf")) and not (year / "envoi").exists()
+    assert ".pdf" not in (year / "index.html").read_text(encoding="utf-8")
+
+
+def test_no_browser_on_path_says_what_to_install(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "platform", "linux")
+    with pytest.raises(pdf.BrowserMissing) as missing:
+        pdf.find_browser()
+    assert missing.value.exit_code == EXIT_ENVIRONMENT
+    assert "sudo apt-get install chromium" in str(missing.value)
+    assert "--navigateur" in str(missing.value)
+
+
+def _fake_program(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def test_browser_found_on_path_in_order_or_given(monkeypatch, tmp_path) -> None:
+    chrome = _fake_program(tmp_path / "bin" / "google-chrome")
+    edge = _fake_program(tmp_path / "bin" / "microsoft-edge")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert pdf.find_browser() == chrome  # Chrome before Edge
+    assert pdf.find_browser("microsoft-edge") == edge  # a command name
+    assert pdf.find_browser(str(edge)) == edge  # a path
+    with pytest.raises(pdf.BrowserMissing, match="navigateur introuvable"):
+        pdf.find_browser(str(tmp_path / "absent"))
+
+
+def test_browser_found_where_windows_installs_it(monkeypatch, tmp_path) -> None:
+    edge = _fake_program(tmp_path / "x86" / "Microsoft" / "Edge" / "Application" / "msedge.exe")
+    monkeypatch.setenv("PATH", str(tmp_path / "vide"))
+    monkeypatch.setattr(sys, "platform", "win32")
+    for variable in ("PROGRAMFILES", "LOCALAPPDATA"):
+        monkeypatch.setenv(variable, str(tmp_path / "ailleurs"))
+    monkeypatch.setenv("PROGRAMFILES(X86)", str(tmp_path / "x86"))
+    assert pdf.find_browser() == edge
+
+
+# --- one page that fails -------------------------------------------------------------------
+
+
+def test_a_page_that_fails_is_reported_and_the_others_printed(tmp_path) -> None:
+    _require("chromium")
+    page = tmp_path / "bon.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="fr"><head><title>Essai</title></head>'
+        "<body><h1>Essai</h1><p>Texte.</p></body></html>",
+        encoding="utf-8",
+    )
+    good = pdf.Document("Bon", page, tmp_path / "bon.pdf", tmp_path / "envoi" / "bon-2025.pdf")
+    bad = pdf.Document("Absent", tmp_path / "absent.html", tmp_path / "absent.pdf")
+    result = pdf.print_documents([bad, good], "/usr/bin/chromium", parallel=2)
+    assert result.printed == [good] and [name for name, _ in result.failures] == ["Absent"]
+    assert result.exit_code == 1 and not result.problem
+    assert good.pdf.read_bytes() == good.copy.read_bytes()
+    assert not (tmp_path / "absent.pdf").exists()
+    assert any(line.startswith("ÉCHEC PDF Absent") for line in result.lines())
