@@ -237,6 +237,13 @@ def print_documents(
             f"le navigateur {executable} n'a pas pu démarrer ({failed}). {NOT_PRINTED} : "
             f"{INSTALL_HINT}"
         )
+    except ImportError:
+        result.problem = (
+            f"le paquet Python playwright manque. {NOT_PRINTED} : lancez make installer "
+            "(ou pip install -r requirements/lock.txt)"
+        )
+    except Exception as error:  # Playwright's driver itself: the HTML must still be published
+        result.problem = f"impression impossible ({_first_line(error)}). {NOT_PRINTED}"
     result.seconds = time.perf_counter() - started
     return result
 
@@ -265,7 +272,7 @@ async def _print_all(
             async with slots:
                 began = time.perf_counter()
                 try:
-                    await _print_one(context, document)
+                    await asyncio.wait_for(_print_one(context, document), PAGE_TIMEOUT_MS / 1000)
                 except Exception as error:  # a page that fails never stops the others
                     result.failures.append((document.name, _reason(error)))
                     return
@@ -309,6 +316,6 @@ def _first_line(error: BaseException) -> str:
 def _reason(error: BaseException) -> str:
     if isinstance(error, OSError):
         return f"écriture impossible ({error.strerror or error})"
-    if "Timeout" in type(error).__name__:
+    if isinstance(error, TimeoutError) or "Timeout" in type(error).__name__:
         return f"délai dépassé ({PAGE_TIMEOUT_MS // 1000} s)"
     return _first_line(error)

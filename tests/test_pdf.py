@@ -269,3 +269,13 @@ def test_a_page_that_fails_is_reported_and_the_others_printed(tmp_path) -> None:
     assert good.pdf.read_bytes() == good.copy.read_bytes()
     assert not (tmp_path / "absent.pdf").exists()
     assert any(line.startswith("ÉCHEC PDF Absent") for line in result.lines())
+
+
+def test_a_program_that_is_no_browser_is_said_and_nothing_printed(tmp_path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html><title>x</title><p>x</p>", encoding="utf-8")
+    document = pdf.Document("Essai", page, tmp_path / "page.pdf")
+    result = pdf.print_documents([document], "/bin/true")
+    assert result.exit_code == EXIT_ENVIRONMENT and not result.printed
+    assert "n'a pas pu démarrer" in result.problem and "--navigateur" in result.problem
+    assert not document.pdf.exists()
