@@ -115,6 +115,10 @@ def _init_worker(warm: bool, stop) -> None:
     # way on every OS. The pool itself terminates the other workers when one exits
     # early: on POSIX that SIGTERM starts the same clean stop (on Windows it cannot be
     # caught, and the kernels exit with their worker, their parent).
+    # A helper thread that fails (a kernel client's heartbeat when its kernel is killed,
+    # a timer racing the end of a notebook) must not print a traceback in the middle of
+    # the progress bar: what matters reaches the notebook's outcome and the journal.
+    threading.excepthook = _quiet_thread_failure
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda number, frame: stopping.set())
     threading.Thread(target=_relay, args=(stop, stopping), daemon=True).start()
@@ -151,12 +155,19 @@ def skip_iri_grammar() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)
 
 
+def _quiet_thread_failure(args) -> None:
+    """threading.excepthook of the workers: nothing on the user's terminal."""
+
+
 def _relay(event, stopping: threading.Event) -> None:
     """Wait for the parent's stop event, or for the parent process to end; then stop."""
-    if hasattr(event, "join"):
-        event.join()
-    else:
-        event.wait()
+    try:
+        if hasattr(event, "join"):
+            event.join()
+        else:
+            event.wait()
+    except Exception:  # no news from the parent is not an order to stop
+        return
     stopping.set()
 
 
