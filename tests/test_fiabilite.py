@@ -384,6 +384,8 @@ def test_write_atomic_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
 
 
 def test_fresh_kernels_report_a_killed_kernel_and_a_hung_notebook_too(run, tmp_path):
+    if run["path"] == "portable":  # the same faults on that path: the `run` fixture's batch
+        pytest.skip("chemin portable : déjà couvert par le lot du module (noyaux chauds)")
     result = cli(
         *batch_arguments(
             run["structures"],
