@@ -28,11 +28,13 @@ import nbformat
 import pytest
 
 from avs_eval import paths, plateforme
+from avs_eval.catalog import load_catalog
 from avs_eval.context import build_context, slug
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
 from avs_eval.report import TerritoryReport, share_cell
-from avs_eval.schema import YES_NO_COLUMNS, indicator_label
+
+CATALOG = load_catalog()
 
 MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
 SCRIPT_NAME = "<script>alert('nom')</script>"
@@ -297,11 +299,11 @@ def test_masked_shares_never_appear_in_a_report(run):
         parser.feed(html)
         key = next(t for t in parser.tables if t and t[0] and t[0][0] == "Indicateur")
         column = key[0].index(territory)
-        for indicateur in YES_NO_COLUMNS:
+        for indicateur in CATALOG.yes_no_columns:
             row = context.row(int(YEAR), "territoire", territory, indicateur)
             if row is None or not row["masque"]:
                 continue
-            cells = next(r for r in key[1:] if r[0].startswith(indicator_label(indicateur)))
+            cells = next(r for r in key[1:] if r[0].startswith(CATALOG.label(indicateur)))
             assert cells[column] == "s"
             checked += 1
     assert checked
