@@ -173,6 +173,8 @@ def test_pdf_is_accessible_tagged_french_titled_with_bookmarks(printed: Path) ->
     assert b"/Lang (fr)" in data
     titles = _bookmarks(data)
     assert "4. Chiffres clés" in titles and "13. Méthode" in titles
+    # a heading on two lines keeps its space in its bookmark (no « permanencedans »)
+    assert "6. Indicateur 2 : un partenaire tient une permanence dans les locaux" in titles
     # the table of contents: links to places inside the document, none to the web
     assert data.count(b"/Subtype /Link") >= 13 and b"/URI" not in data
     text = text_of(document)
