@@ -110,7 +110,7 @@ class PrintResult:
     printed: list[Document] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (name, French reason)
     problem: str = ""  # the whole step could not run (no browser): said once
-    browser: str = ""  # the browser's name and version, for the manifest
+    browser: str = ""  # the browser's name and version, for the summary and the journal
     seconds: float = 0.0
     seconds_per_page: list[float] = field(default_factory=list)
 
