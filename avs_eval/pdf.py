@@ -126,12 +126,12 @@ class PrintResult:
         if self.problem:
             lines.append(f"PDF non produits : {self.problem}")
         if self.printed:
-            lines.append(
-                f"{len(self.printed)} PDF en {self.seconds:.1f} s ({self.browser}), copies à "
-                f"envoyer dans {ENVOI}/"
-                if any(d.copy for d in self.printed)
-                else f"{len(self.printed)} PDF en {self.seconds:.1f} s ({self.browser})"
-            )
+            each = self.seconds / len(self.printed)
+            line = f"{len(self.printed)} PDF en {self.seconds:.1f} s ({each:.1f} s par rapport"
+            line += f", {self.browser})"
+            if any(document.copy for document in self.printed):
+                line += f", copies à envoyer dans {ENVOI}/"
+            lines.append(line)
         for name, reason in self.failures:
             lines.append(f"ÉCHEC PDF {name} (le rapport HTML est publié) : {reason}")
         return lines
