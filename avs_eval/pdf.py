@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from avs_eval import plateforme
 from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EnvironmentProblem
 from avs_eval.output import write_atomic
 
@@ -275,6 +276,8 @@ async def _print_all(
                     await asyncio.wait_for(_print_one(context, document), PAGE_TIMEOUT_MS / 1000)
                 except Exception as error:  # a page that fails never stops the others
                     result.failures.append((document.name, _reason(error)))
+                    if plateforme.is_disk_full(error):  # the machine's, not the report's
+                        result.problem = "disque plein : libérez de la place, puis relancez"
                     return
                 result.printed.append(document)
                 result.seconds_per_page.append(time.perf_counter() - began)

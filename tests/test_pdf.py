@@ -281,3 +281,15 @@ def test_a_program_that_is_no_browser_is_said_and_nothing_printed(tmp_path) -> N
     assert result.exit_code == EXIT_ENVIRONMENT and not result.printed
     assert "n'a pas pu démarrer" in result.problem and "--navigateur" in result.problem
     assert not document.pdf.exists()
+
+
+def test_a_full_disk_while_printing_is_the_machines_problem(monkeypatch, tmp_path) -> None:
+    _require("chromium")
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html><title>x</title><p>x</p>", encoding="utf-8")
+    monkeypatch.setenv("AVS_EVAL_PANNE", "disque-plein:*/page.pdf")
+    document = pdf.Document("Essai", page, tmp_path / "page.pdf")
+    result = pdf.print_documents([document], "/usr/bin/chromium")
+    assert result.exit_code == EXIT_ENVIRONMENT and "disque plein" in result.problem
+    assert result.failures[0][0] == "Essai" and "écriture impossible" in result.failures[0][1]
+    assert not document.pdf.exists()
