@@ -171,6 +171,11 @@ def test_pdf_is_accessible_tagged_french_titled_with_bookmarks(printed: Path) ->
     assert info["Title"] == f"Lyon — évaluation PA 3.1.2, {YEAR}"
     data = document.read_bytes()
     assert b"/Lang (fr)" in data
+    # the structure: section headings, tables with header cells, every chart and map a
+    # figure with its alternative text (the `alt` of the page's images)
+    images = (printed / "lyon" / "rapport.html").read_text(encoding="utf-8").count("<img ")
+    assert data.count(b"/S /H2") >= 13 and data.count(b"/S /TH") >= 10
+    assert data.count(b"/S /Figure") == data.count(b"/Alt") == images > 10
     titles = _bookmarks(data)
     assert "4. Chiffres clés" in titles and "13. Méthode" in titles
     # a heading on two lines keeps its space in its bookmark (no « permanencedans »)
