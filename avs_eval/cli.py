@@ -23,8 +23,8 @@ EXIT_CODES_HELP = (
     "Codes de sortie : 0 tout va bien ; 1 données ou paramètres invalides, ou un rapport\n"
     "en échec ; 2 option mal employée ; 3 problème d'environnement (autre lot en cours,\n"
     "dossier non inscriptible, disque plein, fichier ouvert dans un autre programme,\n"
-    "aucun navigateur pour --pdf) ;\n"
-    "130 interrompu (Ctrl-C). Si plusieurs s'appliquent, le plus élevé l'emporte."
+    "aucun navigateur pour --pdf) ; 130 interrompu (Ctrl-C). Si plusieurs s'appliquent,\n"
+    "le plus élevé l'emporte."
 )
 
 _ARGPARSE_FR = [
