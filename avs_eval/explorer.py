@@ -447,9 +447,9 @@ class Explorer:
     def _with_threshold(self, context: Context, threshold: int) -> Context:
         """`build_context`'s table for another threshold, from the data already loaded.
 
-        Its steps: the indicators (all structures, then CS and EVS, with the rows of
-        a blank `qpv` that secrecy needs), `secret` below the threshold, secrecy, then
-        those rows dropped. tests/test_explorer.py checks the result equals it.
+        The same two steps as `build_context` (`context.unmasked_table`, computed once
+        per data set and kept, then `context.masked_table` for the threshold), without
+        reading the files again; tests/test_explorer.py checks the result equals it.
         """
         from avs_eval.context import masked_table, unmasked_table
 
