@@ -102,7 +102,7 @@ def test_one_pdf_beside_each_report_and_a_copy_to_send(printed: Path) -> None:
         assert (printed / "envoi" / name).read_bytes() == document.read_bytes()
     assert sorted(p.name for p in (printed / "envoi").iterdir()) == sorted(n for _, n in pairs)
     index = (printed / "index.html").read_text(encoding="utf-8")
-    for link in ("lyon/rapport.pdf", "val-de-saone/rapport.pdf", "synthese.pdf"):
+    for link in ("lyon/rapport.pdf", "val-de-saone/rapport.pdf", "synthese.pdf", "envoi/"):
         assert f'href="{link}"' in index
     # written in the staging folder before the swap: nothing left beside the year
     assert not [p for p in printed.parent.iterdir() if p.name.startswith(f".{YEAR}")]
