@@ -317,6 +317,8 @@ class Explorer:
         self.message = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.map_image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.image.add_class("avs-graphique")  # named for the browser test and the CSS
+        self.map_image.add_class("avs-carte")
         self.table_view = widgets.HTML()
 
         self.charger.on_click(lambda _: self.load())

@@ -150,7 +150,8 @@ def test_explorer_in_jupyterlab(tmp_path):
 
                 explorer = page.locator(".avs-explorateur")
                 table = explorer.locator(".avs-tableau")
-                image = explorer.locator("img")
+                image = explorer.locator("img.avs-graphique")
+                map_image = explorer.locator("img.avs-carte")
                 try:
                     expect(table).to_contain_text("Taux de réponse")
                 except AssertionError:
@@ -160,10 +161,13 @@ def test_explorer_in_jupyterlab(tmp_path):
                 before_table = table.inner_text()
                 before_image = image.get_attribute("src")
                 assert before_image
+                expect(map_image).to_have_attribute("src", re.compile(r"^(blob|data):"))
+                before_map = map_image.get_attribute("src")
 
                 explorer.locator(".widget-dropdown select").select_option(label=NEW_INDICATOR)
                 expect(table).to_contain_text(NEW_INDICATOR)
                 expect(image).not_to_have_attribute("src", before_image)
+                expect(map_image).not_to_have_attribute("src", before_map)  # the map follows
                 assert table.inner_text() != before_table
 
                 explorer.get_by_role("button", name="Tableau en CSV").click()
