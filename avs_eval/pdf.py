@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import sys
 import time
@@ -264,9 +265,11 @@ async def _print_all(
         except Error as error:
             raise _LaunchFailed(_first_line(error)) from None
         result.browser = f"{executable.name} {browser.version}"
-        # the reports are self-contained pages: nothing is fetched from the network
+        # the reports are self-contained pages without scripts: printing one never runs
+        # code nor reaches the network (a link to the web in a commentary stays a link)
         context = await browser.new_context(java_script_enabled=False)
         context.set_default_timeout(PAGE_TIMEOUT_MS)
+        await context.route(re.compile(r"^(https?|wss?|ftp)://"), _refuse)
         slots = asyncio.Semaphore(parallel)
 
         async def one(document: Document) -> None:
@@ -288,6 +291,10 @@ async def _print_all(
             await browser.close()
     order = {document.pdf: i for i, document in enumerate(documents)}
     result.printed.sort(key=lambda document: order[document.pdf])
+
+
+async def _refuse(route) -> None:
+    await route.abort()
 
 
 async def _print_one(context, document: Document) -> None:

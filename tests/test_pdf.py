@@ -298,3 +298,38 @@ def test_a_full_disk_while_printing_is_the_machines_problem(monkeypatch, tmp_pat
     assert result.exit_code == EXIT_ENVIRONMENT and "disque plein" in result.problem
     assert result.failures[0][0] == "Essai" and "écriture impossible" in result.failures[0][1]
     assert not document.pdf.exists()
+
+
+def test_printing_never_reaches_the_network(tmp_path) -> None:
+    """An image from the web in a page is not fetched: a local server sees no request."""
+    import http.server
+    import threading
+
+    _require("chromium")
+    asked = []
+
+    class Server(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *arguments) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = tmp_path / "page.html"
+        address = f"http://127.0.0.1:{server.server_port}/pixel.png"
+        page.write_text(
+            f'<!DOCTYPE html><html lang="fr"><title>x</title><p>Texte</p>'
+            f'<img src="{address}" alt="image distante"></html>',
+            encoding="utf-8",
+        )
+        document = pdf.Document("Essai", page, tmp_path / "page.pdf")
+        result = pdf.print_documents([document], "/usr/bin/chromium")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.printed == [document] and asked == []
