@@ -47,6 +47,7 @@ TERRITORY_NOTEBOOK = paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb"
 SYNTHESIS_NOTEBOOK = paths.NOTEBOOKS_DIR / "synthese.ipynb"
 DEFAULT_TIMEOUT = 600  # seconds per notebook
 CONTEXT_NAME = ".contexte.pkl"
+STOP_POLL = 0.1  # seconds between two looks of a worker at the parent's stop flag
 WARM_UP_CODE = kernels.WARM_UP_CODE  # what the bench's floor imports too
 
 __all__ = ["LOCK_NAME", "WARM_UP_CODE", "BatchResult", "run_batch", "summary"]
@@ -111,7 +112,7 @@ def _init_worker(warm: bool, stop) -> None:
     # is inherited by the kernels this worker starts, which could then not be interrupted.
     signal.signal(signal.SIGINT, lambda number, frame: None)
     _WARM = warm
-    # The parent stops a batch (invalid data, lock, Ctrl-C) through this event, the same
+    # The parent stops a batch (invalid data, lock, Ctrl-C) through a shared flag, the same
     # way on every OS. The pool itself terminates the other workers when one exits
     # early: on POSIX that SIGTERM starts the same clean stop (on Windows it cannot be
     # caught, and the kernels exit with their worker, their parent).
@@ -160,12 +161,18 @@ def _quiet_thread_failure(args) -> None:
 
 
 def _relay(event, stopping: threading.Event) -> None:
-    """Wait for the parent's stop event, or for the parent process to end; then stop."""
+    """Wait for the parent's stop flag, or for the parent process to end; then stop.
+
+    The flag is a shared byte read every STOP_POLL seconds, not a multiprocessing
+    Event: a process that dies while waiting on an Event leaves its setter blocked
+    forever (the parent hung at the end of a batch on a full disk).
+    """
     try:
         if hasattr(event, "join"):
             event.join()
         else:
-            event.wait()
+            while not event.value:
+                time.sleep(STOP_POLL)
     except Exception:  # no news from the parent is not an order to stop
         return
     stopping.set()
@@ -511,7 +518,7 @@ class _Workers:
         self._previous = os.environ.get(paths.CONTEXT_ENV)
         os.environ[paths.CONTEXT_ENV] = str(self.context_file)
         spawn = multiprocessing.get_context("spawn")
-        self.stop = spawn.Event()
+        self.stop = spawn.RawValue("b", 0)  # set to 1 to stop the workers
         self.pool = ProcessPoolExecutor(
             self.count,
             mp_context=spawn,
@@ -539,7 +546,7 @@ class _Workers:
     def _stop_workers(self) -> None:
         """Ask every worker to kill its kernels and exit; kill those still there after GRACE."""
         children = multiprocessing.active_children()
-        self.stop.set()
+        self.stop.value = 1
         deadline = time.monotonic() + self.GRACE
         for child in children:
             child.join(max(0.0, deadline - time.monotonic()))
