@@ -226,6 +226,7 @@ def test_structure_names_are_escaped_in_the_list_of_non_respondents(run):
         fichier_structures=str(run["structures"]),
         fichier_reponses=str(run["reponses"]),
         min_effectif=1,
+        interne=True,  # the names are listed in the internal edition only
     )
     listed = report.non_respondents().data
     assert "&lt;script&gt;alert(&#x27;nom&#x27;)&lt;/script&gt;" in listed
