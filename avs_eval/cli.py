@@ -86,6 +86,34 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _min_effectif_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--min-effectif",
+        type=int,
+        metavar="N",
+        help="seuil du secret statistique (par défaut : celui de parameters/config.yaml)",
+    )
+
+
+def _territory_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--territoire",
+        metavar="TERRITOIRE",
+        help="un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
+    )
+
+
+def _write_csv(content: str, rows: int, sortie: str | None) -> None:
+    """A table to `sortie` (atomically, said on stderr), or to the standard output."""
+    from avs_eval.output import write_atomic
+
+    if sortie:
+        write_atomic(Path(_from_cwd(sortie)), content)
+        print(f"{rows} lignes écrites dans {sortie}", file=sys.stderr)
+    else:
+        sys.stdout.write(content)
+
+
 def _from_cwd(path: str | None) -> str | None:
     """On the command line a relative path means the current folder, as in any shell tool."""
     return str(Path(path).absolute()) if path else None
@@ -147,7 +175,6 @@ def cmd_valider(args) -> int:
 
 def cmd_evolutions(args) -> int:
     from avs_eval import evolutions
-    from avs_eval.output import write_atomic
 
     dataset = _load(args)
     _print_warnings(dataset.warnings)
@@ -158,12 +185,7 @@ def cmd_evolutions(args) -> int:
         territoire=args.territoire,
         min_effectif=args.min_effectif,
     )
-    content = evolutions.to_csv(table)
-    if args.sortie:
-        write_atomic(Path(_from_cwd(args.sortie)), content)
-        print(f"{len(table)} lignes écrites dans {args.sortie}", file=sys.stderr)
-    else:
-        sys.stdout.write(content)
+    _write_csv(evolutions.to_csv(table), len(table), args.sortie)
     return 0
 
 
@@ -192,7 +214,6 @@ def cmd_commentaires(args) -> int:
 
 def cmd_indicateurs(args) -> int:
     from avs_eval import indicators
-    from avs_eval.output import write_atomic
 
     dataset = _load(args)
     _print_warnings(dataset.warnings)
@@ -208,11 +229,8 @@ def cmd_indicateurs(args) -> int:
         threshold = dataset.config.min_effectif if args.min_effectif is None else args.min_effectif
         write_indicators(Path(args.sortie), table, threshold)
         print(f"{len(table)} lignes écrites dans {args.sortie}", file=sys.stderr)
-    elif args.sortie:
-        write_atomic(Path(args.sortie), indicators.to_csv(table))
-        print(f"{len(table)} lignes écrites dans {args.sortie}", file=sys.stderr)
     else:
-        sys.stdout.write(indicators.to_csv(table))
+        _write_csv(indicators.to_csv(table), len(table), args.sortie)
     return 0
 
 
@@ -385,17 +403,8 @@ def build_parser() -> FrenchParser:
     indicateurs.add_argument(
         "--annee", type=int, metavar="ANNEE", help="une année (par défaut : toutes les années)"
     )
-    indicateurs.add_argument(
-        "--territoire",
-        metavar="TERRITOIRE",
-        help="un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
-    )
-    indicateurs.add_argument(
-        "--min-effectif",
-        type=int,
-        metavar="N",
-        help="seuil du secret statistique (par défaut : celui de parameters/config.yaml)",
-    )
+    _territory_option(indicateurs)
+    _min_effectif_option(indicateurs)
     indicateurs.add_argument(
         "--sortie",
         metavar="FICHIER",
@@ -448,17 +457,8 @@ def build_parser() -> FrenchParser:
         help="l'année de référence, avant --annee (par défaut : la première année de chaque "
         "question)",
     )
-    evolutions.add_argument(
-        "--territoire",
-        metavar="TERRITOIRE",
-        help="un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
-    )
-    evolutions.add_argument(
-        "--min-effectif",
-        type=int,
-        metavar="N",
-        help="seuil du secret statistique (par défaut : celui de parameters/config.yaml)",
-    )
+    _territory_option(evolutions)
+    _min_effectif_option(evolutions)
     evolutions.add_argument(
         "--sortie", metavar="FICHIER", help="fichier CSV à écrire (par défaut : sortie standard)"
     )
@@ -576,12 +576,7 @@ def build_parser() -> FrenchParser:
         metavar="DOSSIER",
         help="dossier de sortie (défaut : outputs)",
     )
-    rapports.add_argument(
-        "--min-effectif",
-        type=int,
-        metavar="N",
-        help="seuil du secret statistique (par défaut : celui de parameters/config.yaml)",
-    )
+    _min_effectif_option(rapports)
     rapports.add_argument(
         "--verbatims", action="store_true", help="reproduire les réponses en texte libre"
     )
