@@ -20,7 +20,6 @@ refused or interrupted batch stops its workers and their kernels.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import multiprocessing
 import os
@@ -36,12 +35,21 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
-from avs_eval import __version__, kernels, paths, plateforme
+from avs_eval import __version__, freshness, kernels, paths, plateforme
+from avs_eval.config import secrecy_threshold
 from avs_eval.errors import EXIT_INTERRUPTED, AvsEvalError, UsageError
 from avs_eval.journal import RunJournal, default_path
 from avs_eval.output import write_atomic
-from avs_eval.pdf import PrintResult, pdf_links, print_reports
-from avs_eval.publication import INTERNAL_SUFFIX, LOCK_NAME, Publication, PublicationBlocked, shown
+from avs_eval.pdf import PrintResult, print_reports
+from avs_eval.publication import (
+    INTERNAL_SUFFIX,
+    LOCK_NAME,
+    MANIFEST,
+    Publication,
+    PublicationBlocked,
+    shown,
+)
+from avs_eval.sources import DataSource
 
 TERRITORY_NOTEBOOK = paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb"
 SYNTHESIS_NOTEBOOK = paths.NOTEBOOKS_DIR / "synthese.ipynb"
@@ -49,6 +57,7 @@ DEFAULT_TIMEOUT = 600  # seconds per notebook
 CONTEXT_NAME = ".contexte.pkl"
 STOP_POLL = 0.1  # seconds between two looks of a worker at the parent's stop flag
 WARM_UP_CODE = kernels.WARM_UP_CODE  # what the bench's floor imports too
+SYNTHESIS_NAME = "Synthèse"
 
 __all__ = ["LOCK_NAME", "WARM_UP_CODE", "BatchResult", "run_batch", "summary"]
 
@@ -63,6 +72,7 @@ class Job:
     parameters: dict
     title: str
     stem: str  # "rapport" or "synthese"
+    shown: dict = field(default_factory=dict)  # the parameters as the published notebook says
 
 
 @dataclass
@@ -76,6 +86,8 @@ class Outcome:
     kept_previous: bool = False
     html_bytes: int = 0
     cells_seconds: float = 0.0  # time spent running the cells themselves: the work
+    remade: bool = True  # False: carried over from the previous publication, unchanged
+    why: str = ""  # why it was re-made, or why it was not (freshness.Decision.why)
     started: float = 0.0  # wall clock, for the journal
     disk_full: bool = False
     stderr: list[str] = field(default_factory=list)  # the kernel's last lines, on failure
@@ -236,7 +248,8 @@ def run_job(job: Job, timeout: int) -> Outcome:
             request_save_on_cell_execute=False,
         )
         watchdog.cancel()
-        write_atomic(folder / f"{job.stem}.ipynb", nbformat.writes(export.without_drafts(notebook)))
+        published = export.published_notebook(notebook, job.shown, paths.display_path(job.notebook))
+        write_atomic(folder / f"{job.stem}.ipynb", nbformat.writes(published))
         page = export.notebook_to_html(notebook, job.title)
         write_atomic(folder / f"{job.stem}.html", page)
         return Outcome(
@@ -307,69 +320,90 @@ def run_batch(
     territory_notebook: Path | None = None,
     progress: bool = True,
     journal: str | Path | None = None,
+    tout: bool = False,
     say: Callable[[str], None] = _say_on_stderr,
 ) -> BatchResult:
-    """Validate, compute once, run every notebook, publish the year's folder atomically.
+    """Validate, compute once, re-make what changed, publish the year's folder atomically.
 
-    The workers start first: their kernels boot and import while this process
-    validates the data. Nothing runs a notebook before the data are valid, and invalid
-    data stop the workers before anything is written.
+    What each report depends on is fingerprinted first (`freshness`); a report whose
+    dependencies did not change is carried over from the previous publication. When
+    nothing is to be re-made, no data are read and no kernel starts. Otherwise the
+    workers start first: their kernels boot and import while this process validates the
+    data. Nothing runs a notebook before the data are valid, and invalid data stop the
+    workers before anything is written.
     """
     started = time.perf_counter()
     territory_notebook = paths.resolve(territory_notebook or TERRITORY_NOTEBOOK)
     if not territory_notebook.is_file():
         raise UsageError(f"notebook de rapport introuvable : {territory_notebook.name}")
+    source = DataSource.from_options(structures, reponses, classeur)
+    root = paths.resolve(sortie)
+    common = {
+        "annee": annee,
+        "fichier_structures": str(source.structures or ""),
+        "fichier_reponses": str(source.reponses or ""),
+        "classeur": str(source.classeur or ""),
+        "min_effectif": secrecy_threshold(min_effectif),
+        "verbatims": bool(verbatims),
+        "interne": bool(interne),
+        "fond_de_carte": str(fond_de_carte or ""),
+        "champ_insee": champ_insee or "code",
+        "communes_territoires": str(communes_territoires or ""),
+    }
+    dependencies = freshness.Dependencies.collect(
+        source,
+        _map_files(source, common),
+        [territory_notebook, SYNTHESIS_NOTEBOOK],
+        {**_shown_parameters({k: v for k, v in common.items() if k != "annee"}), "pdf": pdf},
+    )
+    # Data already read by a batch into this output folder: their years and territories
+    # are known, so a batch with nothing to re-make needs neither the data nor a kernel.
+    known = None if (territoires or tout) else freshness.known_data(root, _data_key(dependencies))
+    year = int(annee) if annee is not None else None
+    if known is not None and (year is None or year in known["annees"]):
+        year = year if year is not None else max(known["annees"])
+        reports = _reports(known["territoires"])
+        folder = f"{year}{INTERNAL_SUFFIX}" if interne else str(year)
+        predicted = freshness.plan(
+            reports,
+            freshness.read_state(root, folder),
+            root / folder,
+            year,
+            dependencies,
+            _commentaries(year, reports),
+        )
+        remade = sum(1 for decision in predicted if decision.remake)
+        idle = remade == 0
+    else:
+        known, idle = None, False
     # min(cores, reports to make); before the data are read, the reports are counted
     # from --territoire only (every territory otherwise: never fewer than the cores)
     wanted = max(1, jobs or os.cpu_count() or 1)
     if territoires:
         wanted = min(wanted, len(territoires) + 1)  # the territories and the synthesis
-    with _Workers(wanted, fresh_kernel) as workers:
-        # imported once the workers are on their way: pandas and SciPy take a second
-        from avs_eval.context import build_context, save_context, slug
-        from avs_eval.loading import DataSource, sha256, unknown_territory_message
+    elif known is not None:
+        wanted = min(wanted, max(remade, 1))
+    with _Workers(wanted, fresh_kernel, start=not idle) as workers:
 
-        source = DataSource.from_options(structures, reponses, classeur)
-        context = build_context(source, min_effectif)  # raises ValidationError before any run
-        dataset = context.dataset
-        year = int(annee) if annee is not None else max(dataset.years)
-        if year not in dataset.years:
-            known = ", ".join(str(y) for y in dataset.years)
-            raise UsageError(f"aucune réponse pour l'année {year} (années disponibles : {known})")
-        names = territoires or dataset.territories
-        for name in names:
-            if name not in dataset.territories:
-                raise UsageError(unknown_territory_message(name, dataset.territories))
-        slugs = {}
-        for name in names:
-            if slug(name) in slugs.values():
-                raise UsageError(f"deux territoires donnent le même nom de dossier : {slug(name)}")
-            slugs[name] = slug(name) or "territoire"
+        def read_data(annee):
+            """The Context, with the map background the kernels share; the year's reports."""
+            context, year, reports = _read_data(source, min_effectif, annee, territoires)
+            # built once for the batch; what does not join (a commune missing from the
+            # shapes…) is said, not fatal
+            background = context.background(
+                common["fond_de_carte"], common["champ_insee"], common["communes_territoires"]
+            )
+            for line in background.warning_lines():
+                say(f"avertissement (cartes) : {line}")
+            return context, year, reports, _data_record(context, reports)
 
-        root = paths.resolve(sortie)
-        common = {
-            "annee": year,
-            "fichier_structures": str(source.structures or ""),
-            "fichier_reponses": str(source.reponses or ""),
-            "classeur": str(source.classeur or ""),
-            "min_effectif": context.min_effectif,
-            "verbatims": bool(verbatims),
-            "interne": bool(interne),
-            "fond_de_carte": str(fond_de_carte or ""),
-            "champ_insee": champ_insee or "code",
-            "communes_territoires": str(communes_territoires or ""),
-        }
-        # the map background, once for the batch (kept in the Context the kernels share);
-        # what does not join (a commune missing from the shapes…) is said, not fatal
-        background = context.background(
-            common["fond_de_carte"], common["champ_insee"], common["communes_territoires"]
-        )
-        for line in background.warning_lines():
-            say(f"avertissement (cartes) : {line}")
-        inputs = {paths.display_path(p): sha256(p) for p in source.files}
+        context = None
+        if known is None:
+            context, year, reports, known = read_data(annee)
+        common["annee"] = year
         options = {"noyau_neuf": fresh_kernel, "jobs": workers.count, "pdf": bool(pdf)}
         log = RunJournal(paths.resolve(journal) if journal else default_path(root, year))
-        log.header(year, inputs, {**_shown_parameters(common), **options})
+        log.header(year, dependencies.files, {**_shown_parameters(common), **options})
 
         def tell(text: str) -> None:
             say(text)
@@ -379,40 +413,70 @@ def run_batch(
             # the internal edition never goes into the year's folder, which partners receive
             folder = f"{year}{INTERNAL_SUFFIX}" if interne else year
             with Publication(root, folder, tell) as publication:
-                # a batch kept ready to publish without its PDFs is not one with them
-                shown_common = {**common, "pdf": True} if pdf else common
-                fingerprint = _fingerprint(inputs, shown_common, names, territory_notebook)
+                commentaries = _commentaries(year, reports)
+                decisions = freshness.plan(
+                    reports,
+                    publication.previous_state(),
+                    publication.final,
+                    year,
+                    dependencies,
+                    commentaries,
+                    asked=territoires,
+                    everything=tout,
+                )
+                fingerprint = freshness.batch_fingerprint(dependencies, commentaries, territoires)
                 ready = publication.take_ready(fingerprint)
                 if ready is not None:
                     result = _from_manifest(ready, publication.final)
                 else:
-                    publication.check_space(len(names) + 1)
+                    todo = [decision for decision in decisions if decision.remake]
+                    if todo and context is None:  # another batch changed the year meanwhile
+                        workers.start()
+                        context, year, reports, known = read_data(year)
+                    publication.check_space(len(todo) + 1)
                     staging = publication.new_staging()
-                    save_context(context, workers.context_file)
-                    work = _jobs(names, slugs, year, common, staging, territory_notebook)
-                    # which distribution provides which module: 0.6 s of reading metadata,
-                    # done while the notebooks run
-                    distributions = _in_background(packages_distributions)
+                    for decision in decisions:
+                        if not decision.remake:
+                            publication.carry_over(list(decision.previous["fichiers"]))
                     result = BatchResult(year, publication.final)
-                    result.outcomes = workers.run(work, timeout, progress, log)
-                    if any(outcome.disk_full for outcome in result.outcomes):
-                        raise publication.disk_full(during=True)
-                    publication.keep_previous(result.failures)
-                    if pdf:  # into the staging folder, so the year is published whole
-                        result.pdf = print_reports(
-                            result.outcomes, staging, year, interne, navigateur, workers.count
+                    distributions = None
+                    if todo:
+                        from avs_eval.context import save_context
+
+                        save_context(context, workers.context_file)
+                        work = _jobs(
+                            todo, year, common, staging, publication.final, territory_notebook
                         )
-                        for line in result.pdf.lines():
-                            log.note(line)
+                        # which distribution provides which module: 0.6 s of reading
+                        # metadata, done while the notebooks run
+                        distributions = _in_background(packages_distributions)
+                        made = workers.run(work, timeout, progress, log)
+                        if any(outcome.disk_full for outcome in made):
+                            raise publication.disk_full(during=True)
+                        publication.keep_previous([o for o in made if o.status != "ok"])
+                        if pdf:  # into the staging folder, so the year is published whole
+                            result.pdf = print_reports(
+                                made, staging, year, interne, navigateur, workers.count
+                            )
+                            for line in result.pdf.lines():
+                                log.note(line)
+                    else:
+                        made = []
+                    result.outcomes = _all_outcomes(decisions, made, staging)
                     result.seconds = time.perf_counter() - started
-                    publication.write_index(_index_rows(result, slugs, staging), source.is_sample)
+                    publication.write_index(_index_rows(result, staging), source.is_sample)
                     publication.write_manifest(
                         _manifest(
-                            result, staging, common, inputs, options, fingerprint, distributions
+                            result, staging, publication.final, common, source, options,
+                            distributions,
                         )
+                    )  # fmt: skip
+                    state = _state(
+                        decisions, result, staging, year, dependencies, commentaries, known
                     )
+                    state["empreinte_lot"] = fingerprint
                     try:
-                        publication.publish()
+                        publication.publish(state)
                     except PublicationBlocked as blocked:
                         result.folder = publication.ready  # where the new reports wait
                         blocked.result = result
@@ -428,8 +492,125 @@ def run_batch(
             raise
         result.journal = log.path
         code = 1 if result.failures else 0
-        log.close(f"{len(result.outcomes) - len(result.failures)} rapport(s) publié(s)", code)
+        remade = sum(1 for outcome in result.outcomes if outcome.remade)
+        log.close(
+            f"{len(result.outcomes) - len(result.failures)} rapport(s) publié(s) dont "
+            f"{remade} refait(s)",
+            code,
+        )
         return result
+
+
+def _data_key(dependencies: freshness.Dependencies) -> str:
+    return dependencies.components["donnees"]
+
+
+def _map_files(source: DataSource, common: dict) -> list[Path]:
+    """The map files the reports read: given by option, or the shipped defaults."""
+    files = [
+        paths.resolve(common["fond_de_carte"])
+        if common["fond_de_carte"]
+        else paths.DEFAULT_BACKGROUND
+    ]
+    if common["communes_territoires"]:
+        files.append(paths.resolve(common["communes_territoires"]))
+    elif source.is_sample:
+        files.append(paths.SAMPLE_COMMUNE_TERRITORIES)
+    return files
+
+
+def _read_data(source: DataSource, min_effectif, annee, territoires):
+    """Validate the data and compute once: the Context, the year and the year's reports."""
+    # imported once the workers are on their way: pandas and SciPy take a second
+    from avs_eval.context import build_context
+    from avs_eval.loading import unknown_territory_message
+
+    context = build_context(source, min_effectif)  # raises ValidationError before any run
+    dataset = context.dataset
+    year = int(annee) if annee is not None else max(dataset.years)
+    if year not in dataset.years:
+        known = ", ".join(str(y) for y in dataset.years)
+        raise UsageError(f"aucune réponse pour l'année {year} (années disponibles : {known})")
+    for name in territoires or []:
+        if name not in dataset.territories:
+            raise UsageError(unknown_territory_message(name, dataset.territories))
+    return context, year, _reports(_slugs(dataset.territories))
+
+
+def _data_record(context, reports: list[freshness.Report]) -> dict:
+    """The data's years and territories, kept in the state for batches that will not read them."""
+    return {
+        "annees": [int(y) for y in context.dataset.years],
+        "territoires": {r.name: r.folder for r in reports if r.folder != freshness.SYNTHESIS},
+    }
+
+
+def _slugs(names: list[str]) -> dict[str, str]:
+    """Each territory's folder name; two territories may not share one."""
+    from avs_eval.context import slug
+
+    slugs: dict[str, str] = {}
+    for name in names:
+        folder = slug(name) or "territoire"
+        if folder in slugs.values() or folder == freshness.SYNTHESIS_SLUG:
+            raise UsageError(f"deux territoires donnent le même nom de dossier : {folder}")
+        slugs[name] = folder
+    return slugs
+
+
+def _reports(slugs: dict[str, str]) -> list[freshness.Report]:
+    """Every report of a year: one per territory, then the synthesis."""
+    reports = [freshness.Report(name, folder) for name, folder in slugs.items()]
+    return [*reports, freshness.Report(SYNTHESIS_NAME, freshness.SYNTHESIS)]
+
+
+def _commentaries(year: int, reports: list[freshness.Report]) -> dict[str, str]:
+    return {report.folder: freshness.commentary_digest(year, report.slug) for report in reports}
+
+
+def _all_outcomes(decisions, made: list[Outcome], staging: Path) -> list[Outcome]:
+    """The batch's outcome for every report: those re-made, then those carried over."""
+    by_name = {outcome.name: outcome for outcome in made}
+    outcomes = []
+    for decision in decisions:
+        report = decision.report
+        outcome = by_name.get(report.name)
+        if outcome is None:
+            stem = "synthese" if report.folder == freshness.SYNTHESIS else "rapport"
+            page = staging / report.folder / f"{stem}.html"
+            outcome = Outcome(
+                report.name,
+                stem,
+                str(staging / report.folder),
+                "ok",
+                0.0,
+                html_bytes=page.stat().st_size if page.is_file() else 0,
+                remade=False,
+            )
+        outcome.why = decision.why
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _state(decisions, result, staging, year, dependencies, commentaries, data: dict) -> dict:
+    """What the new year's folder was made from, for the next batch to decide."""
+    outcomes = {outcome.name: outcome for outcome in result.outcomes}
+    reports = {}
+    for decision in decisions:
+        report, outcome = decision.report, outcomes[decision.report.name]
+        if not decision.remake:
+            reports[report.folder] = decision.previous  # the same files, made from the same
+        elif outcome.status == "ok" and not (result.pdf and _pdf_missing(outcome)):
+            reports[report.folder] = freshness.entry_for(
+                report, staging, year, dependencies, commentaries[report.folder]
+            )
+        elif outcome.kept_previous and decision.previous is not None:
+            reports[report.folder] = decision.previous
+    return {"donnees": {**data, "empreinte": _data_key(dependencies)}, "rapports": reports}
+
+
+def _pdf_missing(outcome: Outcome) -> bool:
+    return not (Path(outcome.folder) / f"{outcome.stem}.pdf").is_file()
 
 
 def _in_background(function) -> Future:
@@ -458,41 +639,33 @@ def _shown_parameters(common: dict) -> dict:
     }
 
 
-def _fingerprint(inputs: dict, common: dict, names: list[str], notebook: Path) -> str:
-    """What a batch's reports depend on: a kept batch is published only if it is the same."""
-    parts = {
-        "avs_eval": __version__,
-        "entrees": inputs,
-        "parametres": _shown_parameters(common),
-        "territoires": list(names),
-        "modele": hashlib.sha256(notebook.read_bytes()).hexdigest(),
-        "synthese": hashlib.sha256(SYNTHESIS_NOTEBOOK.read_bytes()).hexdigest(),
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
-
-
-def _jobs(names, slugs, year, common, staging: Path, territory_notebook: Path) -> list[Job]:
-    work = [
-        Job(
-            name,
-            str(territory_notebook),
-            str(staging / slugs[name]),
-            {**common, "territoire": name, "dossier_sortie": str(staging / slugs[name])},
-            f"{name} — évaluation PA 3.1.2, {year}",
-            "rapport",
+def _jobs(todo, year: int, common: dict, staging: Path, final: Path, notebook: Path) -> list[Job]:
+    """The notebooks to run: one per report to re-make, the synthesis last in the list."""
+    work = []
+    for decision in todo:
+        report = decision.report
+        synthesis = report.folder == freshness.SYNTHESIS
+        folder = staging / report.folder
+        parameters = {
+            **common,
+            "territoire": "" if synthesis else report.name,
+            "dossier_sortie": str(folder),
+        }
+        shown = {
+            **_shown_parameters(parameters),
+            "dossier_sortie": paths.display_path(final / report.folder),
+        }
+        work.append(
+            Job(
+                report.name,
+                str(SYNTHESIS_NOTEBOOK if synthesis else notebook),
+                str(folder),
+                parameters,
+                f"{report.name} — évaluation PA 3.1.2, {year}",
+                "synthese" if synthesis else "rapport",
+                shown,
+            )
         )
-        for name in names
-    ]
-    work.append(
-        Job(
-            "Synthèse",
-            str(SYNTHESIS_NOTEBOOK),
-            str(staging),
-            {**common, "territoire": "", "dossier_sortie": str(staging)},
-            f"Synthèse — évaluation PA 3.1.2, {year}",
-            "synthese",
-        )
-    )
     return work
 
 
@@ -508,9 +681,12 @@ class _Workers:
 
     GRACE = 5  # seconds for a worker to stop its kernel before it is killed
 
-    def __init__(self, count: int, fresh_kernel: bool) -> None:
-        self.count = count
+    def __init__(self, count: int, fresh_kernel: bool, start: bool = True) -> None:
+        self.wanted = count
+        self.count = 0  # workers started
         self.fresh_kernel = fresh_kernel
+        self.starting = start
+        self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> _Workers:
         self._private = tempfile.TemporaryDirectory(prefix="avs-eval-lot-")
@@ -519,19 +695,29 @@ class _Workers:
         os.environ[paths.CONTEXT_ENV] = str(self.context_file)
         spawn = multiprocessing.get_context("spawn")
         self.stop = spawn.RawValue("b", 0)  # set to 1 to stop the workers
+        if self.starting:
+            self.start()
+        return self
+
+    def start(self) -> None:
+        """Spawn the workers now (a batch with nothing to re-make never does)."""
+        if self.pool is not None:
+            return
+        self.count = self.wanted
         self.pool = ProcessPoolExecutor(
             self.count,
-            mp_context=spawn,
+            mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(not self.fresh_kernel, self.stop),
         )
         for _ in range(self.count):  # a process is spawned per submission, until `count`
             self.pool.submit(_ready)
-        return self
 
     def __exit__(self, kind, error, trace) -> None:
         try:
-            if kind is None:
+            if self.pool is None:
+                pass
+            elif kind is None:
                 self.pool.shutdown(wait=True)
             else:  # invalid data, a refused lock, Ctrl-C, a full disk: stop now
                 self.pool.shutdown(wait=False, cancel_futures=True)
@@ -597,16 +783,22 @@ def _ready() -> None:
 
 
 STATUS_LABELS = {"ok": "produit", "echec": "échec"}
+CARRIED_LABEL = "inchangé, repris du lot précédent"
+STALE_LABEL = "repris du lot précédent, non refait"
 
 
-def _index_rows(result: BatchResult, slugs: dict, staging: Path) -> list[dict]:
+def _index_rows(result: BatchResult, staging: Path) -> list[dict]:
     rows = []
     for outcome in result.outcomes:
-        base = "" if outcome.stem == "synthese" else slugs[outcome.name] + "/"
+        folder = Path(outcome.folder).relative_to(staging).as_posix()
+        base = "" if folder == "." else folder + "/"
         status = STATUS_LABELS[outcome.status]
+        if not outcome.remade:
+            status = STALE_LABEL if outcome.why != freshness.UNCHANGED else CARRIED_LABEL
         if outcome.kept_previous:
             status += " (rapport précédent conservé)"
-        has_page = outcome.status == "ok" or outcome.kept_previous
+        has_page = (staging / base / f"{outcome.stem}.html").is_file()
+        pdf = f"{base}{outcome.stem}.pdf"
         rows.append(
             {
                 "nom": outcome.name,
@@ -615,50 +807,81 @@ def _index_rows(result: BatchResult, slugs: dict, staging: Path) -> list[dict]:
                 "page": f"{base}{outcome.stem}.html" if has_page else "",
                 # every report writes its tables beside it, the synthesis the department's
                 "tables": (
-                    pdf_links(result.pdf, f"{base}{outcome.stem}.pdf")
-                    + [f"{base}{name}" for name in TABLES]
+                    ([pdf] if (staging / pdf).is_file() else [])
+                    + [f"{base}{name}" for name in TABLES if (staging / base / name).is_file()]
                     if has_page
                     else []
                 ),
-                "detail": outcome.error,
+                "detail": outcome.error or (outcome.why if outcome.why != UNCHANGED_WHY else ""),
             }
         )
     return rows
 
 
+UNCHANGED_WHY = freshness.UNCHANGED
 TABLES = ("indicateurs.xlsx", "indicateurs.csv", "evolutions.csv")
 MANIFEST_FIELDS = ("name", "stem", "status", "error", "kept_previous", "html_bytes")
 
 
-def _manifest(result, staging, common, inputs, options, fingerprint, distributions) -> dict:
+def _manifest(result, staging, final, common, source, options, distributions) -> dict:
+    """The batch's provenance, in the year's folder: nothing a partner may not read.
+
+    No fingerprint and no machine path (they are in the journal and in the state kept
+    outside the year's folder): the data files by their name as shown, size and date.
+    """
+    previous = _read_manifest(final)
     modules = {name for outcome in result.outcomes for name in outcome.modules}
-    versions = kernels.versions_of(modules, distributions.result())
+    versions = dict(previous.get("versions", {}))
+    if distributions is not None:
+        versions.update(
+            {
+                "avs_eval": __version__,
+                "python": platform.python_version(),
+                **{package: _version(package) for package in ("papermill", "nbconvert")},
+                **kernels.versions_of(modules, distributions.result()),
+            }
+        )
+    versions.setdefault("avs_eval", __version__)
+    versions.setdefault("python", platform.python_version())
     return {
         "annee": result.year,
         "produit_le": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "parametres": _shown_parameters(common),
         "options": options,
-        "entrees": inputs,
-        "empreinte": fingerprint,
-        # the batch's own, then those of every package the reports imported (from the
-        # kernels themselves, so they are the versions that made the figures)
-        "versions": {
-            "avs_eval": __version__,
-            "python": platform.python_version(),
-            **{package: _version(package) for package in ("papermill", "nbconvert")},
-            **versions,
+        "entrees": {
+            paths.display_path(path): {
+                "octets": path.stat().st_size,
+                "modifie_le": time.strftime("%Y-%m-%d", time.localtime(path.stat().st_mtime)),
+            }
+            for path in source.files
         },
+        # the batch's own, then those of every package the reports imported (from the
+        # kernels themselves, so they are the versions that made the figures); those
+        # of the batch that made the reports carried over when none was re-made
+        "versions": versions,
         "duree_totale_s": round(result.seconds, 3),
+        "refaits": sum(1 for o in result.outcomes if o.remade),
+        "repris": sum(1 for o in result.outcomes if not o.remade),
         "notebooks": [
             {
                 **{k: v for k, v in asdict(o).items() if k in MANIFEST_FIELDS},
                 "dossier": Path(o.folder).relative_to(staging).as_posix() or ".",
                 "seconds": round(o.seconds, 3),
                 "cells_seconds": round(o.cells_seconds, 3),
+                "refait": o.remade,
+                "raison": o.why,
             }
             for o in result.outcomes
         ],
     }
+
+
+def _read_manifest(folder: Path) -> dict:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def _version(package: str) -> str:
@@ -682,6 +905,8 @@ def _from_manifest(manifest: dict, final: Path) -> BatchResult:
                 entry.get("seconds", 0.0),
                 entry.get("error", ""),
                 entry.get("kept_previous", False),
+                remade=entry.get("refait", True),
+                why=entry.get("raison", ""),
             )
         )
     return result
@@ -690,11 +915,23 @@ def _from_manifest(manifest: dict, final: Path) -> BatchResult:
 def summary(result: BatchResult) -> str:
     """What the evaluator reads at the end of a batch, in French."""
     done = len(result.outcomes) - len(result.failures)
+    carried = [outcome for outcome in result.outcomes if not outcome.remade]
     lines = [
         f"{done} rapport(s) sur {len(result.outcomes)} produits en {result.seconds:.1f} s "
         f"dans {shown(result.folder)}/",
-        f"Sommaire : {shown(result.folder / 'index.html')}",
     ]
+    if carried:
+        stale = [o.name for o in carried if o.why != freshness.UNCHANGED]
+        lines.append(
+            f"{len(result.outcomes) - len(carried)} refait(s), {len(carried)} repris tel(s) "
+            "quel(s) du lot précédent (rien de ce dont ils dépendent n'a changé ; --tout "
+            "refait tout)"
+            if not stale
+            else f"{len(result.outcomes) - len(carried)} refait(s), {len(carried)} repris "
+            f"du lot précédent, dont {len(stale)} non refait(s) malgré un changement "
+            "(relancez sans --territoire pour les mettre à jour)"
+        )
+    lines.append(f"Sommaire : {shown(result.folder / 'index.html')}")
     for outcome in result.failures:
         kept = " (le rapport précédent est conservé)" if outcome.kept_previous else ""
         lines.append(f"ÉCHEC {outcome.name}{kept} : {outcome.error}")

@@ -104,12 +104,12 @@ class _Matplotlib:
 
 mpl = _Matplotlib()
 
-DEFAULT_BACKGROUND = paths.PROJECT_ROOT / "data" / "fond_de_carte" / "communes-69.geojson"
+DEFAULT_BACKGROUND = paths.DEFAULT_BACKGROUND
 DEFAULT_YEAR = 2018
 DEFAULT_SOURCE = "IGN Admin Express, Licence Ouverte"
 DEFAULT_FIELD = "code"
 WIDTH = 10.0  # inches, as the report's other charts
-SAMPLE_COMMUNE_TERRITORIES = paths.SAMPLE_DIR / "communes_territoires.csv"
+SAMPLE_COMMUNE_TERRITORIES = paths.SAMPLE_COMMUNE_TERRITORIES
 LYON = "69123"
 LYON_ARRONDISSEMENTS = tuple(f"6938{k}" for k in range(1, 10))
 # Communes merged since the default background's year: old code -> new code. A

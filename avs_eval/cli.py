@@ -344,6 +344,7 @@ def cmd_rapports(args) -> int:
             timeout=args.delai,
             territory_notebook=_from_cwd(args.modele),
             journal=_from_cwd(args.journal),
+            tout=args.tout,
         )
     except PublicationBlocked as blocked:  # the reports are made but not published
         if blocked.result is not None:
@@ -548,9 +549,13 @@ def build_parser() -> FrenchParser:
         description=(
             "Exécute le notebook de rapport pour chaque territoire et la synthèse, puis écrit "
             "SORTIE/ANNEE/<territoire>/rapport.html, indicateurs.csv, synthese.html, index.html "
-            "et manifest.json. Les rapports précédents ne sont remplacés qu'à la fin, d'un "
-            "bloc ; un lot interrompu (panne, arrêt forcé) est réparé par le lot suivant. Le "
-            "journal du lot est écrit dans SORTIE/journaux/."
+            "et manifest.json. Seuls les rapports dont quelque chose a changé depuis le lot "
+            "précédent sont refaits (données, notebooks, code, parameters/, options, ou leur "
+            "commentaire) ; les autres sont repris tels quels, et manifest.json dit lesquels "
+            "et pourquoi. Avec --territoire, ces territoires et la synthèse sont refaits et "
+            "les autres rapports de l'année gardés. Les rapports précédents ne sont remplacés "
+            "qu'à la fin, d'un bloc ; un lot interrompu (panne, arrêt forcé) est réparé par le "
+            "lot suivant. Le journal du lot est écrit dans SORTIE/journaux/."
         ),
         epilog=EXIT_CODES_HELP,
     )
@@ -561,7 +566,13 @@ def build_parser() -> FrenchParser:
         "--territoire",
         nargs="+",
         metavar="TERRITOIRE",
-        help="un ou plusieurs territoires (par défaut : tous)",
+        help="refaire ces territoires (et la synthèse) seulement ; les autres rapports de "
+        "l'année sont gardés tels quels (par défaut : tous les territoires)",
+    )
+    rapports.add_argument(
+        "--tout",
+        action="store_true",
+        help="tout refaire, même les rapports dont rien n'a changé depuis le lot précédent",
     )
     rapports.add_argument(
         "--jobs",

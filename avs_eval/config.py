@@ -161,3 +161,11 @@ def _unique(check: yamlfile.Checker, numbers: list[int], items, where: str) -> N
         if number in seen:
             check.error(items.item_lines[position], f"{where} > numero", number, "numéro en double")
         seen.add(number)
+
+
+def secrecy_threshold(given: int | None = None) -> int:
+    """The threshold a run uses: the one given (an option, a notebook parameter), or the config's.
+
+    0 or None means the config's, so that a notebook's default (0) follows config.yaml.
+    """
+    return int(given) if given else load_config().min_effectif

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from avs_eval import indicators, paths, secrecy
-from avs_eval.config import load_config
+from avs_eval.config import secrecy_threshold
 from avs_eval.loading import Dataset, DataSource, load
 from avs_eval.output import write_atomic
 from avs_eval.schema import normalise
@@ -109,7 +109,7 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
     batch the parent process computes it once and points every kernel at a pickle.
     """
     # None or 0 (a notebook's default): the threshold of parameters/config.yaml
-    threshold = int(min_effectif) if min_effectif else load_config().min_effectif
+    threshold = secrecy_threshold(min_effectif)
     key = _source_key(source, threshold)
     if key in _CACHE:
         return _CACHE[key]

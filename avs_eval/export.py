@@ -67,6 +67,26 @@ def without_drafts(notebook: NotebookNode) -> NotebookNode:
     return notebook
 
 
+def published_notebook(
+    notebook: NotebookNode, shown_parameters: dict, shown_input: str
+) -> NotebookNode:
+    """The executed notebook as the year's folder keeps it: no draft, no machine path.
+
+    Papermill records the paths it was given (the data files, the staging folder, the
+    template) in the injected cell and in the notebook's metadata; a path names the
+    machine and often its user. The cell is injected again, by Papermill's own
+    function, with the values as the reader may see them (paths relative to the
+    project, or a file name).
+    """
+    from papermill.parameterize import parameterize_notebook
+
+    notebook = without_drafts(notebook)
+    notebook = parameterize_notebook(notebook, shown_parameters)
+    notebook.metadata.papermill["input_path"] = shown_input
+    notebook.metadata.papermill["output_path"] = None
+    return notebook
+
+
 def _clean(notebook: NotebookNode) -> NotebookNode:
     """Drop what a partner must not see: tagged cells, stderr, widget views."""
     notebook = copy.deepcopy(notebook)

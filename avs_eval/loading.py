@@ -7,7 +7,6 @@ same code checks 150 structures or 100,000.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -41,6 +40,7 @@ from avs_eval.schema import (
     normalise,
     sort_key,
 )
+from avs_eval.sources import DataSource, sha256
 
 STRUCTURES = "structures"
 RESPONSES = "reponses"
@@ -49,51 +49,6 @@ RESPONSES = "reponses"
 def code_column(question: str, code: str) -> str:
     """Name of the boolean column telling whether a list answer holds `code`."""
     return f"{question}:{code}"
-
-
-@dataclass(frozen=True)
-class DataSource:
-    """Where the data come from: two files, one workbook, or the embedded sample."""
-
-    structures: Path | None = None
-    reponses: Path | None = None
-    classeur: Path | None = None
-
-    @classmethod
-    def from_options(
-        cls,
-        structures: str | Path | None = None,
-        reponses: str | Path | None = None,
-        classeur: str | Path | None = None,
-    ) -> DataSource:
-        """Check the combination of options, resolve paths; nothing given = the sample."""
-        structures, reponses, classeur = (
-            paths.resolve(p) if p not in (None, "") else None
-            for p in (structures, reponses, classeur)
-        )
-        if classeur and (structures or reponses):
-            raise UsageError(
-                "indiquez soit --classeur, soit --structures et --reponses, pas les deux"
-            )
-        if bool(structures) != bool(reponses):
-            raise UsageError(
-                "--structures et --reponses vont ensemble : indiquez les deux fichiers"
-            )
-        if not (classeur or structures):
-            return cls.sample()
-        return cls(structures, reponses, classeur)
-
-    @classmethod
-    def sample(cls) -> DataSource:
-        return cls(paths.SAMPLE_STRUCTURES, paths.SAMPLE_RESPONSES)
-
-    @property
-    def is_sample(self) -> bool:
-        return self == DataSource.sample()
-
-    @property
-    def files(self) -> list[Path]:
-        return [p for p in (self.classeur, self.structures, self.reponses) if p]
 
 
 @dataclass
@@ -169,14 +124,6 @@ class Dataset:
 
 def unknown_territory_message(territoire: str, known: list[str]) -> str:
     return f"territoire inconnu : « {territoire} ». Territoires connus : " + ", ".join(known)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load(source: DataSource | None = None, config: Config | None = None) -> Dataset:

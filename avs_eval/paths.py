@@ -15,6 +15,10 @@ CATALOG_FILE: Path = PARAMETERS_DIR / "questionnaire.yaml"
 SAMPLE_DIR: Path = PROJECT_ROOT / "data" / "exemple"
 SAMPLE_STRUCTURES: Path = SAMPLE_DIR / "structures.csv"
 SAMPLE_RESPONSES: Path = SAMPLE_DIR / "reponses.csv"
+# the sample's commune -> territory table, and the shipped map background (IGN, 2018)
+SAMPLE_COMMUNE_TERRITORIES: Path = SAMPLE_DIR / "communes_territoires.csv"
+DEFAULT_BACKGROUND: Path = PROJECT_ROOT / "data" / "fond_de_carte" / "communes-69.geojson"
+COMMENTARY_DIR: Path = PARAMETERS_DIR / "commentaires"
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 OUTPUTS_DIR: Path = PROJECT_ROOT / "outputs"
 # Set by the batch for its kernels: the file of the pickled Context they share. Here,

@@ -199,9 +199,14 @@ def print_reports(
         if not html.is_file():
             continue
         slug = "synthese" if outcome.stem == "synthese" else folder.name
-        copy = None if internal else staging / ENVOI / f"{slug}-{year}.pdf"
+        copy = None if internal else staging / envoi_name(slug, year)
         documents.append(Document(outcome.name, html, folder / f"{outcome.stem}.pdf", copy))
     return print_documents(documents, browser, parallel)
+
+
+def envoi_name(slug: str, year: int | str) -> str:
+    """A report's PDF named for sending and filing, relative to the year's folder."""
+    return f"{ENVOI}/{slug}-{year}.pdf"
 
 
 def pdf_links(result: PrintResult | None, link: str) -> list[str]:

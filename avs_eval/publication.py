@@ -30,7 +30,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from avs_eval import pannes, plateforme
+from avs_eval import freshness, pannes, plateforme
 from avs_eval.errors import EnvironmentProblem
 from avs_eval.output import write_atomic
 
@@ -39,7 +39,7 @@ SWAP_JOURNAL = ".avs-eval.bascule.json"
 STAGING_MARK = ".en-cours-"
 OLD_MARK = ".ancien-"
 READY_SUFFIX = "-pret-a-publier"
-MANIFEST = "manifest.json"
+MANIFEST = freshness.MANIFEST
 # Space a report takes when there is no previous year to measure (the sample's largest
 # territory: page, notebook and table), and the margin on top of any estimate.
 REPORT_BYTES = 2_000_000
@@ -180,28 +180,44 @@ class Publication:
     def take_ready(self, fingerprint: str) -> dict | None:
         """A batch kept « ready to publish » by an earlier run: publish it or discard it.
 
-        Published when it was made from the same inputs and options (its manifest
-        says), and then returned; otherwise removed, and None returned.
+        Published when it was made from the same inputs and options (its state says),
+        and its manifest returned; otherwise removed, and None returned.
         """
         if not self.ready.is_dir():
+            freshness.state_path(self.root, self.ready.name).unlink(missing_ok=True)
             return None
+        state = freshness.read_state(self.root, self.ready.name)
         try:
             manifest = json.loads((self.ready / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             manifest = {}
-        if manifest.get("empreinte") != fingerprint:
+        if not manifest or state.get("empreinte_lot") != fingerprint:
             shutil.rmtree(self.ready, ignore_errors=True)
+            freshness.state_path(self.root, self.ready.name).unlink(missing_ok=True)
             self.say(
                 f"Le lot prêt à publier {shown(self.ready)} a été supprimé : les données ou "
                 "les options ont changé depuis. Les rapports sont refaits."
             )
             return None
         self._swap(self.ready)
+        self._write_state(str(self.year), state)
+        freshness.state_path(self.root, self.ready.name).unlink(missing_ok=True)
         self.say(
             f"Le lot prêt à publier (mêmes données, mêmes options) a été publié dans "
             f"{shown(self.final)} ; rien d'autre à refaire."
         )
         return manifest
+
+    def previous_state(self) -> dict:
+        """What the year in place was made from (`freshness`), to decide what to re-make."""
+        return freshness.read_state(self.root, str(self.year))
+
+    def carry_over(self, files: list[str]) -> None:
+        """Copy a report's files from the year in place into the new one, byte for byte."""
+        for name in files:
+            target = self.staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copy_file(self.final / name, target)
 
     def new_staging(self) -> Path:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -233,17 +249,39 @@ class Publication:
         text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
         write_atomic(self.staging / MANIFEST, text)
 
-    def publish(self) -> None:
-        """Swap the finished staging folder in, or keep it as ready to publish."""
-        self._swap(self.staging)
+    def publish(self, state: dict) -> None:
+        """Swap the finished staging folder in, or keep it as ready to publish.
 
-    def _swap(self, new: Path) -> None:
+        The state (what each report was made from) is written once its folder is in
+        place: a crash in between leaves an older state, which only costs re-made
+        reports, since a report is carried over only if its files match the state.
+        """
+        self._swap(self.staging, state)
+        try:
+            self._write_state(str(self.year), state)
+        except OSError:  # published all the same; the next batch re-makes everything
+            with contextlib.suppress(OSError):
+                freshness.state_path(self.root, str(self.year)).unlink(missing_ok=True)
+            self.say(
+                "L'état des rapports n'a pas pu être enregistré (disque plein ?) : le prochain "
+                "lot les refera tous."
+            )
+
+    def _write_state(self, name: str, state: dict) -> None:
+        text = json.dumps(
+            {**state, "version": freshness.STATE_VERSION}, ensure_ascii=False, indent=1
+        )
+        write_atomic(freshness.state_path(self.root, name), text + "\n")
+
+    def _swap(self, new: Path, state: dict | None = None) -> None:
         try:
             swap(self.root, self.year, new)
         except plateforme.RenameRefused as refused:
             if new != self.ready:
                 shutil.rmtree(self.ready, ignore_errors=True)
                 plateforme.rename(new, self.ready)
+                if state is not None:
+                    self._write_state(self.ready.name, state)
             raise self._blocked(refused) from None
 
     def _blocked(self, refused: plateforme.RenameRefused) -> PublicationBlocked:

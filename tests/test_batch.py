@@ -11,6 +11,7 @@ the journal. The batch runs twice: on the POSIX path and on the portable one
 from __future__ import annotations
 
 import csv
+import getpass
 import json
 import os
 import re
@@ -22,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from avs_eval import paths, plateforme, publication
+from avs_eval import freshness, paths, plateforme, publication
 from avs_eval.errors import EnvironmentProblem
 from avs_eval.indicators import COLUMNS
 from avs_eval.loading import DataSource, load
@@ -222,18 +223,22 @@ def test_batch_writes_every_file_and_a_complete_manifest(batch):
     assert statuses == {RENAMED: "ok", SMALL: "ok", FAILING: "echec", "Synthèse": "ok"}
     failed = next(e for e in manifest["notebooks"] if e["name"] == FAILING)
     assert FAILURE_MESSAGE in failed["error"]
+    # the data files by name, size and date: a fingerprint is not for partners
     assert len(manifest["entrees"]) == 2
-    for digest in manifest["entrees"].values():
-        assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    for entry in manifest["entrees"].values():
+        assert entry["octets"] > 0 and re.fullmatch(r"\d{4}-\d\d-\d\d", entry["modifie_le"])
+    assert all(entry["refait"] for entry in manifest["notebooks"])
     # the batch's own versions, and those of what the reports imported, from the kernels
     for package in ("avs_eval", "python", "papermill", "nbconvert", "pandas", "matplotlib"):
         assert manifest["versions"][package]
     assert "ipykernel" not in manifest["versions"]  # the kernel's own, not the reports'
     assert str(batch.root) not in json.dumps(manifest, ensure_ascii=False)
 
-    # the lock file stays (the OS lock on it is what counts); nothing else hidden
-    leftovers = [p.name for p in batch.root.iterdir() if p.name.startswith(".")]
-    assert leftovers in ([], [LOCK_NAME]), f"dossiers de travail restants : {leftovers}"
+    # the lock file stays (the OS lock on it is what counts), and the state of what each
+    # report was made from (freshness); nothing else hidden
+    leftovers = sorted(p.name for p in batch.root.iterdir() if p.name.startswith("."))
+    assert set(leftovers) <= {LOCK_NAME, freshness.STATE_DIR}, f"restes : {leftovers}"
+    assert [p.name for p in (batch.root / freshness.STATE_DIR).iterdir()] == ["2025.json"]
     assert not list(batch.root.rglob(".contexte.pkl"))
     assert sorted(p.name for p in batch.root.iterdir() if not p.name.startswith(".")) == [
         "2025",
@@ -270,6 +275,25 @@ def test_every_link_of_the_index_leads_to_a_file(batch):
     assert FAILING in page  # listed, with its failure...
     assert FAILING not in links.linked_texts  # ...but not linked to a missing page
     assert not any("plateau-nord" in href for href in links.hrefs)
+
+
+def test_no_published_file_holds_a_fingerprint_a_machine_path_or_a_user_name(batch):
+    """Everything under SORTIE/ANNEE/ may be forwarded: notebooks and manifest included."""
+    user = getpass.getuser()
+    machine = [str(batch.root), str(paths.PROJECT_ROOT), str(Path.home()), "/tmp/", "en-cours"]
+    files = [p for p in batch.year_dir.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".ipynb" for p in files) and any(p.name == "manifest.json" for p in files)
+    for path in files:
+        if path.suffix == ".xlsx":
+            continue  # zipped; its cells are read in test_evaluation
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(batch.year_dir)
+        assert not re.search(r"\b[0-9a-f]{64}\b", text), f"{name} contient une empreinte"
+        for value in machine:
+            assert value not in text, f"{name} contient « {value} »"
+        assert not re.search(rf"\b{re.escape(user)}\b", text) or user == "root" and (
+            "/root" not in text
+        ), f"{name} contient le nom d'utilisateur"
 
 
 def test_pages_show_no_code_and_no_machine_path(batch):

@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from avs_eval import paths, plateforme
+from avs_eval import freshness, paths, plateforme
 from avs_eval.catalog import load_catalog
 from avs_eval.context import build_context, slug
 from avs_eval.loading import DataSource
@@ -60,8 +60,10 @@ def cli(*arguments, path: str = "posix", **options):
 
 
 def hidden(folder: Path) -> list[str]:
-    """What is hidden in an output folder, its lock file apart (the OS lock is what counts)."""
-    return sorted(p.name for p in folder.glob(".*") if p.name != ".avs-eval.lock")
+    """What is hidden in an output folder, its lock file (the OS lock is what counts) and
+    the state of what each report was made from (freshness) apart."""
+    kept = (".avs-eval.lock", freshness.STATE_DIR)
+    return sorted(p.name for p in folder.glob(".*") if p.name not in kept)
 
 
 def read_rows(path: Path) -> list[dict]:

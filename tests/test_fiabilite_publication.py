@@ -22,6 +22,7 @@ import nbformat
 import pytest
 
 from avs_eval import pannes, paths, plateforme
+from avs_eval.freshness import STATE_DIR
 from avs_eval.publication import LOCK_NAME
 
 MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
@@ -81,7 +82,8 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def hidden(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.glob(".*") if p.name != LOCK_NAME)
+    """What a batch left hidden, its lock file and its state (freshness) apart."""
+    return sorted(p.name for p in folder.glob(".*") if p.name not in (LOCK_NAME, STATE_DIR))
 
 
 def failing_notebook(target: Path) -> Path:

@@ -8,6 +8,7 @@ batches, the free-space check, a full disk while copying a kept report.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from avs_eval import pannes, publication
+from avs_eval import freshness, pannes, publication
 from avs_eval.errors import EnvironmentProblem
 from avs_eval.publication import LOCK_NAME, SWAP_JOURNAL, Publication, PublicationBlocked
 
@@ -117,13 +118,16 @@ def test_a_refused_rename_keeps_the_year_whole_and_the_batch_ready_to_publish(
         Publication(root, YEAR, told.append) as held,
     ):
         make_year(held.new_staging(), "nouveau")
-        held.publish()
+        held.publish({"empreinte_lot": "abc", "rapports": {}})
     message = str(blocked.value)
     assert blocked.value.exit_code == 3
     assert "2024-pret-a-publier" in message and "relancez" in message
     assert contents(root / "2024")["index.html"] == "ancien index.html"
     assert contents(root / "2024-pret-a-publier")["index.html"] == "nouveau index.html"
-    assert hidden(root) == []
+    # what it was made from is kept beside it, out of the folder partners receive
+    assert freshness.read_state(root, "2024-pret-a-publier")["empreinte_lot"] == "abc"
+    assert freshness.read_state(root, "2024") == {}
+    assert hidden(root) == [freshness.STATE_DIR]
 
 
 def test_a_file_held_open_is_named_in_the_message(root, monkeypatch):
@@ -133,7 +137,7 @@ def test_a_file_held_open_is_named_in_the_message(root, monkeypatch):
         Publication(root, YEAR, print) as held,
     ):
         make_year(held.new_staging(), "nouveau")
-        held.publish()
+        held.publish({})
     assert "le fichier" in str(blocked.value)
     assert str(Path("2024") / "lyon" / "rapport.html") in str(blocked.value)
     assert contents(root / "2024")["lyon/rapport.html"] == "ancien lyon/rapport.html"
@@ -141,7 +145,13 @@ def test_a_file_held_open_is_named_in_the_message(root, monkeypatch):
 
 def ready_folder(root: Path, fingerprint: str) -> Path:
     folder = make_year(root / "2024-pret-a-publier", "pret")
-    (folder / "manifest.json").write_text(f'{{"empreinte": "{fingerprint}"}}', encoding="utf-8")
+    (folder / "manifest.json").write_text('{"annee": 2024}', encoding="utf-8")
+    state = freshness.state_path(root, folder.name)
+    state.parent.mkdir(exist_ok=True)
+    state.write_text(
+        json.dumps({"version": freshness.STATE_VERSION, "empreinte_lot": fingerprint}),
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -150,11 +160,14 @@ def test_a_ready_batch_made_from_the_same_inputs_is_published_first(root):
     told = []
     with Publication(root, YEAR, told.append) as held:
         manifest = held.take_ready("abc")
-    assert manifest == {"empreinte": "abc"}
+    assert manifest == {"annee": 2024}
     assert contents(root / "2024")["index.html"] == "pret index.html"
     assert not (root / "2024-pret-a-publier").exists()
     assert any("publié" in line for line in told)
-    assert hidden(root) == []
+    # its state now describes the year in place
+    assert freshness.read_state(root, "2024")["empreinte_lot"] == "abc"
+    assert not freshness.state_path(root, "2024-pret-a-publier").exists()
+    assert hidden(root) == [freshness.STATE_DIR]
 
 
 def test_a_ready_batch_made_from_other_inputs_is_discarded_and_said_so(root):
@@ -163,6 +176,7 @@ def test_a_ready_batch_made_from_other_inputs_is_discarded_and_said_so(root):
     with Publication(root, YEAR, told.append) as held:
         assert held.take_ready("autre") is None
     assert not (root / "2024-pret-a-publier").exists()
+    assert not freshness.state_path(root, "2024-pret-a-publier").exists()
     assert contents(root / "2024")["index.html"] == "ancien index.html"
     assert any("supprimé" in line and "changé" in line for line in told)
 
@@ -176,7 +190,7 @@ def test_debris_of_dead_batches_is_removed_and_listed_but_nothing_else(root):
     told = []
     with Publication(root, YEAR, told.append):
         pass
-    assert hidden(root) == [".autre-chose"]
+    assert hidden(root) == sorted([freshness.STATE_DIR, ".autre-chose"])
     assert (root / "2024-pret-a-publier").is_dir()  # not debris
     assert len(told) == 1
     for name in (".2024.en-cours-4242", ".2023.ancien-4343", ".index.html.abcd.tmp"):
