@@ -34,6 +34,7 @@ class Context:
     key: tuple = field(default_factory=tuple)
     _evolutions: dict = field(default_factory=dict, repr=False)
     _backgrounds: dict = field(default_factory=dict, repr=False)
+    _published_evolutions: dict = field(default_factory=dict, repr=False)
 
     @property
     def years(self) -> list[int]:
@@ -81,17 +82,43 @@ class Context:
 
     def published_evolutions(self, annee: int) -> pd.DataFrame:
         """The same, as partners may read them: masked where a share is, no paired counts."""
-        from avs_eval import evolutions
+        cached = self._published_evolutions.get(annee)
+        if cached is None:  # asked once per headline figure by every report
+            from avs_eval import evolutions
 
-        return evolutions.published(self.evolutions(annee), self.table)
+            cached = evolutions.published(self.evolutions(annee), self.table)
+            self._published_evolutions[annee] = cached
+        return cached
+
+    @cached_property
+    def _groups(self) -> dict[str, dict]:
+        """Row positions by indicator and by perimeter, built once per kernel.
+
+        A report asks for a few hundred slices of a table that has 125,000 rows at 100
+        territories; comparing whole string columns for each one made a report's time
+        grow with the number of territories.
+        """
+        return {
+            "indicateur": self.table.groupby("indicateur", sort=False).indices,
+            "perimetre": self.table.groupby(["niveau", "perimetre"], sort=False).indices,
+        }
 
     def rows(self, **criteria) -> pd.DataFrame:
         """Rows of the masked table matching every `column=value` (type defaults to all)."""
         criteria.setdefault("type", "Ensemble")
-        mask = pd.Series(True, index=self.table.index)
+        table = self.table
+        if "indicateur" in criteria:
+            positions = self._groups["indicateur"].get(criteria.pop("indicateur"), [])
+            table = table.iloc[positions]
+        mask = pd.Series(True, index=table.index)
         for column, value in criteria.items():
-            mask &= self.table[column] == value
-        return self.table[mask]
+            mask &= table[column] == value
+        return table[mask]
+
+    def perimeter(self, niveau: str, perimetre: str) -> pd.DataFrame:
+        """Every row of one perimeter (all years, indicators and types)."""
+        positions = self._groups["perimetre"].get((niveau, perimetre), [])
+        return self.table.iloc[positions]
 
 
 def _source_key(source: DataSource, min_effectif: int) -> tuple:

@@ -142,8 +142,8 @@ def png(figure: Figure) -> bytes:
     A chart has a few flat colours and their anti-aliased edges: 256 colours (an 8-bit
     palette) keep it indistinguishable from the RGBA image at a third of the size (every
     report carries its charts inline), and compressing one byte per pixel instead of four
-    is twice as fast. A chart of shades (the heatmap) keeps all its colours. Identical
-    charts give identical files.
+    is twice as fast. A chart of continuous shades (none drawn today: the heatmap has
+    ten classes) would keep all its colours. Identical charts give identical files.
     """
     canvas = figure.canvas
     if not isinstance(canvas, FigureCanvasAgg):
@@ -511,6 +511,16 @@ def _legend_right(ax, entries: list[tuple[str, dict]]) -> list:
     return artists
 
 
+# The heatmap's colours: ten classes of ten points (each cell also shows its share), from
+# a light blue that stays distinct from the white page to a dark one. Flat classes, not
+# a continuous ramp: the chart keeps its colours in an 8-bit palette, which holds a
+# 100-territory heatmap in a few hundred kilobytes instead of more than one megabyte.
+TALL_HEATMAP = 30  # rows beyond which the column labels are also written above the chart
+HEATMAP_CLASSES = matplotlib.colors.ListedColormap(
+    matplotlib.colormaps["Blues"](np.linspace(0.1, 0.95, 10)), name="classes_bleues"
+)
+
+
 def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
     """Territories × indicators, shares as colours and numbers, "s" where masked."""
     values = matrix.where(~masked)
@@ -523,8 +533,11 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
     longest = max((len(line) for label in labels for line in label.split("\n")), default=10)
     bottom = 0.3 + 0.065 * longest
     width = max(10.0, 4.3 + 0.75 * len(matrix.columns), 4.3 + 0.16 * lines * len(matrix.columns))
-    height = max(3.0, 0.42 * len(matrix) + 0.5 + bottom)
-    figure, (ax,) = _new(width, height, left=2.9, right=0.2, top=0.5, bottom=bottom)
+    # a tall heatmap (many territories) repeats the column labels above its first row
+    both_ends = len(matrix) > TALL_HEATMAP
+    top = 0.5 + (bottom if both_ends else 0.0)
+    height = max(3.0, 0.42 * len(matrix) + top + bottom)
+    figure, (ax,) = _new(width, height, left=2.9, right=0.2, top=top, bottom=bottom)
     import seaborn as sns  # here only: only the synthesis draws a heatmap
 
     sns.heatmap(
@@ -532,7 +545,7 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
         ax=ax,
         vmin=0,
         vmax=1,
-        cmap="Blues",
+        cmap=HEATMAP_CLASSES,
         annot=annotations.to_numpy(),
         fmt="",
         annot_kws={"fontsize": 8},
@@ -553,11 +566,16 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
             color="#8c4a00",
         )
     ax.set_xticklabels(labels, rotation=90, ha="center", va="top", fontsize=8)
+    if both_ends:
+        ax.secondary_xaxis("top").set_xticks(
+            ax.get_xticks(), labels, rotation=90, ha="center", va="bottom", fontsize=8
+        )
+        ax.set_title(wrap(title, 90), pad=72 * bottom)  # points: above the labels
+        return figure
     ax.set_yticklabels(matrix.index, rotation=0)
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_title(wrap(title, 90))
-    _SHADES.add(figure)
     return figure
 
 

@@ -315,11 +315,9 @@ class _Report:
 
     def _type_chart(self, niveau: str, perimetre: str, name: str) -> Image:
         """CS against EVS for the yes/no indicators of one perimeter in year Y."""
-        rows = self.context.table
+        rows = self.context.perimeter(niveau, perimetre)
         rows = rows[
             (rows["annee"] == self.annee)
-            & (rows["niveau"] == niveau)
-            & (rows["perimetre"] == perimetre)
             & rows["type"].isin(["CS", "EVS"])
             & (rows["modalite"] == "")
         ]

@@ -92,7 +92,7 @@ def run_batch(folder: Path, jobs: int, portable: bool = False) -> None:
     """`avs-eval rapports`; `portable`: the non-POSIX path (TCP kernels, no signals)."""
     environment = {**os.environ, "AVS_EVAL_PORTABLE": "1" if portable else "0"}
     subprocess.run(
-        [BIN / "avs-eval", "rapports", "--sortie", str(folder), "--jobs", str(jobs)],
+        [BIN / "avs-eval", "rapports", "--sortie", str(folder), "--jobs", str(jobs), "--tout"],
         check=True,
         capture_output=True,
         env=environment,
@@ -197,12 +197,21 @@ def kernel_floor() -> float:
 # --- 3. indicators at scale ----------------------------------------------------------------
 
 
-def synthetic(directory: Path, structures: int, seed: int = 2022) -> tuple[Path, Path]:
-    """A register of `structures` structures and 5 years of answers, built with numpy."""
+def synthetic(
+    directory: Path, structures: int, seed: int = 2022, places: pd.DataFrame | None = None
+) -> tuple[Path, Path]:
+    """A register of `structures` structures and 5 years of answers, built with numpy.
+
+    `places`: the communes (commune, code_insee, territoire, collectivite) to spread the
+    structures over; by default those of the sample's structures.
+    """
 
     rng = np.random.default_rng(seed)
-    sample = pd.read_csv(paths.SAMPLE_STRUCTURES, dtype=str, keep_default_na=False)
-    places = sample[["commune", "code_insee", "territoire", "collectivite"]].drop_duplicates()
+    if places is None:
+        sample = pd.read_csv(paths.SAMPLE_STRUCTURES, dtype=str, keep_default_na=False)
+        places = sample[["commune", "code_insee", "territoire", "collectivite"]]
+        places = places.drop_duplicates()
+    territories = places["territoire"].nunique()
     pick = rng.integers(0, len(places), structures)
     register = places.iloc[pick].reset_index(drop=True)
     register.insert(0, "structure_id", [f"S{i:06d}" for i in range(structures)])
@@ -239,8 +248,8 @@ def synthetic(directory: Path, structures: int, seed: int = 2022) -> tuple[Path,
         frames.append(pd.DataFrame(frame))
     answers = pd.concat(frames, ignore_index=True)
     s_path, r_path = (
-        directory / f"structures_{structures}.csv",
-        directory / f"reponses_{structures}.csv",
+        directory / f"structures_{structures}_{territories}.csv",
+        directory / f"reponses_{structures}_{territories}.csv",
     )
     register.to_csv(s_path, index=False)
     answers.to_csv(r_path, index=False)
@@ -567,6 +576,22 @@ def reading_sections(work: Path, runs: int, quick_mode: bool) -> None:
 # --- main --------------------------------------------------------------------------------
 
 
+def batch_sections(work: Path, runs: int, jobs: int, which: list[str]) -> None:
+    """10. re-runs; 11. many territories (benchmarks/lot.py)."""
+    import lot
+
+    lot.JOBS = jobs
+    if "reprises" in which:
+        print(f"\n10. Reprises : ne refaire que ce qui a changé (médianes de {runs}, alternées)")
+        lot.reruns(work, runs, med, spread)
+    if "territoires" in which:
+        print(
+            f"\n11. Nombreux territoires, cartes comprises (médianes de {runs}, alternées ;"
+            f" --jobs {jobs})"
+        )
+        lot.territories_section(work, runs, synthetic, med, spread)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Mesures de performance d'avs-eval.")
     parser.add_argument("--repetitions", type=int, default=1, help="répétitions (médiane)")
@@ -585,6 +610,12 @@ def main() -> int:
         help="exécutions alternées des mesures 5 à 9 (médiane ; 5 au moins)",
     )
     parser.add_argument(
+        "--seulement",
+        choices=("reprises", "territoires"),
+        action="append",
+        help="seulement la mesure 10 (reprises) ou 11 (nombreux territoires) ; répétable",
+    )
+    parser.add_argument(
         "--sans-lot",
         action="store_true",
         help="sauter les rapports (mesures 1 à 4) : lecture, erreurs, XLSX, explorateur, démarrage",
@@ -598,6 +629,9 @@ def main() -> int:
             f"Machine : {os.cpu_count()} cœurs ; --jobs {args.jobs} ;"
             f" médianes sur {args.repetitions}"
         )
+        if args.seulement:
+            batch_sections(work, args.executions, args.jobs, args.seulement)
+            return 0
         if args.sans_lot:
             reading_sections(work, args.executions, args.rapide)
             return 0
@@ -605,6 +639,8 @@ def main() -> int:
             print("\nUne année de rapports (15 territoires + synthèse, HTML compris)")
             quick(work, args.jobs, args.repetitions)
             reading_sections(work, args.executions, quick_mode=True)
+            batch_sections(work, args.executions, args.jobs, ["reprises"])
+            print("\n11. Nombreux territoires : sauté en mode rapide (make bench le mesure)")
             return 0
         print("\n1. Une année de rapports (15 territoires + synthèse, HTML compris)")
         batch_folder = work / "lot"
@@ -619,6 +655,7 @@ def main() -> int:
                     "rapports",
                     "--sortie",
                     str(work / "neuf"),
+                    "--tout",
                     "--noyau-neuf",
                     "--jobs",
                     str(args.jobs),
@@ -691,6 +728,7 @@ def main() -> int:
             f"{min(sizes.values()) / 1e6:.2f} Mo ({len(sizes)} pages)"
         )
         reading_sections(work, args.executions, quick_mode=False)
+        batch_sections(work, args.executions, args.jobs, ["reprises", "territoires"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

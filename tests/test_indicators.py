@@ -305,3 +305,23 @@ def test_qpv_split_is_protected_as_a_group_with_the_blank_part():
     masked = secrecy.apply(rows, {ALL_PERIMETER: ALL_PERIMETER})
     # the blank part (never published) is secret: one more part is masked, the smaller one
     assert masked["masque"].tolist() == [False, True, False, True]
+
+
+def test_context_slices_by_index_equal_a_scan_of_the_whole_table():
+    """Reports slice the table through indexes (by indicator, by perimeter): same rows."""
+    from avs_eval.context import build_context
+    from avs_eval.sources import DataSource
+
+    context = build_context(DataSource.sample())
+    table = context.table
+    for indicateur in ("permanence_partenaire", "communication_canaux", "taux_reponse"):
+        scanned = table[(table["indicateur"] == indicateur) & (table["type"] == "Ensemble")]
+        pd.testing.assert_frame_equal(context.rows(indicateur=indicateur), scanned)
+        with_year = scanned[scanned["annee"] == 2024]
+        pd.testing.assert_frame_equal(context.rows(indicateur=indicateur, annee=2024), with_year)
+    for niveau, perimetre in (("territoire", "Lyon"), ("departement", ALL_PERIMETER)):
+        scanned = table[(table["niveau"] == niveau) & (table["perimetre"] == perimetre)]
+        pd.testing.assert_frame_equal(context.perimeter(niveau, perimetre), scanned)
+    assert context.rows(indicateur="inconnu").empty
+    # published changes are computed once per year and reused
+    assert context.published_evolutions(2025) is context.published_evolutions(2025)
