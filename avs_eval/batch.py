@@ -412,7 +412,7 @@ def run_batch(
         try:
             # the internal edition never goes into the year's folder, which partners receive
             folder = f"{year}{INTERNAL_SUFFIX}" if interne else year
-            with Publication(root, folder, tell) as publication:
+            with Publication(root, folder, tell, workers.abort) as publication:
                 commentaries = _commentaries(year, reports)
                 decisions = freshness.plan(
                     reports,
@@ -713,15 +713,22 @@ class _Workers:
         for _ in range(self.count):  # a process is spawned per submission, until `count`
             self.pool.submit(_ready)
 
+    def abort(self) -> None:
+        """Stop every worker and its kernels now (invalid data, lock, Ctrl-C, full disk)."""
+        if self.pool is None:
+            return
+        pool, self.pool = self.pool, None
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._stop_workers()
+
     def __exit__(self, kind, error, trace) -> None:
         try:
             if self.pool is None:
                 pass
             elif kind is None:
                 self.pool.shutdown(wait=True)
-            else:  # invalid data, a refused lock, Ctrl-C, a full disk: stop now
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                self._stop_workers()
+            else:
+                self.abort()
         finally:
             if self._previous is None:
                 os.environ.pop(paths.CONTEXT_ENV, None)

@@ -44,7 +44,14 @@ PALETTE = ["#0b5394", "#e69138", "#6aa84f", "#8e7cc3", "#c27ba0", "#45818e"]
 TARGET_COLOR = "#b00020"
 ERROR_COLOR = "#333"
 SHARE_TICKS = [0, 0.25, 0.5, 0.75, 1]
-PERCENT = PercentFormatter(1.0, decimals=0, symbol="\u00a0%")
+
+
+def _percent() -> PercentFormatter:
+    """Shares on an axis, « 40 % ». A new one per axis: a formatter keeps its axis, so a
+    shared one would keep the last chart drawn (and its figure) alive."""
+    return PercentFormatter(1.0, decimals=0, symbol="\u00a0%")
+
+
 LABEL_GROUND = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
 
 # seaborn's "whitegrid" theme, as `seaborn.set_theme(style="whitegrid")` sets it, spelled
@@ -148,7 +155,10 @@ def png(figure: Figure) -> bytes:
     canvas = figure.canvas
     if not isinstance(canvas, FigureCanvasAgg):
         canvas = FigureCanvasAgg(figure)
-    frame = _FRAMES_OF.get(figure)
+    # popped, not read: the entry's artists refer to their figure, so a weak key would
+    # never let go of it, and every chart of every report stayed in the kernel's memory
+    # (40 MB per report at 100 territories)
+    frame = _FRAMES_OF.pop(figure, None)
     if frame is None:
         canvas.draw()
     else:
@@ -249,7 +259,7 @@ def _new(
 def _share_axis(ax, horizontal: bool) -> None:
     axis = ax.xaxis if horizontal else ax.yaxis
     axis.set_major_locator(FixedLocator(SHARE_TICKS))
-    axis.set_major_formatter(PERCENT)
+    axis.set_major_formatter(_percent())
     (ax.set_xlim if horizontal else ax.set_ylim)(0, 1.12)
 
 
@@ -551,7 +561,7 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
         annot_kws={"fontsize": 8},
         linewidths=0.5,
         linecolor="white",
-        cbar_kws={"format": PERCENT, "label": "Part des structures"},
+        cbar_kws={"format": _percent(), "label": "Part des structures"},
     )
     ax.grid(False)
     for row, column in zip(*np.nonzero(masked.to_numpy()), strict=True):

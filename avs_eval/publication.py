@@ -84,7 +84,17 @@ def folder_size(folder: Path) -> int:
 class Publication:
     """The output folder, held by one batch from its lock to its swap."""
 
-    def __init__(self, root: Path, year: int, say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        year: int,
+        say: Callable[[str], None],
+        stop_writers: Callable[[], None] | None = None,
+    ) -> None:
+        """`stop_writers`: stops whatever may still write into the staging folder (the
+        batch's workers and kernels), called before that folder is removed when the batch
+        stops early (Ctrl-C, full disk): a kernel still running would create it again."""
+        self.stop_writers = stop_writers
         self.root = root
         self.year = year
         self.final = root / str(year)
@@ -126,6 +136,8 @@ class Publication:
 
     def __exit__(self, kind, error, trace) -> None:
         try:
+            if kind is not None and self.stop_writers is not None:
+                self.stop_writers()
             if (self.root / SWAP_JOURNAL).exists():  # stopped mid-swap (Ctrl-C): finish it
                 with contextlib.suppress(OSError):
                     recover(self.root, self.say)

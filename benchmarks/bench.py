@@ -18,8 +18,13 @@
 8. The explorer: each control changed, seconds until chart and table are redrawn, on the
    sample and on 4,000 structures.
 9. Start-up: `avs-eval --help` and the modules `avs_eval.cli` imports.
+10. Re-runs: a second run with nothing changed and a run after one commentary edit, as
+    shares of the full batch (`benchmarks/lot.py`).
+11. Many territories: the batch with maps on 4,000 structures in 100 territories against
+    the sample's 15, per report, with each process's peak memory and the synthesis's size
+    (`benchmarks/lot.py`; skipped by `--rapide`).
 
-Sections 5 to 9 print each figure beside its floor and target, as medians of
+Sections 5 to 11 print each figure beside its floor and target, as medians of
 `--executions` (at least 5) interleaved runs with their spread. Every large file is
 generated into a temporary folder and removed at the end; none is committed.
 
@@ -60,13 +65,30 @@ YEAR = 2025
 SIZES = (150, 4_000, 100_000)
 
 
-def median_time(function, repetitions: int) -> float:
+class Timing(float):
+    """A median of seconds that also knows the spread (min-max) of its runs."""
+
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, times: list[float]) -> Timing:
+        timing = cls(statistics.median(times))
+        timing.low, timing.high = min(times), max(times)
+        return timing
+
+    @property
+    def spread(self) -> str:
+        return f"({self.low:.1f}-{self.high:.1f})" if self.high > self.low else ""
+
+
+def median_time(function, repetitions: int) -> Timing:
     times = []
     for _ in range(repetitions):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return Timing.of(times)
 
 
 def notebook_runs(folder: Path) -> list[tuple[str, Path, dict]]:
@@ -576,6 +598,89 @@ def reading_sections(work: Path, runs: int, quick_mode: bool) -> None:
 # --- main --------------------------------------------------------------------------------
 
 
+def batch_comparison(work: Path, args) -> None:
+    """Sections 1 to 4: the batch against other ways, the floor, scaling, page sizes."""
+    print("\n1. Une année de rapports (15 territoires + synthèse, HTML compris)")
+    batch_folder = work / "lot"
+    # One untimed batch first: the file-system cache and Python's bytecode cache are
+    # then warm for every method measured, not only for those that run later.
+    run_batch(work / "echauffement", args.jobs)
+    batch = median_time(lambda: run_batch(batch_folder, args.jobs), args.repetitions)
+    fresh = median_time(
+        lambda: subprocess.run(
+            [
+                BIN / "avs-eval",
+                "rapports",
+                "--sortie",
+                str(work / "neuf"),
+                "--tout",
+                "--noyau-neuf",
+                "--jobs",
+                str(args.jobs),
+            ],
+            check=True,
+            capture_output=True,
+        ),
+        args.repetitions,
+    )
+    pool_folder = work / "api"
+    pool_folder.mkdir()
+    pool = median_time(lambda: run_api_pool(pool_folder, args.jobs), args.repetitions)
+    print(f"   avs-eval rapports (noyaux chauds)      : {batch:7.1f} s {batch.spread}")
+    print(f"   avs-eval rapports --noyau-neuf         : {fresh:7.1f} s {fresh.spread}")
+    print(
+        f"   API Papermill + pool de {args.jobs} processus  : {pool:7.1f} s {pool.spread}"
+        f"   -> lot {pool / batch:4.1f} x plus rapide"
+    )
+    if not args.sans_boucle_naive:
+        naive_folder = work / "naif"
+        naive_folder.mkdir()
+        naive = median_time(lambda: run_naive(naive_folder), args.repetitions)
+        print(
+            f"   boucle naïve papermill + nbconvert CLI : {naive:7.1f} s {naive.spread}"
+            f"   -> lot {naive / batch:4.1f} x plus rapide"
+        )
+
+    print("\n2. Le plancher")
+    floor = kernel_floor()
+    manifest = json.loads((batch_folder / str(YEAR) / "manifest.json").read_text())
+    notebooks = manifest["notebooks"]
+    work_s = sum(n["cells_seconds"] for n in notebooks) / len(notebooks)
+    per_report = batch * args.jobs / len(notebooks)
+    print(f"   démarrage d'un noyau + imports des notebooks : {floor:5.2f} s")
+    print(f"   travail des cellules par rapport (noyau chaud) : {work_s:5.2f} s")
+    print(
+        f"   temps du lot par rapport et par processus      : {per_report:5.2f} s"
+        f"   -> {per_report / work_s:4.2f} x le travail,"
+        f" {per_report / floor:4.2f} x le plancher"
+    )
+
+    print("\n3. Indicateurs à grande échelle (5 années)")
+    print("   structures   réponses   chargement+validation      calcul des indicateurs")
+    scaling = indicator_scaling(work, args.repetitions)
+    for row in scaling:
+        print(
+            f"   {row['structures']:>10,}  {row['reponses']:>9,}"
+            f"   {row['chargement_s']:7.2f} s {row['chargement_mio']:7.0f} Mio"
+            f"     {row['calcul_s']:7.3f} s {row['calcul_mio']:7.0f} Mio".replace(",", " ")
+        )
+    small, large = scaling[1], scaling[2]
+    growth = (large["calcul_s"] / small["calcul_s"]) / (large["structures"] / small["structures"])
+    print(f"   croissance du calcul 4 000 -> 100 000 : {growth:4.2f} x la croissance linéaire")
+
+    print("\n4. Taille des rapports HTML")
+    pages = [
+        p for p in sorted((batch_folder / str(YEAR)).glob("**/*.html")) if p.name != "index.html"
+    ]
+    sizes = {p.relative_to(batch_folder / str(YEAR)).as_posix(): p.stat().st_size for p in pages}
+    for name, size in sorted(sizes.items(), key=lambda item: -item[1])[:5]:
+        print(f"   {name:55s} {size / 1e6:5.2f} Mo")
+    print(
+        f"   le plus gros : {max(sizes.values()) / 1e6:.2f} Mo ; le plus petit : "
+        f"{min(sizes.values()) / 1e6:.2f} Mo ({len(sizes)} pages)"
+    )
+
+
 def batch_sections(work: Path, runs: int, jobs: int, which: list[str]) -> None:
     """10. re-runs; 11. many territories (benchmarks/lot.py)."""
     import lot
@@ -611,9 +716,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--seulement",
-        choices=("reprises", "territoires"),
+        choices=("lot", "reprises", "territoires"),
         action="append",
-        help="seulement la mesure 10 (reprises) ou 11 (nombreux territoires) ; répétable",
+        help="seulement les mesures 1 à 4 (lot), 10 (reprises) ou 11 (nombreux territoires) ; "
+        "répétable",
     )
     parser.add_argument(
         "--sans-lot",
@@ -630,6 +736,8 @@ def main() -> int:
             f" médianes sur {args.repetitions}"
         )
         if args.seulement:
+            if "lot" in args.seulement:
+                batch_comparison(work, args)
             batch_sections(work, args.executions, args.jobs, args.seulement)
             return 0
         if args.sans_lot:
@@ -642,91 +750,7 @@ def main() -> int:
             batch_sections(work, args.executions, args.jobs, ["reprises"])
             print("\n11. Nombreux territoires : sauté en mode rapide (make bench le mesure)")
             return 0
-        print("\n1. Une année de rapports (15 territoires + synthèse, HTML compris)")
-        batch_folder = work / "lot"
-        # One untimed batch first: the file-system cache and Python's bytecode cache are
-        # then warm for every method measured, not only for those that run later.
-        run_batch(work / "echauffement", args.jobs)
-        batch = median_time(lambda: run_batch(batch_folder, args.jobs), args.repetitions)
-        fresh = median_time(
-            lambda: subprocess.run(
-                [
-                    BIN / "avs-eval",
-                    "rapports",
-                    "--sortie",
-                    str(work / "neuf"),
-                    "--tout",
-                    "--noyau-neuf",
-                    "--jobs",
-                    str(args.jobs),
-                ],
-                check=True,
-                capture_output=True,
-            ),
-            args.repetitions,
-        )
-        pool_folder = work / "api"
-        pool_folder.mkdir()
-        pool = median_time(lambda: run_api_pool(pool_folder, args.jobs), args.repetitions)
-        print(f"   avs-eval rapports (noyaux chauds)      : {batch:7.1f} s")
-        print(f"   avs-eval rapports --noyau-neuf         : {fresh:7.1f} s")
-        print(
-            f"   API Papermill + pool de {args.jobs} processus  : {pool:7.1f} s"
-            f"   -> lot {pool / batch:4.1f} x plus rapide"
-        )
-        if not args.sans_boucle_naive:
-            naive_folder = work / "naif"
-            naive_folder.mkdir()
-            naive = median_time(lambda: run_naive(naive_folder), args.repetitions)
-            print(
-                f"   boucle naïve papermill + nbconvert CLI : {naive:7.1f} s"
-                f"   -> lot {naive / batch:4.1f} x plus rapide"
-            )
-
-        print("\n2. Le plancher")
-        floor = kernel_floor()
-        manifest = json.loads((batch_folder / str(YEAR) / "manifest.json").read_text())
-        notebooks = manifest["notebooks"]
-        work_s = sum(n["cells_seconds"] for n in notebooks) / len(notebooks)
-        per_report = batch * args.jobs / len(notebooks)
-        print(f"   démarrage d'un noyau + imports des notebooks : {floor:5.2f} s")
-        print(f"   travail des cellules par rapport (noyau chaud) : {work_s:5.2f} s")
-        print(
-            f"   temps du lot par rapport et par processus      : {per_report:5.2f} s"
-            f"   -> {per_report / work_s:4.2f} x le travail,"
-            f" {per_report / floor:4.2f} x le plancher"
-        )
-
-        print("\n3. Indicateurs à grande échelle (5 années)")
-        print("   structures   réponses   chargement+validation      calcul des indicateurs")
-        scaling = indicator_scaling(work, args.repetitions)
-        for row in scaling:
-            print(
-                f"   {row['structures']:>10,}  {row['reponses']:>9,}"
-                f"   {row['chargement_s']:7.2f} s {row['chargement_mio']:7.0f} Mio"
-                f"     {row['calcul_s']:7.3f} s {row['calcul_mio']:7.0f} Mio".replace(",", " ")
-            )
-        small, large = scaling[1], scaling[2]
-        growth = (large["calcul_s"] / small["calcul_s"]) / (
-            large["structures"] / small["structures"]
-        )
-        print(f"   croissance du calcul 4 000 -> 100 000 : {growth:4.2f} x la croissance linéaire")
-
-        print("\n4. Taille des rapports HTML")
-        pages = [
-            p
-            for p in sorted((batch_folder / str(YEAR)).glob("**/*.html"))
-            if p.name != "index.html"
-        ]
-        sizes = {
-            p.relative_to(batch_folder / str(YEAR)).as_posix(): p.stat().st_size for p in pages
-        }
-        for name, size in sorted(sizes.items(), key=lambda item: -item[1])[:5]:
-            print(f"   {name:55s} {size / 1e6:5.2f} Mo")
-        print(
-            f"   le plus gros : {max(sizes.values()) / 1e6:.2f} Mo ; le plus petit : "
-            f"{min(sizes.values()) / 1e6:.2f} Mo ({len(sizes)} pages)"
-        )
+        batch_comparison(work, args)
         reading_sections(work, args.executions, quick_mode=False)
         batch_sections(work, args.executions, args.jobs, ["reprises", "territoires"])
     finally:

@@ -43,17 +43,17 @@ class Memory:
     """Peak resident memory per process of a batch, by role, from /proc."""
 
     peaks: dict[int, tuple[str, float]] = field(default_factory=dict)  # pid -> (role, MiB)
-    series: dict[int, list[float]] = field(default_factory=dict)  # kernel pid -> MiB samples
+    series: dict[int, tuple[str, list[float]]] = field(default_factory=dict)  # pid -> samples
 
     def peak(self, role: str) -> float:
         values = [mib for r, mib in self.peaks.values() if r == role]
         return max(values) if values else float("nan")
 
-    def kernel_drift(self) -> tuple[float, float]:
-        """A warm kernel's memory over its first quarter of life and over its last (MiB)."""
+    def drift(self, role: str) -> tuple[float, float]:
+        """A process's memory over its first quarter of life and over its last (MiB)."""
         firsts, lasts = [], []
-        for samples in self.series.values():
-            if len(samples) < 8:
+        for which, samples in self.series.values():
+            if which != role or len(samples) < 8:
                 continue
             quarter = len(samples) // 4
             firsts.append(max(samples[:quarter]))
@@ -118,8 +118,8 @@ def watch(process: subprocess.Popen, memory: Memory, every: float = 0.2) -> thre
                     continue
                 role = memory.peaks.get(pid, (None, 0.0))[0] or _role(pid, process.pid)
                 memory.peaks[pid] = (role, max(mib, memory.peaks.get(pid, (role, 0.0))[1]))
-                if role == "noyau":
-                    memory.series.setdefault(pid, []).append(mib)
+                if role in ("noyau", "travailleur"):
+                    memory.series.setdefault(pid, (role, []))[1].append(mib)
             time.sleep(every)
 
     thread = threading.Thread(target=run, daemon=True)
@@ -236,7 +236,7 @@ def territories_section(work: Path, runs: int, synthetic, med, spread) -> None:
     s_path, r_path, c_path = many_territories(work, synthetic)
     big = [
         "--structures", str(s_path), "--reponses", str(r_path),
-        "--communes-territoires", str(c_path), "--tout",
+        "--communes-territoires", str(c_path), "--annee", str(YEAR), "--tout",
     ]  # fmt: skip
     small_runs, big_runs = [], []
     for _ in range(runs):
@@ -267,14 +267,17 @@ def territories_section(work: Path, runs: int, synthetic, med, spread) -> None:
         if not any(m.peaks for m in memory):
             print(f"   mémoire ({label}) : non mesurée (pas de /proc sur ce système)")
             continue
-        first, last = zip(*(m.kernel_drift() for m in memory), strict=True)
         print(
             f"   mémoire de pointe ({label}) : lot {max(m.peak('lot') for m in memory):5.0f} Mio,"
             f" travailleur {max(m.peak('travailleur') for m in memory):4.0f} Mio,"
             f" noyau {max(m.peak('noyau') for m in memory):4.0f} Mio"
-            f" (noyau chaud : {max(first):4.0f} Mio sur ses premiers rapports,"
-            f" {max(last):4.0f} Mio sur ses derniers)"
         )
+        for role, name in (("travailleur", "travailleur"), ("noyau", "noyau chaud")):
+            first, last = zip(*(m.drift(role) for m in memory), strict=True)
+            print(
+                f"     {name} : {max(first):4.0f} Mio sur le premier quart de sa vie,"
+                f" {max(last):4.0f} Mio sur le dernier"
+            )
     synthesis = work / "territoires-100" / str(YEAR) / "synthese.html"
     pages = sorted((work / "territoires-100" / str(YEAR)).glob("*/rapport.html"))
     print(

@@ -131,3 +131,21 @@ def test_a_report_imports_neither_seaborn_nor_scipy():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_chart_is_freed_once_drawn():
+    """A warm kernel draws hundreds of charts: none may outlive its report.
+
+    The frame registry held each chart's artists under a weak key; the artists refer to
+    their figure, so no chart was ever freed (40 MB more per report at 100 territories).
+    """
+    import gc
+    import weakref
+
+    figure = figures.comparison(year_rows(4), trend_rows(4), "Question 4", 2025, None)
+    figures.png(figure)
+    gone = weakref.ref(figure)
+    del figure
+    gc.collect()
+    assert gone() is None
+    assert len(figures._FRAMES) <= figures._FRAMES_KEPT
