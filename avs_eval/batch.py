@@ -276,6 +276,7 @@ def run_job(job: Job, timeout: int) -> Outcome:
     finally:
         if watchdog is not None:
             watchdog.cancel()
+        kernels.close_notebook_clients()
         if kernel is not None and not _WARM:
             kernel.stop()
 

@@ -171,10 +171,16 @@ def unmasked_table(dataset: Dataset) -> pd.DataFrame:
     return pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
 
 
-def masked_table(unmasked: pd.DataFrame, threshold: int, collectivites: dict) -> pd.DataFrame:
-    """`secret` below `threshold`, primary and secondary secrecy, blank-`qpv` rows dropped."""
+def masked_table(
+    unmasked: pd.DataFrame, threshold: int, collectivites: dict, relations: list | None = None
+) -> pd.DataFrame:
+    """`secret` below `threshold`, primary and secondary secrecy, blank-`qpv` rows dropped.
+
+    `relations`: `secrecy.additive_relations(unmasked, collectivites)`, kept by a caller
+    that masks the same table for several thresholds.
+    """
     table = unmasked.assign(secret=unmasked["denominateur"].to_numpy() < threshold)
-    table = secrecy.apply(table, collectivites)
+    table = secrecy.apply(table, collectivites, relations)
     unknown = table["perimetre"].str.endswith(indicators.QPV_UNKNOWN)
     return table[~unknown].reset_index(drop=True)
 

@@ -259,7 +259,7 @@ class Explorer:
         self._quiet = False
         # The indicator table before secrecy, for the loaded data: a new threshold then
         # costs the secrecy pass alone, not a reload (see `_threshold_changed`).
-        self._unmasked: tuple[object, pd.DataFrame] | None = None
+        self._unmasked: tuple[object, pd.DataFrame, list] | None = None
         self._by_threshold: dict[int, Context] = {}
         wide = {"description_width": "11em"}
         full = widgets.Layout(width="100%")
@@ -454,11 +454,15 @@ class Explorer:
         reading the files again; tests/test_explorer.py checks the result equals it.
         """
         from avs_eval.context import masked_table, unmasked_table
+        from avs_eval.secrecy import additive_relations
 
         dataset = context.dataset
         if self._unmasked is None or self._unmasked[0] is not dataset:
-            self._unmasked = (dataset, unmasked_table(dataset))
-        table = masked_table(self._unmasked[1], threshold, dataset.collectivites)
+            unmasked = unmasked_table(dataset)
+            relations = additive_relations(unmasked, dataset.collectivites)
+            self._unmasked = (dataset, unmasked, relations)
+        _, unmasked, relations = self._unmasked
+        table = masked_table(unmasked, threshold, dataset.collectivites, relations)
         key = (context.key[0], threshold)
         return Context(dataset, threshold, table, context.population, key)
 

@@ -24,13 +24,18 @@ SECRET_NOTE = (
 )
 
 
-def apply(table: pd.DataFrame, collectivite_of: dict[str, str]) -> pd.DataFrame:
+def apply(
+    table: pd.DataFrame, collectivite_of: dict[str, str], relations: list | None = None
+) -> pd.DataFrame:
     """Add the `masque` column (primary or secondary secrecy) to an indicator table.
 
     The table may carry a `type` column (CS / EVS split, see indicators.compute with
     by_type=True) next to the unsplit rows, which have `type` = "Ensemble".
     `collectivite_of` maps each territory to its collectivité. Vectorised: each pass
     handles every additive relation at once, and passes repeat until nothing changes.
+    `relations`: those of `additive_relations` for the same rows, when the caller keeps
+    them (the explorer applies several thresholds to one table: building the relations
+    was three quarters of the time).
     """
     frame = table.reset_index(drop=True)
     has_type = "type" in frame.columns
@@ -40,7 +45,8 @@ def apply(table: pd.DataFrame, collectivite_of: dict[str, str]) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(**{MASK: masked})
     denominators = frame["denominateur"].to_numpy()
-    relations = list(_relations(frame, collectivite_of))
+    if relations is None:
+        relations = list(_relations(frame, collectivite_of))
     changed = True
     while changed:
         changed = False
@@ -48,6 +54,15 @@ def apply(table: pd.DataFrame, collectivite_of: dict[str, str]) -> pd.DataFrame:
             changed |= _protect(parts, totals, masked, denominators)
     frame[MASK] = masked
     return frame if has_type else frame.drop(columns="type")
+
+
+def additive_relations(table: pd.DataFrame, collectivite_of: dict[str, str]) -> list:
+    """The additive relations of a table's rows (which depend on its rows, not on the
+    threshold), for `apply(..., relations=…)` on the same rows in the same order."""
+    frame = table.reset_index(drop=True)
+    if "type" not in frame.columns:
+        frame = frame.assign(type=ALL_PERIMETER)
+    return list(_relations(frame, collectivite_of)) if not frame.empty else []
 
 
 def _relations(frame: pd.DataFrame, collectivite_of: dict[str, str]):

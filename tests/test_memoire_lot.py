@@ -1,0 +1,53 @@
+"""A worker of the batch runs dozens of notebooks: nothing may pile up from one to the next.
+
+nbclient stops the channels of the kernel client it makes for a notebook only when it
+owns the kernel manager; with the batch's warm kernel it does not, and every notebook
+left four channel threads and their ZeroMQ sockets running (the worker grew from 161
+to 550 MiB over 50 reports). This runs three notebooks in this process, as a worker
+does, and counts the threads left.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from avs_eval import batch, kernels, paths
+from avs_eval.context import build_context, save_context, slug
+from avs_eval.sources import DataSource
+
+MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
+
+
+@pytest.fixture
+def warm_kernel(tmp_path, monkeypatch):
+    source = DataSource(MINI / "structures.csv", MINI / "reponses.csv")
+    save_context(build_context(source, 2), tmp_path / "contexte.pkl")
+    monkeypatch.setenv(paths.CONTEXT_ENV, str(tmp_path / "contexte.pkl"))
+    kernels.launch_warm()
+    kernels.warm_up()
+    yield source
+    kernels.stop_all()
+
+
+def test_notebooks_in_a_row_leave_no_thread_behind(warm_kernel, tmp_path):
+    source = warm_kernel
+    counts = []
+    for name in ("Lyon", "Villeurbanne", "Lyon"):
+        folder = tmp_path / slug(name)
+        parameters = {
+            "annee": 2024,
+            "territoire": name,
+            "fichier_structures": str(source.structures),
+            "fichier_reponses": str(source.reponses),
+            "min_effectif": 2,
+            "dossier_sortie": str(folder),
+        }
+        job = batch.Job(
+            name, str(batch.TERRITORY_NOTEBOOK), str(folder), parameters, name, "rapport"
+        )
+        outcome = batch.run_job(job, 300)
+        assert outcome.status == "ok", outcome.error
+        counts.append(threading.active_count())
+    assert counts[2] == counts[0], f"fils d'exécution après chaque notebook : {counts}"
