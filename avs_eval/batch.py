@@ -820,13 +820,13 @@ def _index_rows(result: BatchResult, staging: Path) -> list[dict]:
                     if has_page
                     else []
                 ),
-                "detail": outcome.error or (outcome.why if outcome.why != UNCHANGED_WHY else ""),
+                "detail": outcome.error
+                or (outcome.why if outcome.why != freshness.UNCHANGED else ""),
             }
         )
     return rows
 
 
-UNCHANGED_WHY = freshness.UNCHANGED
 TABLES = ("indicateurs.xlsx", "indicateurs.csv", "evolutions.csv")
 MANIFEST_FIELDS = ("name", "stem", "status", "error", "kept_previous", "html_bytes")
 

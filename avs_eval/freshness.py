@@ -110,8 +110,9 @@ class Dependencies:
         notebooks: Iterable[Path],
         options: dict,
     ) -> Dependencies:
-        data = [*source.files, *(p for p in map_files if p.is_file())]
-        files = {paths.display_path(p): sha256(p) for p in data}
+        inputs = {paths.display_path(p): sha256(p) for p in source.files}
+        maps = {paths.display_path(p): sha256(p) for p in map_files if p.is_file()}
+        files = {**inputs, **maps}
         package = Path(__file__).parent
         components = {
             "donnees": _digest(files),
@@ -121,7 +122,7 @@ class Dependencies:
             "options": _digest(options),
             "environnement": _digest(environment()),
         }
-        return cls(components, {paths.display_path(p): sha256(p) for p in source.files})
+        return cls(components, inputs)
 
 
 def commentary_digest(year: int, slug: str) -> str:
