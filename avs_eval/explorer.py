@@ -25,13 +25,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from avs_eval import figures, paths
+from avs_eval.blocs import html_table, pct
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.config import load_config
 from avs_eval.context import Context, _source_key, build_context
 from avs_eval.errors import AvsEvalError, ValidationError
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
-from avs_eval.report import html_table, pct
 from avs_eval.schema import ALL_PERIMETER, LEVEL_LABELS, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
 
@@ -42,13 +42,14 @@ STRUCTURE_CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
     "EVS": ("Espaces de vie sociale", ("EVS",)),
     "CS+EVS": ("CS et EVS comparés", ("CS", "EVS")),
 }
-TYPE_LABELS = {"Ensemble": "Toutes", "CS": "CS", "EVS": "EVS"}
+TYPE_LABELS = {ALL_PERIMETER: "Toutes", "CS": "CS", "EVS": "EVS"}
 TABLE_STYLE = (
     "<style>.avs-explorateur table{border-collapse:collapse;font-size:13px;margin-top:.5em}"
     ".avs-explorateur th,.avs-explorateur td{border-bottom:1px solid #ccc;padding:2px 8px;"
     "text-align:left;line-height:1.4}.avs-explorateur td.s{font-weight:bold;color:#8c4a00}</style>"
 )
 MAX_SERIES = len(figures.PALETTE)  # lines the chart can tell apart by colour
+WIDE = {"description_width": "11em"}  # the controls' labels, aligned
 
 Perimeter = tuple[str, str]  # (niveau, perimetre)
 Indicator = tuple[str, str]  # (indicateur, modalite)
@@ -65,7 +66,7 @@ class Selection:
     modalite: str = ""
     annees: tuple[int, int] = (0, 0)
     perimetres: tuple[Perimeter, ...] = (("departement", ALL_PERIMETER),)
-    structures: str = "Ensemble"
+    structures: str = ALL_PERIMETER
 
     @property
     def single_year(self) -> bool:
@@ -108,7 +109,7 @@ def indicator_options() -> list[tuple[str, Indicator]]:
 def perimeter_options(context: Context) -> list[tuple[str, Perimeter]]:
     """Ensemble, then the collectivités, then the territories (French reading order)."""
     collectivites = sorted(set(context.collectivite_of.values()), key=sort_key)
-    options = [("Ensemble (tout le département)", ("departement", ALL_PERIMETER))]
+    options = [(f"{ALL_PERIMETER} (tout le département)", ("departement", ALL_PERIMETER))]
     options += [(f"{c} (collectivité)", ("collectivite", c)) for c in collectivites]
     options += [(t, ("territoire", t)) for t in context.dataset.territories]
     return options
@@ -212,7 +213,7 @@ def figure(rows: pd.DataFrame, selection: Selection) -> Figure:
     types = STRUCTURE_CHOICES[selection.structures][1]
     if selection.single_year:
         order = list(dict.fromkeys(data["perimetre"]))
-        names = [STRUCTURE_CHOICES[t][0] if t != "Ensemble" else "Toutes" for t in types]
+        names = [STRUCTURE_CHOICES[t][0] if t != ALL_PERIMETER else "Toutes" for t in types]
         return figures.perimeter_bars(data, title, order, list(types), names)
     series = list(dict.fromkeys(data["serie"]))[:MAX_SERIES]
     data = data[data["serie"].isin(series)]
@@ -261,20 +262,30 @@ class Explorer:
         # costs the secrecy pass alone, not a reload (see `_threshold_changed`).
         self._unmasked: tuple[object, pd.DataFrame, list] | None = None
         self._by_threshold: dict[int, Context] = {}
-        wide = {"description_width": "11em"}
-        full = widgets.Layout(width="100%")
+        self._make_data_controls(fichier_structures, fichier_reponses, classeur)
+        self._make_selection_controls(min_effectif)
+        self._make_outputs()
+        self._connect()
+        self.ui = self._arrange()
+        self.load()
 
+    # - building the widgets, in the order of the page
+    def _make_data_controls(
+        self, fichier_structures: str, fichier_reponses: str, classeur: str
+    ) -> None:
+        """The files to read (register and answers, or one workbook) and the load button."""
+        full = widgets.Layout(width="100%")
         self.fichier_structures = widgets.Text(
-            fichier_structures, description="Registre des structures", style=wide, layout=full
+            fichier_structures, description="Registre des structures", style=WIDE, layout=full
         )
         self.fichier_reponses = widgets.Text(
-            fichier_reponses, description="Réponses à l'enquête", style=wide, layout=full
+            fichier_reponses, description="Réponses à l'enquête", style=WIDE, layout=full
         )
         self.classeur = widgets.Text(
             classeur,
             description="Ou classeur XLSX",
             placeholder="laisser vide si les deux fichiers ci-dessus sont indiqués",
-            style=wide,
+            style=WIDE,
             layout=full,
         )
         self.charger = widgets.Button(
@@ -282,30 +293,37 @@ class Explorer:
             icon="folder-open",
             layout=widgets.Layout(width="auto"),
         )
+
+    def _make_selection_controls(self, min_effectif: int) -> None:
+        """What to show: indicator, years, perimeters, kind of structures, secrecy threshold."""
+        full = widgets.Layout(width="100%")
         self.indicateur = widgets.Dropdown(
-            options=indicator_options(), description="Indicateur", style=wide, layout=full
+            options=indicator_options(), description="Indicateur", style=WIDE, layout=full
         )
         self.annees = widgets.IntRangeSlider(
             description="Années",
-            style=wide,
+            style=WIDE,
             continuous_update=False,
             layout=widgets.Layout(width="40em"),
         )
         self.perimetres = widgets.SelectMultiple(
-            description="Périmètres", rows=8, style=wide, layout=full
+            description="Périmètres", rows=8, style=WIDE, layout=full
         )
         self.structures = widgets.ToggleButtons(
             options=[(label, key) for key, (label, _) in STRUCTURE_CHOICES.items()],
             description="Structures",
-            style=wide | {"button_width": "auto"},
+            style=WIDE | {"button_width": "auto"},
         )
         self.min_effectif = widgets.BoundedIntText(
             int(min_effectif) or load_config().min_effectif,
             min=1,
             max=100,
             description="Seuil de secret",
-            style=wide,
+            style=WIDE,
         )
+
+    def _make_outputs(self) -> None:
+        """The export buttons, the message line, the chart, the map and the table."""
         auto = widgets.Layout(width="auto")
         self.export_csv = widgets.Button(description="Tableau en CSV", icon="download", layout=auto)
         self.export_xlsx = widgets.Button(
@@ -321,6 +339,8 @@ class Explorer:
         self.map_image.add_class("avs-carte")
         self.table_view = widgets.HTML()
 
+    def _connect(self) -> None:
+        """Buttons act; a new threshold re-masks; any other control redraws."""
         self.charger.on_click(lambda _: self.load())
         self.export_csv.on_click(lambda _: self.export("csv"))
         self.export_xlsx.on_click(lambda _: self.export("xlsx"))
@@ -329,6 +349,8 @@ class Explorer:
         for control in (self.indicateur, self.annees, self.perimetres, self.structures):
             control.observe(lambda _: self.refresh(), names="value")
 
+    def _arrange(self) -> widgets.VBox:
+        """The page: the files folded away, the controls, then the chart, map and table."""
         hint = widgets.HTML(
             "<small>Fichiers CSV ou XLSX ; les chemins relatifs partent de la racine du projet. "
             "Tous vides : l'échantillon fictif intégré.</small>"
@@ -337,7 +359,7 @@ class Explorer:
             [self.fichier_structures, self.fichier_reponses, self.classeur, hint, self.charger]
         )
         files = widgets.Accordion([data], titles=("Données",))
-        self.ui = widgets.VBox(
+        ui = widgets.VBox(
             [
                 files,
                 self.indicateur,
@@ -353,8 +375,8 @@ class Explorer:
             ],
             layout=widgets.Layout(max_width="60em"),
         )
-        self.ui.add_class("avs-explorateur")
-        self.load()
+        ui.add_class("avs-explorateur")
+        return ui
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -1,9 +1,14 @@
-"""What the report notebooks show: one call per block, French text, secrecy applied.
+"""What the territory report shows: one call per block, French text, secrecy applied.
 
 A notebook cell calls one method and gets something Jupyter displays (Markdown,
 HTML table, PNG chart). All numbers come from one masked indicator table built
 once per data set (`Context`), so the tables, the charts and the sentences of a
 report can never disagree, and a masked share can never leak through one of them.
+
+`Report` holds what both reports share (their data, plan, headings and text blocks);
+`TerritoryReport` is the report of one territory, `synthese.SynthesisReport` the
+department's. The blocks are drawn with `blocs`; the files written beside a report
+and the register's offer are counted in `tables`.
 """
 
 from __future__ import annotations
@@ -11,95 +16,29 @@ from __future__ import annotations
 import datetime as dt
 import html
 import platform
-import re
 
 import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
 
-from avs_eval import __version__, analyse, commentaires, figures, indicators, layout, paths, secrecy
+from avs_eval import __version__, analyse, commentaires, figures, indicators, layout, paths, tables
+from avs_eval.blocs import NBSP, chart, code, html_table, md, pct, share_cell, today
 from avs_eval.catalog import RESPONSE_RATE, DerivedIndicator, Question, Section, load_catalog
 from avs_eval.context import build_context, slug
 from avs_eval.errors import UsageError
 from avs_eval.loading import DataSource
-from avs_eval.output import write_atomic
-from avs_eval.schema import ALL_PERIMETER, LEVELS, STRUCTURE_TYPES, sort_key
+from avs_eval.schema import ALL_PERIMETER, STRUCTURE_TYPES, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
-
-NBSP = "\u00a0"
-
-
-# --- formatting -------------------------------------------------------------------------
-
-
-def pct(value: float) -> str:
-    return f"{value * 100:.0f}{NBSP}%"
-
-
-def share_cell(row: pd.Series | None, with_interval: bool = True) -> str:
-    """One share as HTML: "62 %" over its interval and n, or "s" when masked."""
-    if row is None:
-        return "–"
-    if row[MASK]:
-        return SECRET_SYMBOL
-    if pd.isna(row["part"]):
-        return "–"
-    text = pct(row["part"])
-    if with_interval:
-        text += (
-            f"<br><small>[{pct(row['ic_bas'])} ; {pct(row['ic_haut'])}]"
-            f" · n{NBSP}={NBSP}{int(row['denominateur'])}</small>"
-        )
-    return text
-
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
-
-
-def md(text: object) -> str:
-    """Data shown inside Markdown as plain text: no HTML, no Markdown formatting.
-
-    Names and answers come from files filled by hand; a structure called
-    "<script>…" must read as those characters, never run.
-    """
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(str(text), quote=False))
-
-
-def code(text: object) -> str:
-    return f"<code>{html.escape(str(text))}</code>"
-
-
-def html_table(header: list[str], body: list[list[str]], escape_body: bool = False) -> HTML:
-    """A plain HTML table; header cells are always escaped, body cells when asked."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    rows = []
-    for cells in body:
-        tds = []
-        for cell in cells:
-            text = html.escape(cell) if escape_body else cell
-            css = ' class="s"' if cell == SECRET_SYMBOL else ""
-            tds.append(f"<td{css}>{text}</td>")
-        rows.append("<tr>" + "".join(tds) + "</tr>")
-    return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
-
-
-def chart(figure) -> Image:
-    """The chart as an embedded PNG, described for screen readers.
-
-    A map carries a longer description (`alt_text`: its title and the value of each
-    territory); a chart is described by its title.
-    """
-    alt = getattr(figure, "alt_text", None) or figures.title_of(figure)
-    return Image(data=figures.png(figure), format="png", alt=alt)
-
-
-def today() -> str:
-    return dt.date.today().strftime("%d/%m/%Y")
-
 
 # --- shared by both reports -----------------------------------------------------------
 
 
 class _Report:
+    """What both reports share: their data, their plan and headings, their text blocks.
+
+    Built from the notebook's parameters; every number comes from `self.context`, the
+    masked table of the data set (built once per data set and kept).
+    """
+
     def __init__(
         self,
         annee: int,
@@ -326,6 +265,33 @@ class _Report:
         title = f"Centres sociaux et espaces de vie sociale — {name}, {self.annee}"
         return chart(figures.by_type(rows, title, order, labels))
 
+    def _codes_asked(self, question: Question) -> list[str]:
+        """The codes of a list offered in Y (a code added later has no row before)."""
+        return [m.code for m in question.modalites if m.asked_in(self.annee)]
+
+    def key_messages(self) -> list[str]:
+        """The sentences of « À retenir » (each report says its own)."""
+        raise NotImplementedError
+
+    def a_retenir(self) -> None:
+        """3 to 6 sentences on what the figures say, built from published rows only."""
+        display(self.titre("a-retenir"))
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.key_messages())
+        display(HTML(f'<ul class="avs-retenir">{items}</ul>'))
+
+    def _offer(self, niveau: str, perimetre: str) -> HTML:
+        """The offer of a perimeter (action 4) up to Y: approvals, openings, closures."""
+        years = [y for y in self.config.annees if y <= self.annee]
+        counts = tables.offer_counts(self.dataset.structures, years, niveau, perimetre)
+        body = [[str(year), *map(str, values)] for year, *values in counts.itertuples()]
+        return html_table(["Année", *counts.columns], body)
+
+    def _write_tables(self, table: pd.DataFrame, changes: pd.DataFrame) -> None:
+        """The report's tables into its output folder, as its edition allows."""
+        tables.write_report_tables(
+            self.output_dir, self.context, table, changes, self.annee, self.interne
+        )
+
 
 # --- one territory -------------------------------------------------------------------
 
@@ -344,11 +310,15 @@ class TerritoryReport(_Report):
             ("departement", ALL_PERIMETER),
         ]
 
-    def _perimeter_rows(self, table: pd.DataFrame) -> pd.DataFrame:
+    def _in_perimeters(self, table: pd.DataFrame) -> pd.Series:
+        """Which rows of `table` are of the report's three perimeters."""
         keep = pd.Series(False, index=table.index)
         for niveau, perimetre in self.perimeters:
             keep |= (table["niveau"] == niveau) & (table["perimetre"] == perimetre)
-        return table[keep]
+        return keep
+
+    def _perimeter_rows(self, table: pd.DataFrame) -> pd.DataFrame:
+        return table[self._in_perimeters(table)]
 
     @property
     def reponses(self) -> pd.DataFrame:
@@ -370,7 +340,7 @@ class TerritoryReport(_Report):
         return None if rows.empty else rows.iloc[0]
 
     # - helpers
-    def _row(self, niveau, perimetre, indicateur, modalite="", annee=None, type="Ensemble"):
+    def _row(self, niveau, perimetre, indicateur, modalite="", annee=None, type=ALL_PERIMETER):
         return self.context.row(annee or self.annee, niveau, perimetre, indicateur, modalite, type)
 
     def _year_rows(self, indicateur: str, modalite: str = "") -> pd.DataFrame:
@@ -379,10 +349,7 @@ class TerritoryReport(_Report):
 
     def _trend_rows(self, indicateur: str, modalite: str = "") -> pd.DataFrame:
         table = self.context.rows(indicateur=indicateur, modalite=modalite)
-        keep = pd.Series(False, index=table.index)
-        for niveau, perimetre in self.perimeters:
-            keep |= (table["niveau"] == niveau) & (table["perimetre"] == perimetre)
-        return table[keep & (table["annee"] <= self.annee)]
+        return table[self._in_perimeters(table) & (table["annee"] <= self.annee)]
 
     # - blocks
     def title(self) -> Markdown:
@@ -393,12 +360,6 @@ class TerritoryReport(_Report):
             f"enquête {self.annee} · "
             f"rapport produit le {today()}"
         )
-
-    def a_retenir(self) -> None:
-        """3 to 6 sentences on what the figures say, built from published rows only."""
-        display(self.titre("a-retenir"))
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.key_messages())
-        display(HTML(f'<ul class="avs-retenir">{items}</ul>'))
 
     def key_messages(self) -> list[str]:
         here = ("territoire", self.territoire)
@@ -437,69 +398,40 @@ class TerritoryReport(_Report):
         return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
     def _target_messages(self, visible: list[str], rows: dict) -> list[str]:
-        reached, missed = [], []
-        for indicateur in visible:
-            target = self._target(indicateur)
-            if target is None:
-                continue
-            share = rows[indicateur]["part"]
-            text = f"{self._named(indicateur)} ({analyse.pct(share)} pour {analyse.pct(target)})"
-            sens = self.catalog.direction(indicateur)
-            (reached if analyse.target_reached(share, target, sens) else missed).append(text)
-        messages = []
-        if reached:
-            messages.append(f"Cibles atteintes en {self.annee} : {analyse.join(reached)}.")
-        if missed:
-            messages.append(f"Cibles non atteintes en {self.annee} : {analyse.join(missed)}.")
-        return messages
+        results = [
+            (self._named(i), rows[i]["part"], self._target(i), self.catalog.direction(i))
+            for i in visible
+            if self._target(i) is not None
+        ]
+        return analyse.target_messages(results, f"en {self.annee}")
 
     def _change_messages(self, headline: list[str]) -> list[str]:
         net = []
         for indicateur in headline:
             change = self._change(indicateur)
-            if change is None or change["secret"] or not _true(change["significatif"]):
+            if (
+                change is None
+                or change["secret"]
+                or not analyse.significant(change["significatif"])
+            ):
                 continue
-            verdict = analyse.verdict(change, self.catalog.direction(indicateur))
-            net.append(
-                f"{self._named(indicateur)} : {verdict} ({analyse.points(float(change['ecart']))} "
-                f"depuis {int(change['annee_reference'])})"
-            )
-        if net:
-            return [
-                "Évolutions nettes, mesurées sur les structures ayant répondu les deux années : "
-                + analyse.join(net)
-                + "."
-            ]
-        return [
-            "Aucune évolution nette depuis l'année de référence sur les mêmes structures : les "
-            "écarts observés restent dans la marge d'incertitude."
-        ]
+            net.append((self._named(indicateur), change, self.catalog.direction(indicateur)))
+        return analyse.change_messages(net)
 
     def _comparison_messages(self, visible: list[str], rows: dict) -> list[str]:
-        apart = []
-        for indicateur in visible:
-            other = self._row("collectivite", self.collectivite, indicateur)
-            if analyse.shown(other) and analyse.apart(rows[indicateur], other):
-                word = "au-dessus" if rows[indicateur]["part"] > other["part"] else "en dessous"
-                apart.append(
-                    f"{self._named(indicateur)} ({analyse.pct(rows[indicateur]['part'])}, "
-                    f"{word} des {analyse.pct(other['part'])} de la collectivité)"
-                )
-        if not apart:
-            return []
-        return [
-            f"Écarts nets avec {self.collectivite} (intervalles de confiance disjoints) : "
-            + analyse.join(apart[:2])
-            + "."
+        pairs = [
+            (self._named(i), rows[i], self._row("collectivite", self.collectivite, i))
+            for i in visible
         ]
+        return analyse.gap_messages(pairs, self.collectivite)
 
     def participation(self) -> HTML:
         """Population and respondents by type; counts are masked with the rate they reveal."""
         pop = self.context.population
         here = pop[(pop["annee"] == self.annee) & (pop["territoire"] == self.territoire)]
         body = []
-        for kind in ("CS", "EVS", "Ensemble"):
-            group = here if kind == "Ensemble" else here[here["type"] == kind]
+        for kind in ("CS", "EVS", ALL_PERIMETER):
+            group = here if kind == ALL_PERIMETER else here[here["type"] == kind]
             row = self._row("territoire", self.territoire, RESPONSE_RATE, type=kind)
             label = STRUCTURE_TYPES.labels.get(kind, "Ensemble des structures")
             if row is None:
@@ -514,7 +446,7 @@ class TerritoryReport(_Report):
 
     def offre(self) -> HTML:
         """The offer (action 4): approved structures, openings and closures, year by year."""
-        return _offer_table(self.dataset, self.annee, "territoire", self.territoire)
+        return self._offer("territoire", self.territoire)
 
     def carte_situation(self) -> None:
         """Where the territory lies, its communes and its structures (CS and EVS)."""
@@ -661,10 +593,8 @@ class TerritoryReport(_Report):
     def breakdown_chart(self, question: str) -> Image:
         q = self.catalog.by_column[question]
         rows = self.context.rows(annee=self.annee, indicateur=question)
-        keep = pd.Series(False, index=rows.index)
-        for niveau, perimetre in self.perimeters:
-            keep |= (rows["niveau"] == niveau) & (rows["perimetre"] == perimetre)
-        codes = _codes_of(q, self.annee)
+        keep = self._in_perimeters(rows)
+        codes = self._codes_asked(q)
         labels = {m.code: m.libelle for m in q.modalites}
         title = f"{q.libelle} en {self.annee} (parmi les structures ayant coché au moins un choix)"
         return chart(figures.breakdown(rows[keep], title, codes, labels))
@@ -694,17 +624,7 @@ class TerritoryReport(_Report):
             rows[perimetre] = row
         pop = self.context.population
         year = pop[(pop["annee"] == self.annee) & pop["repondant"]]
-        codes = [m.code for m in question.modalites if not m.exclusive]
-        means = []
-        for niveau, perimetre in self.perimeters[:2]:
-            here = year[year[niveau] == perimetre]
-            counts = (
-                here[question.colonne]
-                .fillna("")
-                .map(lambda cell: sum(code in codes for code in str(cell).split(";") if code))
-            )
-            answered = here[question.colonne].fillna("") != ""
-            means.append(counts[answered].mean())
+        means = [tables.mean_choices(year, question, *where) for where in self.perimeters[:2]]
         shown = [f"{m:.1f}".replace(".", ",") for m in means]
         return (
             f"En moyenne, une structure de {md(self.territoire)} cite {shown[0]} choix "
@@ -841,7 +761,7 @@ class TerritoryReport(_Report):
         """
         if self.output_dir is None:
             return None
-        _write_tables(self, self.indicateurs, self.evolutions)
+        self._write_tables(self.indicateurs, self.evolutions)
         if not self.interne:
             return None
         return Markdown(
@@ -851,323 +771,5 @@ class TerritoryReport(_Report):
         )
 
 
-def _write_tables(report: _Report, table: pd.DataFrame, changes: pd.DataFrame) -> None:
-    """Write the tables of a report into its output folder, as its edition allows."""
-    from avs_eval import evolutions as evolution_tables
-    from avs_eval.excel import write_indicators
-
-    table = table[
-        (table["type"] == "Ensemble")
-        & (table["annee"] <= report.annee)
-        & table["niveau"].isin(LEVELS)  # the contract's levels: no split inside a territory
-    ]
-    if report.interne:
-        shown, shown_changes = table, changes
-    else:
-        shown = secrecy.published(table)
-        shown_changes = evolution_tables.published(changes, report.context.table)
-    folder = report.output_dir
-    write_atomic(folder / "indicateurs.csv", indicators.to_csv(shown))
-    write_atomic(folder / "evolutions.csv", evolution_tables.to_csv(shown_changes))
-    write_indicators(
-        folder / "indicateurs.xlsx",
-        shown,
-        report.min_effectif,
-        shown_changes,
-        published=not report.interne,
-    )
-
-
-def _true(value) -> bool:
-    return value is not None and not pd.isna(value) and bool(value)
-
-
-def _offer_table(dataset, annee: int, niveau: str, perimetre: str) -> HTML:
-    """Approved structures, openings and closures per year, CS and EVS (action 4)."""
-    register = dataset.structures
-    if niveau == "territoire":
-        register = register[register["territoire"] == perimetre]
-    elif niveau == "collectivite":
-        register = register[register["collectivite"] == perimetre]
-    body = []
-    for year in [y for y in dataset.config.annees if y <= annee]:
-        cells = [str(year)]
-        for kind in ("CS", "EVS"):
-            group = register[register["type"] == kind]
-            debut = group["annee_debut"]
-            fin = group["annee_fin"]
-            approved = ((debut.isna() | (debut <= year)) & (fin.isna() | (fin >= year))).sum()
-            opened = (debut == year).sum()
-            closed = (fin == year - 1).sum()
-            cells += [str(int(approved)), str(int(opened)), str(int(closed))]
-        body.append(cells)
-    header = ["Année"]
-    for kind in ("CS", "EVS"):
-        header += [f"{kind} agréés", f"{kind} ouverts", f"{kind} fermés"]
-    return html_table(header, body)
-
-
-def _codes_of(question: Question, year: int) -> list[str]:
-    """The codes of a list offered in `year` (a code added later has no row before)."""
-    return [m.code for m in question.modalites if m.asked_in(year)]
-
-
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-# --- the whole department --------------------------------------------------------------
-
-
-class SynthesisReport(_Report):
-    """All territories for one year: participation, heatmap, trends, CS against EVS."""
-
-    KIND = "synthese"
-    SLUG = commentaires.SYNTHESIS_NAME
-
-    def title(self) -> Markdown:
-        return Markdown(
-            f"# Évaluation de la fiche action {self.config.code_fiche} — synthèse {self.annee}\n\n"
-            f"Métropole de Lyon et département du Rhône · enquête {self.annee} · "
-            f"rapport produit le {today()}"
-        )
-
-    def _territory_rows(self, indicateur: str, modalite: str = "") -> pd.DataFrame:
-        rows = self.context.rows(
-            annee=self.annee, niveau="territoire", indicateur=indicateur, modalite=modalite
-        )
-        order = rows.assign(_c=rows["perimetre"].map(self.context.collectivite_of))
-        order = order.sort_values(["_c", "perimetre"], key=lambda s: s.map(sort_key))
-        return order.drop(columns="_c")
-
-    def participation_table(self) -> HTML:
-        pop = self.context.population
-        year = pop[pop["annee"] == self.annee]
-        body = []
-        for _, row in self._territory_rows(RESPONSE_RATE).iterrows():
-            group = year[year["territoire"] == row["perimetre"]]
-            respondents = SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"]))
-            body.append(
-                [
-                    html.escape(row["perimetre"]),
-                    html.escape(self.context.collectivite_of[row["perimetre"]]),
-                    str(int((group["type"] == "CS").sum())),
-                    str(int((group["type"] == "EVS").sum())),
-                    respondents,
-                    share_cell(row, with_interval=False),
-                ]
-            )
-        for niveau in ("collectivite", "departement"):
-            for _, row in self.context.rows(
-                annee=self.annee, niveau=niveau, indicateur=RESPONSE_RATE
-            ).iterrows():
-                group = (
-                    year
-                    if niveau == "departement"
-                    else year[year["collectivite"] == row["perimetre"]]
-                )
-                body.append(
-                    [
-                        f"<strong>{html.escape(row['perimetre'])}</strong>",
-                        "",
-                        str(int((group["type"] == "CS").sum())),
-                        str(int((group["type"] == "EVS").sum())),
-                        SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"])),
-                        share_cell(row, with_interval=False),
-                    ]
-                )
-        return html_table(
-            ["Territoire", "Collectivité", "CS", "EVS", "Répondantes", "Taux de réponse"], body
-        )
-
-    def carte_participation(self) -> Image:
-        from avs_eval import cartes
-
-        return chart(cartes.response_rate_map(self.background, self.context.table, self.annee))
-
-    def cartes(self) -> None:
-        """One map per headline figure, one colour scale, secret territories hatched « s »."""
-        from avs_eval import cartes
-
-        headline = self.key_indicators()[1:]
-        labels = {i: self.label(i) for i in headline}
-        figure = cartes.synthesis_maps(
-            self.background, self.context.table, self.annee, headline, labels
-        )
-        display(chart(figure))
-        display(Markdown(f"*{md(self.background.caption)}*"))
-
-    def offre(self) -> HTML:
-        """The offer of the whole department (action 4): approvals, openings, closures."""
-        return _offer_table(self.dataset, self.annee, "departement", ALL_PERIMETER)
-
-    def a_retenir(self) -> None:
-        """3 to 6 sentences on the year, from published rows only."""
-        display(self.titre("a-retenir"))
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.key_messages())
-        display(HTML(f'<ul class="avs-retenir">{items}</ul>'))
-
-    def key_messages(self) -> list[str]:
-        ensemble = ("departement", ALL_PERIMETER)
-        rate = self.context.row(self.annee, *ensemble, RESPONSE_RATE)
-        messages = []
-        if analyse.shown(rate):
-            messages.append(
-                f"En {self.annee}, {int(rate['numerateur'])} des {int(rate['denominateur'])} "
-                f"structures agréées ont répondu à l'enquête ({analyse.pct(rate['part'])})."
-            )
-        reached, missed = [], []
-        for indicateur in self.key_indicators()[1:]:
-            row = self.context.row(self.annee, *ensemble, indicateur)
-            target = self._target(indicateur)
-            if target is None or not analyse.shown(row):
-                continue
-            text = (
-                f"{self.label(indicateur)} ({analyse.pct(row['part'])} pour {analyse.pct(target)})"
-            )
-            sens = self.catalog.direction(indicateur)
-            (reached if analyse.target_reached(row["part"], target, sens) else missed).append(text)
-        if reached:
-            messages.append(f"Cibles atteintes pour l'ensemble : {analyse.join(reached)}.")
-        if missed:
-            messages.append(f"Cibles non atteintes pour l'ensemble : {analyse.join(missed)}.")
-        net = self._net_changes()
-        departement = net[net["niveau"] == "departement"]
-        if not departement.empty:
-            parts = [
-                f"{self.label(row['indicateur'])} : "
-                + analyse.verdict(row, self.catalog.direction(row["indicateur"]))
-                for _, row in departement.iterrows()
-            ]
-            messages.append(
-                "Pour l'ensemble, évolutions nettes sur les mêmes structures : "
-                + analyse.join(parts)
-                + "."
-            )
-        territories = net[net["niveau"] == "territoire"]
-        tests = self._tests_count()
-        messages.append(
-            f"Au niveau des territoires, {len(territories)} évolution(s) nette(s) sur {tests} "
-            f"comparaisons publiées : le hasard seul en produirait environ {round(tests * 0.05)}."
-        )
-        return messages[:6]
-
-    def _net_changes(self) -> pd.DataFrame:
-        table = self.context.published_evolutions(self.annee)
-        significant = table["significatif"].map(_true) & ~table["secret"].astype(bool)
-        return table[significant]
-
-    def _tests_count(self) -> int:
-        table = self.context.published_evolutions(self.annee)
-        tested = table[(table["niveau"] == "territoire") & ~table["secret"].astype(bool)]
-        return int(tested["p_valeur"].notna().sum())
-
-    def significant_changes(self) -> HTML:
-        """Net changes by territory since each question's baseline (published rows only)."""
-        net = self._net_changes()
-        net = net[net["niveau"].isin(["territoire", "collectivite", "departement"])]
-        if net.empty:
-            return HTML("<p>Aucune évolution nette cette année.</p>")
-        body = []
-        for row in net.itertuples():
-            change = pd.Series(row._asdict())
-            body.append(
-                [
-                    html.escape(str(row.perimetre)),
-                    html.escape(self.label(row.indicateur)),
-                    str(int(row.annee_reference)),
-                    f"{analyse.pct(float(row.part_reference))} → {analyse.pct(float(row.part))}",
-                    analyse.points(float(row.ecart)),
-                    html.escape(analyse.verdict(change, self.catalog.direction(row.indicateur))),
-                ]
-            )
-        tests = self._tests_count()
-        note = (
-            f"<p><small>{len(net[net['niveau'] == 'territoire'])} évolution(s) nette(s) parmi "
-            f"{tests} comparaisons de territoires publiées ; au seuil de 5 %, environ "
-            f"{round(tests * 0.05)} le seraient par le seul hasard même si rien n'avait "
-            "changé.</small></p>"
-        )
-        table = html_table(
-            [
-                "Périmètre",
-                "Indicateur",
-                "Référence",
-                "Parts",
-                "Écart",
-                "Verdict (mêmes structures)",
-            ],
-            body,
-        )
-        return HTML(table.data + note)
-
-    def qpv_comparison(self) -> HTML:
-        """Headline figures in and out of the quartiers prioritaires (published rows only)."""
-        body = []
-        for indicateur in self.key_indicators():
-            cells = [html.escape(self.label(indicateur))]
-            for perimetre in (indicators.QPV_IN, indicators.QPV_OUT, ALL_PERIMETER):
-                niveau = "departement" if perimetre == ALL_PERIMETER else "qpv"
-                row = self.context.row(self.annee, niveau, perimetre, indicateur)
-                cells.append(share_cell(row, indicateur != RESPONSE_RATE))
-            body.append(cells)
-        return html_table(["Indicateur", "Structures en QPV", "Hors QPV", ALL_PERIMETER], body)
-
-    def write_indicators(self) -> Markdown | None:
-        """The whole department's tables beside the synthesis (published, or internal)."""
-        if self.output_dir is None:
-            return None
-        _write_tables(self, self.context.table, self.context.evolutions(self.annee))
-        return None
-
-    def participation_chart(self) -> Image:
-        rows = self._territory_rows(RESPONSE_RATE)
-        return chart(figures.participation(rows, f"Taux de réponse par territoire en {self.annee}"))
-
-    def heatmap(self) -> Image:
-        columns = self.key_indicators()
-        values, masked = {}, {}
-        for indicateur in columns:
-            rows = self._territory_rows(indicateur).set_index("perimetre")
-            values[self.label(indicateur)] = rows["part"]
-            masked[self.label(indicateur)] = rows[MASK]
-        matrix = pd.DataFrame(values)
-        mask = pd.DataFrame(masked).fillna(True).astype(bool)
-        title = f"Indicateurs par territoire en {self.annee} (« s » : secret statistique)"
-        return chart(figures.heatmap(matrix, mask, title))
-
-    def collectivite_trends(self, indicateur: str) -> Image:
-        rows = self.context.rows(indicateur=indicateur, modalite="")
-        rows = rows[rows["niveau"].isin(["collectivite", "departement"])]
-        rows = rows[rows["annee"] <= self.annee]
-        title = f"{self.label(indicateur)} : évolution"
-        reference = self.catalog.first_year(indicateur)
-        return chart(figures.trends(rows, title, reference=reference))
-
-    def evolutions(self) -> None:
-        """One trend chart per headline figure of the catalog (`cle: true`)."""
-        for indicateur in self.key_indicators():
-            if indicateur != RESPONSE_RATE:
-                display(self.collectivite_trends(indicateur))
-
-    def details(self) -> None:
-        """One chart per list question asked in Y, in the catalog's order."""
-        for question in self.catalog.questions:
-            if question.kind == "liste" and question.asked_in(self.annee):
-                display(self.breakdown_chart(question.colonne))
-
-    def type_chart(self) -> Image:
-        return self._type_chart("departement", ALL_PERIMETER, "ensemble")
-
-    def breakdown_chart(self, question: str) -> Image:
-        q = self.catalog.by_column[question]
-        rows = self.context.table
-        rows = rows[
-            (rows["annee"] == self.annee)
-            & (rows["indicateur"] == question)
-            & (rows["type"] == "Ensemble")
-            & rows["niveau"].isin(["collectivite", "departement"])
-        ]
-        labels = {m.code: m.libelle for m in q.modalites}
-        codes = _codes_of(q, self.annee)
-        return chart(figures.breakdown(rows, f"{q.libelle} en {self.annee}", codes, labels))

@@ -180,7 +180,7 @@ def test_synthesis_hatches_and_labels_secret_territories(context, background) ->
 
 
 def test_every_map_has_french_alt_text_starting_with_carte(context, background) -> None:
-    from avs_eval.report import chart
+    from avs_eval.blocs import chart
 
     maps = [
         cartes.synthesis_maps(background, context.table, YEAR, headline(context)),

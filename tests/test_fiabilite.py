@@ -28,11 +28,12 @@ import nbformat
 import pytest
 
 from avs_eval import freshness, paths, plateforme
+from avs_eval.blocs import share_cell
 from avs_eval.catalog import load_catalog
 from avs_eval.context import build_context, slug
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
-from avs_eval.report import TerritoryReport, share_cell
+from avs_eval.report import TerritoryReport
 
 CATALOG = load_catalog()
 

@@ -1,0 +1,267 @@
+"""What the department's synthesis shows: every territory for one year, one call per block.
+
+The synthesis compares the territories (participation, a heatmap of the headline
+figures, maps, net changes) and the whole department (trends by collectivité, CS
+against EVS, in and out of the quartiers prioritaires). Like the territory report
+(`report`), it shares its data, plan and text blocks with `report._Report` and shows
+only masked rows and published changes.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+from IPython.display import HTML, Image, Markdown, display
+
+from avs_eval import analyse, commentaires, figures, indicators
+from avs_eval.blocs import chart, html_table, md, share_cell, today
+from avs_eval.catalog import RESPONSE_RATE
+from avs_eval.report import _Report
+from avs_eval.schema import ALL_PERIMETER, sort_key
+from avs_eval.secrecy import MASK, SECRET_SYMBOL
+
+
+class SynthesisReport(_Report):
+    """All territories for one year: participation, heatmap, trends, CS against EVS."""
+
+    KIND = "synthese"
+    SLUG = commentaires.SYNTHESIS_NAME
+
+    def title(self) -> Markdown:
+        return Markdown(
+            f"# Évaluation de la fiche action {self.config.code_fiche} — synthèse {self.annee}\n\n"
+            f"Métropole de Lyon et département du Rhône · enquête {self.annee} · "
+            f"rapport produit le {today()}"
+        )
+
+    def _territory_rows(self, indicateur: str, modalite: str = "") -> pd.DataFrame:
+        rows = self.context.rows(
+            annee=self.annee, niveau="territoire", indicateur=indicateur, modalite=modalite
+        )
+        order = rows.assign(_c=rows["perimetre"].map(self.context.collectivite_of))
+        order = order.sort_values(["_c", "perimetre"], key=lambda s: s.map(sort_key))
+        return order.drop(columns="_c")
+
+    def participation_table(self) -> HTML:
+        pop = self.context.population
+        year = pop[pop["annee"] == self.annee]
+        body = []
+        for _, row in self._territory_rows(RESPONSE_RATE).iterrows():
+            group = year[year["territoire"] == row["perimetre"]]
+            respondents = SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"]))
+            body.append(
+                [
+                    html.escape(row["perimetre"]),
+                    html.escape(self.context.collectivite_of[row["perimetre"]]),
+                    str(int((group["type"] == "CS").sum())),
+                    str(int((group["type"] == "EVS").sum())),
+                    respondents,
+                    share_cell(row, with_interval=False),
+                ]
+            )
+        for niveau in ("collectivite", "departement"):
+            for _, row in self.context.rows(
+                annee=self.annee, niveau=niveau, indicateur=RESPONSE_RATE
+            ).iterrows():
+                group = (
+                    year
+                    if niveau == "departement"
+                    else year[year["collectivite"] == row["perimetre"]]
+                )
+                body.append(
+                    [
+                        f"<strong>{html.escape(row['perimetre'])}</strong>",
+                        "",
+                        str(int((group["type"] == "CS").sum())),
+                        str(int((group["type"] == "EVS").sum())),
+                        SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"])),
+                        share_cell(row, with_interval=False),
+                    ]
+                )
+        return html_table(
+            ["Territoire", "Collectivité", "CS", "EVS", "Répondantes", "Taux de réponse"], body
+        )
+
+    def carte_participation(self) -> Image:
+        from avs_eval import cartes
+
+        return chart(cartes.response_rate_map(self.background, self.context.table, self.annee))
+
+    def cartes(self) -> None:
+        """One map per headline figure, one colour scale, secret territories hatched « s »."""
+        from avs_eval import cartes
+
+        headline = self.key_indicators()[1:]
+        labels = {i: self.label(i) for i in headline}
+        figure = cartes.synthesis_maps(
+            self.background, self.context.table, self.annee, headline, labels
+        )
+        display(chart(figure))
+        display(Markdown(f"*{md(self.background.caption)}*"))
+
+    def offre(self) -> HTML:
+        """The offer of the whole department (action 4): approvals, openings, closures."""
+        return self._offer("departement", ALL_PERIMETER)
+
+    def key_messages(self) -> list[str]:
+        ensemble = ("departement", ALL_PERIMETER)
+        rate = self.context.row(self.annee, *ensemble, RESPONSE_RATE)
+        messages = []
+        if analyse.shown(rate):
+            messages.append(
+                f"En {self.annee}, {int(rate['numerateur'])} des {int(rate['denominateur'])} "
+                f"structures agréées ont répondu à l'enquête ({analyse.pct(rate['part'])})."
+            )
+        results = []
+        for indicateur in self.key_indicators()[1:]:
+            row = self.context.row(self.annee, *ensemble, indicateur)
+            target = self._target(indicateur)
+            if target is not None and analyse.shown(row):
+                sens = self.catalog.direction(indicateur)
+                results.append((self.label(indicateur), row["part"], target, sens))
+        messages += analyse.target_messages(results, "pour l'ensemble")
+        net = self._net_changes()
+        departement = net[net["niveau"] == "departement"]
+        if not departement.empty:
+            parts = [
+                f"{self.label(row['indicateur'])} : "
+                + analyse.verdict(row, self.catalog.direction(row["indicateur"]))
+                for _, row in departement.iterrows()
+            ]
+            messages.append(
+                "Pour l'ensemble, évolutions nettes sur les mêmes structures : "
+                + analyse.join(parts)
+                + "."
+            )
+        territories = net[net["niveau"] == "territoire"]
+        tests = self._tests_count()
+        messages.append(
+            f"Au niveau des territoires, {len(territories)} évolution(s) nette(s) sur {tests} "
+            f"comparaisons publiées : le hasard seul en produirait environ {round(tests * 0.05)}."
+        )
+        return messages[:6]
+
+    def _net_changes(self) -> pd.DataFrame:
+        table = self.context.published_evolutions(self.annee)
+        significant = table["significatif"].map(analyse.significant) & ~table["secret"].astype(bool)
+        return table[significant]
+
+    def _tests_count(self) -> int:
+        table = self.context.published_evolutions(self.annee)
+        tested = table[(table["niveau"] == "territoire") & ~table["secret"].astype(bool)]
+        return int(tested["p_valeur"].notna().sum())
+
+    def significant_changes(self) -> HTML:
+        """Net changes by territory since each question's baseline (published rows only)."""
+        net = self._net_changes()
+        net = net[net["niveau"].isin(["territoire", "collectivite", "departement"])]
+        if net.empty:
+            return HTML("<p>Aucune évolution nette cette année.</p>")
+        body = []
+        for row in net.itertuples():
+            change = pd.Series(row._asdict())
+            body.append(
+                [
+                    html.escape(str(row.perimetre)),
+                    html.escape(self.label(row.indicateur)),
+                    str(int(row.annee_reference)),
+                    f"{analyse.pct(float(row.part_reference))} → {analyse.pct(float(row.part))}",
+                    analyse.points(float(row.ecart)),
+                    html.escape(analyse.verdict(change, self.catalog.direction(row.indicateur))),
+                ]
+            )
+        tests = self._tests_count()
+        note = (
+            f"<p><small>{len(net[net['niveau'] == 'territoire'])} évolution(s) nette(s) parmi "
+            f"{tests} comparaisons de territoires publiées ; au seuil de 5 %, environ "
+            f"{round(tests * 0.05)} le seraient par le seul hasard même si rien n'avait "
+            "changé.</small></p>"
+        )
+        table = html_table(
+            [
+                "Périmètre",
+                "Indicateur",
+                "Référence",
+                "Parts",
+                "Écart",
+                "Verdict (mêmes structures)",
+            ],
+            body,
+        )
+        return HTML(table.data + note)
+
+    def qpv_comparison(self) -> HTML:
+        """Headline figures in and out of the quartiers prioritaires (published rows only)."""
+        body = []
+        for indicateur in self.key_indicators():
+            cells = [html.escape(self.label(indicateur))]
+            for perimetre in (indicators.QPV_IN, indicators.QPV_OUT, ALL_PERIMETER):
+                niveau = "departement" if perimetre == ALL_PERIMETER else "qpv"
+                row = self.context.row(self.annee, niveau, perimetre, indicateur)
+                cells.append(share_cell(row, indicateur != RESPONSE_RATE))
+            body.append(cells)
+        return html_table(["Indicateur", "Structures en QPV", "Hors QPV", ALL_PERIMETER], body)
+
+    def write_indicators(self) -> Markdown | None:
+        """The whole department's tables beside the synthesis (published, or internal)."""
+        if self.output_dir is None:
+            return None
+        self._write_tables(self.context.table, self.context.evolutions(self.annee))
+        return None
+
+    def participation_chart(self) -> Image:
+        rows = self._territory_rows(RESPONSE_RATE)
+        return chart(figures.participation(rows, f"Taux de réponse par territoire en {self.annee}"))
+
+    def heatmap(self) -> Image:
+        columns = self.key_indicators()
+        values, masked = {}, {}
+        for indicateur in columns:
+            rows = self._territory_rows(indicateur).set_index("perimetre")
+            values[self.label(indicateur)] = rows["part"]
+            masked[self.label(indicateur)] = rows[MASK]
+        matrix = pd.DataFrame(values)
+        mask = pd.DataFrame(masked).fillna(True).astype(bool)
+        title = f"Indicateurs par territoire en {self.annee} (« s » : secret statistique)"
+        return chart(figures.heatmap(matrix, mask, title))
+
+    def collectivite_trends(self, indicateur: str) -> Image:
+        rows = self.context.rows(indicateur=indicateur, modalite="")
+        rows = rows[rows["niveau"].isin(["collectivite", "departement"])]
+        rows = rows[rows["annee"] <= self.annee]
+        title = f"{self.label(indicateur)} : évolution"
+        reference = self.catalog.first_year(indicateur)
+        return chart(figures.trends(rows, title, reference=reference))
+
+    def graphiques_evolutions(self) -> None:
+        """One trend chart per headline figure of the catalog (`cle: true`).
+
+        Named apart from `evolutions`, the table of the changes (a DataFrame, for the
+        evaluator's working cells), which it would otherwise hide.
+        """
+        for indicateur in self.key_indicators():
+            if indicateur != RESPONSE_RATE:
+                display(self.collectivite_trends(indicateur))
+
+    def details(self) -> None:
+        """One chart per list question asked in Y, in the catalog's order."""
+        for question in self.catalog.questions:
+            if question.kind == "liste" and question.asked_in(self.annee):
+                display(self.breakdown_chart(question.colonne))
+
+    def type_chart(self) -> Image:
+        return self._type_chart("departement", ALL_PERIMETER, "ensemble")
+
+    def breakdown_chart(self, question: str) -> Image:
+        q = self.catalog.by_column[question]
+        rows = self.context.table
+        rows = rows[
+            (rows["annee"] == self.annee)
+            & (rows["indicateur"] == question)
+            & (rows["type"] == ALL_PERIMETER)
+            & rows["niveau"].isin(["collectivite", "departement"])
+        ]
+        labels = {m.code: m.libelle for m in q.modalites}
+        codes = self._codes_asked(q)
+        return chart(figures.breakdown(rows, f"{q.libelle} en {self.annee}", codes, labels))
