@@ -5,10 +5,10 @@ HTML table, PNG chart). All numbers come from one masked indicator table built
 once per data set (`Context`), so the tables, the charts and the sentences of a
 report can never disagree, and a masked share can never leak through one of them.
 
-`Report` holds what both reports share (their data, plan, headings and text blocks);
+`_Report` holds what both reports share (their data, plan, headings and text blocks);
 `TerritoryReport` is the report of one territory, `synthese.SynthesisReport` the
-department's. The blocks are drawn with `blocs`; the files written beside a report
-and the register's offer are counted in `tables`.
+department's. The blocks are drawn with `blocs`, the sentences worded by `analyse`;
+the register's offer and the files written beside a report come from `tables`.
 """
 
 from __future__ import annotations
