@@ -23,6 +23,8 @@ from avs_eval.formatting import (
     EXCEL_P_VALUE,
     EXCEL_PERCENT,
     EXCEL_POINTS,
+    NBSP,
+    NNBSP,
     p_value_class,
     points_number,
 )
@@ -289,7 +291,8 @@ def _figure(column: str, value, secret: bool, published: bool):
     if column in POINTS:
         return points_number(float(value))
     if column == "p_valeur" and published:
-        return p_value_class(float(value))
+        # Excel's fonts may lack the narrow space: the ordinary no-break one, as its formats
+        return p_value_class(float(value)).replace(NNBSP, NBSP)
     return float(value)
 
 

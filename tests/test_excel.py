@@ -158,7 +158,7 @@ def test_changes_are_in_points_and_p_values_are_not_general():
 def test_the_published_workbook_gives_p_values_in_classes(p_value, label):
     workbook = _open(indicators_workbook(_territory_table(), 5, _changes(p_value), published=True))
     shown = _records(workbook[EVOLUTIONS_SHEET])[0]
-    assert shown[P_VALUE_CLASS_HEADER].value == label.replace(" ", formatting.NNBSP)
+    assert shown[P_VALUE_CLASS_HEADER].value == label.replace(" ", formatting.NBSP)
     notice = _notice(workbook)
     assert "par classe" in notice
 
