@@ -17,7 +17,17 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from avs_eval.catalog import load_catalog
+from avs_eval.catalog import RESPONSE_RATE, load_catalog
+from avs_eval.formatting import (
+    EXCEL_COUNT,
+    EXCEL_P_VALUE,
+    EXCEL_PERCENT,
+    EXCEL_POINTS,
+    NBSP,
+    NNBSP,
+    p_value_class,
+    points_number,
+)
 from avs_eval.output import write_atomic
 from avs_eval.schema import (
     ALL_PERIMETER,
@@ -31,11 +41,14 @@ from avs_eval.schema import (
 )
 
 SECRET_MARK = "s"
-PERCENT_FORMAT = "0%"
+PERCENT_FORMAT = EXCEL_PERCENT
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", start_color="1F4E78")
 TEMPLATE_ROWS = 2000  # rows covered by the drop-down lists of the template
 YES_NO_CHOICES = ("oui", "non")
+WORKBOOK_TITLE = "Table des indicateurs"
+NOTICE_SHEET = "À lire"
+EVOLUTIONS_SHEET = "Évolutions"
 
 # Sheet of each level of the indicator table.
 LEVEL_SHEETS: dict[str, str] = {
@@ -80,6 +93,24 @@ def _text_sheet(sheet: Worksheet, title: str, paragraphs: list[str]) -> None:
         sheet.cell(row=sheet.max_row, column=1).alignment = Alignment(wrap_text=True)
 
 
+def _print_setup(sheet: Worksheet, title: str, header_row: bool = True) -> None:
+    """Printed as a committee file: landscape A4, one page wide, the header row on every
+    page, the title in the page header and « page n sur N » at the foot.
+
+    Without it Excel prints the wide sheets in portrait over two pages side by side,
+    with the column names on the first page only.
+    """
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as needed
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if header_row:
+        sheet.print_title_rows = "1:1"
+    sheet.oddHeader.center.text = title.replace("&", "&&")  # "&" starts a header code
+    sheet.oddFooter.center.text = "Page &P sur &N"
+
+
 def _to_bytes(workbook: Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -102,20 +133,27 @@ def indicators_workbook(
     """The indicator table as a workbook: one sheet per level, French headers, percents.
 
     `published`: the table is the partners' one (`secrecy.published`): a masked row's
-    counts are « s » as well. `evolutions` adds a sheet of changes since the baseline.
+    counts are « s » as well, and p-values are given in classes. `evolutions` adds a
+    sheet of changes since the baseline. Every number is shown with the formats of
+    `formatting`, so a cell reads as the report does (« 63 % », « +17 pts »).
     """
     workbook = Workbook()
     notice = workbook.active
-    notice.title = "À lire"
-    _text_sheet(notice, "Table des indicateurs : mode d'emploi", _notice(min_effectif, published))
+    notice.title = NOTICE_SHEET
     headers = [h for h, _ in INDICATOR_HEADERS]
     widths = [w for _, w in INDICATOR_HEADERS]
     first_share = headers.index("Part") + 1
+    first_count = headers.index("Numérateur") + 1
+    written: list[str] = []
+    response_rate_at = None
     for level in LEVELS:
         rows = table[table["niveau"] == level]
         if rows.empty:
             continue
         sheet = workbook.create_sheet(LEVEL_SHEETS[level])
+        written.append(sheet.title)
+        if response_rate_at is None:
+            response_rate_at = _response_rate_position(rows)
         _header(sheet, headers, widths)
         # the row number is counted here: openpyxl's `max_row` scans every cell, and
         # asking it once per row made the department's workbook quadratic (7 min for
@@ -135,17 +173,47 @@ def indicators_workbook(
                     *shares,
                 ]
             )
+            for offset in range(2):
+                _format(sheet.cell(row=number, column=first_count + offset), EXCEL_COUNT)
             for offset in range(len(SHARE_COLUMNS)):
-                cell = sheet.cell(row=number, column=first_share + offset)
-                if isinstance(cell.value, float | int):
-                    cell.number_format = PERCENT_FORMAT
-                else:
-                    cell.alignment = Alignment(horizontal="right")
+                _format(sheet.cell(row=number, column=first_share + offset), PERCENT_FORMAT)
         if sheet.max_row > 1:
             sheet.auto_filter.ref = sheet.dimensions
+        _print_setup(sheet, f"{WORKBOOK_TITLE} — {sheet.title}")
     if evolutions is not None:
-        _evolutions_sheet(workbook.create_sheet("Évolutions"), evolutions)
+        sheet = workbook.create_sheet(EVOLUTIONS_SHEET)
+        _evolutions_sheet(sheet, evolutions, published)
+        written.append(sheet.title)
+        _print_setup(sheet, f"{WORKBOOK_TITLE} — {sheet.title}")
+    _text_sheet(
+        notice,
+        f"{WORKBOOK_TITLE} : mode d'emploi",
+        _notice(min_effectif, published, written, response_rate_at),
+    )
+    _print_setup(notice, WORKBOOK_TITLE, header_row=False)
     return _to_bytes(workbook)
+
+
+def _format(cell, number_format: str) -> None:
+    """A number gets the format; a mark (« s ») is text, right-aligned like the numbers."""
+    if isinstance(cell.value, float | int) and not isinstance(cell.value, bool):
+        cell.number_format = number_format
+    elif cell.value is not None:
+        cell.alignment = Alignment(horizontal="right")
+
+
+def _response_rate_position(rows: pd.DataFrame) -> str | None:
+    """Where the response rate stands among one perimeter-year's rows: what the notice says."""
+    first = rows.iloc[0]
+    block = rows[(rows["annee"] == first["annee"]) & (rows["perimetre"] == first["perimetre"])]
+    names = list(block["indicateur"])
+    if RESPONSE_RATE not in names:
+        return None
+    if names[0] == RESPONSE_RATE:
+        return "first"
+    if names[-1] == RESPONSE_RATE:
+        return "last"
+    return "among"
 
 
 def _counts(row) -> list:
@@ -160,20 +228,37 @@ EVOLUTION_HEADERS: tuple[tuple[str, str, int], ...] = (
     ("niveau", "Niveau", 14),
     ("perimetre", "Périmètre", 26),
     ("indicateur", "Indicateur", 44),
-    ("part_reference", "Part l'année de référence", 12),
+    ("part_reference", "Part à l'année de référence", 12),
     ("part", "Part", 8),
     ("ecart", "Écart (points)", 10),
-    ("ecart_apparie", "Écart sur les mêmes structures", 14),
+    ("ecart_apparie", "Écart sur les mêmes structures (points)", 14),
     ("p_valeur", "p-valeur (McNemar)", 11),
     ("significatif", "Évolution nette", 10),
 )
+P_VALUE_CLASS_HEADER = "p-valeur (McNemar), par classe"
+SHARES = ("part_reference", "part")
+POINTS = ("ecart", "ecart_apparie")
 
 
-def _evolutions_sheet(sheet: Worksheet, evolutions: pd.DataFrame) -> None:
-    """Changes since the baseline: shares in %, « s » where the row is secret."""
-    _header(sheet, [h for _, h, _ in EVOLUTION_HEADERS], [w for _, _, w in EVOLUTION_HEADERS])
+def _evolutions_sheet(sheet: Worksheet, evolutions: pd.DataFrame, published: bool) -> None:
+    """Changes since the baseline: shares in %, changes in points, « s » for a secret row.
+
+    A change is stored in whole points, rounded as the reports round it: a format can
+    only show « pts » on a cell that holds points. The published workbook gives the
+    p-value in classes (« < 0,05 »): its exact value and the change decode the paired
+    counts (issue 24); the internal one keeps the exact p-value, shown as the report does.
+    """
+    headers = [
+        P_VALUE_CLASS_HEADER if published and column == "p_valeur" else header
+        for column, header, _ in EVOLUTION_HEADERS
+    ]
+    _header(sheet, headers, [w for _, _, w in EVOLUTION_HEADERS])
     catalog = load_catalog()
-    percents = {"part_reference", "part", "ecart", "ecart_apparie"}
+    formats = {
+        **dict.fromkeys(SHARES, PERCENT_FORMAT),
+        **dict.fromkeys(POINTS, EXCEL_POINTS),
+        "p_valeur": EXCEL_P_VALUE,
+    }
     for number, row in enumerate(evolutions.to_dict("records"), start=2):
         values = []
         for column, _, _ in EVOLUTION_HEADERS:
@@ -182,37 +267,64 @@ def _evolutions_sheet(sheet: Worksheet, evolutions: pd.DataFrame) -> None:
                 value = LEVEL_LABELS.get(value, value)
             elif column == "indicateur":
                 value = catalog.label(value)
-            elif column in percents or column in ("p_valeur", "significatif"):
-                if row["secret"]:
-                    value = SECRET_MARK
-                elif value is None or pd.isna(value):
-                    value = None
-                elif column == "significatif":
-                    value = "oui" if bool(value) else "non"
+            elif column in formats or column == "significatif":
+                value = _figure(column, value, bool(row["secret"]), published)
             values.append(value)
         sheet.append(values)
         for position, (column, _, _) in enumerate(EVOLUTION_HEADERS, start=1):
-            cell = sheet.cell(row=number, column=position)
-            if column in percents and isinstance(cell.value, float):
-                cell.number_format = PERCENT_FORMAT
+            if column in formats:
+                _format(sheet.cell(row=number, column=position), formats[column])
     if sheet.max_row > 1:
         sheet.auto_filter.ref = sheet.dimensions
 
 
-def _notice(min_effectif: int, published: bool = False) -> list[str]:
-    sheets = ", ".join(f"« {name} »" for name in LEVEL_SHEETS.values())
-    return [
-        f"Une feuille par niveau géographique : {sheets}.",
+def _figure(column: str, value, secret: bool, published: bool):
+    """One figure of the evolutions sheet as its cell holds it."""
+    if secret:
+        return SECRET_MARK
+    if isinstance(value, str):  # already in its published form (a p-value class)
+        return value
+    if value is None or pd.isna(value):
+        return None
+    if column == "significatif":
+        return "oui" if bool(value) else "non"
+    if column in POINTS:
+        return points_number(float(value))
+    if column == "p_valeur" and published:
+        # Excel's fonts may lack the narrow space: the ordinary no-break one, as its formats
+        return p_value_class(float(value)).replace(NNBSP, NBSP)
+    return float(value)
+
+
+def _notice(
+    min_effectif: int,
+    published: bool = False,
+    sheets: list[str] | None = None,
+    response_rate: str | None = None,
+) -> list[str]:
+    """The « À lire » sheet: it describes the sheets written, in their order, and no other."""
+    sheets = list(LEVEL_SHEETS.values()) if sheets is None else sheets
+    levels = [name for name in sheets if name in LEVEL_SHEETS.values()]
+    place = {
+        "first": " ; le taux de réponse vient en premier",
+        "last": " ; le taux de réponse vient en dernier",
+        "among": "",
+        None: "",
+    }[response_rate]
+    lines = [
+        _sheet_list(levels),
         "Année : année de l'enquête.",
-        "Niveau, Périmètre : le territoire, la collectivité ou l'ensemble du département.",
-        "Indicateur : la question ou l'indicateur mesuré (le taux de réponse vient en premier).",
+        "Niveau, Périmètre : " + _perimeters(levels) + ".",
+        f"Indicateur : la question ou l'indicateur mesuré{place}.",
         "Modalité : pour une question à choix multiples, le choix compté ; vide pour une "
         "question oui/non (la part est alors celle des « oui »).",
         "Numérateur : nombre de structures concernées (réponses « oui », ou choix coché).",
         "Dénominateur : nombre de structures ayant répondu à la question (pour le taux de "
         "réponse : structures agréées l'année considérée).",
-        "Part : Numérateur / Dénominateur, en pourcentage.",
-        "IC bas, IC haut : bornes de l'intervalle de confiance à 95 % (méthode de Wilson).",
+        "Part : Numérateur / Dénominateur, en pourcentage arrondi à l'unité (une demie est "
+        "arrondie à l'unité supérieure, comme dans les rapports).",
+        "IC bas, IC haut : bornes de l'intervalle de confiance à 95 % (méthode de Wilson). "
+        "Le taux de réponse n'en a pas : il compte toutes les structures agréées.",
         f"Secret statistique : une part calculée sur moins de {min_effectif} structures n'est "
         f"pas diffusée ; « {SECRET_MARK} » remplace alors la part et son intervalle"
         + (
@@ -223,6 +335,50 @@ def _notice(min_effectif: int, published: bool = False) -> list[str]:
             "tels quels."
         ),
         "Une case vide dans Part signifie qu'aucune structure n'a répondu (dénominateur nul).",
+    ]
+    if EVOLUTIONS_SHEET in sheets:
+        lines += _evolutions_notice(published)
+    return lines
+
+
+def _sheet_list(levels: list[str]) -> str:
+    if not levels:
+        return "Aucune feuille d'indicateurs : la table est vide."
+    quoted = [f"« {name} »" for name in levels]
+    if len(quoted) == 1:
+        return f"Une feuille d'indicateurs : {quoted[0]}."
+    return f"Une feuille par niveau géographique : {', '.join(quoted[:-1])} et {quoted[-1]}."
+
+
+def _perimeters(levels: list[str]) -> str:
+    described = {
+        LEVEL_SHEETS["territoire"]: "le territoire",
+        LEVEL_SHEETS["collectivite"]: "la collectivité",
+        LEVEL_SHEETS["departement"]: "l'ensemble du département",
+        LEVEL_SHEETS["qpv"]: "les structures en quartier prioritaire ou hors de ceux-ci",
+    }
+    parts = [described[name] for name in levels]
+    if len(parts) <= 1:
+        return "".join(parts) or "le périmètre de la ligne"
+    return ", ".join(parts[:-1]) + " ou " + parts[-1]
+
+
+def _evolutions_notice(published: bool) -> list[str]:
+    return [
+        f"Feuille « {EVOLUTIONS_SHEET} » : l'évolution de chaque part depuis l'année de "
+        "référence de la question.",
+        "Écart (points) : Part moins Part à l'année de référence, en points de pourcentage "
+        "arrondis à l'unité (+17 pts).",
+        "Écart sur les mêmes structures : le même écart, calculé seulement sur les "
+        "structures qui ont répondu les deux années.",
+        (
+            "p-valeur (McNemar), par classe : « < 0,001 », « < 0,01 », « < 0,05 » ou « ≥ 0,05 »"
+            if published
+            else "p-valeur (McNemar) : probabilité d'observer un tel écart sur les mêmes "
+            "structures si rien n'avait changé (« < 0,001 » en dessous d'un millième)"
+        )
+        + ".",
+        "Évolution nette : « oui » quand la p-valeur est inférieure à 0,05 (seuil de 5 %).",
     ]
 
 

@@ -13,7 +13,7 @@ from avs_eval import indicators
 from avs_eval.catalog import load_catalog
 from avs_eval.cli import main
 from avs_eval.config import load_config
-from avs_eval.excel import INDICATOR_HEADERS, LEVEL_SHEETS, SECRET_MARK
+from avs_eval.excel import INDICATOR_HEADERS, LEVEL_SHEETS, PERCENT_FORMAT, SECRET_MARK
 from avs_eval.loading import DataSource, load
 from avs_eval.questionnaire import relevant
 from avs_eval.schema import COLLECTIVITES, STRUCTURE_OPTIONAL, STRUCTURE_REQUIRED, STRUCTURE_TYPES
@@ -62,7 +62,7 @@ def test_indicators_xlsx(tmp_path):
                 assert [c.value for c in cells[7:]] == [SECRET_MARK] * 3
             elif pd.notna(row.part):
                 assert part.value == pytest.approx(row.part)
-                assert part.number_format == "0%"
+                assert part.number_format == PERCENT_FORMAT  # formatting.EXCEL_PERCENT
     secret = table["secret"]
     assert secret.any() and (~secret).any()  # both cases were exercised
     notice = " ".join(str(r[0]) for r in sheet_rows(target, "À lire"))
