@@ -37,7 +37,8 @@ imports matplotlib inside, so the CLI and the CSV never load it.
 
 Entry points for the CLI (`avs-eval suivi [--annee A]`) and the reports:
 `load_follow_up`, `load_all`, `table` / `rows` (the published `suivi_actions.csv`),
-`write_template`, `default_year`, `describe`, `Milestone.status`, `deadline_reached`; the chart is
+`write_template`, `default_year`, `describe`, `milestones_table`, `Milestone.status`,
+`deadline_reached`; the chart is
 `suivi_frise.timeline`.
 """
 
@@ -508,6 +509,26 @@ def rows(up_to_year: int, where: Path | None = None, config: Config | None = Non
     return table(load_all(up_to_year, where, config), config, up_to_year)
 
 
+def milestones_table(found: ActionFollowUp | None, report_year: int) -> pd.DataFrame:
+    """An action's milestones as a report's table shows them, French headings and dates.
+
+    « Situation » is « réalisé (…) », « en retard (prévu …) » or « prévu (…) », as of the
+    end of `report_year`; no milestone gives an empty table with the same columns.
+    """
+    return pd.DataFrame(
+        [
+            {
+                "Jalon": m.libelle,
+                "Prévu": m.prevu.french(),
+                "Réalisé": m.realise.french() if m.realise else "",
+                "Situation": m.status(report_year),
+            }
+            for m in (found.jalons if found else ())
+        ],
+        columns=["Jalon", "Prévu", "Réalisé", "Situation"],
+    )
+
+
 # --- the year's template --------------------------------------------------------------
 
 
@@ -596,8 +617,13 @@ def template(annee: int, config: Config, previous: YearFollowUp | None) -> str:
         else:
             etat, origin = last.etat, f"état de {before}, à mettre à jour"
         kept = [m for m in last.jalons if not m.done] if last is not None else []
+        lines.append(f"  # Action {action.numero} : {action.intitule} — {action.stage(annee)}")
+        if annee == action.fin:
+            lines.append(
+                "  # Dernière année de l'action : sans « etat: realisee », les rapports "
+                "indiquent « échéance atteinte »."
+            )
         lines += [
-            f"  # Action {action.numero} : {action.intitule} ({action.stage(annee)})",
             f"  - numero: {action.numero}",
             f"    etat: {etat}  # {origin}",
             "    realisations: []",

@@ -88,8 +88,16 @@ def timeline(history: Mapping[int, YearFollowUp], config: Config, report_year: i
             state = state_in(history, action.numero, annee)
             ax.add_patch(Rectangle(**cell, **_state_style(state)))
             # the state in words too: colours alone fail in grey print and for some eyes
-            ax.text(annee, row - 0.19, STATE_LABELS[state], ha="center", va="center",
-                    fontsize=7.5, color="#374151")  # fmt: skip
+            ax.text(
+                annee,
+                row - 0.19,
+                STATE_LABELS[state],
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="#374151",
+                bbox=figures.LABEL_GROUND if state == NOT_FILLED else None,  # over the hatch
+            )
         for milestone in milestones_over(history, action.numero, report_year):
             when = milestone.realise or milestone.prevu
             if not years[0] - 0.5 <= when.position <= years[-1] + 0.5:

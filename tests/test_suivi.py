@@ -266,6 +266,30 @@ actions:
         assert sentence in text, text
 
 
+def test_the_milestones_table_of_a_report(config):
+    history = suivi.load_all(2025, config=config)
+    table = suivi.milestones_table(history[2025].get(2), 2025)
+    assert table.to_dict("records") == [
+        {
+            "Jalon": "Contribution des structures au diagnostic de l'observatoire social",
+            "Prévu": "octobre 2025",
+            "Réalisé": "",
+            "Situation": "en retard (prévu octobre 2025)",
+        }
+    ]
+    done = suivi.milestones_table(history[2025].get(1), 2025).iloc[0]
+    assert (done["Réalisé"], done["Situation"]) == (
+        "18 novembre 2025",
+        "réalisé (18 novembre 2025)",
+    )
+    assert list(suivi.milestones_table(None, 2025).columns) == [
+        "Jalon",
+        "Prévu",
+        "Réalisé",
+        "Situation",
+    ]
+
+
 # --- the published table ---------------------------------------------------------------
 
 
