@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from avs_eval.config import Config
+from avs_eval.config import Action, Config
 from avs_eval.suivi import (
     NOT_FILLED,
     STATE_LABELS,
@@ -60,8 +60,6 @@ def timeline(history: Mapping[int, YearFollowUp], config: Config, report_year: i
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Rectangle
 
     from avs_eval import figures  # the reports' chart style (fonts, grid, colours)
 
@@ -79,38 +77,8 @@ def timeline(history: Mapping[int, YearFollowUp], config: Config, report_year: i
         spine.set_visible(False)
     upcoming = False
     for row, action in enumerate(actions):
-        for annee in range(action.debut, action.fin + 1):
-            cell = {"xy": (annee - 0.47, row - 0.36), "width": 0.94, "height": 0.72}
-            if annee > report_year:
-                upcoming = True
-                ax.add_patch(Rectangle(**cell, facecolor="white", **_UPCOMING_EDGE))
-                continue
-            state = state_in(history, action.numero, annee)
-            ax.add_patch(Rectangle(**cell, **_state_style(state)))
-            # the state in words too: colours alone fail in grey print and for some eyes
-            ax.text(
-                annee,
-                row - 0.19,
-                STATE_LABELS[state],
-                ha="center",
-                va="center",
-                fontsize=7.5,
-                color="#374151",
-                bbox=figures.LABEL_GROUND if state == NOT_FILLED else None,  # over the hatch
-            )
-        for milestone in milestones_over(history, action.numero, report_year):
-            when = milestone.realise or milestone.prevu
-            if not years[0] - 0.5 <= when.position <= years[-1] + 0.5:
-                continue  # beyond the schéma: said in the alt text and the tables
-            late = milestone.late(report_year)
-            ax.plot(
-                when.position,
-                row + 0.13,
-                **_MARKER,
-                marker="D" if milestone.done else "o",
-                markerfacecolor=MARKER_COLOR if milestone.done else "white",
-                markeredgecolor=LATE_COLOR if late else MARKER_COLOR,
-            )
+        upcoming |= _years_of(ax, history, action, row, report_year)
+        _milestones_of(ax, history, action.numero, row, report_year, (years[0], years[-1]))
     ax.axvline(report_year + 0.5, color="#374151", linestyle="--", linewidth=1.3)
     ax.text(
         report_year + 0.5,
@@ -133,7 +101,66 @@ def timeline(history: Mapping[int, YearFollowUp], config: Config, report_year: i
     ax.tick_params(axis="y", length=0, labelsize=9)
     title = f"Mise en œuvre des actions ({years[0]}-{years[-1]}) : situation à fin {report_year}"
     figure.suptitle(title, x=0.5, y=1 - 0.12 / height, va="top", fontsize=12, weight="bold")
-    # two lines of legend: the states of a year, then the milestones
+    _legends(figure, report_year, upcoming)
+    figure.alt_text = describe(history, config, report_year)
+    return figure
+
+
+def _years_of(
+    ax, history: Mapping[int, YearFollowUp], action: Action, row: int, report_year: int
+) -> bool:
+    """An action's row: a cell per year of its period, coloured and named by its state.
+
+    Years after the report's are outlined, « à venir »; returns whether there was one.
+    """
+    from matplotlib.patches import Rectangle
+
+    from avs_eval import figures
+
+    upcoming = False
+    for annee in range(action.debut, action.fin + 1):
+        cell = {"xy": (annee - 0.47, row - 0.36), "width": 0.94, "height": 0.72}
+        if annee > report_year:
+            upcoming = True
+            ax.add_patch(Rectangle(**cell, facecolor="white", **_UPCOMING_EDGE))
+            continue
+        state = state_in(history, action.numero, annee)
+        ax.add_patch(Rectangle(**cell, **_state_style(state)))
+        # the state in words too: colours alone fail in grey print and for some eyes
+        ax.text(
+            annee,
+            row - 0.19,
+            STATE_LABELS[state],
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color="#374151",
+            bbox=figures.LABEL_GROUND if state == NOT_FILLED else None,  # over the hatch
+        )
+    return upcoming
+
+
+def _milestones_of(ax, history, numero: int, row: int, report_year: int, span) -> None:
+    """Markers at the milestones' dates: hollow planned, filled done, red edge when late."""
+    for milestone in milestones_over(history, numero, report_year):
+        when = milestone.realise or milestone.prevu
+        if not span[0] - 0.5 <= when.position <= span[1] + 0.5:
+            continue  # beyond the schéma: said in the alt text and the tables
+        ax.plot(
+            when.position,
+            row + 0.13,
+            **_MARKER,
+            marker="D" if milestone.done else "o",
+            markerfacecolor=MARKER_COLOR if milestone.done else "white",
+            markeredgecolor=LATE_COLOR if milestone.late(report_year) else MARKER_COLOR,
+        )
+
+
+def _legends(figure, report_year: int, upcoming: bool) -> None:
+    """Two lines of legend under the chart: the states of a year, then the milestones."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     states = [Patch(**_state_style(s), label=STATE_LABELS[s]) for s in (*STATES, NOT_FILLED)]
     if upcoming:
         states.append(Patch(facecolor="white", **_UPCOMING_EDGE, label=UPCOMING))
@@ -145,6 +172,7 @@ def timeline(history: Mapping[int, YearFollowUp], config: Config, report_year: i
         Line2D([], [], **_MARKER, marker="o", markerfacecolor="white",
                markeredgecolor=LATE_COLOR, label=f"jalon en retard fin {report_year}"),
     ]  # fmt: skip
+    height = figure.get_figheight()
     for handles, y in ((states, 0.36), (steps, 0.1)):
         figure.legend(
             handles=handles,
@@ -157,5 +185,3 @@ def timeline(history: Mapping[int, YearFollowUp], config: Config, report_year: i
             columnspacing=1.4,
             borderpad=0,
         )
-    figure.alt_text = describe(history, config, report_year)
-    return figure
