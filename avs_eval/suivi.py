@@ -418,6 +418,7 @@ class _Reader:
             entry.get("jalons"), check.line(entry, "jalons"), f"{where} > jalons"
         )
         result = []
+        seen: dict[str, int] = {}  # label -> line
         for position, raw in enumerate(items):
             at = f"{where} > jalons > {position + 1}"
             item = check.mapping(raw, items.item_lines[position], at)
@@ -433,7 +434,17 @@ class _Reader:
                     f"réalisé avant la date prévue ({prevu}) : vérifiez les deux dates",
                 )
                 continue
+            if libelle in seen:
+                check.error(
+                    check.line(item, "libelle"),
+                    f"{at} > libelle",
+                    libelle,
+                    f"jalon déjà listé pour cette action (ligne {seen[libelle]}) : un libellé "
+                    "désigne un jalon d'une année à l'autre",
+                )
+                continue
             if libelle and prevu:
+                seen[libelle] = items.item_lines[position]
                 result.append(Milestone(libelle, prevu, realise))
         return tuple(result)
 

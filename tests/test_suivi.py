@@ -118,6 +118,12 @@ BROKEN = {
         "2022.yaml, ligne 4, clé « actions > action 3 > numero », valeur « 3 » : "
         "année 2022 hors de la période de l'action 3 (2023-2026)",
     ),
+    "jalon_en_double": (
+        2025,
+        VALID + '      - {libelle: "Guide diffusé", prevu: 2025-12}\n',
+        "2025.yaml, ligne 6, clé « actions > action 1 > jalons > 2 > libelle », "
+        "valeur « Guide diffusé » : jalon déjà listé pour cette action (ligne 5)",
+    ),
     "cle_inconnue": (
         2025,
         VALID.replace("    etat: en_cours\n", "    etat: en_cours\n    commentaire: oui\n"),
