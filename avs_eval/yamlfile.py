@@ -70,8 +70,18 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LinedList:
     return result
 
 
+def _timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
+    """A date, or its text when it cannot be one (2025-02-30): the checker then says
+    « date invalide » at its line, where PyYAML would raise a bare ValueError."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return node.value
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def read(path: Path) -> tuple[Any, str]:
