@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from avs_eval import cartes, figures, geographie, paths, sample
+from avs_eval import cartes, figures, geographie, paths, sample, sample_territories
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import ValidationError
@@ -130,7 +130,7 @@ def test_sample_table_assigns_every_commune_plausibly(context) -> None:
     shapes = geographie.read_shapes()
     assert [r["code_insee"] for r in rows] == sorted(shapes.geometry)
     collectivite = context.dataset.collectivites
-    metropole = set(sample.METROPOLE_CODES)  # checked against the reference list below
+    metropole = set(sample_territories.METROPOLE_CODES)  # checked against the reference list below
     for row in rows:
         expected = "Métropole de Lyon" if row["code_insee"] in metropole else "Rhône"
         assert collectivite[row["territoire"]] == expected, row
@@ -148,7 +148,7 @@ def test_sample_table_is_what_the_generator_writes(tmp_path: Path) -> None:
 def test_metropole_codes_match_the_reference_list() -> None:
     codes = json.loads(reference("communes_metropole_lyon.json").read_text("utf-8"))
     # 2024 list plus Pierre-Bénite, still a commune in the background's 2018 geography
-    assert set(sample.METROPOLE_CODES) == {c["code"] for c in codes} | {"69152"}
+    assert set(sample_territories.METROPOLE_CODES) == {c["code"] for c in codes} | {"69152"}
 
 
 def test_sample_background_draws_every_register_commune(background) -> None:
