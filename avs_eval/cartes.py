@@ -1,4 +1,4 @@
-"""Maps of the territories: the drawings, from a background `avs_eval.geographie` prepared.
+"""Maps of the territories, drawn on the background that `avs_eval.geographie` prepares.
 
 Partners read territorial evaluations as maps. This module only draws; reading the
 shapes and joining them to the register is `avs_eval.geographie`'s job, which the numbers

@@ -369,7 +369,12 @@ def _background(sources: _Sources) -> Background:
     return background
 
 
-def prepare(context, fond_de_carte="", champ_insee=DEFAULT_FIELD, communes_territoires=""):
+def prepare(
+    context,
+    fond_de_carte: str | Path = "",
+    champ_insee: str = DEFAULT_FIELD,
+    communes_territoires: str | Path = "",
+) -> Background:
     """The background of a `Context`'s data: what a batch computes once and shares.
 
     For `context.build_context` to call after the indicators and keep in the pickled
