@@ -68,16 +68,16 @@ class Context:
         return cached
 
     def background(self, fond_de_carte="", champ_insee="code", communes_territoires=""):
-        """The map background joined to this register (`cartes.Background`), built once.
+        """The map background joined to this register (`geographie.Background`), built once.
 
         The batch builds the one its reports use before it hands the Context to the
         kernels, so that no kernel reads or unions the shapes again.
         """
         key = (str(fond_de_carte or ""), champ_insee or "code", str(communes_territoires or ""))
         if key not in self._backgrounds:
-            from avs_eval import cartes
+            from avs_eval import geographie
 
-            self._backgrounds[key] = cartes.prepare(self, *key)
+            self._backgrounds[key] = geographie.prepare(self, *key)
         return self._backgrounds[key]
 
     def published_evolutions(self, annee: int) -> pd.DataFrame:

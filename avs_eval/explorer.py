@@ -32,16 +32,9 @@ from avs_eval.context import Context, _source_key, build_context
 from avs_eval.errors import AvsEvalError, ValidationError
 from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
-from avs_eval.schema import ALL_PERIMETER, LEVEL_LABELS, sort_key
+from avs_eval.schema import ALL_PERIMETER, LEVEL_LABELS, STRUCTURE_CHOICES, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
 
-# The kinds of structures, as offered to the evaluator: value -> (label, `type` values).
-STRUCTURE_CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "Ensemble": ("Toutes les structures", ("Ensemble",)),
-    "CS": ("Centres sociaux", ("CS",)),
-    "EVS": ("Espaces de vie sociale", ("EVS",)),
-    "CS+EVS": ("CS et EVS comparés", ("CS", "EVS")),
-}
 TYPE_LABELS = {ALL_PERIMETER: "Toutes", "CS": "CS", "EVS": "EVS"}
 TABLE_STYLE = (
     "<style>.avs-explorateur table{border-collapse:collapse;font-size:13px;margin-top:.5em}"
@@ -525,13 +518,13 @@ class Explorer:
 
     def _draw_map(self, selection: Selection | None) -> None:
         """The map of the selection's last year; not redrawn when only the chart changes."""
-        from avs_eval import cartes  # here: the explorer's first chart does not wait for it
+        from avs_eval import cartes, geographie  # here: the first chart does not wait for them
 
         if selection is None:
             self._map, self.map_png, self.map_image.value = None, b"", b""
             return
         try:
-            background = cartes.load_background("", "code", "", self.context.dataset)
+            background = geographie.load_background("", "code", "", self.context.dataset)
         except ValidationError as error:  # no map, the chart and the table still shown
             self._say(f"Carte impossible : {error.report()}", error=True)
             self._map, self.map_png, self.map_image.value = None, b"", b""

@@ -58,15 +58,21 @@ STRUCTURE_TYPES = Vocabulary(
     {"CS": ("centre social", "centres sociaux"), "EVS": ("espace de vie sociale",)},
     {"CS": "Centre social", "EVS": "Espace de vie sociale"},
 )
-COLLECTIVITES = Vocabulary(
-    "collectivite",
-    {"Métropole de Lyon": (), "Rhône": ()},
-)
+METROPOLE = "Métropole de Lyon"
+RHONE = "Rhône"
+COLLECTIVITES = Vocabulary("collectivite", {METROPOLE: (), RHONE: ()})
 YES_SPELLINGS: tuple[str, ...] = ("oui", "o", "1", "vrai", "true", "yes")
 NO_SPELLINGS: tuple[str, ...] = ("non", "n", "0", "faux", "false", "no")
 YES_NO_LOOKUP: dict[str, bool] = {s: True for s in YES_SPELLINGS} | {s: False for s in NO_SPELLINGS}
 YES_NO_SPELLINGS = ", ".join(YES_SPELLINGS + NO_SPELLINGS)
 LIST_SEPARATORS = ";,|"
+# The kinds of structures a reader can choose (explorer, maps): value -> (label, `type` values).
+STRUCTURE_CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
+    ALL_PERIMETER: ("Toutes les structures", (ALL_PERIMETER,)),
+    "CS": ("Centres sociaux", ("CS",)),
+    "EVS": ("Espaces de vie sociale", ("EVS",)),
+    "CS+EVS": ("CS et EVS comparés", ("CS", "EVS")),
+}
 
 
 def normalise(text: str) -> str:

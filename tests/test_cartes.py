@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from avs_eval import cartes, figures, paths, sample
+from avs_eval import cartes, figures, geographie, paths, sample, sample_territories
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import ValidationError
@@ -35,7 +35,7 @@ def context():
 
 @pytest.fixture(scope="module")
 def background(context):
-    return cartes.load_background("", "code", "", context.dataset)
+    return geographie.load_background("", "code", "", context.dataset)
 
 
 def headline(context) -> list[str]:
@@ -118,7 +118,7 @@ def reference(name: str) -> Path:
 
 
 def test_default_background_is_the_reference_copy_with_its_notice() -> None:
-    shipped = cartes.DEFAULT_BACKGROUND
+    shipped = paths.DEFAULT_BACKGROUND
     assert shipped.read_bytes() == reference("communes-69-rhone.geojson").read_bytes()
     notice = (shipped.parent / "LISEZMOI.md").read_text("utf-8")
     assert "Licence Ouverte" in notice and "2018" in notice and "IGN" in notice
@@ -127,10 +127,10 @@ def test_default_background_is_the_reference_copy_with_its_notice() -> None:
 def test_sample_table_assigns_every_commune_plausibly(context) -> None:
     with open(paths.SAMPLE_DIR / sample.COMMUNE_TERRITORIES_FILE, encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    shapes = cartes.read_shapes()
+    shapes = geographie.read_shapes()
     assert [r["code_insee"] for r in rows] == sorted(shapes.geometry)
     collectivite = context.dataset.collectivites
-    metropole = set(sample.METROPOLE_CODES)  # checked against the reference list below
+    metropole = set(sample_territories.METROPOLE_CODES)  # checked against the reference list below
     for row in rows:
         expected = "Métropole de Lyon" if row["code_insee"] in metropole else "Rhône"
         assert collectivite[row["territoire"]] == expected, row
@@ -148,7 +148,7 @@ def test_sample_table_is_what_the_generator_writes(tmp_path: Path) -> None:
 def test_metropole_codes_match_the_reference_list() -> None:
     codes = json.loads(reference("communes_metropole_lyon.json").read_text("utf-8"))
     # 2024 list plus Pierre-Bénite, still a commune in the background's 2018 geography
-    assert set(sample.METROPOLE_CODES) == {c["code"] for c in codes} | {"69152"}
+    assert set(sample_territories.METROPOLE_CODES) == {c["code"] for c in codes} | {"69152"}
 
 
 def test_sample_background_draws_every_register_commune(background) -> None:
@@ -229,7 +229,7 @@ def test_explorer_map_follows_the_selection(context, background) -> None:
 def test_user_shapes_in_geojson_geopackage_and_shapefile(tmp_path: Path, suffix: str) -> None:
     writer = write_geojson if suffix == ".geojson" else write_with_gdal
     path = writer(tmp_path / f"communes-2024{suffix}", SQUARES)
-    background = cartes.load_background(path, "insee", "", TWO_TERRITORIES)
+    background = geographie.load_background(path, "insee", "", TWO_TERRITORIES)
     assert background.warnings == []
     assert background.territory_of == {"69001": "Nord", "69002": "Sud"}
     assert background.outside_path is not None  # 69003: no structure, no territory: grey
@@ -241,7 +241,7 @@ def test_user_shapes_in_geojson_geopackage_and_shapefile(tmp_path: Path, suffix:
 def test_missing_register_code_is_a_warning_listing_it(tmp_path: Path) -> None:
     path = write_geojson(tmp_path / "communes.geojson", SQUARES)
     data = register(("A1", "CS", "69001", "Nord"), ("Z9", "CS", "69999", "Nord"))
-    background = cartes.load_background(path, "insee", "", data)
+    background = geographie.load_background(path, "insee", "", data)
     (warning,) = background.warnings
     assert (warning.colonne, warning.valeur, warning.ligne) == ("code_insee", "69999", 3)
     assert "absent du fond de carte" in warning.message and "Z9" in warning.message
@@ -253,7 +253,7 @@ def test_commune_territory_table_and_an_unknown_territory(tmp_path: Path) -> Non
     path = write_geojson(tmp_path / "communes.geojson", SQUARES)
     table = tmp_path / "communes_territoires.csv"
     table.write_text("code_insee;territoire\n69001;Nord\n69003;Nord\n69002;Ailleurs\n", "utf-8")
-    background = cartes.load_background(path, "insee", table, TWO_TERRITORIES)
+    background = geographie.load_background(path, "insee", table, TWO_TERRITORIES)
     assert background.territory_of["69003"] == "Nord"  # a commune without structure, assigned
     (warning,) = [w for w in background.warnings if w.colonne == "territoire"]
     assert (warning.ligne, warning.valeur) == (4, "Ailleurs")
@@ -272,7 +272,7 @@ def test_commune_territory_table_in_xlsx_with_a_bad_code(tmp_path: Path) -> None
         sheet.append(row)
     book.save(tmp_path / "table.xlsx")
     with pytest.raises(ValidationError) as caught:
-        cartes.load_background(path, "insee", tmp_path / "table.xlsx", TWO_TERRITORIES)
+        geographie.load_background(path, "insee", tmp_path / "table.xlsx", TWO_TERRITORIES)
     (error,) = caught.value.errors
     assert (error.ligne, error.colonne, error.valeur) == (3, "code_insee", "6900X")
 
@@ -291,7 +291,7 @@ def test_unreadable_background_is_a_french_error_naming_the_file(
 ) -> None:
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ValidationError) as caught:
-        cartes.load_background(tmp_path / name, "code", "", TWO_TERRITORIES)
+        geographie.load_background(tmp_path / name, "code", "", TWO_TERRITORIES)
     (error,) = caught.value.errors
     assert name in error.fichier and expected in error.message
 
@@ -299,7 +299,7 @@ def test_unreadable_background_is_a_french_error_naming_the_file(
 def test_missing_insee_property_names_the_properties_there_are(tmp_path: Path) -> None:
     path = write_geojson(tmp_path / "communes.geojson", SQUARES, field="insee")
     with pytest.raises(ValidationError) as caught:
-        cartes.load_background(path, "code", "", TWO_TERRITORIES)
+        geographie.load_background(path, "code", "", TWO_TERRITORIES)
     (error,) = caught.value.errors
     assert "« insee »" in error.message and "--champ-insee" in error.message
 
@@ -308,7 +308,7 @@ def test_unreadable_table_is_a_french_error(tmp_path: Path) -> None:
     path = write_geojson(tmp_path / "communes.geojson", SQUARES)
     (tmp_path / "table.csv").write_text("commune,secteur\n69001,Nord\n", "utf-8")
     with pytest.raises(ValidationError) as caught:
-        cartes.load_background(path, "insee", tmp_path / "table.csv", TWO_TERRITORIES)
+        geographie.load_background(path, "insee", tmp_path / "table.csv", TWO_TERRITORIES)
     assert "code_insee" in caught.value.errors[0].message
 
 
@@ -317,7 +317,7 @@ def test_lyon_arrondissements_are_drawn_as_lyon(tmp_path: Path) -> None:
         tmp_path / "communes.geojson", {"69123": square(0, 0), "69002": square(1, 0)}
     )
     data = register(("L1", "CS", "69381", "Lyon"), ("L2", "EVS", "69385", "Lyon"))
-    background = cartes.load_background(path, "insee", "", data)
+    background = geographie.load_background(path, "insee", "", data)
     assert background.warnings == []
     assert background.territory_of == {"69123": "Lyon"}
     assert set(background.points["code"]) == {"69123"} and len(background.points) == 2
@@ -327,7 +327,7 @@ def test_arrondissement_shapes_are_merged_for_a_register_with_lyon(tmp_path: Pat
     shapes = {"69381": square(0, 0), "69382": square(1, 0), "69002": square(0, 1)}
     path = write_geojson(tmp_path / "communes.geojson", shapes)
     data = register(("L1", "CS", "69123", "Lyon"))
-    background = cartes.load_background(path, "insee", "", data)
+    background = geographie.load_background(path, "insee", "", data)
     assert background.warnings == []
     assert background.territory_of == {"69123": "Lyon"}
     assert background.territory_geometry["Lyon"].area == pytest.approx(2 * 0.05 * 0.05)
@@ -362,7 +362,7 @@ def indicator_table(rows: list[tuple[str, float, bool]], indicateur: str) -> pd.
 
 def test_maps_of_user_data_hatch_the_secret_territory(tmp_path: Path) -> None:
     path = write_geojson(tmp_path / "communes.geojson", SQUARES)
-    background = cartes.load_background(path, "insee", "", TWO_TERRITORIES)
+    background = geographie.load_background(path, "insee", "", TWO_TERRITORIES)
     table = pd.concat(
         [
             indicator_table([("Nord", 0.9, False), ("Sud", float("nan"), True)], "contrat_local"),
@@ -386,7 +386,7 @@ def test_maps_of_user_data_hatch_the_secret_territory(tmp_path: Path) -> None:
 def test_a_territory_missing_from_the_shapes_still_gets_a_locator_map(tmp_path: Path) -> None:
     path = write_geojson(tmp_path / "communes.geojson", SQUARES)
     data = register(("A1", "CS", "69001", "Nord"), ("Z9", "CS", "69999", "Loin"))
-    background = cartes.load_background(path, "insee", "", data)
+    background = geographie.load_background(path, "insee", "", data)
     figure = cartes.locator_map(background, data, "Loin")
     assert figures.title_of(figure).startswith("Carte de situation du territoire Loin")
     figures.png(figure)
@@ -418,7 +418,7 @@ def test_projected_shapes_in_metres_are_drawn_without_reprojection(tmp_path: Pat
         for code, shape in SQUARES.items()
     }
     path = write_with_gdal(tmp_path / "communes_l93.shp", metres, field="INSEE_COM")
-    background = cartes.load_background(path, "insee_com", "", TWO_TERRITORIES)
+    background = geographie.load_background(path, "insee_com", "", TWO_TERRITORIES)
     assert not background.geographic and background.aspect == 1.0
     assert background.year is None and "non précisée" in background.caption
     figures.png(cartes.locator_map(background, TWO_TERRITORIES, "Nord"))
@@ -427,7 +427,7 @@ def test_projected_shapes_in_metres_are_drawn_without_reprojection(tmp_path: Pat
 def test_missing_table_file_is_a_french_error(tmp_path: Path) -> None:
     path = write_geojson(tmp_path / "communes.geojson", SQUARES)
     with pytest.raises(ValidationError) as caught:
-        cartes.load_background(path, "insee", tmp_path / "absente.csv", TWO_TERRITORIES)
+        geographie.load_background(path, "insee", tmp_path / "absente.csv", TWO_TERRITORIES)
     (error,) = caught.value.errors
     assert "absente.csv" in error.fichier and "introuvable" in error.message
 
@@ -436,7 +436,7 @@ def test_table_contradicting_the_register_is_a_warning(tmp_path: Path) -> None:
     path = write_geojson(tmp_path / "communes.geojson", SQUARES)
     table = tmp_path / "communes_territoires.csv"
     table.write_text("code_insee,territoire\n69001,Nord\n69002,Nord\n", "utf-8")
-    background = cartes.load_background(path, "insee", table, TWO_TERRITORIES)
+    background = geographie.load_background(path, "insee", table, TWO_TERRITORIES)
     (warning,) = background.warnings
     assert (warning.ligne, warning.valeur) == (3, "Nord") and "« Sud »" in warning.message
 
@@ -448,11 +448,11 @@ def test_preparing_a_background_does_not_import_matplotlib() -> None:
 
     code = (
         "import sys\n"
-        "from avs_eval import cartes\n"
+        "from avs_eval import geographie\n"
         "from avs_eval.context import build_context\n"
         "from avs_eval.loading import DataSource\n"
         "context = build_context(DataSource.sample())\n"
-        "background = cartes.prepare(context)\n"
+        "background = geographie.prepare(context)\n"
         "assert len(background.territory_paths) == 15\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))\n"
     )
