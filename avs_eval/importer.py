@@ -37,7 +37,7 @@ from avs_eval.config import Config, load_config
 from avs_eval.errors import Finding, ValidationError
 from avs_eval.loading import Checker, validate_responses
 from avs_eval.questionnaire import STRUCTURE_LABEL, YEAR_LABEL, YES_NO_CHOICES
-from avs_eval.reading import LINE, RawTable, ReadFailure, read_table
+from avs_eval.reading import LINE, RawTable, read_table
 from avs_eval.schema import normalise
 
 SOURCES: tuple[str, ...] = ("kobo", "correspondance")
@@ -713,10 +713,7 @@ def import_export(
     parsed_mapping = load_mapping(mapping) if source == "correspondance" else None
     path = paths.resolve(path)
     label = paths.display_path(path)
-    try:
-        table = read_table(path, label)
-    except ReadFailure as failure:
-        raise ValidationError([failure.finding]) from None
+    table = read_table(path, label)  # an unreadable file raises `ReadFailure`
     if parsed_mapping is not None:
         extract = _mapped_extract(table, parsed_mapping)
     else:

@@ -42,8 +42,12 @@ class RawTable:
     header_line: int = 1  # spreadsheet row of the headers (blank rows above are skipped)
 
 
-class ReadFailure(Exception):
-    """The file cannot be read as a table at all; carries the finding to report."""
+class ReadFailure(ValidationError):
+    """The file cannot be read as a table at all: a validation error of one finding.
+
+    A `ValidationError` itself, so that every caller reports it as it reports broken
+    rows, with no wrapping of its own; `finding` is that one finding.
+    """
 
     def __init__(
         self,
@@ -54,7 +58,7 @@ class ReadFailure(Exception):
         value: str | None = None,
     ) -> None:
         self.finding = Finding(label, line, column, value, message)
-        super().__init__(str(self.finding))
+        super().__init__([self.finding])
 
 
 def is_workbook(path: Path) -> bool:
