@@ -20,7 +20,7 @@ from avs_eval import indicators, paths, secrecy
 from avs_eval.config import secrecy_threshold
 from avs_eval.loading import Dataset, DataSource, load
 from avs_eval.output import write_atomic
-from avs_eval.schema import normalise
+from avs_eval.schema import ALL_PERIMETER, normalise
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Context:
 
     dataset: Dataset
     min_effectif: int
-    table: pd.DataFrame  # contract columns + `type` ("Ensemble", "CS", "EVS") + `masque`
+    table: pd.DataFrame  # contract columns + `type` (ALL_PERIMETER, "CS", "EVS") + `masque`
     population: pd.DataFrame
     key: tuple = field(default_factory=tuple)
     _evolutions: dict = field(default_factory=dict, repr=False)
@@ -50,7 +50,7 @@ class Context:
         columns = [self.table[k].tolist() for k in keys]
         return {key: i for i, key in enumerate(zip(*columns, strict=True))}
 
-    def row(self, annee, niveau, perimetre, indicateur, modalite="", type="Ensemble"):
+    def row(self, annee, niveau, perimetre, indicateur, modalite="", type=ALL_PERIMETER):
         """One row of the masked table, or None: a dictionary look-up, not a scan."""
         position = self._positions.get((annee, niveau, perimetre, indicateur, modalite, type))
         return None if position is None else self.table.iloc[position]
@@ -105,7 +105,7 @@ class Context:
 
     def rows(self, **criteria) -> pd.DataFrame:
         """Rows of the masked table matching every `column=value` (type defaults to all)."""
-        criteria.setdefault("type", "Ensemble")
+        criteria.setdefault("type", ALL_PERIMETER)
         table = self.table
         if "indicateur" in criteria:
             positions = self._groups["indicateur"].get(criteria.pop("indicateur"), [])
@@ -168,7 +168,7 @@ def unmasked_table(dataset: Dataset) -> pd.DataFrame:
     options = {"annees": dataset.years, "with_unknown_qpv": True}
     plain = indicators.compute(dataset, qpv_by_territory=True, **options)
     split = indicators.compute(dataset, by_type=True, **options)
-    return pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
+    return pd.concat([plain.assign(type=ALL_PERIMETER), split], ignore_index=True)
 
 
 def masked_table(
