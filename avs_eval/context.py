@@ -18,9 +18,10 @@ import pandas as pd
 
 from avs_eval import indicators, paths, secrecy
 from avs_eval.config import secrecy_threshold
-from avs_eval.loading import Dataset, DataSource, load
+from avs_eval.loading import Dataset, load
 from avs_eval.output import write_atomic
 from avs_eval.schema import ALL_PERIMETER, normalise
+from avs_eval.sources import DataSource
 
 
 @dataclass
