@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from avs_eval import indicators, paths, secrecy
+from avs_eval.caches import Recent
 from avs_eval.config import secrecy_threshold
 from avs_eval.loading import Dataset, load
 from avs_eval.output import write_atomic
@@ -127,7 +128,9 @@ def _source_key(source: DataSource, min_effectif: int) -> tuple:
     return (stamps, min_effectif)
 
 
-_CACHE: dict[tuple, Context] = {}
+# The last Context built, by its files' stamps and its threshold: a warm kernel runs
+# report after report on the same data, and one data set at a time.
+_CACHE: Recent[Context] = Recent(1)
 
 
 def build_context(source: DataSource, min_effectif: int | None = None) -> Context:
@@ -139,23 +142,26 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
     # None or 0 (a notebook's default): the threshold of parameters/config.yaml
     threshold = secrecy_threshold(min_effectif)
     key = _source_key(source, threshold)
-    if key in _CACHE:
-        return _CACHE[key]
+    return _CACHE.get(key, lambda: _shared(key) or _compute(source, threshold, key))
+
+
+def _shared(key: tuple) -> Context | None:
+    """The batch's Context, when the environment points at its pickle and it fits `key`."""
     shared = os.environ.get(paths.CONTEXT_ENV)
     if shared and Path(shared).exists():
         with open(shared, "rb") as handle:
             context = pickle.load(handle)
         if context.key == key:
-            _CACHE.clear()
-            _CACHE[key] = context
             return context
+    return None
+
+
+def _compute(source: DataSource, threshold: int, key: tuple) -> Context:
     dataset = load(source)
     years = dataset.years  # years with answers: an unsurveyed year is not a 0 % year
     table = masked_table(unmasked_table(dataset), threshold, dataset.collectivites)
     context = Context(dataset, threshold, table, indicators.population(dataset, years), key)
     context.evolutions(max(years))  # here, once per batch: the reports' kernels then skip SciPy
-    _CACHE.clear()
-    _CACHE[key] = context
     return context
 
 
