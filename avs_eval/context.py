@@ -17,10 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from avs_eval import indicators, paths, secrecy
+from avs_eval.caches import Recent
 from avs_eval.config import secrecy_threshold
-from avs_eval.loading import Dataset, DataSource, load
+from avs_eval.loading import Dataset, load
 from avs_eval.output import write_atomic
-from avs_eval.schema import normalise
+from avs_eval.schema import ALL_PERIMETER, normalise
+from avs_eval.sources import DataSource
 
 
 @dataclass
@@ -29,7 +31,7 @@ class Context:
 
     dataset: Dataset
     min_effectif: int
-    table: pd.DataFrame  # contract columns + `type` ("Ensemble", "CS", "EVS") + `masque`
+    table: pd.DataFrame  # contract columns + `type` (ALL_PERIMETER, "CS", "EVS") + `masque`
     population: pd.DataFrame
     key: tuple = field(default_factory=tuple)
     _evolutions: dict = field(default_factory=dict, repr=False)
@@ -50,7 +52,7 @@ class Context:
         columns = [self.table[k].tolist() for k in keys]
         return {key: i for i, key in enumerate(zip(*columns, strict=True))}
 
-    def row(self, annee, niveau, perimetre, indicateur, modalite="", type="Ensemble"):
+    def row(self, annee, niveau, perimetre, indicateur, modalite="", type=ALL_PERIMETER):
         """One row of the masked table, or None: a dictionary look-up, not a scan."""
         position = self._positions.get((annee, niveau, perimetre, indicateur, modalite, type))
         return None if position is None else self.table.iloc[position]
@@ -105,7 +107,7 @@ class Context:
 
     def rows(self, **criteria) -> pd.DataFrame:
         """Rows of the masked table matching every `column=value` (type defaults to all)."""
-        criteria.setdefault("type", "Ensemble")
+        criteria.setdefault("type", ALL_PERIMETER)
         table = self.table
         if "indicateur" in criteria:
             positions = self._groups["indicateur"].get(criteria.pop("indicateur"), [])
@@ -126,7 +128,9 @@ def _source_key(source: DataSource, min_effectif: int) -> tuple:
     return (stamps, min_effectif)
 
 
-_CACHE: dict[tuple, Context] = {}
+# The last Context built, by its files' stamps and its threshold: a warm kernel runs
+# report after report on the same data, and one data set at a time.
+_CACHE: Recent[Context] = Recent(1)
 
 
 def build_context(source: DataSource, min_effectif: int | None = None) -> Context:
@@ -138,23 +142,26 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
     # None or 0 (a notebook's default): the threshold of parameters/config.yaml
     threshold = secrecy_threshold(min_effectif)
     key = _source_key(source, threshold)
-    if key in _CACHE:
-        return _CACHE[key]
+    return _CACHE.get(key, lambda: _shared(key) or _compute(source, threshold, key))
+
+
+def _shared(key: tuple) -> Context | None:
+    """The batch's Context, when the environment points at its pickle and it fits `key`."""
     shared = os.environ.get(paths.CONTEXT_ENV)
     if shared and Path(shared).exists():
         with open(shared, "rb") as handle:
             context = pickle.load(handle)
         if context.key == key:
-            _CACHE.clear()
-            _CACHE[key] = context
             return context
+    return None
+
+
+def _compute(source: DataSource, threshold: int, key: tuple) -> Context:
     dataset = load(source)
     years = dataset.years  # years with answers: an unsurveyed year is not a 0 % year
     table = masked_table(unmasked_table(dataset), threshold, dataset.collectivites)
     context = Context(dataset, threshold, table, indicators.population(dataset, years), key)
     context.evolutions(max(years))  # here, once per batch: the reports' kernels then skip SciPy
-    _CACHE.clear()
-    _CACHE[key] = context
     return context
 
 
@@ -168,7 +175,7 @@ def unmasked_table(dataset: Dataset) -> pd.DataFrame:
     options = {"annees": dataset.years, "with_unknown_qpv": True}
     plain = indicators.compute(dataset, qpv_by_territory=True, **options)
     split = indicators.compute(dataset, by_type=True, **options)
-    return pd.concat([plain.assign(type="Ensemble"), split], ignore_index=True)
+    return pd.concat([plain.assign(type=ALL_PERIMETER), split], ignore_index=True)
 
 
 def masked_table(

@@ -100,7 +100,7 @@ def compute(
         )
     table = table[table["modalite"] == ""]
     if "type" in table.columns:  # the reports' table also holds the CS / EVS split
-        table = table[table["type"] == "Ensemble"]
+        table = table[table["type"] == ALL_PERIMETER]
     if territoire is not None:
         keep = {
             ("territoire", dataset.check_territory(territoire)),
@@ -201,7 +201,8 @@ def published(evolutions: pd.DataFrame, masked: pd.DataFrame) -> pd.DataFrame:
     """
     if evolutions.empty:
         return evolutions
-    flags = masked[(masked["modalite"] == "") & (masked.get("type", "Ensemble") == "Ensemble")]
+    all_types = masked.get("type", ALL_PERIMETER) == ALL_PERIMETER
+    flags = masked[(masked["modalite"] == "") & all_types]
     flags = flags.set_index(["annee", "niveau", "perimetre", "indicateur"])["masque"]
 
     def hidden(year_column: str) -> np.ndarray:

@@ -37,6 +37,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedFormatter, FixedLocator, PercentFormatter
 from matplotlib.transforms import ScaledTranslation
 
+from avs_eval.caches import Recent
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
 
 DPI = 100
@@ -192,8 +193,8 @@ _SHADES: weakref.WeakSet[Figure] = weakref.WeakSet()
 # be in its data or in its key (the style set above is fixed). `png` gives the same
 # bytes whether the frame was drawn or reused; `savefig` still draws everything.
 _FRAMES_OF: weakref.WeakKeyDictionary[Figure, tuple[tuple, list]] = weakref.WeakKeyDictionary()
-_FRAMES: dict[tuple, object] = {}  # key -> pixels of the frame, least recently used first
 _FRAMES_KEPT = 8  # a report uses 6: 1 comparison, 4 breakdowns, 1 by type
+_FRAMES: Recent = Recent(_FRAMES_KEPT)  # key -> pixels of the frame
 
 
 def _on_frame(figure: Figure, key: tuple, data: list) -> None:
@@ -202,18 +203,7 @@ def _on_frame(figure: Figure, key: tuple, data: list) -> None:
 
 
 def _draw_on_frame(figure: Figure, canvas: FigureCanvasAgg, key: tuple, data: list) -> None:
-    pixels = _FRAMES.pop(key, None)
-    if pixels is None:
-        shown = [artist for artist in data if artist.get_visible()]
-        for artist in shown:
-            artist.set_visible(False)
-        canvas.draw()
-        for artist in shown:
-            artist.set_visible(True)
-        pixels = canvas.copy_from_bbox(figure.bbox)
-        while len(_FRAMES) >= _FRAMES_KEPT:
-            del _FRAMES[next(iter(_FRAMES))]  # the least recently used
-    _FRAMES[key] = pixels
+    pixels = _FRAMES.get(key, lambda: _frame_alone(figure, canvas, data))
     canvas.restore_region(pixels)
     renderer = canvas.get_renderer()
     for ax in figure.axes:
@@ -224,6 +214,17 @@ def _draw_on_frame(figure: Figure, canvas: FigureCanvasAgg, key: tuple, data: li
     for artist in data:
         if artist.axes is None:
             artist.draw(renderer)
+
+
+def _frame_alone(figure: Figure, canvas: FigureCanvasAgg, data: list):
+    """The pixels of `figure` without its data: drawn with the data hidden."""
+    shown = [artist for artist in data if artist.get_visible()]
+    for artist in shown:
+        artist.set_visible(False)
+    canvas.draw()
+    for artist in shown:
+        artist.set_visible(True)
+    return canvas.copy_from_bbox(figure.bbox)
 
 
 def _new(

@@ -31,13 +31,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from avs_eval import paths
+from avs_eval import paths, yamlfile
 from avs_eval.catalog import load_catalog
 from avs_eval.config import Config, load_config
 from avs_eval.errors import Finding, ValidationError
 from avs_eval.loading import Checker, validate_responses
 from avs_eval.questionnaire import STRUCTURE_LABEL, YEAR_LABEL, YES_NO_CHOICES
-from avs_eval.reading import LINE, RawTable, ReadFailure, read_table
+from avs_eval.reading import LINE, RawTable, read_table
 from avs_eval.schema import normalise
 
 SOURCES: tuple[str, ...] = ("kobo", "correspondance")
@@ -307,53 +307,39 @@ class Mapping:
     ignored: frozenset[str]  # _key of headers deliberately left aside
 
 
+MAPPING_KEYS = ("colonnes", "description", "horodatage", "ignorer", "separateur", "valeurs")
+
+
 def load_mapping(path: str | Path) -> Mapping:
-    """Read and check a mapping file; every mistake names the file, its line and the value."""
-    path = paths.resolve(path)
-    label = paths.display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ValidationError([Finding(label, None, None, None, "fichier introuvable")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError([Finding(label, None, None, None, f"illisible ({exc})")]) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ValidationError(
-            [Finding(label, line, None, None, f"YAML invalide : {reason}")]
-        ) from None
-    errors: list[Finding] = []
+    """Read and check a mapping file; every mistake names the file, its line and the value.
 
-    def problem(node, where: str | None, value: str | None, message: str) -> None:
-        errors.append(Finding(label, _line(node), where, value, message))
-
-    top = _entries(root, label, "", errors)
-    known_keys = {"description", "separateur", "horodatage", "ignorer", "colonnes", "valeurs"}
-    for key, node in top.items():
-        if key not in known_keys:
-            problem(
-                node, None, key, f"clé inconnue (clés possibles : {', '.join(sorted(known_keys))})"
-            )
+    Read as text (`yamlfile.read(text=True)`): the labels and headers of an export
+    are kept as written, `Non` or `1.0` included. Reported as data, not as parameters.
+    """
+    root, label = yamlfile.read(paths.resolve(path), text=True, error=ValidationError, advice=False)
+    check = yamlfile.Checker(label)
+    top = _entries(check, root, "")
+    for key in top:
+        if key not in MAPPING_KEYS:
+            possible = ", ".join(MAPPING_KEYS)
+            check.error(_line(top, key), None, key, f"clé inconnue (clés possibles : {possible})")
     columns: dict[str, str] = {}
     if "colonnes" not in top:
-        problem(None, None, None, "section « colonnes » manquante")
-    for header, node in _entries(top.get("colonnes"), label, "colonnes", errors).items():
-        column = _scalar(node)
+        check.error(None, None, None, "section « colonnes » manquante")
+    headers = _entries(check, top.get("colonnes"), "colonnes")
+    for header in headers:
+        column = _scalar(headers[header])
         if column not in load_catalog().response_columns:
             possible = ", ".join(load_catalog().response_columns)
-            problem(
-                node,
+            check.error(
+                _line(headers, header),
                 f"colonnes > {header}",
                 column,
                 f"colonne inconnue du contrat (colonnes possibles : {possible})",
             )
         elif column in columns.values():
-            problem(
-                node,
+            check.error(
+                _line(headers, header),
                 f"colonnes > {header}",
                 column,
                 "colonne du contrat déjà associée à un autre en-tête",
@@ -361,38 +347,38 @@ def load_mapping(path: str | Path) -> Mapping:
         columns[_key(header)] = column
     values: dict[str, dict[str, str]] = {}
     written: dict[str, tuple[str, ...]] = {}
-    for column, node in _entries(top.get("valeurs"), label, "valeurs", errors).items():
+    answers_by_column = _entries(check, top.get("valeurs"), "valeurs")
+    for column in answers_by_column:
         question = load_catalog().by_column.get(column)
         if question is None or question.kind == "texte":
             possible = ", ".join(load_catalog().yes_no_columns + load_catalog().list_columns)
-            problem(
-                node,
+            check.error(
+                _line(answers_by_column, column),
                 "valeurs",
                 column,
                 f"pas une question à choix du contrat (questions possibles : {possible})",
             )
             continue
         allowed = question.codes or tuple(code for code, _ in YES_NO_CHOICES)
-        table = {}
-        for answer, code_node in _entries(node, label, f"valeurs > {column}", errors).items():
-            code = _scalar(code_node)
+        answers = _entries(check, answers_by_column[column], f"valeurs > {column}")
+        for answer in answers:
+            code = _scalar(answers[answer])
             if code not in allowed:
-                problem(
-                    code_node,
+                check.error(
+                    _line(answers, answer),
                     f"valeurs > {column} > {answer}",
                     code,
                     f"code inconnu (codes possibles : {', '.join(allowed)})",
                 )
-            table[_key(answer)] = code
-        values[column] = table
-        written[column] = tuple(_entries(node, label, "", []))
+        values[column] = {_key(answer): _scalar(code) for answer, code in answers.items()}
+        written[column] = tuple(answers)
     separator = _scalar(top["separateur"]) if "separateur" in top else ", "
     if not separator:
-        problem(top["separateur"], None, "", "séparateur vide")
-    timestamps = _list(top.get("horodatage"), label, "horodatage", errors)
-    ignored = _list(top.get("ignorer"), label, "ignorer", errors)
-    if errors:
-        raise ValidationError(errors)
+        check.error(_line(top, "separateur"), None, "", "séparateur vide")
+    timestamps = _list(check, top, "horodatage")
+    ignored = _list(check, top, "ignorer")
+    if check.errors:
+        raise ValidationError(check.errors)
     return Mapping(
         label,
         columns,
@@ -404,42 +390,37 @@ def load_mapping(path: str | Path) -> Mapping:
     )
 
 
-def _line(node) -> int | None:
-    return node.start_mark.line + 1 if node is not None else None
+def _line(entry: yamlfile.Lined, key: str) -> int | None:
+    """The line of `entry[key]`: its own when it has one, else its key's (a blank value)."""
+    return getattr(entry.get(key), "line", None) or entry.key_lines.get(key)
 
 
-def _scalar(node) -> str:
-    if isinstance(node, yaml.ScalarNode):
-        return "" if node.tag.endswith(":null") else str(node.value).strip()
-    return ""
+def _scalar(value: object) -> str:
+    """A text value, stripped; "" for a blank one or a list or mapping where text is due."""
+    return value.strip() if isinstance(value, str) else ""
 
 
-def _entries(node, label: str, where: str, errors: list[Finding]) -> dict:
-    """The key -> node pairs of a YAML mapping (keys as text), or {} with an error."""
-    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+def _entries(check: yamlfile.Checker, value: object, where: str) -> dict:
+    """The key -> value pairs of a YAML mapping (keys as text), or {} with an error."""
+    if value is None:
         return {}
-    if not isinstance(node, yaml.MappingNode):
-        errors.append(
-            Finding(label, _line(node), where or None, None, "liste « clé: valeur » attendue")
-        )
+    if not isinstance(value, yamlfile.Lined):  # text or a list: each knows its line
+        check.error(value.line, where or None, None, "liste « clé: valeur » attendue")
         return {}
-    entries = {}
-    for key_node, value_node in node.value:
-        key = _scalar(key_node)
-        if key in entries:
-            errors.append(Finding(label, _line(key_node), where or None, key, "clé en double"))
-        entries[key] = value_node
-    return entries
+    for key, key_line in value.duplicates:
+        check.error(key_line, where or None, key, "clé en double")
+    return value
 
 
-def _list(node, label: str, where: str, errors: list[Finding]) -> list[str]:
-    if node is None:
+def _list(check: yamlfile.Checker, top: yamlfile.Lined, key: str) -> list[str]:
+    value = top.get(key)
+    if value is None:
         return []
-    if isinstance(node, yaml.ScalarNode):
-        return [_scalar(node)] if _scalar(node) else []
-    if isinstance(node, yaml.SequenceNode):
-        return [_scalar(item) for item in node.value if _scalar(item)]
-    errors.append(Finding(label, _line(node), where, None, "texte ou liste de textes attendu"))
+    if isinstance(value, str):
+        return [_scalar(value)] if _scalar(value) else []
+    if isinstance(value, list):
+        return [_scalar(item) for item in value if _scalar(item)]
+    check.error(_line(top, key), key, None, "texte ou liste de textes attendu")
     return []
 
 
@@ -713,10 +694,7 @@ def import_export(
     parsed_mapping = load_mapping(mapping) if source == "correspondance" else None
     path = paths.resolve(path)
     label = paths.display_path(path)
-    try:
-        table = read_table(path, label)
-    except ReadFailure as failure:
-        raise ValidationError([failure.finding]) from None
+    table = read_table(path, label)  # an unreadable file raises `ReadFailure`
     if parsed_mapping is not None:
         extract = _mapped_extract(table, parsed_mapping)
     else:

@@ -144,10 +144,7 @@ def _load(source: DataSource | None, config: Config | None) -> Dataset:
     for role, path, label, strict in _table_specs(source, errors):
         try:
             tables[role] = read_table(path, label, role, strict_sheet=strict)
-        except ReadFailure as failure:
-            errors.append(failure.finding)
-            tables[role] = None
-        except ValidationError as invalid:
+        except ValidationError as invalid:  # an unreadable file (`ReadFailure`) or bad headers
             errors.extend(invalid.errors)
             tables[role] = None
     structures = None
@@ -171,8 +168,6 @@ def load_structures(path: str | Path) -> pd.DataFrame:
     errors: list[Finding] = []
     try:
         table = read_table(path, label, STRUCTURES)
-    except ReadFailure as failure:
-        raise ValidationError([failure.finding]) from None
     finally:
         forget_workbooks()
     structures = _validate_structures(table, errors)

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from avs_eval import pannes
+from avs_eval import testhooks as pannes
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

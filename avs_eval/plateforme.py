@@ -29,7 +29,7 @@ import signal
 import time
 from pathlib import Path
 
-from avs_eval import pannes
+from avs_eval import testhooks as pannes
 
 PORTABLE_ENV = "AVS_EVAL_PORTABLE"
 RENAME_TRIES = 5  # Windows: an antivirus or an indexer holds a new file for a moment

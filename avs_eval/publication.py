@@ -30,7 +30,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from avs_eval import freshness, pannes, plateforme
+from avs_eval import freshness, plateforme
+from avs_eval import testhooks as pannes
 from avs_eval.errors import EnvironmentProblem
 from avs_eval.output import write_atomic
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from avs_eval.caches import Recent
 from avs_eval.errors import Finding, ValidationError
 from avs_eval.schema import normalise
 
@@ -42,8 +43,12 @@ class RawTable:
     header_line: int = 1  # spreadsheet row of the headers (blank rows above are skipped)
 
 
-class ReadFailure(Exception):
-    """The file cannot be read as a table at all; carries the finding to report."""
+class ReadFailure(ValidationError):
+    """The file cannot be read as a table at all: a validation error of one finding.
+
+    A `ValidationError` itself, so that every caller reports it as it reports broken
+    rows, with no wrapping of its own; `finding` is that one finding.
+    """
 
     def __init__(
         self,
@@ -54,7 +59,7 @@ class ReadFailure(Exception):
         value: str | None = None,
     ) -> None:
         self.finding = Finding(label, line, column, value, message)
-        super().__init__(str(self.finding))
+        super().__init__([self.finding])
 
 
 def is_workbook(path: Path) -> bool:
@@ -383,23 +388,17 @@ def workbook_sheets(path: Path, label: str) -> list[str]:
 # The last workbook parsed, by the digest of its bytes. A workbook is read three times
 # for one validation (its sheet names, then each of its two sheets) and openpyxl parses
 # every sheet each time: keeping it parses it once. `forget_workbooks` lets it go.
-_WORKBOOK: dict[bytes, object] = {}
+_WORKBOOK = Recent(1, release=lambda workbook: workbook.close())
 
 
 def forget_workbooks() -> None:
     """Release the workbook kept by `_open_workbook` (at the end of a validation)."""
-    for workbook in _WORKBOOK.values():
-        workbook.close()
     _WORKBOOK.clear()
 
 
 def _open_workbook(data: bytes, label: str):
     digest = hashlib.sha256(data).digest()
-    if digest not in _WORKBOOK:
-        workbook = _parse_workbook(data, label)
-        forget_workbooks()
-        _WORKBOOK[digest] = workbook
-    return _WORKBOOK[digest]
+    return _WORKBOOK.get(digest, lambda: _parse_workbook(data, label))
 
 
 def _parse_workbook(data: bytes, label: str):

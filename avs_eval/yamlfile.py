@@ -1,9 +1,10 @@
-"""YAML files of `parameters/` read with their line numbers, checked key by key.
+"""YAML files edited by hand, read with their line numbers, checked key by key.
 
-Evaluators edit these files by hand, without Python: a mistake must be reported as
-« fichier, ligne, clé » in French, never as a traceback. So mappings and lists keep
-the line each key and item came from, and a `Checker` turns every wrong key, type
-or value into a `Finding`, collecting all of them before anything is raised.
+Evaluators edit these files (`parameters/`, an import's correspondence) by hand,
+without Python: a mistake must be reported as « fichier, ligne, clé » in French,
+never as a traceback. So mappings and lists keep the line each key and item came
+from, and a `Checker` turns every wrong key, type or value into a `Finding`,
+collecting all of them before anything is raised.
 """
 
 from __future__ import annotations
@@ -34,10 +35,15 @@ class ParameterError(ValidationError):
 
 
 class Lined(dict):
-    """A YAML mapping that remembers its own line and the line of each key."""
+    """A YAML mapping that remembers its own line and the line of each key.
+
+    A key written twice keeps its last value; `duplicates` holds (key, line) of each
+    repetition, for a file whose checks report them.
+    """
 
     line: int | None = None
     key_lines: dict[str, int]
+    duplicates: list[tuple[str, int]]
 
 
 class LinedList(list):
@@ -47,19 +53,42 @@ class LinedList(list):
     item_lines: list[int]
 
 
+class LinedText(str):
+    """A YAML scalar as written, with its line: the values of `read(path, text=True)`."""
+
+    line: int | None = None
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    @staticmethod
+    def key_of(key: object) -> object:
+        return str(key) if not isinstance(key, (int, float)) else key
+
+
+class _TextLoader(_Loader):
+    """Scalars as written: `Yes`, `1.0` or `2025` stay the text the user typed.
+
+    For files whose values are labels and headers of someone else's export, where
+    YAML's reading of `No` as false or of `1.0` as a number would change the text.
+    """
+
+    @staticmethod
+    def key_of(key: object) -> str:
+        return key.strip() if isinstance(key, str) else ""
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> Lined:
     result = Lined()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
+    result.duplicates = []
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        key = str(key) if not isinstance(key, (int, float)) else key
+        key = loader.key_of(loader.construct_object(key_node, deep=True))
+        line = key_node.start_mark.line + 1
+        if key in result:
+            result.duplicates.append((str(key), line))
         result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[str(key)] = key_node.start_mark.line + 1
+        result.key_lines[str(key)] = line
     return result
 
 
@@ -79,38 +108,57 @@ def _timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
         return node.value
 
 
+def _text(loader: _TextLoader, node: yaml.ScalarNode) -> LinedText | None:
+    if node.tag == "tag:yaml.org,2002:null":
+        return None
+    result = LinedText(loader.construct_scalar(node))
+    result.line = node.start_mark.line + 1
+    return result
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+# every tag YAML gives a plain scalar (`No`, `1.0`, `2025-03-14`, `<<`, `=`...), and text
+for _tag in {t for rules in _Loader.yaml_implicit_resolvers.values() for t, _ in rules}:
+    _TextLoader.add_constructor(_tag, _text)
+_TextLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG, _text)
+
+SYNTAX_ADVICE = (
+    " (vérifiez l'indentation, les deux-points et les guillemets de cette ligne ou de la "
+    "précédente)"
+)
 
 
-def read(path: Path) -> tuple[Any, str]:
-    """Parse `path`; return the data and the file's label as shown in messages."""
+def read(
+    path: Path,
+    *,
+    text: bool = False,
+    error: type[ValidationError] = ParameterError,
+    advice: bool = True,
+) -> tuple[Any, str]:
+    """Parse `path`; return the data and the file's label as shown in messages.
+
+    `text`: scalars come as `LinedText` (as written, with their line), null as None;
+    otherwise as YAML types them. `error`: raised when the file cannot be read or
+    parsed (a file outside `parameters/` reports as data). `advice`: whether a
+    syntax error says where to look (`SYNTAX_ADVICE`).
+    """
     label = paths.display_path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        content = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ParameterError([Finding(label, None, None, None, "fichier introuvable")]) from None
+        raise error([Finding(label, None, None, None, "fichier introuvable")]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ParameterError([Finding(label, None, None, None, f"illisible ({exc})")]) from None
+        raise error([Finding(label, None, None, None, f"illisible ({exc})")]) from None
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(content, Loader=_TextLoader if text else _Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise ParameterError(
-            [
-                Finding(
-                    label,
-                    line,
-                    None,
-                    None,
-                    f"YAML invalide : {reason} (vérifiez l'indentation, les deux-points et les "
-                    "guillemets de cette ligne ou de la précédente)",
-                )
-            ]
-        ) from None
+        message = f"YAML invalide : {reason}" + (SYNTAX_ADVICE if advice else "")
+        raise error([Finding(label, line, None, None, message)]) from None
     return data, label
 
 
@@ -136,7 +184,7 @@ class Checker:
         if value is not None:
             self.error(line, where, value, "un ensemble de clés « clé: valeur » est attendu")
         empty = Lined()
-        empty.line, empty.key_lines = line, {}
+        empty.line, empty.key_lines, empty.duplicates = line, {}, []
         return empty
 
     def sequence(self, value: object, line: int | None, where: str) -> LinedList:

@@ -317,7 +317,8 @@ def test_years_of_questions_and_codes(tmp_path, monkeypatch):
     """A code added in 2024 has no row before it; a question retired after 2023 none after."""
     from avs_eval import catalog as catalog_module
     from avs_eval import indicators
-    from avs_eval.loading import DataSource, load
+    from avs_eval.loading import load
+    from avs_eval.sources import DataSource
 
     text = paths.CATALOG_FILE.read_text(encoding="utf-8")
     text = text.replace(

@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from avs_eval import pannes, paths, plateforme
+from avs_eval import paths, plateforme
+from avs_eval import testhooks as pannes
 from avs_eval.freshness import STATE_DIR
 from avs_eval.publication import LOCK_NAME
 

@@ -25,7 +25,8 @@ from avs_eval.importer import (
     google_forms_mapping,
     load_mapping,
 )
-from avs_eval.loading import DataSource, load, load_structures
+from avs_eval.loading import load, load_structures
+from avs_eval.sources import DataSource
 
 CATALOG = load_catalog()
 

@@ -27,8 +27,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from avs_eval.catalog import load_catalog
 from avs_eval.errors import ValidationError
-from avs_eval.loading import Dataset, DataSource, code_column, load
+from avs_eval.loading import Dataset, code_column, load
 from avs_eval.schema import STRUCTURE_OPTIONAL, STRUCTURE_REQUIRED, normalise
+from avs_eval.sources import DataSource
 
 CATALOG = load_catalog()
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from avs_eval import freshness, pannes, publication
+from avs_eval import freshness, publication
+from avs_eval import testhooks as pannes
 from avs_eval.errors import EnvironmentProblem
 from avs_eval.publication import LOCK_NAME, SWAP_JOURNAL, Publication, PublicationBlocked
 

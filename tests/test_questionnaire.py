@@ -14,9 +14,10 @@ from avs_eval.catalog import load_catalog
 from avs_eval.cli import main
 from avs_eval.config import load_config
 from avs_eval.excel import INDICATOR_HEADERS, LEVEL_SHEETS, PERCENT_FORMAT, SECRET_MARK
-from avs_eval.loading import DataSource, load
+from avs_eval.loading import load
 from avs_eval.questionnaire import relevant
 from avs_eval.schema import COLLECTIVITES, STRUCTURE_OPTIONAL, STRUCTURE_REQUIRED, STRUCTURE_TYPES
+from avs_eval.sources import DataSource
 
 CATALOG = load_catalog()
 

@@ -1,9 +1,14 @@
-"""Faults on demand, for the reliability tests only: a full disk, a refused rename, a kill.
+"""Test hooks: faults on demand (a full disk, a refused rename, a kill), for the tests only.
 
-A crash in the middle of a publication or a disk that fills while a kernel writes
-its table cannot be produced on cue from outside; these hooks produce them from the
-inside, in whichever process does the write (the batch, a worker, a kernel), all
-driven by one environment variable that the processes inherit:
+Nothing in normal use switches them on. They exist because the reliability tests
+(tests/test_publication.py, tests/test_fiabilite_publication.py, tests/test_pdf.py)
+must produce, on cue, what cannot be produced from outside: a crash in the middle of
+a publication, a disk that fills while a kernel writes its table. The code that
+writes, renames or publishes calls a hook at that point; the hook acts in whichever
+process does the work (the batch, a worker, a kernel).
+
+They are switched on by one environment variable, `AVS_EVAL_PANNE`, which a test
+sets and the child processes inherit:
 
     AVS_EVAL_PANNE=disque-plein:*/lyon/*.csv     writes to matching paths fail (ENOSPC)
     AVS_EVAL_PANNE=renommage:2                   the 2nd rename of a publication is refused
@@ -13,7 +18,8 @@ driven by one environment variable that the processes inherit:
     AVS_EVAL_PANNE=arret:3                       the batch dies (like a power cut) at step 3
     AVS_EVAL_PANNE=place:1000                    the disk reports 1000 bytes free
 
-Unset, every hook is a dictionary look-up that does nothing.
+Unset (always, outside the tests), every hook costs one look-up in `os.environ` and
+does nothing: no file, no counter, no behaviour of its own.
 """
 
 from __future__ import annotations
