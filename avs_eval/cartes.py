@@ -38,6 +38,7 @@ from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 
 from avs_eval import figures, placement
+from avs_eval.caches import Recent
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.geographie import Background, Rings, label_anchor, line_arrays, polygon_rings
 from avs_eval.schema import ALL_PERIMETER, METROPOLE, STRUCTURE_CHOICES, sort_key
@@ -282,16 +283,12 @@ def _has_missing(background: Background, values: pd.DataFrame) -> bool:
     return False
 
 
-_FIGURES: dict[tuple, Figure] = {}
+# A shared map is drawn once per kernel: the synthesis is not redrawn per call.
+_FIGURES: Recent[Figure] = Recent(8)
 
 
 def _cached(key: tuple, draw) -> Figure:
-    """A shared map is drawn once per kernel: the synthesis is not redrawn per call."""
-    if key not in _FIGURES:
-        while len(_FIGURES) >= 8:
-            del _FIGURES[next(iter(_FIGURES))]
-        _FIGURES[key] = draw()
-    return _FIGURES[key]
+    return _FIGURES.get(key, draw)
 
 
 def _table_key(table: pd.DataFrame, annee: int, names: Iterable[str]) -> int:

@@ -30,10 +30,10 @@ from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.config import load_config
 from avs_eval.context import Context, _source_key, build_context
 from avs_eval.errors import AvsEvalError, ValidationError
-from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
 from avs_eval.schema import ALL_PERIMETER, LEVEL_LABELS, STRUCTURE_CHOICES, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
+from avs_eval.sources import DataSource
 
 TYPE_LABELS = {ALL_PERIMETER: "Toutes", "CS": "CS", "EVS": "EVS"}
 TABLE_STYLE = (

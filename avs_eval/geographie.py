@@ -218,14 +218,11 @@ def read_commune_territories(path: str | Path) -> tuple[pd.DataFrame, list[Findi
     Returns (rows with `code_insee`, `territoire`, `ligne`; errors). A file that cannot
     be read raises `ValidationError`; malformed rows are returned as errors, all at once.
     """
-    from avs_eval.reading import LINE, ReadFailure, read_table
+    from avs_eval.reading import LINE, read_table
 
     file = paths.resolve(path)
     label = paths.display_path(file)
-    try:
-        raw = read_table(file, label)
-    except ReadFailure as exc:
-        raise ValidationError([exc.finding]) from None
+    raw = read_table(file, label)  # a ReadFailure is the ValidationError naming the file
     missing = [c for c in ("code_insee", "territoire") if c not in raw.frame.columns]
     if missing:
         names = " et ".join(f"« {c} »" for c in missing)

@@ -25,9 +25,9 @@ from avs_eval.blocs import NBSP, chart, code, html_table, md, pct, share_cell, t
 from avs_eval.catalog import RESPONSE_RATE, DerivedIndicator, Question, Section, load_catalog
 from avs_eval.context import build_context, slug
 from avs_eval.errors import UsageError
-from avs_eval.loading import DataSource
 from avs_eval.schema import ALL_PERIMETER, STRUCTURE_TYPES, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
+from avs_eval.sources import DataSource
 
 # --- shared by both reports -----------------------------------------------------------
 

@@ -55,7 +55,8 @@ from avs_eval import paths
 from avs_eval.batch import SYNTHESIS_NOTEBOOK, TERRITORY_NOTEBOOK, WARM_UP_CODE
 from avs_eval.catalog import load_catalog
 from avs_eval.context import slug
-from avs_eval.loading import DataSource, load
+from avs_eval.loading import load
+from avs_eval.sources import DataSource
 
 CATALOG = load_catalog()
 

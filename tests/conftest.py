@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 
 from avs_eval.errors import ValidationError
-from avs_eval.loading import Dataset, DataSource, load
+from avs_eval.loading import Dataset, load
+from avs_eval.sources import DataSource
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI_DIR = FIXTURES / "mini"

@@ -26,7 +26,8 @@ import pytest
 from avs_eval import freshness, paths, plateforme, publication
 from avs_eval.errors import EnvironmentProblem
 from avs_eval.indicators import COLUMNS
-from avs_eval.loading import DataSource, load
+from avs_eval.loading import load
+from avs_eval.sources import DataSource
 
 YEAR = 2025
 RENAMED = "Val d'Yzeron / Coteaux"

@@ -21,8 +21,8 @@ from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import ValidationError
 from avs_eval.explorer import Selection
-from avs_eval.loading import DataSource
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
+from avs_eval.sources import DataSource
 
 REFERENCE = Path(paths.PROJECT_ROOT).parent / "shared" / "reference"
 YEAR = 2025
@@ -450,7 +450,7 @@ def test_preparing_a_background_does_not_import_matplotlib() -> None:
         "import sys\n"
         "from avs_eval import geographie\n"
         "from avs_eval.context import build_context\n"
-        "from avs_eval.loading import DataSource\n"
+        "from avs_eval.sources import DataSource\n"
         "context = build_context(DataSource.sample())\n"
         "background = geographie.prepare(context)\n"
         "assert len(background.territory_paths) == 15\n"

@@ -22,7 +22,7 @@ import pytest
 
 from avs_eval import analyse, commentaires, evolutions, paths
 from avs_eval.context import build_context, slug
-from avs_eval.loading import DataSource
+from avs_eval.sources import DataSource
 
 IGNORED = shutil.ignore_patterns(
     ".git", ".venv", "outputs", ".jupyter", "__pycache__", "*.egg-info", ".pytest_cache",

@@ -31,9 +31,9 @@ from avs_eval import freshness, paths, plateforme
 from avs_eval.blocs import share_cell
 from avs_eval.catalog import load_catalog
 from avs_eval.context import build_context, slug
-from avs_eval.loading import DataSource
 from avs_eval.output import write_atomic
 from avs_eval.report import TerritoryReport
+from avs_eval.sources import DataSource
 
 CATALOG = load_catalog()
 

@@ -26,7 +26,7 @@ from bs4 import BeautifulSoup
 from avs_eval import analyse, pdf
 from avs_eval.context import build_context
 from avs_eval.errors import EXIT_ENVIRONMENT
-from avs_eval.loading import DataSource
+from avs_eval.sources import DataSource
 
 YEAR = 2025
 TERRITORIES = ("Lyon", "Val de Saône")  # one with figures, one mostly secret

@@ -10,7 +10,8 @@ from conftest import MINI_DIR
 
 from avs_eval import evolutions, indicators, tableur
 from avs_eval.catalog import RESPONSE_RATE, RESPONSE_RATE_LABEL, load_catalog
-from avs_eval.loading import DataSource, load
+from avs_eval.loading import load
+from avs_eval.sources import DataSource
 
 CATALOG = load_catalog()
 
