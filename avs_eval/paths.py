@@ -43,3 +43,21 @@ def display_path(path: str | Path) -> str:
         return p.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
         return p.name
+
+
+# --- the year's folder that a batch publishes: SORTIE/ANNEE, sent to partners ---------------
+
+INTERNAL_SUFFIX = "-interne"  # SORTIE/ANNEE-interne: the internal edition, never sent
+INDEX = "index.html"  # the year's table of contents
+MANIFEST = "manifest.json"  # the batch's provenance
+ENVOI = "envoi"  # the year's subfolder of PDFs named for filing: <slug>-<année>.pdf
+
+
+def year_folder(year: int | str, internal: bool) -> str:
+    """The name of a year's folder: the internal edition never goes into the partners' one."""
+    return f"{year}{INTERNAL_SUFFIX}" if internal else str(year)
+
+
+def envoi_name(slug: str, year: int | str) -> str:
+    """A report's PDF named for sending and filing, relative to the year's folder."""
+    return f"{ENVOI}/{slug}-{year}.pdf"

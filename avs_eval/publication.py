@@ -30,7 +30,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from avs_eval import freshness, pannes, plateforme
+from avs_eval import freshness, pannes, paths, plateforme
 from avs_eval.errors import EnvironmentProblem
 from avs_eval.output import write_atomic
 
@@ -39,7 +39,6 @@ SWAP_JOURNAL = ".avs-eval.bascule.json"
 STAGING_MARK = ".en-cours-"
 OLD_MARK = ".ancien-"
 READY_SUFFIX = "-pret-a-publier"
-MANIFEST = freshness.MANIFEST
 # Space a report takes when there is no previous year to measure (the sample's largest
 # territory: page, notebook and table), and the margin on top of any estimate.
 REPORT_BYTES = 2_000_000
@@ -87,7 +86,7 @@ class Publication:
     def __init__(
         self,
         root: Path,
-        year: int,
+        year: int | str,
         say: Callable[[str], None],
         stop_writers: Callable[[], None] | None = None,
     ) -> None:
@@ -200,7 +199,7 @@ class Publication:
             return None
         state = freshness.read_state(self.root, self.ready.name)
         try:
-            manifest = json.loads((self.ready / MANIFEST).read_text(encoding="utf-8"))
+            manifest = json.loads((self.ready / paths.MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             manifest = {}
         if not manifest or state.get("empreinte_lot") != fingerprint:
@@ -255,11 +254,11 @@ class Publication:
             outcome.kept_previous = True
 
     def write_index(self, rows: list[dict], is_sample: bool) -> None:
-        write_atomic(self.staging / "index.html", render_index(self.year, rows, is_sample))
+        write_atomic(self.staging / paths.INDEX, render_index(self.year, rows, is_sample))
 
     def write_manifest(self, manifest: dict) -> None:
         text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-        write_atomic(self.staging / MANIFEST, text)
+        write_atomic(self.staging / paths.MANIFEST, text)
 
     def publish(self, state: dict) -> None:
         """Swap the finished staging folder in, or keep it as ready to publish.
@@ -425,9 +424,6 @@ def copy_folder(source: Path, target: Path) -> None:
             copy_file(path, destination)
 
 
-INTERNAL_SUFFIX = "-interne"
-
-
 def render_index(year: int | str, rows: list[dict], is_sample: bool) -> str:
     """The year's table of contents, from the template beside the report template.
 
@@ -441,8 +437,8 @@ def render_index(year: int | str, rows: list[dict], is_sample: bool) -> str:
         keep_trailing_newline=True,
     )
     return environment.get_template("index.html.j2").render(
-        annee=str(year).removesuffix(INTERNAL_SUFFIX),
-        interne=str(year).endswith(INTERNAL_SUFFIX),
+        annee=str(year).removesuffix(paths.INTERNAL_SUFFIX),
+        interne=str(year).endswith(paths.INTERNAL_SUFFIX),
         lignes=rows,
         produits=sum(1 for row in rows if row["ok"]),
         exemple=is_sample,
