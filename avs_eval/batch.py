@@ -30,13 +30,12 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 from avs_eval import freshness, paths, planning
-from avs_eval.execution import Workers
-from avs_eval.journal import default_path
+from avs_eval.execution import Outcome, Workers
 from avs_eval.options import BatchOptions
 from avs_eval.pdf import print_reports
 from avs_eval.planning import Plan
 from avs_eval.publication import Publication, PublicationBlocked
-from avs_eval.record import BatchRecord, Outcome
+from avs_eval.record import BatchRecord
 
 __all__ = ["run_batch"]
 
@@ -77,13 +76,7 @@ def run_batch(options: BatchOptions, say: Callable[[str], None] = _say_on_stderr
                 context = planning.read(batch, say)
             staging = _stage(publication, record.decisions, len(todo))
             made, distributions = _run(batch, todo, context, workers, publication, record)
-            if made and options.pdf:  # into the staging folder: the year is published whole
-                record.printed(
-                    print_reports(
-                        made, staging, batch.year, batch.report.interne, options.navigateur,
-                        workers.count,
-                    )
-                )  # fmt: skip
+            _print(batch, made, staging, workers.count, record)
             record.settle(made, staging)
             _publish(batch, record, publication, commentaries, fingerprint, distributions)
     return record
@@ -101,9 +94,9 @@ def _open_record(
         say=say,
         options={"noyau_neuf": options.noyau_neuf, "jobs": workers, "pdf": bool(options.pdf)},
     )
-    journal = paths.resolve(options.journal) if options.journal else None
     record.open_journal(
-        journal or default_path(batch.root, batch.year),
+        paths.resolve(options.journal) if options.journal else None,
+        batch.root,
         batch.dependencies.files,
         batch.parameters(),
     )
@@ -131,9 +124,7 @@ def _run(
     """The run step: the notebooks of the reports to re-make; a failure keeps the previous."""
     if not todo:
         return [], None
-    from avs_eval.context import save_context
-
-    save_context(context, workers.context_file)
+    workers.share(context)
     work = batch.jobs(todo, publication.staging, publication.final)
     # which distribution provides which module: 0.6 s of reading metadata, done while
     # the notebooks run
@@ -144,6 +135,15 @@ def _run(
         raise publication.disk_full(during=True)
     publication.keep_previous([o for o in made if o.status != "ok"])
     return made, distributions
+
+
+def _print(
+    batch: Plan, made: list[Outcome], staging: Path, parallel: int, record: BatchRecord
+) -> None:
+    """The print step (--pdf): into the staging folder, so that the year is published whole."""
+    if made and batch.options.pdf:
+        interne, browser = batch.report.interne, batch.options.navigateur
+        record.printed(print_reports(made, staging, batch.year, interne, browser, parallel))
 
 
 def _publish(

@@ -28,9 +28,8 @@ from pathlib import Path
 
 from avs_eval import kernels, paths, plateforme
 from avs_eval.output import write_atomic
-from avs_eval.record import Outcome
 
-__all__ = ["Job", "Workers", "run_job", "skip_iri_grammar"]
+__all__ = ["Job", "Outcome", "Workers", "run_job", "skip_iri_grammar"]
 
 CONTEXT_NAME = ".contexte.pkl"
 STOP_POLL = 0.1  # seconds between two looks of a worker at the parent's stop flag
@@ -47,6 +46,27 @@ class Job:
     title: str
     stem: str  # "rapport" or "synthese"
     shown: dict = field(default_factory=dict)  # the parameters as the published notebook says
+
+
+@dataclass
+class Outcome:
+    """One report of the batch: re-made (ok or failed) or carried over, and why."""
+
+    name: str
+    stem: str
+    folder: str
+    status: str  # "ok" or "echec"
+    seconds: float
+    error: str = ""
+    kept_previous: bool = False
+    html_bytes: int = 0
+    cells_seconds: float = 0.0  # time spent running the cells themselves: the work
+    remade: bool = True  # False: carried over from the previous publication, unchanged
+    why: str = ""  # why it was re-made, or why it was not (freshness.Decision.why)
+    started: float = 0.0  # wall clock, for the journal
+    disk_full: bool = False
+    stderr: list[str] = field(default_factory=list)  # the kernel's last lines, on failure
+    modules: list[str] = field(default_factory=list)  # what the notebook imported
 
 
 # --- the worker side -----------------------------------------------------------------
@@ -280,6 +300,12 @@ class Workers:
         )
         for _ in range(self.count):  # a process is spawned per submission, until `count`
             self.pool.submit(_ready)
+
+    def share(self, context) -> None:
+        """Write the Context computed once for the kernels, where the workers look for it."""
+        from avs_eval.context import save_context
+
+        save_context(context, self.context_file)
 
     def abort(self) -> None:
         """Stop every worker and its kernels now (invalid data, lock, Ctrl-C, full disk)."""

@@ -6,6 +6,7 @@ working directory, resolves relative paths against the same root.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
@@ -43,6 +44,18 @@ def display_path(path: str | Path) -> str:
         return p.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
         return p.name
+
+
+def as_typed(path: str | Path) -> str:
+    """A path as typed in the terminal: relative to the current folder when below it.
+
+    For the evaluator's messages; reports use `display_path`, which never names the machine.
+    """
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 # --- the year's folder that a batch publishes: SORTIE/ANNEE, sent to partners ---------------

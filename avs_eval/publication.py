@@ -56,15 +56,6 @@ class DiskFull(EnvironmentProblem):
     """Not enough space for the year, before the batch or while it wrote."""
 
 
-def shown(path: Path) -> str:
-    """A path as typed in the terminal: relative to the current folder when below it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
-
-
 def megabytes(size: int) -> str:
     return f"{max(size, 0) / MIB:.0f} Mo" if size >= MIB else f"{max(size, 0) / MIB:.1f} Mo"
 
@@ -109,12 +100,12 @@ class Publication:
             self._lock.acquire()
         except plateforme.lock_refused():
             raise EnvironmentProblem(
-                f"une autre production de rapports est en cours dans {shown(self.root)} : "
+                f"une autre production de rapports est en cours dans {paths.as_typed(self.root)} : "
                 "attendez qu'elle se termine, puis relancez la commande"
             ) from None
         except OSError as error:
             raise EnvironmentProblem(
-                f"impossible d'écrire dans le dossier de sortie {shown(self.root)} "
+                f"impossible d'écrire dans le dossier de sortie {paths.as_typed(self.root)} "
                 f"({error.strerror or error}) : choisissez-en un autre avec --sortie"
             ) from None
         try:
@@ -125,8 +116,8 @@ class Publication:
             culprit = refused.blocking or refused.source
             raise EnvironmentProblem(
                 f"une publication de {self.year} interrompue ne peut pas être achevée : "
-                f"{shown(culprit)} est ouvert dans un autre programme (navigateur, Excel…) ou "
-                "protégé en écriture. Fermez-le, puis relancez la commande"
+                f"{paths.as_typed(culprit)} est ouvert dans un autre programme (navigateur, "
+                "Excel…) ou protégé en écriture. Fermez-le, puis relancez la commande"
             ) from None
         except BaseException:
             self._lock.release()
@@ -146,16 +137,16 @@ class Publication:
             self._lock.release()
         if isinstance(error, plateforme.RenameRefused):
             raise EnvironmentProblem(
-                f"impossible de renommer {shown(error.source)} : un de ses fichiers est ouvert "
-                "dans un autre programme ou le dossier est protégé en écriture. Les rapports "
-                "déjà publiés sont intacts ; fermez-le, puis relancez la commande"
+                f"impossible de renommer {paths.as_typed(error.source)} : un de ses fichiers est "
+                "ouvert dans un autre programme ou le dossier est protégé en écriture. Les "
+                "rapports déjà publiés sont intacts ; fermez-le, puis relancez la commande"
             ) from None
         if isinstance(error, OSError):
             if plateforme.is_disk_full(error):
                 raise self.disk_full(during=True) from None
-            where = f" ({shown(Path(error.filename))})" if error.filename else ""
+            where = f" ({paths.as_typed(Path(error.filename))})" if error.filename else ""
             raise EnvironmentProblem(
-                f"impossible d'écrire dans {shown(self.root)}{where} : "
+                f"impossible d'écrire dans {paths.as_typed(self.root)}{where} : "
                 f"{error.strerror or error}. Les rapports déjà publiés sont intacts ; vérifiez "
                 "les droits du dossier (ou choisissez-en un autre avec --sortie), puis relancez"
             ) from None
@@ -179,12 +170,12 @@ class Publication:
         )
         if during:
             return DiskFull(
-                f"disque plein dans {shown(self.root)} pendant la production des rapports "
+                f"disque plein dans {paths.as_typed(self.root)} pendant la production des rapports "
                 f"({space}). Les rapports déjà publiés sont intacts et le lot inachevé a été "
                 "supprimé : libérez de la place, puis relancez la commande"
             )
         return DiskFull(
-            f"place insuffisante dans {shown(self.root)} : {space}. Rien n'a été écrit : "
+            f"place insuffisante dans {paths.as_typed(self.root)} : {space}. Rien n'a été écrit : "
             "libérez de la place (ou choisissez un autre dossier avec --sortie), puis relancez"
         )
 
@@ -206,8 +197,8 @@ class Publication:
             shutil.rmtree(self.ready, ignore_errors=True)
             freshness.state_path(self.root, self.ready.name).unlink(missing_ok=True)
             self.say(
-                f"Le lot prêt à publier {shown(self.ready)} a été supprimé : les données ou "
-                "les options ont changé depuis. Les rapports sont refaits."
+                f"Le lot prêt à publier {paths.as_typed(self.ready)} a été supprimé : les données "
+                "ou les options ont changé depuis. Les rapports sont refaits."
             )
             return None
         self._swap(self.ready)
@@ -215,7 +206,7 @@ class Publication:
         freshness.state_path(self.root, self.ready.name).unlink(missing_ok=True)
         self.say(
             f"Le lot prêt à publier (mêmes données, mêmes options) a été publié dans "
-            f"{shown(self.final)} ; rien d'autre à refaire."
+            f"{paths.as_typed(self.final)} ; rien d'autre à refaire."
         )
         return manifest
 
@@ -299,11 +290,12 @@ class Publication:
         culprit = refused.blocking or refused.source
         what = "le fichier" if culprit.is_file() else "le dossier"
         return PublicationBlocked(
-            f"impossible de remplacer {shown(self.final)} : {what} {shown(culprit)} est "
-            "ouvert dans un autre programme (navigateur, Excel…) ou protégé en écriture. "
+            f"impossible de remplacer {paths.as_typed(self.final)} : {what} "
+            f"{paths.as_typed(culprit)} est ouvert dans un autre programme (navigateur, "
+            "Excel…) ou protégé en écriture. "
             f"Les rapports de {self.year} en place sont intacts. Fermez-le, puis relancez la "
-            f"même commande : le lot terminé, gardé dans {shown(self.ready)}, sera publié "
-            "sans tout refaire"
+            "même commande : le lot terminé, gardé dans "
+            f"{paths.as_typed(self.ready)}, sera publié sans tout refaire"
         )
 
 
@@ -375,7 +367,7 @@ def recover(root: Path, say: Callable[[str], None]) -> None:
     shutil.rmtree(old, ignore_errors=True)
     say(
         f"Publication de {record['annee']} interrompue lors d'un lot précédent : achevée, "
-        f"{shown(year)} contient le dernier lot complet."
+        f"{paths.as_typed(year)} contient le dernier lot complet."
     )
 
 
@@ -400,8 +392,8 @@ def remove_debris(root: Path, say: Callable[[str], None]) -> None:
         removed.append(name)
     if removed:
         say(
-            f"Nettoyage de {shown(root)} : {len(removed)} élément(s) laissé(s) par des lots "
-            f"interrompus supprimé(s) ({megabytes(size)}) : {', '.join(sorted(removed))}."
+            f"Nettoyage de {paths.as_typed(root)} : {len(removed)} élément(s) laissé(s) par des "
+            f"lots interrompus supprimé(s) ({megabytes(size)}) : {', '.join(sorted(removed))}."
         )
 
 

@@ -18,43 +18,25 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from avs_eval import __version__, freshness, kernels, paths
 from avs_eval.errors import EXIT_INTERRUPTED, AvsEvalError
-from avs_eval.journal import RunJournal
+from avs_eval.execution import Outcome
+from avs_eval.journal import RunJournal, default_path
 from avs_eval.options import shown_parameters
-from avs_eval.pdf import PrintResult
-from avs_eval.publication import shown
 from avs_eval.sources import DataSource
 
-__all__ = ["BatchRecord", "Outcome"]
+if TYPE_CHECKING:
+    from avs_eval.pdf import PrintResult
+
+__all__ = ["BatchRecord"]
 
 STATUS_LABELS = {"ok": "produit", "echec": "échec"}
 CARRIED_LABEL = "inchangé, repris du lot précédent"
 STALE_LABEL = "repris du lot précédent, non refait"
 TABLES = ("indicateurs.xlsx", "indicateurs.csv", "evolutions.csv")
 MANIFEST_FIELDS = ("name", "stem", "status", "error", "kept_previous", "html_bytes")
-
-
-@dataclass
-class Outcome:
-    """One report of the batch: re-made (ok or failed) or carried over, and why."""
-
-    name: str
-    stem: str
-    folder: str
-    status: str  # "ok" or "echec"
-    seconds: float
-    error: str = ""
-    kept_previous: bool = False
-    html_bytes: int = 0
-    cells_seconds: float = 0.0  # time spent running the cells themselves: the work
-    remade: bool = True  # False: carried over from the previous publication, unchanged
-    why: str = ""  # why it was re-made, or why it was not (freshness.Decision.why)
-    started: float = 0.0  # wall clock, for the journal
-    disk_full: bool = False
-    stderr: list[str] = field(default_factory=list)  # the kernel's last lines, on failure
-    modules: list[str] = field(default_factory=list)  # what the notebook imported
 
 
 @dataclass
@@ -79,9 +61,14 @@ class BatchRecord:
 
     # --- as the batch goes: the journal -----------------------------------------------
 
-    def open_journal(self, path: Path, inputs: dict[str, str], parameters: dict) -> None:
-        """The journal's header: the data files' fingerprints, the parameters and options."""
-        self.log = RunJournal(path)
+    def open_journal(
+        self, path: Path | None, root: Path, inputs: dict[str, str], parameters: dict
+    ) -> None:
+        """The journal's header: the data files' fingerprints, the parameters and options.
+
+        `path` None: SORTIE/journaux/ANNEE-DATE-HEURE.txt, outside the published year.
+        """
+        self.log = RunJournal(path or default_path(root, self.year))
         self.log.header(self.year, inputs, {**shown_parameters(parameters), **self.options})
 
     def tell(self, text: str) -> None:
@@ -262,7 +249,7 @@ class BatchRecord:
         carried = [outcome for outcome in self.outcomes if not outcome.remade]
         lines = [
             f"{done} rapport(s) sur {len(self.outcomes)} produits en {self.seconds:.1f} s "
-            f"dans {shown(self.folder)}/",
+            f"dans {paths.as_typed(self.folder)}/",
         ]
         if carried:
             stale = [o.name for o in carried if o.why != freshness.UNCHANGED]
@@ -275,14 +262,14 @@ class BatchRecord:
                 f"du lot précédent, dont {len(stale)} non refait(s) malgré un changement "
                 "(relancez sans --territoire pour les mettre à jour)"
             )
-        lines.append(f"Sommaire : {shown(self.folder / paths.INDEX)}")
+        lines.append(f"Sommaire : {paths.as_typed(self.folder / paths.INDEX)}")
         for outcome in self.failures:
             kept = " (le rapport précédent est conservé)" if outcome.kept_previous else ""
             lines.append(f"ÉCHEC {outcome.name}{kept} : {outcome.error}")
         if self.pdf is not None:
             lines += self.pdf.lines()
         if self.journal is not None:
-            lines.append(f"Journal : {shown(self.journal)}")
+            lines.append(f"Journal : {paths.as_typed(self.journal)}")
         return "\n".join(lines)
 
     def exit_code(self) -> int:
