@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from avs_eval import __version__
@@ -17,8 +18,8 @@ from avs_eval.errors import (
     UsageError,
     ValidationError,
 )
+from avs_eval.options import BatchOptions, ReportOptions, default_of
 
-EXIT_INVALID_DATA = EXIT_INVALID
 EXIT_CODES_HELP = (
     "Codes de sortie : 0 tout va bien ; 1 données ou paramètres invalides, ou un rapport\n"
     "en échec ; 2 option mal employée ; 3 problème d'environnement (autre lot en cours,\n"
@@ -69,38 +70,6 @@ class FrenchParser(argparse.ArgumentParser):
             message = re.sub(pattern, replacement, message)
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog} : erreur : {message}\n")
-
-
-def _data_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
-        "données (par défaut : l'échantillon fictif intégré, data/exemple/)"
-    )
-    group.add_argument(
-        "--structures", metavar="FICHIER", help="registre des structures (CSV ou XLSX)"
-    )
-    group.add_argument("--reponses", metavar="FICHIER", help="réponses à l'enquête (CSV ou XLSX)")
-    group.add_argument(
-        "--classeur",
-        metavar="FICHIER",
-        help="classeur XLSX contenant les feuilles « structures » et « reponses »",
-    )
-
-
-def _min_effectif_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--min-effectif",
-        type=int,
-        metavar="N",
-        help="seuil du secret statistique (par défaut : celui de parameters/config.yaml)",
-    )
-
-
-def _territory_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--territoire",
-        metavar="TERRITOIRE",
-        help="un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
-    )
 
 
 def _write_csv(content: str, rows: int, sortie: str | None) -> None:
@@ -161,7 +130,7 @@ def cmd_valider(args) -> int:
         if target:  # every error: what the evaluator works through
             write(invalid.errors)
             print(f"toutes les erreurs sont écrites dans {args.erreurs}", file=sys.stderr)
-        return EXIT_INVALID_DATA
+        return EXIT_INVALID
     print(dataset.summary())
     if dataset.warnings:
         count = len(dataset.warnings)
@@ -307,7 +276,7 @@ def cmd_importer(args) -> int:
         _print_warnings(invalid.warnings)
         if hint:
             print(hint, file=sys.stderr)
-        return EXIT_INVALID_DATA
+        return EXIT_INVALID
     _print_warnings(result.warnings)
     write_atomic(Path(_from_cwd(args.sortie)), result.csv())
     print(result.summary(), file=sys.stderr)
@@ -318,44 +287,384 @@ def cmd_importer(args) -> int:
 
 
 def cmd_rapports(args) -> int:
-    from avs_eval.batch import exit_code, run_batch, summary
+    from avs_eval.batch import run_batch
     from avs_eval.publication import PublicationBlocked
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs doit être au moins 1 (lu : {args.jobs})")
+    report = ReportOptions(
+        annee=args.annee,
+        fichier_structures=_from_cwd(args.structures) or "",
+        fichier_reponses=_from_cwd(args.reponses) or "",
+        classeur=_from_cwd(args.classeur) or "",
+        min_effectif=args.min_effectif,
+        verbatims=args.verbatims,
+        interne=args.interne,
+        fond_de_carte=_from_cwd(args.fond_de_carte) or "",
+        champ_insee=args.champ_insee,
+        communes_territoires=_from_cwd(args.communes_territoires) or "",
+    )
+    options = BatchOptions(
+        report=report,
+        territoires=tuple(args.territoire) if args.territoire is not None else None,
+        tout=args.tout,
+        jobs=args.jobs,
+        sortie=_from_cwd(args.sortie),
+        pdf=args.pdf,
+        navigateur=args.navigateur,  # a path, or a command found on PATH
+        noyau_neuf=args.noyau_neuf,
+        delai=args.delai,
+        modele=_from_cwd(args.modele),
+        journal=_from_cwd(args.journal),
+    )
     try:
-        result = run_batch(
-            annee=args.annee,
-            territoires=args.territoire,
-            jobs=args.jobs,
-            structures=_from_cwd(args.structures),
-            reponses=_from_cwd(args.reponses),
-            classeur=_from_cwd(args.classeur),
-            sortie=_from_cwd(args.sortie),
-            min_effectif=args.min_effectif,
-            verbatims=args.verbatims,
-            interne=args.interne,
-            fond_de_carte=_from_cwd(args.fond_de_carte) or "",
-            champ_insee=args.champ_insee,
-            communes_territoires=_from_cwd(args.communes_territoires) or "",
-            pdf=args.pdf,
-            navigateur=args.navigateur,  # a path, or a command found on PATH
-            fresh_kernel=args.noyau_neuf,
-            timeout=args.delai,
-            territory_notebook=_from_cwd(args.modele),
-            journal=_from_cwd(args.journal),
-            tout=args.tout,
-        )
+        record = run_batch(options)
     except PublicationBlocked as blocked:  # the reports are made but not published
         if blocked.result is not None:
-            print(summary(blocked.result))
+            print(blocked.result.summary())
         print(f"avs-eval : erreur : {blocked}", file=sys.stderr)
-        return max(blocked.exit_code, exit_code(blocked.result) if blocked.result else 0)
-    print(summary(result))
-    return exit_code(result)
+        return max(blocked.exit_code, blocked.result.exit_code() if blocked.result else 0)
+    print(record.summary())
+    return record.exit_code()
+
+
+# --- the commands and their options, as a table --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a command, as `argparse.add_argument` takes it (None: not given)."""
+
+    flag: str
+    help: str
+    metavar: str | None = None
+    type: Callable[[str], object] | None = None
+    default: object = None
+    action: str | None = None
+    nargs: str | None = None
+    choices: tuple[str, ...] | None = None
+    required: bool | None = None
+
+    def add_to(self, parser) -> None:
+        given = {k: v for k, v in vars(self).items() if v is not None and k != "flag"}
+        parser.add_argument(self.flag, **given)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Options shown together under a title in the command's help."""
+
+    title: str
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    description: str
+    run: Callable[[argparse.Namespace], int]
+    options: tuple[Option | Group, ...]
+    epilog: str | None = None
+
+
+DATA = Group(
+    "données (par défaut : l'échantillon fictif intégré, data/exemple/)",
+    (
+        Option("--structures", "registre des structures (CSV ou XLSX)", "FICHIER"),
+        Option("--reponses", "réponses à l'enquête (CSV ou XLSX)", "FICHIER"),
+        Option(
+            "--classeur",
+            "classeur XLSX contenant les feuilles « structures » et « reponses »",
+            "FICHIER",
+        ),
+    ),
+)
+MIN_EFFECTIF = Option(
+    "--min-effectif",
+    "seuil du secret statistique (par défaut : celui de parameters/config.yaml)",
+    "N",
+    int,
+)
+TERRITORY = Option(
+    "--territoire",
+    "un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
+    "TERRITOIRE",
+)
+
+COMMANDS = (
+    Command(
+        "valider",
+        "vérifier les fichiers de données",
+        "Vérifie les fichiers de données et affiche un résumé, ou les erreurs : les "
+        "50 premières en entier, puis le nombre d'erreurs par règle. --erreurs écrit "
+        "toutes les erreurs (ou, s'il n'y en a aucune, tous les avertissements) dans "
+        "un fichier CSV.",
+        cmd_valider,
+        (
+            Option(
+                "--erreurs",
+                "écrire toutes les erreurs, une ligne chacune (fichier, ligne, colonne, valeur, "
+                "message), dans ce fichier CSV (UTF-8, séparateur « ; », lisible par Excel) ; "
+                "sans erreur, il reçoit les avertissements",
+                "FICHIER",
+            ),
+            DATA,
+        ),
+    ),
+    Command(
+        "indicateurs",
+        "calculer la table des indicateurs (CSV ou Excel)",
+        "Calcule les indicateurs par territoire, collectivité et pour l'ensemble, avec "
+        "leur intervalle de confiance à 95 % (Wilson) et le drapeau de secret statistique.",
+        cmd_indicateurs,
+        (
+            Option("--annee", "une année (par défaut : toutes les années)", "ANNEE", int),
+            TERRITORY,
+            MIN_EFFECTIF,
+            Option(
+                "--sortie",
+                "fichier à écrire : CSV, ou classeur Excel mis en forme s'il finit par .xlsx "
+                "(par défaut : CSV sur la sortie standard)",
+                "FICHIER",
+            ),
+            DATA,
+        ),
+    ),
+    Command(
+        "commentaires",
+        "créer les fichiers de commentaire de l'évaluateur (sans jamais en écraser)",
+        "Crée, pour l'année, un fichier parameters/commentaires/<année>/<territoire>.md par "
+        "territoire des données et synthese.md, à partir d'un modèle (les titres des "
+        "sections du rapport). Un fichier existant n'est jamais modifié. Le texte écrit "
+        "dans ces fichiers paraît dans la section « Analyse de l'évaluateur » des rapports.",
+        cmd_commentaires,
+        (
+            Option(
+                "--annee",
+                "l'année des rapports (par défaut : la dernière année avec des réponses)",
+                "ANNEE",
+                int,
+            ),
+            DATA,
+        ),
+    ),
+    Command(
+        "evolutions",
+        "évolutions depuis l'année de référence, testées sur les mêmes structures (CSV)",
+        "Pour chaque périmètre et chaque indicateur oui/non : la part de l'année et celle de "
+        "l'année de référence (par défaut, la première année où la question est posée), et "
+        "l'évolution mesurée sur les structures ayant répondu les deux années, avec le test "
+        "exact de McNemar. Table interne : les chiffres sous le secret y figurent avec "
+        "secret=True.",
+        cmd_evolutions,
+        (
+            Option(
+                "--annee",
+                "l'année comparée (par défaut : la dernière année avec des réponses)",
+                "ANNEE",
+                int,
+            ),
+            Option(
+                "--reference",
+                "l'année de référence, avant --annee (par défaut : la première année de chaque "
+                "question)",
+                "ANNEE",
+                int,
+            ),
+            TERRITORY,
+            MIN_EFFECTIF,
+            Option("--sortie", "fichier CSV à écrire (par défaut : sortie standard)", "FICHIER"),
+            DATA,
+        ),
+    ),
+    Command(
+        "modele",
+        "écrire le modèle Excel de saisie des données",
+        "Écrit un classeur Excel vide au format des données (feuilles « structures » et "
+        "« reponses », listes déroulantes, feuille « listes » des codes, instructions). "
+        "Rempli, il se lit tel quel avec --classeur.",
+        cmd_modele,
+        (Option("--sortie", "classeur .xlsx à écrire", "FICHIER", required=True),),
+    ),
+    Command(
+        "questionnaire",
+        "écrire le questionnaire (XLSForm ou document Markdown)",
+        "Écrit le questionnaire de l'enquête : un formulaire XLSForm (KoboToolbox, ODK…) "
+        "dont les questions portent les noms des colonnes du fichier de réponses, ou un "
+        "document Markdown lisible.",
+        cmd_questionnaire,
+        (
+            Option(
+                "--format",
+                "xlsform (classeur .xlsx) ou markdown (document .md)",
+                choices=("xlsform", "markdown"),
+                required=True,
+            ),
+            Option(
+                "--structures",
+                "registre des structures (CSV ou XLSX) : la structure se choisit alors dans une "
+                "liste (par défaut : identifiant saisi)",
+                "FICHIER",
+            ),
+            Option("--sortie", "fichier à écrire", "FICHIER", required=True),
+        ),
+    ),
+    Command(
+        "importer",
+        "convertir l'export d'un outil d'enquête en fichier de réponses",
+        "Convertit l'export d'un outil d'enquête en fichier de réponses du contrat, vérifié "
+        "comme toute donnée. --source kobo : export KoboToolbox ou ODK (XLSX ou CSV) du "
+        "formulaire écrit par « avs-eval questionnaire --format xlsform », en « valeurs et "
+        "en-têtes XML ». --source correspondance : tout autre export (Google Forms, "
+        "LimeSurvey, tableur), avec un fichier YAML de correspondance des en-têtes et des "
+        "libellés (celui de Google Forms : parameters/correspondances/google_forms.yaml). "
+        "Si une structure a répondu plusieurs fois pour une année, la soumission la plus "
+        "récente est gardée et les autres sont signalées. Rien n'est écrit en cas d'erreur.",
+        cmd_importer,
+        (
+            Option("--source", "type d'export", choices=("kobo", "correspondance"), required=True),
+            Option("--fichier", "export à convertir (CSV ou XLSX)", "FICHIER", required=True),
+            Option(
+                "--correspondance",
+                "fichier YAML de correspondance (obligatoire avec --source correspondance)",
+                "FICHIER",
+            ),
+            Option("--sortie", "fichier de réponses .csv à écrire", "FICHIER", required=True),
+            Option(
+                "--structures",
+                "registre des structures (CSV ou XLSX) contre lequel vérifier les identifiants ; "
+                "une structure choisie par son libellé « nom — commune » y est retrouvée (par "
+                "défaut : le registre de l'échantillon fictif)",
+                "FICHIER",
+            ),
+        ),
+    ),
+    Command(
+        "rapports",
+        "produire les rapports HTML d'une année (un par territoire, plus la synthèse)",
+        "Exécute le notebook de rapport pour chaque territoire et la synthèse, puis écrit "
+        "SORTIE/ANNEE/<territoire>/rapport.html, indicateurs.csv, synthese.html, index.html "
+        "et manifest.json. Seuls les rapports dont quelque chose a changé depuis le lot "
+        "précédent sont refaits (données, notebooks, code, parameters/, options, ou leur "
+        "commentaire) ; les autres sont repris tels quels, et manifest.json dit lesquels "
+        "et pourquoi. Avec --territoire, ces territoires et la synthèse sont refaits et "
+        "les autres rapports de l'année gardés. Les rapports précédents ne sont remplacés "
+        "qu'à la fin, d'un bloc ; un lot interrompu (panne, arrêt forcé) est réparé par le "
+        "lot suivant. Le journal du lot est écrit dans SORTIE/journaux/.",
+        cmd_rapports,
+        (
+            Option("--annee", "par défaut : la dernière année avec réponses", "ANNEE", int),
+            Option(
+                "--territoire",
+                "refaire ces territoires (et la synthèse) seulement ; les autres rapports de "
+                "l'année sont gardés tels quels (par défaut : tous les territoires)",
+                "TERRITOIRE",
+                nargs="+",
+            ),
+            Option(
+                "--tout",
+                "tout refaire, même les rapports dont rien n'a changé depuis le lot précédent",
+                action="store_true",
+            ),
+            Option(
+                "--jobs",
+                "notebooks exécutés en parallèle (défaut : le nombre de cœurs, au plus le nombre "
+                "de rapports à produire)",
+                "N",
+                int,
+            ),
+            Option(
+                "--sortie",
+                "dossier de sortie (défaut : %(default)s)",
+                "DOSSIER",
+                default=default_of(BatchOptions, "sortie"),
+            ),
+            MIN_EFFECTIF,
+            Option("--verbatims", "reproduire les réponses en texte libre", action="store_true"),
+            Group(
+                "cartes",
+                (
+                    Option(
+                        "--fond-de-carte",
+                        "communes (GeoJSON, GeoPackage ou Shapefile) ; par défaut celles du "
+                        "Rhône fournies (data/fond_de_carte/communes-69.geojson)",
+                        "FICHIER",
+                    ),
+                    Option(
+                        "--champ-insee",
+                        "propriété du fond de carte qui porte le code INSEE (défaut : %(default)s)",
+                        "CHAMP",
+                        default=default_of(ReportOptions, "champ_insee"),
+                    ),
+                    Option(
+                        "--communes-territoires",
+                        "table code_insee,territoire (CSV ou XLSX) pour dessiner des territoires "
+                        "entiers ; sans elle, un territoire est l'ensemble des communes de ses "
+                        "structures",
+                        "FICHIER",
+                    ),
+                ),
+            ),
+            Group(
+                "PDF",
+                (
+                    Option(
+                        "--pdf",
+                        "imprimer aussi chaque rapport en PDF (rapport.pdf, synthese.pdf, et "
+                        "leurs copies à envoyer dans envoi/), avec Chromium, Google Chrome ou "
+                        "Microsoft Edge ; sans navigateur, les rapports HTML sont publiés et le "
+                        "code de sortie est 3",
+                        action="store_true",
+                    ),
+                    Option(
+                        "--navigateur",
+                        "navigateur qui imprime les PDF (par défaut : Chromium, Google Chrome ou "
+                        "Microsoft Edge, cherché aux emplacements habituels)",
+                        "CHEMIN",
+                    ),
+                ),
+            ),
+            Option(
+                "--interne",
+                "édition interne, à ne pas diffuser (structures sans réponse nommées, "
+                "provenance, qualité des données, tables complètes), écrite dans "
+                "SORTIE/ANNEE-interne/ et jamais dans SORTIE/ANNEE/",
+                action="store_true",
+            ),
+            Option(
+                "--noyau-neuf",
+                "un noyau Python neuf par notebook (plus lent ; par défaut, noyaux réutilisés)",
+                action="store_true",
+            ),
+            Option(
+                "--delai",
+                "durée maximale d'un notebook avant arrêt (défaut : %(default)s)",
+                "SECONDES",
+                int,
+                default=default_of(BatchOptions, "delai"),
+            ),
+            Option(
+                "--modele",
+                "notebook de rapport de territoire à utiliser à la place de "
+                "notebooks/rapport_territoire.ipynb (version adaptée par l'évaluateur)",
+                "NOTEBOOK",
+            ),
+            Option(
+                "--journal",
+                "journal du lot (défaut : SORTIE/journaux/ANNEE-DATE-HEURE.txt, hors des "
+                "rapports publiés)",
+                "FICHIER",
+            ),
+            DATA,
+        ),
+        epilog=EXIT_CODES_HELP,
+    ),
+)
 
 
 def build_parser() -> FrenchParser:
+    """The `avs-eval` parser, built from the table of commands above."""
     parser = FrenchParser(
         prog="avs-eval",
         description=(
@@ -370,293 +679,21 @@ def build_parser() -> FrenchParser:
     commands = parser.add_subparsers(
         title="commandes", dest="commande", metavar="COMMANDE", parser_class=FrenchParser
     )
-
-    valider = commands.add_parser(
-        "valider",
-        help="vérifier les fichiers de données",
-        description=(
-            "Vérifie les fichiers de données et affiche un résumé, ou les erreurs : les "
-            "50 premières en entier, puis le nombre d'erreurs par règle. --erreurs écrit "
-            "toutes les erreurs (ou, s'il n'y en a aucune, tous les avertissements) dans "
-            "un fichier CSV."
-        ),
-    )
-    valider.add_argument(
-        "--erreurs",
-        metavar="FICHIER",
-        help=(
-            "écrire toutes les erreurs, une ligne chacune (fichier, ligne, colonne, valeur, "
-            "message), dans ce fichier CSV (UTF-8, séparateur « ; », lisible par Excel) ; "
-            "sans erreur, il reçoit les avertissements"
-        ),
-    )
-    _data_options(valider)
-    valider.set_defaults(func=cmd_valider)
-
-    indicateurs = commands.add_parser(
-        "indicateurs",
-        help="calculer la table des indicateurs (CSV ou Excel)",
-        description=(
-            "Calcule les indicateurs par territoire, collectivité et pour l'ensemble, avec "
-            "leur intervalle de confiance à 95 % (Wilson) et le drapeau de secret statistique."
-        ),
-    )
-    indicateurs.add_argument(
-        "--annee", type=int, metavar="ANNEE", help="une année (par défaut : toutes les années)"
-    )
-    _territory_option(indicateurs)
-    _min_effectif_option(indicateurs)
-    indicateurs.add_argument(
-        "--sortie",
-        metavar="FICHIER",
-        help="fichier à écrire : CSV, ou classeur Excel mis en forme s'il finit par .xlsx "
-        "(par défaut : CSV sur la sortie standard)",
-    )
-    _data_options(indicateurs)
-    indicateurs.set_defaults(func=cmd_indicateurs)
-
-    commentaires = commands.add_parser(
-        "commentaires",
-        help="créer les fichiers de commentaire de l'évaluateur (sans jamais en écraser)",
-        description=(
-            "Crée, pour l'année, un fichier parameters/commentaires/<année>/<territoire>.md par "
-            "territoire des données et synthese.md, à partir d'un modèle (les titres des "
-            "sections du rapport). Un fichier existant n'est jamais modifié. Le texte écrit "
-            "dans ces fichiers paraît dans la section « Analyse de l'évaluateur » des rapports."
-        ),
-    )
-    commentaires.add_argument(
-        "--annee",
-        type=int,
-        metavar="ANNEE",
-        help="l'année des rapports (par défaut : la dernière année avec des réponses)",
-    )
-    _data_options(commentaires)
-    commentaires.set_defaults(func=cmd_commentaires)
-
-    evolutions = commands.add_parser(
-        "evolutions",
-        help="évolutions depuis l'année de référence, testées sur les mêmes structures (CSV)",
-        description=(
-            "Pour chaque périmètre et chaque indicateur oui/non : la part de l'année et celle de "
-            "l'année de référence (par défaut, la première année où la question est posée), et "
-            "l'évolution mesurée sur les structures ayant répondu les deux années, avec le test "
-            "exact de McNemar. Table interne : les chiffres sous le secret y figurent avec "
-            "secret=True."
-        ),
-    )
-    evolutions.add_argument(
-        "--annee",
-        type=int,
-        metavar="ANNEE",
-        help="l'année comparée (par défaut : la dernière année avec des réponses)",
-    )
-    evolutions.add_argument(
-        "--reference",
-        type=int,
-        metavar="ANNEE",
-        help="l'année de référence, avant --annee (par défaut : la première année de chaque "
-        "question)",
-    )
-    _territory_option(evolutions)
-    _min_effectif_option(evolutions)
-    evolutions.add_argument(
-        "--sortie", metavar="FICHIER", help="fichier CSV à écrire (par défaut : sortie standard)"
-    )
-    _data_options(evolutions)
-    evolutions.set_defaults(func=cmd_evolutions)
-
-    modele = commands.add_parser(
-        "modele",
-        help="écrire le modèle Excel de saisie des données",
-        description=(
-            "Écrit un classeur Excel vide au format des données (feuilles « structures » et "
-            "« reponses », listes déroulantes, feuille « listes » des codes, instructions). "
-            "Rempli, il se lit tel quel avec --classeur."
-        ),
-    )
-    modele.add_argument(
-        "--sortie", required=True, metavar="FICHIER", help="classeur .xlsx à écrire"
-    )
-    modele.set_defaults(func=cmd_modele)
-
-    questionnaire = commands.add_parser(
-        "questionnaire",
-        help="écrire le questionnaire (XLSForm ou document Markdown)",
-        description=(
-            "Écrit le questionnaire de l'enquête : un formulaire XLSForm (KoboToolbox, ODK…) "
-            "dont les questions portent les noms des colonnes du fichier de réponses, ou un "
-            "document Markdown lisible."
-        ),
-    )
-    questionnaire.add_argument(
-        "--format",
-        required=True,
-        choices=("xlsform", "markdown"),
-        help="xlsform (classeur .xlsx) ou markdown (document .md)",
-    )
-    questionnaire.add_argument(
-        "--structures",
-        metavar="FICHIER",
-        help="registre des structures (CSV ou XLSX) : la structure se choisit alors dans une "
-        "liste (par défaut : identifiant saisi)",
-    )
-    questionnaire.add_argument(
-        "--sortie", required=True, metavar="FICHIER", help="fichier à écrire"
-    )
-    questionnaire.set_defaults(func=cmd_questionnaire)
-
-    importer = commands.add_parser(
-        "importer",
-        help="convertir l'export d'un outil d'enquête en fichier de réponses",
-        description=(
-            "Convertit l'export d'un outil d'enquête en fichier de réponses du contrat, vérifié "
-            "comme toute donnée. --source kobo : export KoboToolbox ou ODK (XLSX ou CSV) du "
-            "formulaire écrit par « avs-eval questionnaire --format xlsform », en « valeurs et "
-            "en-têtes XML ». --source correspondance : tout autre export (Google Forms, "
-            "LimeSurvey, tableur), avec un fichier YAML de correspondance des en-têtes et des "
-            "libellés (celui de Google Forms : parameters/correspondances/google_forms.yaml). "
-            "Si une structure a répondu plusieurs fois pour une année, la soumission la plus "
-            "récente est gardée et les autres sont signalées. Rien n'est écrit en cas d'erreur."
-        ),
-    )
-    importer.add_argument(
-        "--source", required=True, choices=("kobo", "correspondance"), help="type d'export"
-    )
-    importer.add_argument(
-        "--fichier", required=True, metavar="FICHIER", help="export à convertir (CSV ou XLSX)"
-    )
-    importer.add_argument(
-        "--correspondance",
-        metavar="FICHIER",
-        help="fichier YAML de correspondance (obligatoire avec --source correspondance)",
-    )
-    importer.add_argument(
-        "--sortie", required=True, metavar="FICHIER", help="fichier de réponses .csv à écrire"
-    )
-    importer.add_argument(
-        "--structures",
-        metavar="FICHIER",
-        help="registre des structures (CSV ou XLSX) contre lequel vérifier les identifiants ; "
-        "une structure choisie par son libellé « nom — commune » y est retrouvée (par défaut : "
-        "le registre de l'échantillon fictif)",
-    )
-    importer.set_defaults(func=cmd_importer)
-
-    rapports = commands.add_parser(
-        "rapports",
-        help="produire les rapports HTML d'une année (un par territoire, plus la synthèse)",
-        description=(
-            "Exécute le notebook de rapport pour chaque territoire et la synthèse, puis écrit "
-            "SORTIE/ANNEE/<territoire>/rapport.html, indicateurs.csv, synthese.html, index.html "
-            "et manifest.json. Seuls les rapports dont quelque chose a changé depuis le lot "
-            "précédent sont refaits (données, notebooks, code, parameters/, options, ou leur "
-            "commentaire) ; les autres sont repris tels quels, et manifest.json dit lesquels "
-            "et pourquoi. Avec --territoire, ces territoires et la synthèse sont refaits et "
-            "les autres rapports de l'année gardés. Les rapports précédents ne sont remplacés "
-            "qu'à la fin, d'un bloc ; un lot interrompu (panne, arrêt forcé) est réparé par le "
-            "lot suivant. Le journal du lot est écrit dans SORTIE/journaux/."
-        ),
-        epilog=EXIT_CODES_HELP,
-    )
-    rapports.add_argument(
-        "--annee", type=int, metavar="ANNEE", help="par défaut : la dernière année avec réponses"
-    )
-    rapports.add_argument(
-        "--territoire",
-        nargs="+",
-        metavar="TERRITOIRE",
-        help="refaire ces territoires (et la synthèse) seulement ; les autres rapports de "
-        "l'année sont gardés tels quels (par défaut : tous les territoires)",
-    )
-    rapports.add_argument(
-        "--tout",
-        action="store_true",
-        help="tout refaire, même les rapports dont rien n'a changé depuis le lot précédent",
-    )
-    rapports.add_argument(
-        "--jobs",
-        type=int,
-        metavar="N",
-        help="notebooks exécutés en parallèle (défaut : le nombre de cœurs, au plus le nombre "
-        "de rapports à produire)",
-    )
-    rapports.add_argument(
-        "--sortie",
-        default="outputs",
-        metavar="DOSSIER",
-        help="dossier de sortie (défaut : outputs)",
-    )
-    _min_effectif_option(rapports)
-    rapports.add_argument(
-        "--verbatims", action="store_true", help="reproduire les réponses en texte libre"
-    )
-    cartes = rapports.add_argument_group("cartes")
-    cartes.add_argument(
-        "--fond-de-carte",
-        metavar="FICHIER",
-        help="communes (GeoJSON, GeoPackage ou Shapefile) ; par défaut celles du Rhône fournies "
-        "(data/fond_de_carte/communes-69.geojson)",
-    )
-    cartes.add_argument(
-        "--champ-insee",
-        default="code",
-        metavar="CHAMP",
-        help="propriété du fond de carte qui porte le code INSEE (défaut : code)",
-    )
-    cartes.add_argument(
-        "--communes-territoires",
-        metavar="FICHIER",
-        help="table code_insee,territoire (CSV ou XLSX) pour dessiner des territoires entiers ; "
-        "sans elle, un territoire est l'ensemble des communes de ses structures",
-    )
-    impression = rapports.add_argument_group("PDF")
-    impression.add_argument(
-        "--pdf",
-        action="store_true",
-        help="imprimer aussi chaque rapport en PDF (rapport.pdf, synthese.pdf, et leurs copies "
-        "à envoyer dans envoi/), avec Chromium, Google Chrome ou Microsoft Edge ; sans "
-        "navigateur, les rapports HTML sont publiés et le code de sortie est 3",
-    )
-    impression.add_argument(
-        "--navigateur",
-        metavar="CHEMIN",
-        help="navigateur qui imprime les PDF (par défaut : Chromium, Google Chrome ou Microsoft "
-        "Edge, cherché aux emplacements habituels)",
-    )
-    rapports.add_argument(
-        "--interne",
-        action="store_true",
-        help="édition interne, à ne pas diffuser (structures sans réponse nommées, provenance, "
-        "qualité des données, tables complètes), écrite dans SORTIE/ANNEE-interne/ et jamais "
-        "dans SORTIE/ANNEE/",
-    )
-    rapports.add_argument(
-        "--noyau-neuf",
-        action="store_true",
-        help="un noyau Python neuf par notebook (plus lent ; par défaut, noyaux réutilisés)",
-    )
-    rapports.add_argument(
-        "--delai",
-        type=int,
-        default=600,
-        metavar="SECONDES",
-        help="durée maximale d'un notebook avant arrêt (défaut : 600)",
-    )
-    rapports.add_argument(
-        "--modele",
-        metavar="NOTEBOOK",
-        help="notebook de rapport de territoire à utiliser à la place de "
-        "notebooks/rapport_territoire.ipynb (version adaptée par l'évaluateur)",
-    )
-    rapports.add_argument(
-        "--journal",
-        metavar="FICHIER",
-        help="journal du lot (défaut : SORTIE/journaux/ANNEE-DATE-HEURE.txt, hors des "
-        "rapports publiés)",
-    )
-    _data_options(rapports)
-    rapports.set_defaults(func=cmd_rapports)
+    for command in COMMANDS:
+        sub = commands.add_parser(
+            command.name,
+            help=command.help,
+            description=command.description,
+            epilog=command.epilog,
+        )
+        for entry in command.options:
+            if isinstance(entry, Group):
+                group = sub.add_argument_group(entry.title)
+                for option in entry.options:
+                    option.add_to(group)
+            else:
+                entry.add_to(sub)
+        sub.set_defaults(func=command.run)
     return parser
 
 
@@ -671,7 +708,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as invalid:
         print(invalid.report(), file=sys.stderr)
         _print_warnings(invalid.warnings)
-        return EXIT_INVALID_DATA
+        return EXIT_INVALID
     except AvsEvalError as error:
         print(f"avs-eval : erreur : {error}", file=sys.stderr)
         return error.exit_code

@@ -35,15 +35,11 @@ from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 
 from avs_eval import commentaires, paths
-from avs_eval.pdf import envoi_name
 from avs_eval.sources import DataSource, sha256
 
 STATE_DIR = ".avs-eval-etat"
 STATE_VERSION = 1
 SYNTHESIS = "."  # the synthesis's folder, relative to the year's
-SYNTHESIS_SLUG = commentaires.SYNTHESIS_NAME
-INDEX = "index.html"
-MANIFEST = "manifest.json"
 
 # What every report depends on, with what the manifest says when it changed.
 COMPONENTS = {
@@ -143,7 +139,7 @@ class Report:
 
     @property
     def slug(self) -> str:
-        return SYNTHESIS_SLUG if self.folder == SYNTHESIS else self.folder
+        return commentaires.SYNTHESIS_NAME if self.folder == SYNTHESIS else self.folder
 
 
 def owned_files(year_folder: Path, report: Report, year: int | str) -> list[str]:
@@ -155,12 +151,14 @@ def owned_files(year_folder: Path, report: Report, year: int | str) -> list[str]
     """
     if report.folder == SYNTHESIS:
         files = [
-            p.name for p in year_folder.iterdir() if p.is_file() and p.name not in (INDEX, MANIFEST)
+            p.name
+            for p in year_folder.iterdir()
+            if p.is_file() and p.name not in (paths.INDEX, paths.MANIFEST)
         ]
     else:
         base = year_folder / report.folder
         files = [p.relative_to(year_folder).as_posix() for p in base.rglob("*") if p.is_file()]
-    copy = envoi_name(report.slug, year)
+    copy = paths.envoi_name(report.slug, year)
     if (year_folder / copy).is_file():
         files.append(copy)
     return sorted(files)

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from avs_eval import testhooks as pannes
+from avs_eval import testhooks
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -18,7 +18,7 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    pannes.check_write(path)  # tests only: a full disk on demand
+    testhooks.check_write(path)  # tests only: a full disk on demand
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:

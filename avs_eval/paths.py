@@ -6,6 +6,7 @@ working directory, resolves relative paths against the same root.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
@@ -43,3 +44,33 @@ def display_path(path: str | Path) -> str:
         return p.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
         return p.name
+
+
+def as_typed(path: str | Path) -> str:
+    """A path as typed in the terminal: relative to the current folder when below it.
+
+    For the evaluator's messages; reports use `display_path`, which never names the machine.
+    """
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+# --- the year's folder that a batch publishes: SORTIE/ANNEE, sent to partners ---------------
+
+INTERNAL_SUFFIX = "-interne"  # SORTIE/ANNEE-interne: the internal edition, never sent
+INDEX = "index.html"  # the year's table of contents
+MANIFEST = "manifest.json"  # the batch's provenance
+ENVOI = "envoi"  # the year's subfolder of PDFs named for filing: <slug>-<année>.pdf
+
+
+def year_folder(year: int | str, internal: bool) -> str:
+    """The name of a year's folder: the internal edition never goes into the partners' one."""
+    return f"{year}{INTERNAL_SUFFIX}" if internal else str(year)
+
+
+def envoi_name(slug: str, year: int | str) -> str:
+    """A report's PDF named for sending and filing, relative to the year's folder."""
+    return f"{ENVOI}/{slug}-{year}.pdf"

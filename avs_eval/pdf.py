@@ -28,12 +28,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from avs_eval import plateforme
+from avs_eval import paths, plateforme
 from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EnvironmentProblem
 from avs_eval.output import write_atomic
 
 __all__ = [
-    "ENVOI",
     "BrowserMissing",
     "Document",
     "PrintResult",
@@ -43,7 +42,6 @@ __all__ = [
     "print_reports",
 ]
 
-ENVOI = "envoi"  # the year's subfolder of PDFs named for filing: <slug>-<année>.pdf
 PAGE_TIMEOUT_MS = 120_000  # to load and print one report
 # Commands tried on PATH, in this order: Debian's and Ubuntu's Chromium, Google Chrome,
 # Microsoft Edge (Linux packages and Windows' msedge.exe when it is on PATH).
@@ -132,7 +130,7 @@ class PrintResult:
             line = f"{len(self.printed)} PDF en {self.seconds:.1f} s ({each:.1f} s par rapport"
             line += f", {self.browser})"
             if any(document.copy for document in self.printed):
-                line += f", copies à envoyer dans {ENVOI}/"
+                line += f", copies à envoyer dans {paths.ENVOI}/"
             lines.append(line)
         for name, reason in self.failures:
             lines.append(f"ÉCHEC PDF {name} (le rapport HTML est publié) : {reason}")
@@ -199,14 +197,9 @@ def print_reports(
         if not html.is_file():
             continue
         slug = "synthese" if outcome.stem == "synthese" else folder.name
-        copy = None if internal else staging / envoi_name(slug, year)
+        copy = None if internal else staging / paths.envoi_name(slug, year)
         documents.append(Document(outcome.name, html, folder / f"{outcome.stem}.pdf", copy))
     return print_documents(documents, browser, parallel)
-
-
-def envoi_name(slug: str, year: int | str) -> str:
-    """A report's PDF named for sending and filing, relative to the year's folder."""
-    return f"{ENVOI}/{slug}-{year}.pdf"
 
 
 def pdf_links(result: PrintResult | None, link: str) -> list[str]:

@@ -29,7 +29,7 @@ import signal
 import time
 from pathlib import Path
 
-from avs_eval import testhooks as pannes
+from avs_eval import testhooks
 
 PORTABLE_ENV = "AVS_EVAL_PORTABLE"
 RENAME_TRIES = 5  # Windows: an antivirus or an indexer holds a new file for a moment
@@ -98,11 +98,11 @@ def rename(source: Path, target: Path) -> None:
     """
     for attempt in range(RENAME_TRIES):
         try:
-            pannes.check_rename(source)
+            testhooks.check_rename(source)
             os.replace(source, target)
             return
         except PermissionError as refused:
-            if pannes.ENV in os.environ or attempt == RENAME_TRIES - 1:
+            if testhooks.ENV in os.environ or attempt == RENAME_TRIES - 1:
                 raise RenameRefused(source, held_file(source), refused) from refused
             time.sleep(RENAME_PAUSE)
 
@@ -115,7 +115,7 @@ def held_file(folder: Path) -> Path | None:
     """
     if not folder.is_dir():
         return folder if folder.exists() else None
-    simulated = pannes.held(folder)
+    simulated = testhooks.held(folder)
     if simulated is not None:
         return simulated
     for path in sorted(folder.rglob("*")):
@@ -146,7 +146,7 @@ def sync_folder(folder: Path) -> None:
 def free_bytes(folder: Path) -> int:
     """Free space for this user in the file system of `folder` (quotas included where
     the OS reports them there)."""
-    return pannes.free_bytes(shutil.disk_usage(folder).free)
+    return testhooks.free_bytes(shutil.disk_usage(folder).free)
 
 
 def is_disk_full(error: BaseException) -> bool:

@@ -30,8 +30,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from avs_eval import freshness, plateforme
-from avs_eval import testhooks as pannes
+from avs_eval import freshness, paths, plateforme, testhooks
 from avs_eval.errors import EnvironmentProblem
 from avs_eval.output import write_atomic
 
@@ -40,7 +39,6 @@ SWAP_JOURNAL = ".avs-eval.bascule.json"
 STAGING_MARK = ".en-cours-"
 OLD_MARK = ".ancien-"
 READY_SUFFIX = "-pret-a-publier"
-MANIFEST = freshness.MANIFEST
 # Space a report takes when there is no previous year to measure (the sample's largest
 # territory: page, notebook and table), and the margin on top of any estimate.
 REPORT_BYTES = 2_000_000
@@ -56,15 +54,6 @@ class PublicationBlocked(EnvironmentProblem):
 
 class DiskFull(EnvironmentProblem):
     """Not enough space for the year, before the batch or while it wrote."""
-
-
-def shown(path: Path) -> str:
-    """A path as typed in the terminal: relative to the current folder when below it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
 
 
 def megabytes(size: int) -> str:
@@ -88,7 +77,7 @@ class Publication:
     def __init__(
         self,
         root: Path,
-        year: int,
+        year: int | str,
         say: Callable[[str], None],
         stop_writers: Callable[[], None] | None = None,
     ) -> None:
@@ -111,12 +100,12 @@ class Publication:
             self._lock.acquire()
         except plateforme.lock_refused():
             raise EnvironmentProblem(
-                f"une autre production de rapports est en cours dans {shown(self.root)} : "
+                f"une autre production de rapports est en cours dans {paths.as_typed(self.root)} : "
                 "attendez qu'elle se termine, puis relancez la commande"
             ) from None
         except OSError as error:
             raise EnvironmentProblem(
-                f"impossible d'écrire dans le dossier de sortie {shown(self.root)} "
+                f"impossible d'écrire dans le dossier de sortie {paths.as_typed(self.root)} "
                 f"({error.strerror or error}) : choisissez-en un autre avec --sortie"
             ) from None
         try:
@@ -127,8 +116,8 @@ class Publication:
             culprit = refused.blocking or refused.source
             raise EnvironmentProblem(
                 f"une publication de {self.year} interrompue ne peut pas être achevée : "
-                f"{shown(culprit)} est ouvert dans un autre programme (navigateur, Excel…) ou "
-                "protégé en écriture. Fermez-le, puis relancez la commande"
+                f"{paths.as_typed(culprit)} est ouvert dans un autre programme (navigateur, "
+                "Excel…) ou protégé en écriture. Fermez-le, puis relancez la commande"
             ) from None
         except BaseException:
             self._lock.release()
@@ -148,16 +137,16 @@ class Publication:
             self._lock.release()
         if isinstance(error, plateforme.RenameRefused):
             raise EnvironmentProblem(
-                f"impossible de renommer {shown(error.source)} : un de ses fichiers est ouvert "
-                "dans un autre programme ou le dossier est protégé en écriture. Les rapports "
-                "déjà publiés sont intacts ; fermez-le, puis relancez la commande"
+                f"impossible de renommer {paths.as_typed(error.source)} : un de ses fichiers est "
+                "ouvert dans un autre programme ou le dossier est protégé en écriture. Les "
+                "rapports déjà publiés sont intacts ; fermez-le, puis relancez la commande"
             ) from None
         if isinstance(error, OSError):
             if plateforme.is_disk_full(error):
                 raise self.disk_full(during=True) from None
-            where = f" ({shown(Path(error.filename))})" if error.filename else ""
+            where = f" ({paths.as_typed(Path(error.filename))})" if error.filename else ""
             raise EnvironmentProblem(
-                f"impossible d'écrire dans {shown(self.root)}{where} : "
+                f"impossible d'écrire dans {paths.as_typed(self.root)}{where} : "
                 f"{error.strerror or error}. Les rapports déjà publiés sont intacts ; vérifiez "
                 "les droits du dossier (ou choisissez-en un autre avec --sortie), puis relancez"
             ) from None
@@ -181,12 +170,12 @@ class Publication:
         )
         if during:
             return DiskFull(
-                f"disque plein dans {shown(self.root)} pendant la production des rapports "
+                f"disque plein dans {paths.as_typed(self.root)} pendant la production des rapports "
                 f"({space}). Les rapports déjà publiés sont intacts et le lot inachevé a été "
                 "supprimé : libérez de la place, puis relancez la commande"
             )
         return DiskFull(
-            f"place insuffisante dans {shown(self.root)} : {space}. Rien n'a été écrit : "
+            f"place insuffisante dans {paths.as_typed(self.root)} : {space}. Rien n'a été écrit : "
             "libérez de la place (ou choisissez un autre dossier avec --sortie), puis relancez"
         )
 
@@ -201,15 +190,15 @@ class Publication:
             return None
         state = freshness.read_state(self.root, self.ready.name)
         try:
-            manifest = json.loads((self.ready / MANIFEST).read_text(encoding="utf-8"))
+            manifest = json.loads((self.ready / paths.MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             manifest = {}
         if not manifest or state.get("empreinte_lot") != fingerprint:
             shutil.rmtree(self.ready, ignore_errors=True)
             freshness.state_path(self.root, self.ready.name).unlink(missing_ok=True)
             self.say(
-                f"Le lot prêt à publier {shown(self.ready)} a été supprimé : les données ou "
-                "les options ont changé depuis. Les rapports sont refaits."
+                f"Le lot prêt à publier {paths.as_typed(self.ready)} a été supprimé : les données "
+                "ou les options ont changé depuis. Les rapports sont refaits."
             )
             return None
         self._swap(self.ready)
@@ -217,7 +206,7 @@ class Publication:
         freshness.state_path(self.root, self.ready.name).unlink(missing_ok=True)
         self.say(
             f"Le lot prêt à publier (mêmes données, mêmes options) a été publié dans "
-            f"{shown(self.final)} ; rien d'autre à refaire."
+            f"{paths.as_typed(self.final)} ; rien d'autre à refaire."
         )
         return manifest
 
@@ -256,11 +245,11 @@ class Publication:
             outcome.kept_previous = True
 
     def write_index(self, rows: list[dict], is_sample: bool) -> None:
-        write_atomic(self.staging / "index.html", render_index(self.year, rows, is_sample))
+        write_atomic(self.staging / paths.INDEX, render_index(self.year, rows, is_sample))
 
     def write_manifest(self, manifest: dict) -> None:
         text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-        write_atomic(self.staging / MANIFEST, text)
+        write_atomic(self.staging / paths.MANIFEST, text)
 
     def publish(self, state: dict) -> None:
         """Swap the finished staging folder in, or keep it as ready to publish.
@@ -301,11 +290,12 @@ class Publication:
         culprit = refused.blocking or refused.source
         what = "le fichier" if culprit.is_file() else "le dossier"
         return PublicationBlocked(
-            f"impossible de remplacer {shown(self.final)} : {what} {shown(culprit)} est "
-            "ouvert dans un autre programme (navigateur, Excel…) ou protégé en écriture. "
+            f"impossible de remplacer {paths.as_typed(self.final)} : {what} "
+            f"{paths.as_typed(culprit)} est ouvert dans un autre programme (navigateur, "
+            "Excel…) ou protégé en écriture. "
             f"Les rapports de {self.year} en place sont intacts. Fermez-le, puis relancez la "
-            f"même commande : le lot terminé, gardé dans {shown(self.ready)}, sera publié "
-            "sans tout refaire"
+            "même commande : le lot terminé, gardé dans "
+            f"{paths.as_typed(self.ready)}, sera publié sans tout refaire"
         )
 
 
@@ -324,14 +314,14 @@ def swap(root: Path, year: int, new: Path) -> None:
     record = {"annee": str(year), "nouveau": new.name, "ancien": old.name}
     write_atomic(journal, json.dumps(record, ensure_ascii=False) + "\n")
     plateforme.sync_folder(root)
-    pannes.step(1)
+    testhooks.step(1)
     try:
         if final.exists():
             plateforme.rename(final, old)
     except plateforme.RenameRefused:
         journal.unlink(missing_ok=True)  # nothing moved
         raise
-    pannes.step(2)
+    testhooks.step(2)
     try:
         plateforme.rename(new, final)
     except plateforme.RenameRefused:
@@ -340,12 +330,12 @@ def swap(root: Path, year: int, new: Path) -> None:
         journal.unlink(missing_ok=True)
         raise
     plateforme.sync_folder(root)
-    pannes.step(3)
+    testhooks.step(3)
     journal.unlink()
     plateforme.sync_folder(root)
-    pannes.step(4)
+    testhooks.step(4)
     shutil.rmtree(old, ignore_errors=True)
-    pannes.step(5)
+    testhooks.step(5)
 
 
 def recover(root: Path, say: Callable[[str], None]) -> None:
@@ -377,7 +367,7 @@ def recover(root: Path, say: Callable[[str], None]) -> None:
     shutil.rmtree(old, ignore_errors=True)
     say(
         f"Publication de {record['annee']} interrompue lors d'un lot précédent : achevée, "
-        f"{shown(year)} contient le dernier lot complet."
+        f"{paths.as_typed(year)} contient le dernier lot complet."
     )
 
 
@@ -402,8 +392,8 @@ def remove_debris(root: Path, say: Callable[[str], None]) -> None:
         removed.append(name)
     if removed:
         say(
-            f"Nettoyage de {shown(root)} : {len(removed)} élément(s) laissé(s) par des lots "
-            f"interrompus supprimé(s) ({megabytes(size)}) : {', '.join(sorted(removed))}."
+            f"Nettoyage de {paths.as_typed(root)} : {len(removed)} élément(s) laissé(s) par des "
+            f"lots interrompus supprimé(s) ({megabytes(size)}) : {', '.join(sorted(removed))}."
         )
 
 
@@ -411,7 +401,7 @@ def remove_debris(root: Path, say: Callable[[str], None]) -> None:
 
 
 def copy_file(source: Path, target: Path) -> None:
-    pannes.check_write(target)
+    testhooks.check_write(target)
     shutil.copy2(source, target)
 
 
@@ -424,9 +414,6 @@ def copy_folder(source: Path, target: Path) -> None:
             destination.mkdir(parents=True, exist_ok=True)
         else:
             copy_file(path, destination)
-
-
-INTERNAL_SUFFIX = "-interne"
 
 
 def render_index(year: int | str, rows: list[dict], is_sample: bool) -> str:
@@ -442,8 +429,8 @@ def render_index(year: int | str, rows: list[dict], is_sample: bool) -> str:
         keep_trailing_newline=True,
     )
     return environment.get_template("index.html.j2").render(
-        annee=str(year).removesuffix(INTERNAL_SUFFIX),
-        interne=str(year).endswith(INTERNAL_SUFFIX),
+        annee=str(year).removesuffix(paths.INTERNAL_SUFFIX),
+        interne=str(year).endswith(paths.INTERNAL_SUFFIX),
         lignes=rows,
         produits=sum(1 for row in rows if row["ok"]),
         exemple=is_sample,

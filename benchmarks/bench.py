@@ -52,10 +52,11 @@ import numpy as np
 import pandas as pd
 
 from avs_eval import paths
-from avs_eval.batch import SYNTHESIS_NOTEBOOK, TERRITORY_NOTEBOOK, WARM_UP_CODE
 from avs_eval.catalog import load_catalog
 from avs_eval.context import slug
+from avs_eval.kernels import WARM_UP_CODE
 from avs_eval.loading import load
+from avs_eval.planning import SYNTHESIS_NOTEBOOK, TERRITORY_NOTEBOOK
 from avs_eval.sources import DataSource
 
 CATALOG = load_catalog()

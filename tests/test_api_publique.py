@@ -2,7 +2,7 @@
 
 A private name (a leading underscore) can change in any release and break the batch
 silently; the README's performance section lists the shortcuts kept: one, bounded
-(`batch.skip_iri_grammar`, jsonschema<5), checked here. This test reads the package's
+(`execution.skip_iri_grammar`, jsonschema<5), checked here. This test reads the package's
 source, so it fails before a user does.
 """
 
@@ -24,7 +24,7 @@ KNOWN_PRIVATE = re.compile(
 )
 SOURCES = sorted((paths.PROJECT_ROOT / "avs_eval").glob("*.py"))
 # the one shortcut kept, behind one small function (see its docstring)
-SHORTCUT = ("batch.py", 'sys.modules.setdefault("rfc3987_syntax", None)')
+SHORTCUT = ("execution.py", 'sys.modules.setdefault("rfc3987_syntax", None)')
 
 
 def is_private(name: str) -> bool:
@@ -90,7 +90,7 @@ def test_the_kernel_client_overrides_only_a_public_method():
 
 SHORTCUT_CHECK = """
 import sys
-from avs_eval.batch import skip_iri_grammar
+from avs_eval.execution import skip_iri_grammar
 skip_iri_grammar()
 import jsonschema, nbformat
 from importlib.metadata import version
@@ -114,9 +114,10 @@ def test_the_one_shortcut_still_holds_with_this_jsonschema():
         text=True,
     )
     assert done.returncode == 0, (
-        "batch.skip_iri_grammar ne tient plus avec cette version de jsonschema : "
+        "execution.skip_iri_grammar ne tient plus avec cette version de jsonschema : "
         + done.stderr[-2000:]
     )
     assert Version(done.stdout.strip()) < Version("5"), (
-        "jsonschema 5 : vérifier batch.skip_iri_grammar, puis relever la borne de pyproject.toml"
+        "jsonschema 5 : vérifier execution.skip_iri_grammar, puis relever la borne de "
+        "pyproject.toml"
     )

@@ -21,8 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from avs_eval import paths, plateforme
-from avs_eval import testhooks as pannes
+from avs_eval import paths, plateforme, testhooks
 from avs_eval.freshness import STATE_DIR
 from avs_eval.publication import LOCK_NAME
 
@@ -33,9 +32,9 @@ FAILING = "Ouest Rhône"  # fails in the second batch: its previous report is co
 
 def environment(path: str = "posix", fault: str = "") -> dict:
     env = {**os.environ, plateforme.PORTABLE_ENV: "1" if path == "portable" else "0"}
-    env.pop(pannes.ENV, None)
+    env.pop(testhooks.ENV, None)
     if fault:
-        env[pannes.ENV] = fault
+        env[testhooks.ENV] = fault
     return env
 
 

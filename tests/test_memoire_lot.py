@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from avs_eval import batch, kernels, paths
+from avs_eval import execution, kernels, paths, planning
 from avs_eval.context import build_context, save_context, slug
 from avs_eval.sources import DataSource
 
@@ -44,10 +44,10 @@ def test_notebooks_in_a_row_leave_no_thread_behind(warm_kernel, tmp_path):
             "min_effectif": 2,
             "dossier_sortie": str(folder),
         }
-        job = batch.Job(
-            name, str(batch.TERRITORY_NOTEBOOK), str(folder), parameters, name, "rapport"
+        job = execution.Job(
+            name, str(planning.TERRITORY_NOTEBOOK), str(folder), parameters, name, "rapport"
         )
-        outcome = batch.run_job(job, 300)
+        outcome = execution.run_job(job, 300)
         assert outcome.status == "ok", outcome.error
         counts.append(threading.active_count())
     assert counts[2] == counts[0], f"fils d'exécution après chaque notebook : {counts}"

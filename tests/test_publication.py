@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from avs_eval import freshness, publication
-from avs_eval import testhooks as pannes
+from avs_eval import freshness, publication, testhooks
 from avs_eval.errors import EnvironmentProblem
 from avs_eval.publication import LOCK_NAME, SWAP_JOURNAL, Publication, PublicationBlocked
 
@@ -48,8 +47,8 @@ def hidden(root: Path) -> list[str]:
 
 @pytest.fixture
 def root(tmp_path, monkeypatch) -> Path:
-    monkeypatch.delenv(pannes.ENV, raising=False)
-    pannes.reset()
+    monkeypatch.delenv(testhooks.ENV, raising=False)
+    testhooks.reset()
     make_year(tmp_path / str(YEAR), "ancien")
     return tmp_path
 
@@ -78,7 +77,7 @@ def test_a_swap_killed_at_any_step_is_finished_by_the_next_batch(root, step):
     make_year(root / ".2024.en-cours-77", "nouveau")
     killed = subprocess.run(
         [sys.executable, "-c", KILL_SCRIPT, str(root)],
-        env={**os.environ, pannes.ENV: f"arret:{step}"},
+        env={**os.environ, testhooks.ENV: f"arret:{step}"},
         capture_output=True,
         text=True,
     )
@@ -112,7 +111,7 @@ def test_an_unreadable_swap_journal_is_dropped_without_harm(root):
 def test_a_refused_rename_keeps_the_year_whole_and_the_batch_ready_to_publish(
     root, monkeypatch, refused
 ):
-    monkeypatch.setenv(pannes.ENV, f"renommage:{refused}")
+    monkeypatch.setenv(testhooks.ENV, f"renommage:{refused}")
     told = []
     with (
         pytest.raises(PublicationBlocked) as blocked,
@@ -132,7 +131,7 @@ def test_a_refused_rename_keeps_the_year_whole_and_the_batch_ready_to_publish(
 
 
 def test_a_file_held_open_is_named_in_the_message(root, monkeypatch):
-    monkeypatch.setenv(pannes.ENV, "fichier-ouvert:lyon/rapport.html")
+    monkeypatch.setenv(testhooks.ENV, "fichier-ouvert:lyon/rapport.html")
     with (
         pytest.raises(PublicationBlocked) as blocked,
         Publication(root, YEAR, print) as held,
@@ -199,7 +198,7 @@ def test_debris_of_dead_batches_is_removed_and_listed_but_nothing_else(root):
 
 
 def test_not_enough_space_refuses_before_anything_is_written(root, monkeypatch):
-    monkeypatch.setenv(pannes.ENV, "place:1000")
+    monkeypatch.setenv(testhooks.ENV, "place:1000")
     with Publication(root, YEAR, print) as held, pytest.raises(publication.DiskFull) as full:
         held.check_space(16)
     message = str(full.value)
@@ -216,7 +215,7 @@ class _Failed:
 
 
 def test_a_full_disk_while_copying_a_kept_report_leaves_the_year_whole(root, monkeypatch):
-    monkeypatch.setenv(pannes.ENV, "disque-plein:*/ouest/rapport.html")
+    monkeypatch.setenv(testhooks.ENV, "disque-plein:*/ouest/rapport.html")
     with pytest.raises(publication.DiskFull) as full, Publication(root, YEAR, print) as held:
         staging = held.new_staging()
         held.keep_previous([_Failed(str(staging / "ouest"))])
@@ -246,12 +245,12 @@ def test_an_interrupted_swap_that_cannot_be_finished_yet_is_said_and_retried(roo
         '{"annee": "2024", "nouveau": ".2024.en-cours-77", "ancien": ".2024.ancien-77"}',
         encoding="utf-8",
     )
-    monkeypatch.setenv(pannes.ENV, "fichier-ouvert:lyon/rapport.html")
+    monkeypatch.setenv(testhooks.ENV, "fichier-ouvert:lyon/rapport.html")
     with pytest.raises(EnvironmentProblem) as refused, Publication(root, YEAR, print):
         pass
     assert "interrompue" in str(refused.value) and "relancez" in str(refused.value)
     assert contents(root / "2024")["index.html"] == "ancien index.html"
-    monkeypatch.delenv(pannes.ENV)  # the file is closed: the next batch finishes the swap
+    monkeypatch.delenv(testhooks.ENV)  # the file is closed: the next batch finishes the swap
     told = []
     with Publication(root, YEAR, told.append):
         pass
