@@ -21,6 +21,7 @@ from avs_eval.caches import Recent
 from avs_eval.config import secrecy_threshold
 from avs_eval.loading import Dataset, load
 from avs_eval.output import write_atomic
+from avs_eval.reading import ReadFailure
 from avs_eval.schema import ALL_PERIMETER, normalise
 from avs_eval.sources import DataSource
 
@@ -124,8 +125,14 @@ class Context:
 
 
 def _source_key(source: DataSource, min_effectif: int) -> tuple:
-    stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in source.files)
-    return (stamps, min_effectif)
+    stamps = []
+    for file in source.files:
+        try:
+            stat = file.stat()
+        except OSError:  # missing or unreadable: said as the reader says it, with the file
+            raise ReadFailure(paths.display_path(file), "fichier introuvable") from None
+        stamps.append((str(file), stat.st_mtime_ns, stat.st_size))
+    return (tuple(stamps), min_effectif)
 
 
 # The last Context built, by its files' stamps and its threshold: a warm kernel runs

@@ -123,7 +123,26 @@ class Dataset:
 
 
 def unknown_territory_message(territoire: str, known: list[str]) -> str:
-    return f"territoire inconnu : « {territoire} ». Territoires connus : " + ", ".join(known)
+    """The known territories, and the closest one when the name looks mistyped."""
+    message = f"territoire inconnu : « {territoire} »."
+    close = closest(territoire, known)
+    if close:
+        message += f" Vouliez-vous dire « {close} » ?"
+    return message + " Territoires connus : " + ", ".join(known)
+
+
+def closest(name: str, known: list[str]) -> str | None:
+    """The known name nearest to `name`, ignoring case, accents and punctuation."""
+    import difflib
+    import unicodedata
+
+    def plain(text: str) -> str:
+        text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+        return "".join(c for c in text.lower() if c.isalnum())
+
+    by_plain = {plain(k): k for k in known}
+    match = difflib.get_close_matches(plain(name), list(by_plain), n=1, cutoff=0.6)
+    return by_plain[match[0]] if match else None
 
 
 def load(source: DataSource | None = None, config: Config | None = None) -> Dataset:

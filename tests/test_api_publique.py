@@ -121,3 +121,15 @@ def test_the_one_shortcut_still_holds_with_this_jsonschema():
         "jsonschema 5 : vérifier execution.skip_iri_grammar, puis relever la borne de "
         "pyproject.toml"
     )
+
+
+def test_the_one_ipython_shortcut_stays_in_one_function():
+    """IPython's `_showtraceback` is reached in `notebook_errors._show` only (IPython < 10)."""
+    users = {
+        source.name: source.read_text(encoding="utf-8").count("._showtraceback(")
+        for source in SOURCES
+        if "._showtraceback(" in source.read_text(encoding="utf-8")
+    }
+    assert users == {"notebook_errors.py": 1}
+    text = (paths.PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"ipython>=8.20,<10"' in text
