@@ -465,11 +465,14 @@ class _Writer:
                 paragraph.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
         if style:
             paragraph._p.style = self.style_id(style)
+        self._space_after_table(paragraph, container)
+        self.runs(paragraph, pieces)
+        return paragraph
+
+    def _space_after_table(self, paragraph, container) -> None:
         if self.after_table is container:  # the page's margin below a table
             paragraph.paragraph_format.space_before = _twips(160)
         self.after_table = None
-        self.runs(paragraph, pieces)
-        return paragraph
 
     def preformatted(self, element, container) -> None:
         text = element.text_content().strip("\n")
@@ -605,6 +608,7 @@ class _Writer:
             return
         width = self.image_width(data, element.get("width"))
         paragraph = container.add_paragraph()
+        self._space_after_table(paragraph, container)
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.keep_together = True
         shape = paragraph.add_run().add_picture(io.BytesIO(data), width=width)
@@ -895,20 +899,32 @@ def _span_end(grid: list[list], r: int, c: int, cell) -> tuple[int, int]:
 
 
 def _column_widths(grid: list[list], columns: int, total: int) -> list[int]:
-    """Columns as wide as their text asks, within the text width (labels get the room)."""
-    weights = []
+    """Columns as wide as their text asks, within the text width.
+
+    Each column first gets room for its longest word (« Cible » must not break), then
+    the rest of the width goes to the columns with the longest texts (the labels).
+    """
+    char = 70_000  # EMU: a character of the tables' 9 pt text, with its share of bold
+    least, wanted = [], []
     for c in range(columns):
-        longest = 4
+        longest_word, longest_text = 3, 3
         for line in grid:
-            cell = line[c]
-            if cell is None:
+            if line[c] is None:
                 continue
-            for text in cell.itertext():
-                words = text.split()
-                longest = max(longest, min(len(text.strip()), 45), *(len(w) + 3 for w in words))
-        weights.append(longest)
-    whole = sum(weights)
-    return [int(total * weight / whole) for weight in weights]
+            for text in line[c].itertext():
+                longest_text = max(longest_text, min(len(text.strip()), 45))
+                longest_word = max(longest_word, *(len(w) for w in text.split()), 0)
+        least.append((longest_word + 2) * char)
+        wanted.append(max(longest_text + 2, longest_word + 2) * char)
+    if sum(least) >= total:
+        return [int(total * width / sum(least)) for width in least]
+    extra = [want - low for want, low in zip(wanted, least, strict=True)]
+    room = total - sum(least)
+    if sum(extra) <= room:
+        return [
+            int(low + room * want / sum(wanted)) for low, want in zip(least, wanted, strict=True)
+        ]
+    return [int(low + room * more / sum(extra)) for low, more in zip(least, extra, strict=True)]
 
 
 def _column_grid(table, widths: list[int]) -> None:
