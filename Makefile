@@ -19,12 +19,6 @@ UV_COMPILE     := $(BIN)/uv pip compile pyproject.toml --all-extras --universal 
 # Every pinned package must have a wheel for Windows (the evaluators' laptops) and Linux.
 UV_WHEELS      := $(BIN)/uv pip compile $(LOCK) --no-deps --only-binary :all: \
                   --python-version $(PYTHON_VERSION) --no-header --quiet
-# Jupyter's configuration, data and runtime files (and IPython's) stay inside the project.
-JUPYTER_ENV := JUPYTER_CONFIG_DIR="$(CURDIR)/.jupyter/config" \
-               JUPYTER_DATA_DIR="$(CURDIR)/.jupyter/data" \
-               JUPYTER_RUNTIME_DIR="$(CURDIR)/.jupyter/runtime" \
-               IPYTHONDIR="$(CURDIR)/.jupyter/ipython" \
-               JUPYTER_PREFER_ENV_PATH=1
 
 .DEFAULT_GOAL := aide
 .PHONY: aide installer rapports indicateurs valider test lint format verifier-notebooks \
@@ -47,6 +41,8 @@ $(STAMP): pyproject.toml $(LOCK)
 	  $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --no-deps --requirement $(LOCK)
 	$(BIN)/python -m pip install -qq --no-deps --editable .
+	@# notebooks saved with their outputs stay clean for git (.gitattributes names the filter)
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install; fi
 	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
 	  echo "$(LOCK) ne couvre pas les dépendances de pyproject.toml : lancez make verrou" >&2; \
 	  exit 1; }
@@ -117,12 +113,10 @@ regenerer: $(STAMP)
 references: $(STAMP)
 	$(BIN)/python tests/make_references.py
 
+# JupyterLab in French, its folders inside the project, opened on notebooks/LISEZMOI.md
+# (avs_eval/lab.py; `avs-eval lab` does the same without make, e.g. with conda).
 lab: $(STAMP)
-	@$(JUPYTER_ENV) $(BIN)/jupyter labextension list 2>&1 \
-	  | grep -q 'jupyter-widgets/jupyterlab-manager.*enabled' \
-	  || { echo "extension ipywidgets absente de $(VENV) : relancez make installer" >&2; exit 1; }
-	$(JUPYTER_ENV) $(BIN)/jupyter lab --notebook-dir=notebooks \
-	  $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
+	$(BIN)/python -m avs_eval.lab $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(ARGS)

@@ -385,8 +385,8 @@ def test_target_per_year_takes_the_last_year_set():
     assert [target.at(y) for y in (2023, 2024, 2025, 2026)] == [None, 0.55, 0.55, 0.60]
 
 
-def test_readme_lists_the_catalog_columns_and_codes():
-    readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+def test_reference_lists_the_catalog_columns_and_codes():
+    readme = (paths.PROJECT_ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
     for question in CATALOG.questions:
         assert f"| {question.colonne} |" in readme, question.colonne
         if question.codes:

@@ -1,0 +1,190 @@
+"""The evaluator's JupyterLab, tried as a new evaluator would, in Chromium driven by Playwright.
+
+JupyterLab is started the way `make lab` starts it (`avs_eval.lab.command` and
+`environment`), on a copy of the project whose package the kernels import
+(PYTHONPATH), made a git repository with the project's notebook filter. The test
+checks the menus are in French, opens the report notebook, runs all its cells, saves
+it, then checks what saving must not do: re-make any report of a batch made before,
+or leave the notebook dirty for git.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from avs_eval import lab, paths
+
+pytestmark = pytest.mark.lent
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]
+IGNORED = shutil.ignore_patterns(
+    ".git", ".venv", ".jupyter", "outputs", "__pycache__", ".pytest_cache", ".ruff_cache"
+)
+SCREENSHOT = paths.OUTPUTS_DIR / "capture_jupyterlab.png"
+MENUS = ["Fichier", "Édition", "Affichage", "Exécuter", "Noyau"]
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"Chromium absent ({CHROMIUM}) : apt-get install chromium (.ci/run le fait)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _git(root: Path, *arguments: str) -> str:
+    done = subprocess.run(
+        ["git", *arguments], cwd=root, capture_output=True, text=True, check=True, timeout=60
+    )
+    return done.stdout
+
+
+def _project_copy(root: Path) -> Path:
+    """The project as committed, with git and the notebook filter that `make` installs."""
+    shutil.copytree(paths.PROJECT_ROOT, root, ignore=IGNORED)
+    _git(root, "init", "-q")
+    _git(root, "config", "user.email", "test@example.org")
+    _git(root, "config", "user.name", "test")
+    subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--install"], cwd=root, check=True, timeout=60
+    )
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "copie")
+    return root
+
+
+def _batch(root: Path, env: dict[str, str], out: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "avs_eval.cli", "rapports", "--sortie", str(out), "--jobs", "1"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((out / "2025" / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab s'est arrêté au démarrage :\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                json.load(response)
+                return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"JupyterLab ne répond pas après {timeout} s :\n{log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+def test_french_jupyterlab_run_all_then_save_remakes_nothing(tmp_path):
+    _require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=90_000)
+    root = _project_copy(tmp_path / "avs-eval")
+    lab.install_settings()
+    env = lab.environment(tmp_path / "jupyter") | {"PYTHONPATH": str(root)}
+    env.pop(paths.CONTEXT_ENV, None)
+    # No "Would you like to get notified about Jupyter news?" toast over the page.
+    news = tmp_path / "jupyter/config/lab/user-settings/@jupyterlab/apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    out = tmp_path / "sorties"
+    first = _batch(root, env, out)
+    assert first["refaits"] == len(first["notebooks"])
+
+    port, token = _free_port(), secrets.token_hex(16)
+    extra = [
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    argv = lab.command(extra, notebooks=root / "notebooks", start_page=None)
+    log = tmp_path / "jupyterlab.log"
+    with open(log, "wb") as stream:
+        process = subprocess.Popen(
+            argv, cwd=root, env=env, stdout=stream, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_server(f"{base}/api/status?token={token}", process, log)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(90_000)
+                page.goto(f"{base}/lab/tree/rapport_territoire.ipynb?token={token}")
+                page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+                labels = page.locator(".lm-MenuBar-itemLabel")
+                expect(labels.first).to_have_text("Fichier")
+                shown = labels.all_inner_texts()
+                assert all(menu in shown for menu in MENUS), shown
+                page.get_by_text(
+                    re.compile(r"Python 3 \(ipykernel\) \| (Inactif|Idle)")
+                ).first.wait_for()
+                labels.filter(has_text="Exécuter").first.click()
+                page.get_by_role(
+                    "menuitem", name="Exécuter toutes les cellules", exact=True
+                ).click()
+                # the last cell prints the provenance table: the run is over when it is there
+                last = page.locator(".jp-Notebook .jp-CodeCell").last
+                expect(last.locator(".jp-OutputArea-output")).not_to_have_count(0)
+                page.keyboard.press("Control+s")
+                expect(page.locator(".jp-mod-dirty")).to_have_count(0)
+                page.screenshot(path=str(tmp_path / "jupyterlab.png"))
+                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(tmp_path / "jupyterlab.png", SCREENSHOT)
+            finally:
+                browser.close()
+    finally:
+        _stop(process)
+
+    saved = json.loads((root / "notebooks" / "rapport_territoire.ipynb").read_text("utf-8"))
+    assert any(c.get("outputs") for c in saved["cells"] if c["cell_type"] == "code")
+    assert _git(root, "status", "--porcelain", "notebooks") == ""  # outputs stripped by git
+    second = _batch(root, env, out)
+    assert second["refaits"] == 0, [r for r in second["notebooks"] if r.get("refait")]
