@@ -40,7 +40,7 @@ IGNORED = shutil.ignore_patterns(
     ".git", ".venv", ".jupyter", "outputs", "__pycache__", ".pytest_cache", ".ruff_cache"
 )
 SCREENSHOT = paths.OUTPUTS_DIR / "capture_jupyterlab.png"
-MENUS = ["Fichier", "Édition", "Affichage", "Exécuter", "Noyau"]
+MENUS = ["Fichier", "Édition", "Affichage", "Exécution", "Noyau"]
 
 
 def _require_chromium() -> None:
@@ -60,7 +60,7 @@ def _free_port() -> int:
 
 def _git(root: Path, *arguments: str) -> str:
     done = subprocess.run(
-        ["git", *arguments], cwd=root, capture_output=True, text=True, check=True, timeout=60
+        ["git", *arguments], cwd=root, capture_output=True, text=True, check=True, timeout=600
     )
     return done.stdout
 
@@ -166,7 +166,7 @@ def test_french_jupyterlab_run_all_then_save_remakes_nothing(tmp_path):
                 page.get_by_text(
                     re.compile(r"Python 3 \(ipykernel\) \| (Inactif|Idle)")
                 ).first.wait_for()
-                labels.filter(has_text="Exécuter").first.click()
+                labels.filter(has_text="Exécution").first.click()
                 page.get_by_role(
                     "menuitem", name="Exécuter toutes les cellules", exact=True
                 ).click()
