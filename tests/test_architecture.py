@@ -1,0 +1,142 @@
+"""The package's shape: what each module may import, no cycle, nothing too long to read.
+
+The table « Organisation du code » of docs/technique.md says, for each module, its job
+and which of the package's modules it may import. This test reads the code (imports
+inside functions included) and fails when a module imports one its row does not allow,
+when a module has no row, when the imports close a cycle, when a module passes 800
+lines or a function 120, or when the numbers layer starts loading matplotlib: a
+newcomer can trust the table, and the layers stay layers.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from avs_eval import paths
+
+PACKAGE = paths.PROJECT_ROOT / "avs_eval"
+TABLE = paths.PROJECT_ROOT / "docs" / "technique.md"
+MAX_MODULE_LINES = 800
+MAX_FUNCTION_LINES = 120
+ROW = re.compile(r"^\| `avs_eval/(\w+)\.py` \| ([^|]+) \| [^|]+ \| ([^|]*) \|$", re.M)
+LAYERS = ("fondations", "paramètres", "données", "présentation", "production", "entrées")
+
+
+def modules() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(PACKAGE.glob("*.py")) if p.stem != "__init__"}
+
+
+def imports(path: Path, known: set[str]) -> set[str]:
+    """The package's modules that `path` imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            parts = node.module.split(".")
+            if parts[0] != "avs_eval":
+                continue
+            if len(parts) > 1:
+                found.add(parts[1])
+            else:
+                found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "avs_eval" and len(parts) > 1:
+                    found.add(parts[1])
+    return (found & known) - {path.stem}
+
+
+def graph() -> dict[str, set[str]]:
+    found = modules()
+    return {name: imports(path, set(found)) for name, path in found.items()}
+
+
+def table() -> dict[str, tuple[str, set[str]]]:
+    """module -> (its layer, the modules it may import), as the table says."""
+    text = TABLE.read_text(encoding="utf-8")
+    return {
+        name: (layer.strip(), set(re.findall(r"`(\w+)`", cell)))
+        for name, layer, cell in ROW.findall(text)
+    }
+
+
+def allowed() -> dict[str, set[str]]:
+    return {name: may for name, (_, may) in table().items()}
+
+
+def test_layers_import_only_upwards():
+    rows = table()
+    assert {layer for layer, _ in rows.values()} <= set(LAYERS)
+    rank = {name: LAYERS.index(layer) for name, (layer, _) in rows.items()}
+    downward = [
+        f"{name} ({rows[name][0]}) → {used} ({rows[used][0]})"
+        for name, (_, may) in rows.items()
+        for used in may
+        if used in rank and rank[used] > rank[name]
+    ]
+    assert not downward, downward
+
+
+def test_every_module_has_a_row_and_imports_only_what_it_may():
+    rows = allowed()
+    wrong = []
+    for name, used in graph().items():
+        if name not in rows:
+            wrong.append(f"{name} : pas de ligne dans le tableau")
+        elif used - rows[name]:
+            wrong.append(
+                f"{name} importe {sorted(used - rows[name])} (permis : {sorted(rows[name])})"
+            )
+    stale = set(rows) - set(modules())
+    assert not wrong, wrong
+    assert not stale, f"lignes sans module : {sorted(stale)}"
+
+
+def test_no_import_cycle():
+    edges = graph()
+    state: dict[str, int] = {}
+    cycle: list[str] = []
+
+    def visit(node: str, trail: list[str]) -> bool:
+        state[node] = 1
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                cycle.extend([*trail[trail.index(nxt) :], nxt])
+                return True
+            if nxt not in state and visit(nxt, [*trail, nxt]):
+                return True
+        state[node] = 2
+        return False
+
+    for start in sorted(edges):
+        if start not in state and visit(start, [start]):
+            break
+    assert not cycle, " → ".join(cycle)
+
+
+@pytest.mark.parametrize("path", list(modules().values()), ids=lambda p: p.name)
+def test_modules_and_functions_stay_readable(path: Path):
+    text = path.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= MAX_MODULE_LINES
+    long = [
+        f"{node.name} ({node.end_lineno - node.lineno + 1} lignes)"
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert not long, long
+
+
+@pytest.mark.parametrize("module", ["avs_eval.context", "avs_eval.geographie"])
+def test_the_numbers_layer_loads_no_matplotlib(module: str):
+    code = f"import sys, {module}; print('matplotlib' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert done.stdout.strip() == "False"
