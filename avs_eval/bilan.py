@@ -311,8 +311,8 @@ class BilanReport(_Report):
                 continue
             sens = self.catalog.direction(name)
             text = (
-                f"{self._named(name)} ({pct(float(change['part_reference']))} en "
-                f"{int(change['annee_reference'])}, {pct(float(change['part']))} en {self.fin})"
+                f"{self._named(name)} ({analyse.points(float(change['ecart']))} depuis "
+                f"{int(change['annee_reference'])})"
             )
             if not analyse.significant(change["significatif"]):
                 flat.append(self._named(name))
@@ -430,7 +430,9 @@ class BilanReport(_Report):
 
     def trajectory_chart(self, indicateur: str) -> Image:
         targets = {y: self.catalog.target(indicateur, y) for y in self.years}
+        # the reference is marked when the question starts after the period does
         reference = self._reference(indicateur)
+        reference = reference if reference > self.debut else None
         title = f"{self.label(indicateur)} : {self.debut}-{self.fin}"
         return chart(
             figures.trajectory(self.trajectory_rows(indicateur), title, targets, reference)
@@ -510,9 +512,36 @@ class BilanReport(_Report):
         return text
 
     # - territories
-    def territory_changes(self) -> HTML:
-        """Territory × headline figure: the change over the period, published rows only."""
-        names = [n for n in self.key_indicators()]
+    def territory_changes(self) -> None:
+        """Territory × headline figure: the change over the period, published rows only.
+
+        Two tables, so that each fits a page's width: the sheet's indicators, then the
+        actions' own questions; the note on chance comes once, after both.
+        """
+        wanted = set(self.key_indicators())
+        items = [i for s in self.catalog.sections(self.config) for i in s.items]
+        sheet = [i.nom for i in items if i.nom in wanted and i.indicateur]
+        actions = [i.nom for i in items if i.nom in wanted and not i.indicateur]
+        for title, names in (
+            ("Les indicateurs de la fiche", sheet),
+            ("Les questions suivies par les actions", actions),
+        ):
+            if names:
+                display(Markdown(f"### {title}"))
+                display(self._territory_table(names))
+        net, tests = self._territory_tests()
+        display(
+            HTML(
+                f"<p><small>Écart en points entre la première année de chaque question sur la "
+                f"période et {self.fin} ; fond vert : progrès net, fond rouge : recul net, sur "
+                f"les structures ayant répondu les deux années (test de McNemar au seuil de "
+                f"5 %). {net} évolution(s) nette(s) parmi {tests} comparaisons de territoires "
+                f"publiées ; environ {round(tests * 0.05)} le seraient par le seul hasard même "
+                "si rien n'avait changé. « s » : secret statistique.</small></p>"
+            )
+        )
+
+    def _territory_table(self, names: list[str]) -> HTML:
         header = ["Périmètre", *[self.label(n) for n in names]]
         perimeters = sorted(
             self.context.collectivite_of.items(), key=lambda kv: (sort_key(kv[1]), sort_key(kv[0]))
@@ -529,16 +558,7 @@ class BilanReport(_Report):
             body.append(cells)
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
         rows = "".join("<tr>" + "".join(_td(cell) for cell in cells) + "</tr>" for cells in body)
-        net, tests = self._territory_tests()
-        note = (
-            f"<p><small>Écart en points entre la première année de chaque question sur la "
-            f"période et {self.fin} ; fond vert : progrès net, fond rouge : recul net, sur les "
-            f"structures ayant répondu les deux années (test de McNemar au seuil de 5 %). "
-            f"{net} évolution(s) nette(s) parmi {tests} comparaisons de territoires publiées ; "
-            f"environ {round(tests * 0.05)} le seraient par le seul hasard même si rien "
-            "n'avait changé. « s » : secret statistique.</small></p>"
-        )
-        return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}")
+        return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
 
     def _change_cell(self, niveau: str, perimetre: str, indicateur: str) -> str:
         change = self._change(niveau, perimetre, indicateur)
@@ -585,20 +605,16 @@ class BilanReport(_Report):
     def qpv(self) -> HTML:
         """Headline figures in and out of the QPV, each year of the period (published rows)."""
         body = []
+        groups = ((indicators.QPV_IN, "en QPV"), (indicators.QPV_OUT, "hors QPV"))
         for indicateur in [RESPONSE_RATE, *self.key_indicators()]:
-            cells = [html.escape(self.label(indicateur))]
-            for year in self.years:
-                rows = [
-                    self.context.row(year, "qpv", g, indicateur)
-                    for g in (indicators.QPV_IN, indicators.QPV_OUT)
-                ]
-                if all(r is None for r in rows):
-                    cells.append("–")
-                    continue
-                inside, outside = (share_cell(r, False) for r in rows)
-                cells.append(f"QPV : {inside}<br>hors : {outside}")
-            body.append(cells)
-        return html_table(["Indicateur", *map(str, self.years)], body)
+            for k, (group, name) in enumerate(groups):
+                label = f"<strong>{html.escape(self.label(indicateur))}</strong>" if not k else ""
+                cells = [label, name]
+                for year in self.years:
+                    row = self.context.row(year, "qpv", group, indicateur)
+                    cells.append(share_cell(row, False))
+                body.append(cells)
+        return html_table(["Indicateur", "Structures", *map(str, self.years)], body)
 
     # - the evaluator, the method
     def conclusions(self) -> None:

@@ -87,7 +87,7 @@ def followed_indicators(
             (
                 catalog.label(name),
                 share_cell(row, with_interval=False),
-                pct(target) if target is not None else "pas de cible",
+                pct(target) if target is not None else "",
                 reached,
             )
         )
