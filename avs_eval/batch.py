@@ -32,12 +32,11 @@ from pathlib import Path
 from avs_eval import freshness, paths, planning
 from avs_eval.execution import Outcome, Workers
 from avs_eval.options import BatchOptions
-from avs_eval.pdf import print_reports
 from avs_eval.planning import Plan
 from avs_eval.publication import Publication, PublicationBlocked
 from avs_eval.record import BatchRecord
 
-__all__ = ["run_batch"]
+__all__ = ["run_batch", "run_plan"]
 
 
 def _say_on_stderr(text: str) -> None:
@@ -51,10 +50,17 @@ def run_batch(options: BatchOptions, say: Callable[[str], None] = _say_on_stderr
     validates the data. Nothing runs a notebook before the data are valid, and invalid
     data stop the workers before anything is written.
     """
-    started = time.perf_counter()
-    batch = planning.plan(options)
+    return run_plan(planning.plan(options), say, time.perf_counter())
+
+
+def run_plan(
+    batch: Plan, say: Callable[[str], None] = _say_on_stderr, started: float | None = None
+) -> BatchRecord:
+    """The steps of `run_batch` for any plan: a year's reports, or the bilan's one notebook."""
+    started = time.perf_counter() if started is None else started
+    options = batch.options
     with Workers(batch.workers, options.noyau_neuf, start=not batch.idle) as workers:
-        context = planning.read(batch, say) if batch.data is None else None
+        context = batch.read(say) if batch.data is None else None
         record = _open_record(batch, workers.count, started, say)
         with (
             record.closing_journal(),
@@ -73,7 +79,7 @@ def run_batch(options: BatchOptions, say: Callable[[str], None] = _say_on_stderr
             todo = [decision for decision in record.decisions if decision.remake]
             if todo and context is None:  # another batch changed the year meanwhile
                 workers.start()
-                context = planning.read(batch, say)
+                context = batch.read(say)
             staging = _stage(publication, record.decisions, len(todo))
             made, distributions = _run(batch, todo, context, workers, publication, record)
             _print(batch, made, staging, workers.count, record)
@@ -142,8 +148,7 @@ def _print(
 ) -> None:
     """The print step (--pdf): into the staging folder, so that the year is published whole."""
     if made and batch.options.pdf:
-        interne, browser = batch.report.interne, batch.options.navigateur
-        record.printed(print_reports(made, staging, batch.year, interne, browser, parallel))
+        record.printed(batch.print(made, staging, parallel))
 
 
 def _publish(

@@ -162,6 +162,8 @@ def cmd_commentaires(args) -> int:
     from avs_eval import commentaires, paths
     from avs_eval.context import slug
 
+    if args.bilan:
+        return _bilan_commentary(args)
     dataset = _load(args)
     year = dataset.check_year(args.annee)
     created, kept = commentaires.create_missing(
@@ -178,6 +180,34 @@ def cmd_commentaires(args) -> int:
         "Écrivez votre analyse sous les titres utiles : elle paraîtra dans la section "
         "« Analyse de l'évaluateur » des rapports de la prochaine production."
     )
+    return 0
+
+
+def _bilan_commentary(args) -> int:
+    """`commentaires --bilan`: the bilan's conclusions, from their template; never overwritten."""
+    from avs_eval import bilan_lot, paths
+
+    if args.annee is not None:
+        raise UsageError("--annee ne sert pas avec --bilan : le bilan a un seul fichier")
+    path, created = bilan_lot.write_commentary_template()
+    shown = paths.display_path(path)
+    if not created:
+        print(f"{shown} existe déjà : il est laissé tel quel (rien n'est écrasé).")
+        return 0
+    print(
+        f"{shown} créé. Écrivez-y vos conclusions et vos recommandations pour le prochain "
+        "schéma : elles paraîtront dans la section « Conclusions et recommandations » du "
+        "bilan à sa prochaine production (avs-eval bilan)."
+    )
+    return 0
+
+
+def cmd_suivi(args) -> int:
+    from avs_eval import suivi
+
+    annee = args.annee if args.annee is not None else suivi.default_year()
+    outcome = suivi.write_template(annee)
+    print(outcome.message)
     return 0
 
 
@@ -328,6 +358,37 @@ def cmd_rapports(args) -> int:
     return record.exit_code()
 
 
+def cmd_bilan(args) -> int:
+    from avs_eval import bilan_lot
+    from avs_eval.publication import PublicationBlocked
+
+    report = ReportOptions(
+        fichier_structures=_from_cwd(args.structures) or "",
+        fichier_reponses=_from_cwd(args.reponses) or "",
+        classeur=_from_cwd(args.classeur) or "",
+        min_effectif=args.min_effectif,
+        interne=args.interne,
+    )
+    options = BatchOptions(
+        report=report,
+        tout=args.tout,
+        sortie=_from_cwd(args.sortie),
+        pdf=args.pdf,
+        navigateur=args.navigateur,
+        delai=args.delai,
+        journal=_from_cwd(args.journal),
+    )
+    try:
+        record = bilan_lot.run(options, args.debut, args.fin)
+    except PublicationBlocked as blocked:  # the bilan is made but not published
+        if blocked.result is not None:
+            print(blocked.result.summary())
+        print(f"avs-eval : erreur : {blocked}", file=sys.stderr)
+        return max(blocked.exit_code, blocked.result.exit_code() if blocked.result else 0)
+    print(record.summary())
+    return record.exit_code()
+
+
 # --- the commands and their options, as a table --------------------------------------------
 
 
@@ -446,7 +507,31 @@ COMMANDS = (
                 "ANNEE",
                 int,
             ),
+            Option(
+                "--bilan",
+                "créer plutôt parameters/commentaires/bilan.md, les conclusions et "
+                "recommandations du bilan du schéma (avs-eval bilan)",
+                action="store_true",
+            ),
             DATA,
+        ),
+    ),
+    Command(
+        "suivi",
+        "créer le fichier de suivi des actions d'une année (sans jamais en écraser)",
+        "Crée parameters/suivi/<année>.yaml, le suivi des actions de la fiche pour l'année : "
+        "une entrée par action ouverte cette année-là, avec l'état et les jalons non "
+        "réalisés repris du fichier de l'année précédente, à mettre à jour. Un fichier "
+        "existant n'est jamais modifié. Les rapports (section « Mise en œuvre des "
+        "actions »), suivi_actions.csv et le bilan le lisent.",
+        cmd_suivi,
+        (
+            Option(
+                "--annee",
+                "l'année à suivre (par défaut : l'année en cours, dans la période du schéma)",
+                "ANNEE",
+                int,
+            ),
         ),
     ),
     Command(
@@ -654,6 +739,85 @@ COMMANDS = (
                 "--journal",
                 "journal du lot (défaut : SORTIE/journaux/ANNEE-DATE-HEURE.txt, hors des "
                 "rapports publiés)",
+                "FICHIER",
+            ),
+            DATA,
+        ),
+        epilog=EXIT_CODES_HELP,
+    ),
+    Command(
+        "bilan",
+        "produire le bilan du schéma sur plusieurs années (HTML, PDF, tables)",
+        "Exécute le notebook notebooks/bilan.ipynb sur la période et publie "
+        "SORTIE/bilan-DEBUT-FIN/ : bilan.html, bilan.ipynb, bilan.pdf (avec --pdf), "
+        "trajectoires.csv, evolutions.csv, suivi_actions.csv, bilan.xlsx, index.html et "
+        "manifest.json. Le titre dit « Bilan intermédiaire » tant que FIN précède la dernière "
+        "année du schéma. Comme pour une année, le dossier n'est remplacé qu'à la fin, d'un "
+        "bloc ; le bilan n'est refait que si quelque chose dont il dépend a changé (données, "
+        "notebook, code, parameters/ dont le suivi des actions, options, ou "
+        "parameters/commentaires/bilan.md). Le journal est écrit dans SORTIE/journaux/.",
+        cmd_bilan,
+        (
+            Option(
+                "--debut",
+                "première année du bilan (par défaut : le début de la période de "
+                "parameters/config.yaml, ou la première année avec des réponses)",
+                "ANNEE",
+                int,
+            ),
+            Option(
+                "--fin",
+                "dernière année du bilan (par défaut : la fin de la période de "
+                "parameters/config.yaml, ou la dernière année avec des réponses)",
+                "ANNEE",
+                int,
+            ),
+            Option(
+                "--sortie",
+                "dossier de sortie (défaut : %(default)s)",
+                "DOSSIER",
+                default=default_of(BatchOptions, "sortie"),
+            ),
+            MIN_EFFECTIF,
+            Option(
+                "--interne",
+                "édition interne, à ne pas diffuser (tables complètes, provenance), écrite dans "
+                "SORTIE/bilan-DEBUT-FIN-interne/ et jamais dans SORTIE/bilan-DEBUT-FIN/",
+                action="store_true",
+            ),
+            Option(
+                "--tout",
+                "refaire le bilan même si rien de ce dont il dépend n'a changé",
+                action="store_true",
+            ),
+            Group(
+                "PDF",
+                (
+                    Option(
+                        "--pdf",
+                        "imprimer aussi le bilan en PDF (bilan.pdf) avec Chromium, Google "
+                        "Chrome ou Microsoft Edge ; sans navigateur, le bilan HTML est publié "
+                        "et le code de sortie est 3",
+                        action="store_true",
+                    ),
+                    Option(
+                        "--navigateur",
+                        "navigateur qui imprime le PDF (par défaut : Chromium, Google Chrome ou "
+                        "Microsoft Edge, cherché aux emplacements habituels)",
+                        "CHEMIN",
+                    ),
+                ),
+            ),
+            Option(
+                "--delai",
+                "durée maximale du notebook avant arrêt (défaut : %(default)s)",
+                "SECONDES",
+                int,
+                default=default_of(BatchOptions, "delai"),
+            ),
+            Option(
+                "--journal",
+                "journal (défaut : SORTIE/journaux/bilan-DEBUT-FIN-DATE-HEURE.txt)",
                 "FICHIER",
             ),
             DATA,

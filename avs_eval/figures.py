@@ -616,6 +616,54 @@ def trends(
     return figure
 
 
+def trajectory(
+    rows: pd.DataFrame,
+    title: str,
+    targets: dict[int, float | None],
+    reference: int | None = None,
+) -> Figure:
+    """A share year by year, one line per perimeter, with each year's target.
+
+    The first perimeter of `rows` (the department) gets its 95 % interval as a band; a
+    masked year is an "s" on the axis, never a point. `targets`: the target of each
+    year (None: none that year), drawn as a dashed step so that a target that moves
+    reads as one. `reference`: the first year of the change tested, dotted.
+    """
+    figure, (ax,) = _new(8, 3.2, left=0.8, right=2.1, top=0.6, bottom=0.45)
+    legend = []
+    for k, (color, (name, series)) in enumerate(
+        zip(PALETTE, rows.groupby("perimetre", sort=False), strict=False)
+    ):
+        series = series.sort_values("annee")
+        shown = series[~series[MASK] & series["part"].notna()]
+        ax.plot(shown["annee"], shown["part"], marker="o", color=color, linewidth=2 - 0.5 * bool(k))
+        if k == 0:
+            ax.fill_between(
+                shown["annee"], shown["ic_bas"], shown["ic_haut"], color=color, alpha=0.13
+            )
+        for year in series.loc[series[MASK], "annee"]:
+            ax.text(year, 0.03 + 0.06 * k, SECRET_SYMBOL, color=color, ha="center", weight="bold")
+        legend.append((str(name), {"color": color, "marker": "o", "markevery": [1]}))
+    years = sorted(int(y) for y in rows["annee"].unique())
+    steps = [(y, targets.get(y)) for y in years if targets.get(y) is not None]
+    if steps:
+        style = {"color": TARGET_COLOR, "linestyle": "--", "linewidth": 1.3}
+        xs = [y for y, _ in steps] + [steps[-1][0] + 0.5]
+        ys = [t for _, t in steps] + [steps[-1][1]]
+        ax.step([xs[0] - 0.5, *xs], [ys[0], *ys], where="post", **style)
+        legend.append(("cible de l'année", style))
+    if reference is not None and reference in years[:-1]:
+        ax.axvline(reference, color="#6b7280", linestyle=":", linewidth=1.2)
+        ax.text(reference, 1.04, f"référence {reference}", color="#4b5563", fontsize=8)
+    ax.xaxis.set_major_locator(FixedLocator(years))
+    ax.xaxis.set_major_formatter(FixedFormatter([str(y) for y in years]))
+    ax.set_xlim(years[0] - 0.4, years[-1] + 0.4)
+    _share_axis(ax, horizontal=False)
+    _legend_right(ax, legend)
+    ax.set_title(wrap(title, 64))
+    return figure
+
+
 def participation(rows: pd.DataFrame, title: str) -> Figure:
     """Response rate by territory (horizontal bars, "s" where masked)."""
     figure, (ax,) = _new(9, max(2.5, 0.32 * len(rows) + 1.2), left=2.9, right=0.3, top=0.5)

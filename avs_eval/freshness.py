@@ -141,6 +141,11 @@ class Report:
     def slug(self) -> str:
         return commentaires.SYNTHESIS_NAME if self.folder == SYNTHESIS else self.folder
 
+    @property
+    def stem(self) -> str:
+        """The name of its page and notebook: `synthese.html`, `rapport.html`."""
+        return "synthese" if self.folder == SYNTHESIS else "rapport"
+
 
 def owned_files(year_folder: Path, report: Report, year: int | str) -> list[str]:
     """The files a report published, relative to the year's folder.

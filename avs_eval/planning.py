@@ -87,6 +87,17 @@ class Plan:
         """The parameters every notebook shares, with the year as read."""
         return dataclasses.replace(self.report, annee=self.year).common()
 
+    def read(self, say: Callable[[str], None]):
+        """The read step (`read`): the Context the kernels share."""
+        return read(self, say)
+
+    def print(self, made: list, staging: Path, parallel: int):
+        """The print step (--pdf): every report re-made, with its copy for sending."""
+        from avs_eval.pdf import print_reports
+
+        interne, browser = self.report.interne, self.options.navigateur
+        return print_reports(made, staging, self.year, interne, browser, parallel)
+
     def jobs(self, todo: list[freshness.Decision], staging: Path, final: Path) -> list[Job]:
         """The notebooks to run: one per report to re-make."""
         report_options = dataclasses.replace(self.report, annee=self.year)

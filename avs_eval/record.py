@@ -35,7 +35,15 @@ __all__ = ["BatchRecord"]
 STATUS_LABELS = {"ok": "produit", "echec": "échec"}
 CARRIED_LABEL = "inchangé, repris du lot précédent"
 STALE_LABEL = "repris du lot précédent, non refait"
-TABLES = ("indicateurs.xlsx", "indicateurs.csv", "evolutions.csv")
+# the tables listed beside a report in the index (a year's, then the bilan's)
+TABLES = (
+    "indicateurs.xlsx",
+    "indicateurs.csv",
+    "evolutions.csv",
+    "bilan.xlsx",
+    "trajectoires.csv",
+    "suivi_actions.csv",
+)
 MANIFEST_FIELDS = ("name", "stem", "status", "error", "kept_previous", "html_bytes")
 
 
@@ -116,7 +124,7 @@ class BatchRecord:
             report = decision.report
             outcome = by_name.get(report.name)
             if outcome is None:
-                stem = "synthese" if report.folder == freshness.SYNTHESIS else "rapport"
+                stem = report.stem
                 page = staging / report.folder / f"{stem}.html"
                 outcome = Outcome(
                     report.name,
