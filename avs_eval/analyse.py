@@ -157,7 +157,7 @@ def inconclusive_message(name: str, change: pd.Series, respondents: int) -> str:
         f"{formatting.percentage(change['part_reference'])} à "
         f"{formatting.percentage(change['part'])}), mais sur "
         f"{counted(respondents, 'structure répondante', 'structures répondantes')} cette "
-        "année, trop peu pour conclure : l'écart peut tenir au hasard ou au changement des "
+        "année, trop peu pour conclure ; l'écart peut tenir au hasard ou au changement des "
         "structures qui répondent."
     )
 

@@ -34,8 +34,8 @@ def share_cell(row: pd.Series | None, with_interval: bool = True, interne: bool 
     """
     if row is None:
         return MISSING
-    if pd.isna(row["part"]):
-        return SECRET_SYMBOL if row[MASK] else MISSING
+    if pd.isna(row["part"]):  # no structure to count: the internal edition says so
+        return SECRET_SYMBOL if row[MASK] and not interne else MISSING
     if row[MASK]:
         if not interne:
             return SECRET_SYMBOL

@@ -41,6 +41,7 @@ from avs_eval.blocs import (
     count_cell,
     html_table,
     md,
+    not_for_release,
     share_cell,
     today,
     without_secret_columns,
@@ -174,8 +175,10 @@ class _Report:
             "ont répondu les deux années (test exact de McNemar) : on écarte ainsi l'effet d'un "
             "changement de répondantes. « Hausse nette » ou « baisse nette » signifie que ce "
             "test conclut au seuil de 5 % ; sinon l'évolution est dite « stable ou dans la marge "
-            "d'incertitude ». Parmi de nombreux tests, quelques évolutions « nettes » sont "
-            "attendues par le seul hasard (environ une sur vingt quand rien ne change).\n\n"
+            "d'incertitude ». Quand trop peu de structures ont répondu l'une des deux années "
+            f"(moins de {analyse.FEW_PAIRED}), le test ne peut guère conclure : l'évolution est "
+            "dite « non concluante ». Parmi de nombreux tests, quelques évolutions « nettes » "
+            "sont attendues par le seul hasard (environ une sur vingt quand rien ne change).\n\n"
             f"{SECRET_NOTE.format(n=self.min_effectif)}"
         )
 
@@ -391,9 +394,16 @@ class TerritoryReport(_Report):
         pop = self.context.population
         return pop[(pop["territoire"] == self.territoire) & pop["repondant"]]
 
-    def _change(self, indicateur: str) -> pd.Series | None:
-        """The published change of the territory's indicator (masked where it must be)."""
-        table = self.context.published_evolutions(self.annee)
+    def _change(self, indicateur: str, whole: bool = False) -> pd.Series | None:
+        """The published change of the territory's indicator (masked where it must be).
+
+        `whole`: the change with its figures even where secret (flag `secret`), for the
+        internal edition's tables; sentences always use the published one.
+        """
+        if whole:
+            table = self.context.evolutions(self.annee)
+        else:
+            table = self.context.published_evolutions(self.annee)
         rows = table[
             (table["niveau"] == "territoire")
             & (table["perimetre"] == self.territoire)
@@ -514,7 +524,7 @@ class TerritoryReport(_Report):
         counts = []
         for annee in (reference, self.annee):
             row = self._row("territoire", self.territoire, indicateur, annee=annee)
-            if not analyse.shown(row):
+            if row is None or pd.isna(row["part"]) or (row[MASK] and not self.interne):
                 return False
             counts.append(int(row["denominateur"]))
         return min(counts) < analyse.FEW_PAIRED
@@ -660,7 +670,9 @@ class TerritoryReport(_Report):
             cells.append(formatting.percentage(target))
             cells.append(self._gap(indicateur, target))
             body.append(cells)
-        header, body, dropped = without_secret_columns(header, body)
+        dropped = []
+        if not self.interne:
+            header, body, dropped = without_secret_columns(header, body)
         table = html_table(header, body)
         if not dropped:
             return table
@@ -683,18 +695,26 @@ class TerritoryReport(_Report):
         if indicateur == RESPONSE_RATE:  # a census: no test, the gap is the change
             start = self._row("territoire", self.territoire, indicateur, annee=reference)
             end = self._row("territoire", self.territoire, indicateur)
-            if not (analyse.shown(start) and analyse.shown(end)):
+            if start is None or end is None or pd.isna(start["part"]) or pd.isna(end["part"]):
                 return SECRET_SYMBOL if start is not None and end is not None else MISSING
             gap = formatting.points(end["part"] - start["part"])
+            if start[MASK] or end[MASK]:
+                return (
+                    not_for_release(gap, f"depuis {reference}") if self.interne else SECRET_SYMBOL
+                )
             return f"{gap}<br><small>depuis {reference}</small>"
-        change = self._change(indicateur)
+        change = self._change(indicateur, whole=self.interne)
         if change is None or (pd.isna(change["part_reference"]) and not change["secret"]):
             return MISSING
-        if change["secret"]:
+        if change["secret"] and not self.interne:
             return SECRET_SYMBOL
+        if pd.isna(change["ecart"]):
+            return MISSING
         few = self._few(indicateur)
         verdict = analyse.verdict(change, self.catalog.direction(indicateur), few)
         gap = formatting.points(float(change["ecart"]))
+        if change["secret"]:
+            return not_for_release(gap, f"depuis {reference} · {verdict}")
         return f"{gap}<br><small>depuis {reference} · {html.escape(verdict)}</small>"
 
     def _gap(self, indicateur: str, target: float | None) -> str:
@@ -703,11 +723,12 @@ class TerritoryReport(_Report):
         row = self._row("territoire", self.territoire, indicateur)
         if row is None or pd.isna(row["part"]):
             return MISSING
-        if row[MASK]:
+        if row[MASK] and not self.interne:
             return SECRET_SYMBOL
         # the gap a reader can check: shown share minus shown target
         shown = formatting.percent_value(row["part"]) - formatting.percent_value(target)
-        return formatting.points(Fraction(shown, 100))
+        gap = formatting.points(Fraction(shown, 100))
+        return not_for_release(gap) if row[MASK] else gap
 
     def question_chart(self, indicateur: str) -> Image | Markdown:
         """The territory beside its collectivité and the department, this year and before.
