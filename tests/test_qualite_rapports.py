@@ -218,7 +218,7 @@ def test_a_retenir_reads_as_french(batch):
     retenir = [li.get_text(" ", strip=True) for li in synthesis.select("ul.avs-retenir li")]
     for sentence in retenir:
         assert sentence.count("hausse nette") <= 1 and sentence.count("(progrès)") <= 1
-        assert not re.search(r"\b\d+ des \1 structures", sentence)
+        assert not re.search(r"\b(\d+) des \1 structures", sentence)
     assert any(s.startswith("Progrès nets pour l'ensemble") for s in retenir)
 
 
