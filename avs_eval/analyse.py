@@ -3,41 +3,47 @@
 The sentences are built only from rows a partner may read (the masked table and the
 published changes), so they can never state a masked figure. Their wording is
 careful on purpose: a change is called « net » only when the paired test says so,
-and a territory is said to differ from its collectivité only when the two
-confidence intervals do not overlap.
+a territory is said to differ from its collectivité only when the two confidence
+intervals do not overlap, and a large gap that the test cannot confirm is said to be
+inconclusive, not « stable ». Figures are written by `formatting`, the French by
+`francais`: this module only decides what to say.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
+from avs_eval import formatting
+from avs_eval.francais import capitalised, counted, in_words, join, plural
 from avs_eval.secrecy import MASK
 
-NBSP = "\u00a0"
 UP, DOWN, FLAT = "hausse nette", "baisse nette", "stable ou dans la marge d'incertitude"
+INCONCLUSIVE = "non concluant : trop peu de structures suivies les deux années"
+# A paired test on fewer structures than this concludes only when nearly all of them
+# changed their answer: a gap, even large, then says little. Judged on the published
+# numbers of respondents of the two years (the paired count itself is never published).
+FEW_PAIRED = 10
+# A gap (in share) a reader notices: below it, an inconclusive test needs no sentence.
+NOTICEABLE = 0.10
 
 
-def pct(value: float) -> str:
-    return f"{value * 100:.0f}{NBSP}%"
-
-
-def points(value: float) -> str:
-    return f"{value * 100:+.0f}{NBSP}pt{'s' if abs(round(value * 100)) > 1 else ''}".replace(
-        "-", "−"
-    )
-
-
-def verdict(change: pd.Series, sens: str = "hausse") -> str:
-    """« hausse nette », « baisse nette » or « stable… », with progress or decline when net.
+def verdict(change: pd.Series, sens: str = "hausse", few: bool = False) -> str:
+    """« hausse nette (progrès) », « baisse nette (recul) », « stable… » or « non concluant… ».
 
     `sens` (catalog) says which way is progress: for governance difficulties, a net
-    fall is progress.
+    fall is progress. `few`: the change rests on so few structures that the test could
+    hardly conclude; « stable » would then mislead.
     """
     if not significant(change.get("significatif")):
-        return FLAT
+        return INCONCLUSIVE if few else FLAT
     rising = float(change["ecart_apparie"]) > 0
-    progress = rising == (sens == "hausse")
-    return f"{UP if rising else DOWN} ({'progrès' if progress else 'recul'})"
+    return f"{UP if rising else DOWN} ({'progrès' if is_progress(change, sens) else 'recul'})"
+
+
+def is_progress(change: pd.Series, sens: str = "hausse") -> bool:
+    return (float(change["ecart_apparie"]) > 0) == (sens == "hausse")
 
 
 def significant(flag: object) -> bool:
@@ -50,65 +56,132 @@ def significant(flag: object) -> bool:
 
 
 def target_reached(share: float, target: float, sens: str = "hausse") -> bool:
-    return share >= target if sens == "hausse" else share <= target
+    """Reached as the reader sees it: on the rounded percentages (80 % for 80 %)."""
+    shown, aimed = formatting.percent_value(share), formatting.percent_value(target)
+    return shown >= aimed if sens == "hausse" else shown <= aimed
 
 
 def target_messages(results: list[tuple[str, float, float, str]], where: str) -> list[str]:
-    """« Cibles atteintes <where> : … » then « Cibles non atteintes <where> : … ».
+    """« Cibles atteintes <where> : … » then « Cible non atteinte <where> : … ».
 
-    `results` are (name in the sentence, share, target, direction), published shares only.
+    `results` are (short label, share, target, direction), published shares only.
     """
     reached, missed = [], []
     for name, share, target, sens in results:
-        text = f"{name} ({pct(share)} pour {pct(target)})"
+        text = (
+            f"{name} ({formatting.percentage(share)} pour une cible de "
+            f"{formatting.percentage(target)})"
+        )
         (reached if target_reached(share, target, sens) else missed).append(text)
     messages = []
+    total = len(reached) + len(missed)
     if reached:
-        messages.append(f"Cibles atteintes {where} : {join(reached)}.")
+        if len(reached) == total:
+            head = (
+                "La cible est atteinte"
+                if total == 1
+                else f"Les {in_words(total, feminine=True)} cibles sont atteintes"
+            )
+        else:
+            head = (
+                f"{capitalised(in_words(len(reached), feminine=True))} "
+                f"{plural(len(reached), 'cible')} sur {in_words(total, feminine=True)} "
+                f"{plural(len(reached), 'est atteinte', 'sont atteintes')}"
+            )
+        messages.append(f"{head} {where} : {join(reached)}.")
     if missed:
-        messages.append(f"Cibles non atteintes {where} : {join(missed)}.")
+        head = "Cible non atteinte" if len(missed) == 1 else "Cibles non atteintes"
+        messages.append(f"{head} {where} : {join(missed)}.")
     return messages
 
 
-def change_messages(net: list[tuple[str, pd.Series, str]]) -> list[str]:
-    """The sentence on a territory's net changes since the baseline, or on their absence.
+@dataclass(frozen=True)
+class Change:
+    """A published net change, as a sentence names it."""
 
-    `net` are (name in the sentence, published change, direction) of the changes the
-    paired test calls net.
+    name: str  # short label
+    change: pd.Series
+    sens: str
+
+    @property
+    def progress(self) -> bool:
+        return is_progress(self.change, self.sens)
+
+    @property
+    def rising(self) -> bool:
+        return float(self.change["ecart_apparie"]) > 0
+
+
+def grouped_changes(changes: list[Change], with_points: bool, where: str) -> list[str]:
+    """Net changes grouped by verdict, one clause per group, never a verdict repeated.
+
+    « Progrès nets <where> : en hausse, a, b et c ; en baisse, d. » then « Reculs nets … ».
     """
+
+    def item(c: Change) -> str:
+        if not with_points:
+            return c.name
+        gap = formatting.points(float(c.change["ecart"]))
+        return f"{c.name} ({gap} depuis {int(c.change['annee_reference'])})"
+
+    sentences = []
+    for progress, head in ((True, "progrès nets"), (False, "reculs nets")):
+        group = [c for c in changes if c.progress == progress]
+        if not group:
+            continue
+        clauses = []
+        for rising, word in ((True, "en hausse"), (False, "en baisse")):
+            names = [item(c) for c in group if c.rising == rising]
+            if names:
+                clauses.append(f"{word}, {join(names)}")
+        sentences.append(capitalised(f"{head}{where} : {' ; '.join(clauses)}."))
+    return sentences
+
+
+def change_messages(net: list[Change], where: str = "") -> list[str]:
+    """The sentences on net changes since the baseline (grouped by verdict), or their absence."""
     if not net:
         return [
             "Aucune évolution nette depuis l'année de référence sur les mêmes structures : les "
             "écarts observés restent dans la marge d'incertitude."
         ]
-    parts = [
-        f"{name} : {verdict(change, sens)} ({points(float(change['ecart']))} "
-        f"depuis {int(change['annee_reference'])})"
-        for name, change, sens in net
-    ]
-    return [
-        "Évolutions nettes, mesurées sur les structures ayant répondu les deux années : "
-        + join(parts)
-        + "."
-    ]
+    suffix = where + ", mesurés sur les structures ayant répondu les deux années"
+    return grouped_changes(net, with_points=True, where=suffix)
+
+
+def inconclusive_message(name: str, change: pd.Series, respondents: int) -> str:
+    """The sentence a committee needs before a large gap the paired test cannot confirm."""
+    gap = formatting.points(float(change["ecart"]))
+    return (
+        f"{capitalised(name)} : {gap} depuis {int(change['annee_reference'])} (de "
+        f"{formatting.percentage(change['part_reference'])} à "
+        f"{formatting.percentage(change['part'])}), mais sur "
+        f"{counted(respondents, 'structure répondante', 'structures répondantes')} cette "
+        "année, trop peu pour conclure ; l'écart peut tenir au hasard ou au changement des "
+        "structures qui répondent."
+    )
 
 
 def gap_messages(pairs: list[tuple[str, pd.Series, pd.Series | None]], other: str) -> list[str]:
-    """« Écarts nets avec <other> … »: the first two shares whose intervals do not overlap.
+    """« Écart net avec la collectivité … »: the first two shares whose intervals do not overlap.
 
-    `pairs` are (name in the sentence, a published share, the same share of `other`).
+    `pairs` are (short label, a published share, the same share of the collectivité).
     """
     parts = []
     for name, row, theirs in pairs:
         if shown(theirs) and apart(row, theirs):
             word = "au-dessus" if row["part"] > theirs["part"] else "en dessous"
             parts.append(
-                f"{name} ({pct(row['part'])}, {word} des {pct(theirs['part'])} de la collectivité)"
+                f"{name} ({formatting.percentage(row['part'])}, {word} des "
+                f"{formatting.percentage(theirs['part'])} de la collectivité)"
             )
     if not parts:
         return []
+    head = "Écart net" if len(parts[:2]) == 1 else "Écarts nets"
     return [
-        f"Écarts nets avec {other} (intervalles de confiance disjoints) : " + join(parts[:2]) + "."
+        f"{head} avec la collectivité, {other} (intervalles de confiance disjoints) : "
+        + join(parts[:2])
+        + "."
     ]
 
 
@@ -123,9 +196,3 @@ def apart(a: pd.Series, b: pd.Series) -> bool:
     if any(pd.isna(v) for v in values):
         return False
     return a["ic_bas"] > b["ic_haut"] or b["ic_bas"] > a["ic_haut"]
-
-
-def join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " et " + items[-1]

@@ -29,6 +29,7 @@ RESPONSE_KEYS: tuple[str, ...] = ("structure_id", "annee")
 # The participation indicator, computed for every perimeter before the questions.
 RESPONSE_RATE = "taux_reponse"
 RESPONSE_RATE_LABEL = "Taux de réponse à l'enquête"
+RESPONSE_RATE_SHORT = "taux de réponse"
 RESERVED = (*RESPONSE_KEYS, RESPONSE_RATE)
 
 
@@ -75,6 +76,9 @@ class _Followed:
     cle: bool
     sens: str
     cible: Target | None
+    # A short label for sentences (« permanence d'un partenaire »), distinct from the
+    # question's text; empty: the label, lowered (`Catalog.short_label`).
+    libelle_court: str = ""
 
     def asked_in(self, year: int) -> bool:
         return year >= self.depuis and (self.jusqu_a is None or year <= self.jusqu_a)
@@ -201,6 +205,16 @@ class Catalog:
             return item.label_of(modalite)
         return item.libelle
 
+    def short_label(self, indicateur: str) -> str:
+        """The label inside a sentence: `libelle_court`, else the label lowered (acronyms kept)."""
+        if indicateur == RESPONSE_RATE:
+            return RESPONSE_RATE_SHORT
+        item = self.by_name[indicateur]
+        if item.libelle_court:
+            return item.libelle_court
+        label = item.libelle
+        return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
     def target(self, indicateur: str, year: int, modalite: str = "") -> float | None:
         if indicateur == RESPONSE_RATE:
             return load_config().cible_taux_reponse
@@ -283,6 +297,7 @@ QUESTION_KEYS = (
     "type",
     "intitule",
     "libelle",
+    "libelle_court",
     "indicateur",
     "action",
     "modalites",
@@ -298,6 +313,7 @@ MODALITE_KEYS = ("code", "libelle", "exclusive", "depuis", "jusqu_a", "cible")
 DERIVED_KEYS = (
     "nom",
     "libelle",
+    "libelle_court",
     "source",
     "au_moins_un_de",
     "indicateur",
@@ -441,6 +457,7 @@ class _Reader:
             cible = None
         return {
             "libelle": check.text(entry, "libelle", where),
+            "libelle_court": check.text(entry, "libelle_court", where),
             "indicateur": indicateur,
             "action": action,
             "depuis": start,

@@ -2,14 +2,21 @@
 
 A report is regenerated many times a year; what the evaluator writes about it must
 not live in the generated notebook, where the next batch would erase it. So each
-report reads its Markdown file (`<slug>.md`, `synthese.md`) and shows it in a
-section « Analyse de l'évaluateur ». The text is the evaluator's, but the report is
-sent to partners: raw HTML is shown as text, and images are never fetched.
+report reads its Markdown file (`<slug>.md`, `synthese.md`).
+
+The file's headings are the report's section titles (`template`): what is written
+under one is shown in that section of the report, right below its heading, as
+« Analyse de l'évaluateur »; what is written under « Analyse générale » (or before any
+heading, or under a title the report does not have) right after « À retenir ». The
+evaluator's own subheadings are put below the section's heading level, so that the
+report's outline lists each section once. The text is the evaluator's, but the report
+is sent to partners: raw HTML is shown as text, and images are never fetched.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from avs_eval import layout, paths
@@ -18,6 +25,12 @@ from avs_eval.config import load_config
 from avs_eval.output import write_atomic
 
 SYNTHESIS_NAME = "synthese"
+GENERAL = "Analyse générale"  # the file's heading of the part shown after « À retenir »
+LABEL = "Analyse de l'évaluateur"
+# The report's headings are h2 (sections); the box's own headings start at h4.
+FIRST_LEVEL = 4
+_HEADING = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
+_NUMBER = re.compile(r"^\d+\.\s*")
 
 
 def folder(annee: int) -> Path:
@@ -36,6 +49,49 @@ def read(annee: int, slug: str) -> str:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         return ""
+
+
+def _key(title: str) -> str:
+    """A title as compared: no number, no case, single spaces (« 3. Chiffres  clés »)."""
+    return " ".join(_NUMBER.sub("", title.strip()).casefold().split())
+
+
+def parts(text: str, titles: list[str]) -> dict[str, str]:
+    """The file cut at its `## ` headings: {section title: Markdown}, GENERAL for the rest.
+
+    `titles` are the report's section titles; a part under another title (a typo, a
+    section of the other edition) joins the general part with its title in bold, so
+    that nothing the evaluator wrote is lost. Parts with nothing to say are left out.
+    """
+    known = {_key(t): t for t in titles}
+    found: dict[str, list[str]] = {}
+    current, lines = GENERAL, []
+
+    def close() -> None:
+        if has_content("\n".join(lines)):
+            found.setdefault(current, []).append("\n".join(lines))
+
+    for line in text.splitlines():
+        heading = _HEADING.match(line)
+        if heading is None:
+            lines.append(line)
+            continue
+        close()
+        title = heading.group(1)
+        if _key(title) in known:
+            current, lines = known[_key(title)], []
+        else:
+            current, lines = GENERAL, ([] if _key(title) == _key(GENERAL) else [f"**{title}**", ""])
+    close()
+    return {title: "\n\n".join(chunks) for title, chunks in found.items()}
+
+
+def box(markdown: str) -> str:
+    """A part of the commentary as the report shows it: a labelled box, safe HTML."""
+    return (
+        f'<div class="avs-analyse"><p class="avs-analyse-titre"><strong>{html.escape(LABEL)}'
+        f"</strong></p>{render(markdown)}</div>"
+    )
 
 
 def has_content(text: str) -> bool:
@@ -60,6 +116,11 @@ def render(text: str) -> str:
         def image(self, text: str, url: str, title: str | None = None) -> str:
             return html.escape(f"[image non affichée : {text}]")
 
+        def heading(self, text: str, level: int, **attrs) -> str:
+            # below the report's section heading: never an h1-h3 in the outline
+            shown = min(6, max(FIRST_LEVEL, level + 1))
+            return f"<h{shown}>{text}</h{shown}>\n"
+
     lines = [line for line in text.splitlines() if not line.strip().startswith("<!--")]
     markdown = mistune.create_markdown(escape=True, renderer=_NoImages(escape=True))
     return markdown("\n".join(lines))
@@ -68,16 +129,19 @@ def render(text: str) -> str:
 def template(kind: str, name: str, annee: int) -> str:
     """The starting file: the report's section titles as headings, and how to write."""
     catalog, config = load_catalog(), load_config()
-    titles = [
+    titles = [GENERAL] + [
         title
         for key, title, _, _ in layout.plan(kind, catalog, config)
-        if key not in (layout.ANALYSIS, "a-retenir", "methode")
+        if key not in ("a-retenir", "methode")
     ]
     lines = [
-        f"<!-- Analyse de l'évaluateur : {name}, {annee}. Ce texte paraît tel quel dans la "
-        "section « Analyse de l'évaluateur » du rapport (édition partenaires comprise). -->",
+        f"<!-- Analyse de l'évaluateur : {name}, {annee}. Ce texte paraît tel quel dans le "
+        "rapport (édition partenaires comprise) : ce qui est écrit sous « Analyse générale » "
+        "juste après « À retenir », ce qui est écrit sous le titre d'une section en tête de "
+        "cette section. -->",
         "<!-- Écrivez sous les titres utiles, supprimez les autres. Markdown : **gras**, "
-        "*italique*, listes « - ». Pas d'image ni de HTML : ils s'affichent comme du texte. -->",
+        "*italique*, listes « - », sous-titres « ### ». Pas d'image ni de HTML : ils "
+        "s'affichent comme du texte. -->",
         "<!-- Un fichier laissé tel quel (titres seuls) n'ajoute rien au rapport. -->",
         "",
     ]

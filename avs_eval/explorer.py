@@ -24,8 +24,8 @@ import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 
-from avs_eval import figures, paths
-from avs_eval.blocs import html_table, pct
+from avs_eval import figures, formatting, paths
+from avs_eval.blocs import html_table
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.config import load_config
 from avs_eval.context import Context, _source_key, build_context
@@ -171,12 +171,10 @@ def french_table(rows: pd.DataFrame, numeric: bool = False) -> pd.DataFrame:
             }
         else:
             record |= {
-                "Part": SECRET_SYMBOL if masked else "–" if missing else pct(row.part),
+                "Part": SECRET_SYMBOL if masked else formatting.percentage(row.part),
                 "Intervalle de confiance à 95 %": SECRET_SYMBOL
                 if masked
-                else "–"
-                if missing
-                else f"[{pct(row.ic_bas)} ; {pct(row.ic_haut)}]",
+                else formatting.interval(row.ic_bas, row.ic_haut),
             }
         record["Effectif (n)"] = SECRET_SYMBOL if masked else int(row.denominateur)
         records.append(record)
@@ -190,13 +188,14 @@ def french_table(rows: pd.DataFrame, numeric: bool = False) -> pd.DataFrame:
 
 
 def _french_decimal(value: object) -> object:
-    return f"{value:.1f}".replace(".", ",") if isinstance(value, float) else value
+    return formatting.decimal_comma(value, 1) if isinstance(value, float) else value
 
 
 def _number(value: float, masked: bool, missing: bool) -> object:
+    """A share as a percentage with one decimal, rounded as everywhere (`formatting`)."""
     if masked:
         return SECRET_SYMBOL
-    return "" if missing else round(float(value) * 100, 1)
+    return "" if missing else float(formatting.round_half_away(value, 1, 100))
 
 
 def figure(rows: pd.DataFrame, selection: Selection) -> Figure:

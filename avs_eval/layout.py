@@ -3,6 +3,8 @@
 One owner for the plan, read by the reports (numbered headings, table of contents)
 and by `avs-eval commentaires` (the headings of an evaluator's commentary file), so
 that the two never disagree. The sections of the questionnaire come from the catalog.
+The evaluator's analysis has no section of its own: each part of it is shown in the
+section it comments (`commentaires.parts`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ TERRITORY_BEFORE: tuple[tuple[str, str, bool], ...] = (
 )
 TERRITORY_AFTER: tuple[tuple[str, str, bool], ...] = (
     ("types", "Centres sociaux et espaces de vie sociale", False),
-    ("analyse", "Analyse de l'évaluateur", False),
     ("methode", "Méthode", False),
     ("qualite", "Qualité des données", True),
     ("provenance", "Provenance", True),
@@ -34,11 +35,9 @@ SYNTHESIS: tuple[tuple[str, str, bool], ...] = (
     ("politique-ville", "Quartiers prioritaires de la politique de la ville", False),
     ("details", "Les détails des indicateurs", False),
     ("types", "Centres sociaux et espaces de vie sociale", False),
-    ("analyse", "Analyse de l'évaluateur", False),
     ("methode", "Méthode", False),
     ("provenance", "Provenance", True),
 )
-ANALYSIS = "analyse"
 
 
 def plan(

@@ -16,15 +16,40 @@ from __future__ import annotations
 import datetime as dt
 import html
 import platform
+import re
+from fractions import Fraction
 
 import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
 
-from avs_eval import __version__, analyse, commentaires, figures, indicators, layout, paths, tables
-from avs_eval.blocs import NBSP, chart, code, html_table, md, pct, share_cell, today
+from avs_eval import (
+    __version__,
+    analyse,
+    commentaires,
+    figures,
+    formatting,
+    indicators,
+    layout,
+    paths,
+    tables,
+)
+from avs_eval.blocs import (
+    MISSING,
+    all_secret,
+    chart,
+    code,
+    count_cell,
+    html_table,
+    md,
+    not_for_release,
+    share_cell,
+    today,
+    without_secret_columns,
+)
 from avs_eval.catalog import RESPONSE_RATE, DerivedIndicator, Question, Section, load_catalog
 from avs_eval.context import build_context, slug
 from avs_eval.errors import UsageError
+from avs_eval.francais import capitalised, counted, join, lower_first, plural
 from avs_eval.schema import ALL_PERIMETER, STRUCTURE_TYPES, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
 from avs_eval.sources import DataSource
@@ -78,16 +103,20 @@ class _Report:
     def _layout(self) -> list[tuple[str, str, str]]:
         """(anchor, title, short title) of every section shown in this edition, in order."""
         plan = layout.plan(self.KIND, self.catalog, self.config, self.interne)
-        return [
-            (key, title, short)
-            for key, title, short, _ in plan
-            if key != layout.ANALYSIS or commentaires.has_content(self.commentary)
-        ]
+        return [(key, title, short) for key, title, short, _ in plan]
 
     @property
     def commentary(self) -> str:
         """The evaluator's Markdown for this report (`parameters/commentaires/<année>/`)."""
         return commentaires.read(self.annee, self.SLUG)
+
+    def _commentary_part(self, key: str) -> HTML | None:
+        """What the evaluator wrote for a section (or, for « À retenir », in general)."""
+        titles = {anchor: title for anchor, title, _ in self._layout()}
+        found = commentaires.parts(self.commentary, list(titles.values()))
+        title = commentaires.GENERAL if key == "a-retenir" else titles.get(key)
+        text = found.get(title, "") if title else ""
+        return HTML(commentaires.box(text)) if text else None
 
     def sommaire(self) -> HTML:
         """The table of contents, numbered as the headings are."""
@@ -97,11 +126,23 @@ class _Report:
         )
         return HTML(f'<div class="avs-sommaire"><p><strong>Sommaire</strong> —\n{links}</p></div>')
 
-    def titre(self, key: str) -> Markdown | None:
-        """The numbered heading of a section, with the anchor the table of contents links to.
+    def titre(self, key: str) -> None:
+        """The numbered heading of a section, then what the evaluator wrote about it.
 
-        None for a section this edition leaves out (e.g. provenance, internal only).
+        Displayed rather than returned (a heading and a commentary are two outputs);
+        nothing for a section this edition leaves out (e.g. provenance, internal only).
         """
+        heading = self._heading(key)
+        if heading is None:
+            return
+        display(heading)
+        if key != "a-retenir":  # its commentary follows the list
+            part = self._commentary_part(key)
+            if part is not None:
+                display(part)
+
+    def _heading(self, key: str) -> Markdown | None:
+        """The numbered heading of a section, with the anchor the table of contents links to."""
         for number, (anchor, title, _) in enumerate(self._layout(), start=1):
             if anchor == key:
                 return Markdown(f'<a id="{anchor}"></a>\n\n## {number}. {md(title)}')
@@ -119,12 +160,8 @@ class _Report:
         return any(anchor == key for anchor, _, _ in self._layout())
 
     def analyse(self) -> None:
-        """« Analyse de l'évaluateur »: the commentary file, if it says anything."""
-        text = self.commentary
-        if not commentaires.has_content(text):
-            return
-        display(self.titre(layout.ANALYSIS))
-        display(HTML(f'<div class="avs-analyse">{commentaires.render(text)}</div>'))
+        """Kept for notebooks of earlier versions: the commentary is now shown in each
+        section it comments (`titre`, `section`, `a_retenir`), so this shows nothing."""
 
     def method_note(self) -> Markdown:
         """What the figures are and are not, in a few sentences a committee can quote."""
@@ -138,8 +175,10 @@ class _Report:
             "ont répondu les deux années (test exact de McNemar) : on écarte ainsi l'effet d'un "
             "changement de répondantes. « Hausse nette » ou « baisse nette » signifie que ce "
             "test conclut au seuil de 5 % ; sinon l'évolution est dite « stable ou dans la marge "
-            "d'incertitude ». Parmi de nombreux tests, quelques évolutions « nettes » sont "
-            "attendues par le seul hasard (environ une sur vingt quand rien ne change).\n\n"
+            "d'incertitude ». Quand trop peu de structures ont répondu l'une des deux années "
+            f"(moins de {analyse.FEW_PAIRED}), le test ne peut guère conclure : l'évolution est "
+            "dite « non concluante ». Parmi de nombreux tests, quelques évolutions « nettes » "
+            "sont attendues par le seul hasard (environ une sur vingt quand rien ne change).\n\n"
             f"{SECRET_NOTE.format(n=self.min_effectif)}"
         )
 
@@ -204,13 +243,13 @@ class _Report:
             "",
         ]
         for indicator in self.config.indicateurs:
-            lines.append(f"{indicator.numero}. {md(_capitalised(indicator.intitule))}")
+            lines.append(f"{indicator.numero}. {md(capitalised(indicator.intitule))}")
         return Markdown("\n".join(lines))
 
     def provenance_line(self) -> Markdown:
         """One line a partner may read: date of the data, tool version, secrecy threshold."""
         dated = max(p.stat().st_mtime for p in self.source.files)
-        day = dt.date.fromtimestamp(dated).strftime("%d/%m/%Y")
+        day = formatting.date_short(dt.date.fromtimestamp(dated))
         return Markdown(
             f"*Données de l'enquête {self.annee} (fichiers du {day}) · avs-eval {__version__} · "
             f"seuil de secret statistique : {self.min_effectif} structures · rapport du "
@@ -230,7 +269,7 @@ class _Report:
         lines += ["", "| Paramètre | Valeur |", "|---|---|"]
         for name, value in parameters.items():
             is_path = name.startswith(("fichier", "dossier", "fond", "communes")) and value
-            shown = paths.display_path(value) if is_path else value
+            shown = paths.display_path(final_path(value)) if is_path else value
             lines.append(f"| {code(name)} | {code(shown)} |")
         versions = (
             f"avs-eval {__version__}, Python {platform.python_version()}, pandas {pd.__version__}"
@@ -269,21 +308,47 @@ class _Report:
         """The codes of a list offered in Y (a code added later has no row before)."""
         return [m.code for m in question.modalites if m.asked_in(self.annee)]
 
+    def _rate_message(self, rate: pd.Series, where: str) -> str:
+        """« En 2025, 27 des 29 structures agréées … » or « les 8 structures … toutes »."""
+        answered, approved = int(rate["numerateur"]), int(rate["denominateur"])
+        share = formatting.percentage(rate["part"])
+        if answered == approved:
+            if approved == 1:
+                return f"En {self.annee}, la seule structure agréée {where} a répondu à l'enquête."
+            return (
+                f"En {self.annee}, les {formatting.count(approved)} structures agréées {where} "
+                f"ont toutes répondu à l'enquête ({share})."
+            )
+        return (
+            f"En {self.annee}, {formatting.count(answered)} des {formatting.count(approved)} "
+            f"structures agréées {where} ont répondu à l'enquête ({share})."
+        )
+
     def key_messages(self) -> list[str]:
         """The sentences of « À retenir » (each report says its own)."""
         raise NotImplementedError
 
     def a_retenir(self) -> None:
-        """3 to 6 sentences on what the figures say, built from published rows only."""
-        display(self.titre("a-retenir"))
+        """3 to 6 sentences on what the figures say, built from published rows only,
+        then the general part of the evaluator's analysis."""
+        self.titre("a-retenir")
         items = "".join(f"<li>{html.escape(s)}</li>" for s in self.key_messages())
         display(HTML(f'<ul class="avs-retenir">{items}</ul>'))
+        general = self._commentary_part("a-retenir")
+        if general is not None:
+            display(general)
+
+    def share(self, row: pd.Series | None, with_interval: bool = True) -> str:
+        """A share cell of this edition (the internal one shows masked figures, marked)."""
+        return share_cell(row, with_interval, interne=self.interne)
 
     def _offer(self, niveau: str, perimetre: str) -> HTML:
         """The offer of a perimeter (action 4) up to Y: approvals, openings, closures."""
         years = [y for y in self.config.annees if y <= self.annee]
         counts = tables.offer_counts(self.dataset.structures, years, niveau, perimetre)
-        body = [[str(year), *map(str, values)] for year, *values in counts.itertuples()]
+        body = [
+            [str(year), *map(formatting.count, values)] for year, *values in counts.itertuples()
+        ]
         return html_table(["Année", *counts.columns], body)
 
     def _write_tables(self, table: pd.DataFrame, changes: pd.DataFrame) -> None:
@@ -329,9 +394,16 @@ class TerritoryReport(_Report):
         pop = self.context.population
         return pop[(pop["territoire"] == self.territoire) & pop["repondant"]]
 
-    def _change(self, indicateur: str) -> pd.Series | None:
-        """The published change of the territory's indicator (masked where it must be)."""
-        table = self.context.published_evolutions(self.annee)
+    def _change(self, indicateur: str, whole: bool = False) -> pd.Series | None:
+        """The published change of the territory's indicator (masked where it must be).
+
+        `whole`: the change with its figures even where secret (flag `secret`), for the
+        internal edition's tables; sentences always use the published one.
+        """
+        if whole:
+            table = self.context.evolutions(self.annee)
+        else:
+            table = self.context.published_evolutions(self.annee)
         rows = table[
             (table["niveau"] == "territoire")
             & (table["perimetre"] == self.territoire)
@@ -369,20 +441,12 @@ class TerritoryReport(_Report):
         rate = self._row(*here, RESPONSE_RATE)
         messages = []
         if analyse.shown(rate):
-            messages.append(
-                f"En {self.annee}, {int(rate['numerateur'])} des {int(rate['denominateur'])} "
-                f"structures agréées du territoire ont répondu à l'enquête "
-                f"({analyse.pct(rate['part'])})."
-            )
-        if len(visible) * 2 < len(headline):
-            messages.append(
-                f"La plupart des chiffres de {self.territoire} relèvent du secret statistique "
-                f"(moins de {self.min_effectif} structures, ou une part qu'on retrouverait par "
-                f"différence) : reportez-vous à ceux de la collectivité, {self.collectivite}, "
-                "donnés dans chaque tableau et graphique."
-            )
+            messages.append(self._rate_message(rate, "du territoire"))
+        mostly_secret = len(visible) * 2 < len(headline)
+        if mostly_secret:
+            messages += self._secret_messages(headline)
         messages += self._target_messages(visible, rows)
-        if len(visible) * 2 >= len(headline):  # else the changes are secret too
+        if not mostly_secret:  # else the changes are secret too
             messages += self._change_messages(headline)
         messages += self._comparison_messages(visible, rows)
         if len(messages) < 3:
@@ -392,10 +456,32 @@ class TerritoryReport(_Report):
             )
         return messages[:6]
 
+    def _secret_messages(self, headline: list[str]) -> list[str]:
+        """A mostly secret territory: why, and the collectivité's figures for reference."""
+        pop = self.context.population
+        here = pop[(pop["annee"] == self.annee) & (pop["territoire"] == self.territoire)]
+        approved = counted(len(here), "structure agréée", "structures agréées")
+        messages = [
+            f"Le territoire {self.territoire} compte {approved} en {self.annee} : la plupart "
+            f"de ses chiffres relèvent du secret statistique (moins de {self.min_effectif} "
+            "structures répondantes, ou une part qu'on retrouverait par différence)."
+        ]
+        theirs = [
+            f"{self._named(i)} ({formatting.percentage(row['part'])})"
+            for i in headline
+            if analyse.shown(row := self._row("collectivite", self.collectivite, i))
+        ]
+        if theirs:
+            messages.append(
+                f"Pour référence, dans sa collectivité ({self.collectivite}), en {self.annee} : "
+                + join(theirs)
+                + "."
+            )
+        return messages
+
     def _named(self, indicateur: str) -> str:
-        """A label inside a sentence: « permanence d'un partenaire… » (acronyms kept)."""
-        label = self.label(indicateur)
-        return label[:1].lower() + label[1:] if label[1:2].islower() else label
+        """An indicator inside a sentence: its short label (« permanence d'un partenaire »)."""
+        return self.catalog.short_label(indicateur)
 
     def _target_messages(self, visible: list[str], rows: dict) -> list[str]:
         results = [
@@ -406,17 +492,42 @@ class TerritoryReport(_Report):
         return analyse.target_messages(results, f"en {self.annee}")
 
     def _change_messages(self, headline: list[str]) -> list[str]:
-        net = []
+        net, inconclusive = [], []
         for indicateur in headline:
             change = self._change(indicateur)
-            if (
-                change is None
-                or change["secret"]
-                or not analyse.significant(change["significatif"])
-            ):
+            if change is None or change["secret"] or pd.isna(change["ecart"]):
                 continue
-            net.append((self._named(indicateur), change, self.catalog.direction(indicateur)))
-        return analyse.change_messages(net)
+            if analyse.significant(change["significatif"]):
+                net.append(
+                    analyse.Change(
+                        self._named(indicateur), change, self.catalog.direction(indicateur)
+                    )
+                )
+            elif self._few(indicateur) and abs(float(change["ecart"])) >= analyse.NOTICEABLE:
+                inconclusive.append((indicateur, change))
+        messages = analyse.change_messages(net)
+        for indicateur, change in inconclusive[:1]:
+            row = self._row("territoire", self.territoire, indicateur)
+            messages.append(
+                analyse.inconclusive_message(
+                    self._named(indicateur), change, int(row["denominateur"])
+                )
+            )
+        return messages
+
+    def _few(self, indicateur: str) -> bool:
+        """Too few respondents, in one of the two years, for the paired test to conclude.
+
+        Judged on the published numbers of respondents (the paired count is not published).
+        """
+        reference = self._reference_year(indicateur)
+        counts = []
+        for annee in (reference, self.annee):
+            row = self._row("territoire", self.territoire, indicateur, annee=annee)
+            if row is None or pd.isna(row["part"]) or (row[MASK] and not self.interne):
+                return False
+            counts.append(int(row["denominateur"]))
+        return min(counts) < analyse.FEW_PAIRED
 
     def _comparison_messages(self, visible: list[str], rows: dict) -> list[str]:
         pairs = [
@@ -435,11 +546,24 @@ class TerritoryReport(_Report):
             row = self._row("territoire", self.territoire, RESPONSE_RATE, type=kind)
             label = STRUCTURE_TYPES.labels.get(kind, "Ensemble des structures")
             if row is None:
-                body.append([label, str(len(group)), "0", "–"])
+                body.append([label, formatting.count(len(group)), "0", MISSING])
                 continue
-            respondents = SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"]))
-            rate = share_cell(row, with_interval=False)  # a count of everyone, not an estimate
-            body.append([html.escape(label), str(len(group)), respondents, rate])
+            respondents = count_cell(row, interne=self.interne)
+            rate = self.share(row, with_interval=False)  # a count of everyone, not an estimate
+            body.append([html.escape(label), formatting.count(len(group)), respondents, rate])
+        if all_secret([cells[2:] for cells in body], first=0):
+            names = {"CS": ("centre social", "centres sociaux"), "EVS": _EVS}
+            kinds = [
+                counted(int((here["type"] == kind).sum()), *names[kind])
+                for kind in ("CS", "EVS")
+                if (here["type"] == kind).any()
+            ]
+            return Markdown(
+                f"Le territoire compte "
+                f"{counted(len(here), 'structure agréée', 'structures agréées')} en "
+                f"{self.annee} ({join(kinds)}) : le nombre de répondantes et le taux de réponse "
+                "relèvent du secret statistique."
+            )
         return html_table(
             ["Structures", f"Agréées en {self.annee}", "Répondantes", "Taux de réponse"], body
         )
@@ -478,19 +602,26 @@ class TerritoryReport(_Report):
                           indicateur)
                 for g in (indicators.QPV_IN, indicators.QPV_OUT)
             ]  # fmt: skip
-            if not any(analyse.shown(r) for r in rows):
+            if not any(analyse.shown(r) for r in rows) and not self.interne:
                 continue
-            cells += [share_cell(r, indicateur != RESPONSE_RATE) for r in rows]
-            cells.append(share_cell(self._row("territoire", self.territoire, indicateur), False))
+            cells += [self.share(r, indicateur != RESPONSE_RATE) for r in rows]
+            cells.append(self.share(self._row("territoire", self.territoire, indicateur), False))
             body.append(cells)
         if not body:
             return None
         header = ["Indicateur", "Structures en QPV", "Hors QPV", f"{self.territoire} (toutes)"]
-        return html_table(header, body)
+        intro = (
+            "<p><strong>Politique de la ville.</strong> Les chiffres clés des structures du "
+            "territoire situées en quartier prioritaire de la politique de la ville (QPV) et "
+            "des autres, là où le secret statistique permet de les publier.</p>"
+        )
+        return HTML(intro + html_table(header, body).data)
 
-    def non_respondents(self) -> Markdown:
+    def non_respondents(self) -> Markdown | HTML:
+        """Who did not answer: named in the internal edition, counted in the partners' one
+        (where the count does not reveal a masked response rate)."""
         row = self._row("territoire", self.territoire, RESPONSE_RATE)
-        if row is not None and row[MASK]:
+        if row is not None and row[MASK] and not self.interne:
             return Markdown(
                 "La liste des structures sans réponse n'est pas publiée pour ce territoire : "
                 "avec moins de structures que le seuil de secret, elle révélerait le taux de "
@@ -504,17 +635,16 @@ class TerritoryReport(_Report):
         ].sort_values("nom", key=lambda s: s.map(sort_key))
         if missing.empty:
             return Markdown(f"Toutes les structures agréées en {self.annee} ont répondu.")
+        who = counted(len(missing), "structure agréée", "structures agréées")
+        verb = plural(len(missing), "n'a pas répondu", "n'ont pas répondu")
         if not self.interne:  # who did not answer is for the evaluation team
-            return Markdown(
-                f"{len(missing)} structure(s) agréée(s) n'ont pas répondu en {self.annee}."
-            )
+            return Markdown(f"{capitalised(who)} {verb} en {self.annee}.")
         items = "".join(
             f"<li>{html.escape(str(r.nom))} ({html.escape(str(r.commune))}, {r.type})</li>"
             for r in missing.itertuples()
         )
         return HTML(
-            f"<p>{len(missing)} structure(s) agréée(s) n'ont pas répondu en {self.annee} :</p>"
-            f"<ul>{items}</ul>"
+            f"<p>{html.escape(capitalised(who))} {verb} en {self.annee} :</p><ul>{items}</ul>"
         )
 
     def key_figures(self) -> HTML:
@@ -534,13 +664,24 @@ class TerritoryReport(_Report):
             cells = [f"<strong>{label}</strong><br><small>{self._measure(indicateur)}</small>"]
             interval = indicateur != RESPONSE_RATE
             for niveau, perimetre in self.perimeters:
-                cells.append(share_cell(self._row(niveau, perimetre, indicateur), interval))
+                cells.append(self.share(self._row(niveau, perimetre, indicateur), interval))
             cells.append(self._evolution(indicateur))
             target = self._target(indicateur)
-            cells.append(pct(target) if target is not None else "–")
+            cells.append(formatting.percentage(target))
             cells.append(self._gap(indicateur, target))
             body.append(cells)
-        return html_table(header, body)
+        dropped = []
+        if not self.interne:
+            header, body, dropped = without_secret_columns(header, body)
+        table = html_table(header, body)
+        if not dropped:
+            return table
+        note = (
+            f"<p>Les chiffres du territoire {html.escape(self.territoire)} relèvent du secret "
+            "statistique : le tableau donne, pour référence, ceux de sa collectivité et de "
+            "l'ensemble.</p>"
+        )
+        return HTML(note + table.data)
 
     def _reference_year(self, indicateur: str) -> int:
         """The baseline of a change: the first year the question was asked."""
@@ -554,31 +695,50 @@ class TerritoryReport(_Report):
         if indicateur == RESPONSE_RATE:  # a census: no test, the gap is the change
             start = self._row("territoire", self.territoire, indicateur, annee=reference)
             end = self._row("territoire", self.territoire, indicateur)
-            if not (analyse.shown(start) and analyse.shown(end)):
-                return SECRET_SYMBOL if start is not None and end is not None else "–"
-            gap = analyse.points(end["part"] - start["part"])
+            if start is None or end is None or pd.isna(start["part"]) or pd.isna(end["part"]):
+                return SECRET_SYMBOL if start is not None and end is not None else MISSING
+            gap = formatting.points(end["part"] - start["part"])
+            if start[MASK] or end[MASK]:
+                return (
+                    not_for_release(gap, f"depuis {reference}") if self.interne else SECRET_SYMBOL
+                )
             return f"{gap}<br><small>depuis {reference}</small>"
-        change = self._change(indicateur)
+        change = self._change(indicateur, whole=self.interne)
         if change is None or (pd.isna(change["part_reference"]) and not change["secret"]):
-            return "–"
-        if change["secret"]:
+            return MISSING
+        if change["secret"] and not self.interne:
             return SECRET_SYMBOL
-        verdict = analyse.verdict(change, self.catalog.direction(indicateur))
-        gap = analyse.points(float(change["ecart"]))
-        return f"{gap}<br><small>depuis {reference} · {verdict}</small>"
+        if pd.isna(change["ecart"]):
+            return MISSING
+        few = self._few(indicateur)
+        verdict = analyse.verdict(change, self.catalog.direction(indicateur), few)
+        gap = formatting.points(float(change["ecart"]))
+        if change["secret"]:
+            return not_for_release(gap, f"depuis {reference} · {verdict}")
+        return f"{gap}<br><small>depuis {reference} · {html.escape(verdict)}</small>"
 
     def _gap(self, indicateur: str, target: float | None) -> str:
         if target is None:
-            return "–"
+            return MISSING
         row = self._row("territoire", self.territoire, indicateur)
         if row is None or pd.isna(row["part"]):
-            return "–"
-        if row[MASK]:
+            return MISSING
+        if row[MASK] and not self.interne:
             return SECRET_SYMBOL
-        points = (row["part"] - target) * 100
-        return f"{points:+.0f}{NBSP}pts".replace("-", "−")
+        # the gap a reader can check: shown share minus shown target
+        shown = formatting.percent_value(row["part"]) - formatting.percent_value(target)
+        gap = formatting.points(Fraction(shown, 100))
+        return not_for_release(gap) if row[MASK] else gap
 
-    def question_chart(self, indicateur: str) -> Image:
+    def question_chart(self, indicateur: str) -> Image | Markdown:
+        """The territory beside its collectivité and the department, this year and before.
+
+        In the partners' edition, a figure masked for the territory is given in one
+        sentence with its collectivité's and the department's, not as a chart of « s ».
+        """
+        row = self._row("territoire", self.territoire, indicateur)
+        if not self.interne and row is not None and not analyse.shown(row):
+            return Markdown(self._reference_sentence(indicateur))
         return chart(
             figures.comparison(
                 self._year_rows(indicateur),
@@ -590,6 +750,22 @@ class TerritoryReport(_Report):
             )
         )
 
+    def _reference_sentence(self, indicateur: str) -> str:
+        theirs = [
+            f"{formatting.percentage(row['part'])} {where}"
+            for (niveau, perimetre), where in zip(
+                self.perimeters[1:],
+                [f"dans sa collectivité ({md(self.collectivite)})", "pour l'ensemble"],
+                strict=True,
+            )
+            if analyse.shown(row := self._row(niveau, perimetre, indicateur))
+        ]
+        text = (
+            f"**{md(self.label(indicateur))}** : secret statistique pour le territoire en "
+            f"{self.annee}"
+        )
+        return text + (f" ; {join(theirs)}." if theirs else ".")
+
     def breakdown_chart(self, question: str) -> Image:
         q = self.catalog.by_column[question]
         rows = self.context.rows(annee=self.annee, indicateur=question)
@@ -599,20 +775,43 @@ class TerritoryReport(_Report):
         title = f"{q.libelle} en {self.annee} (parmi les structures ayant coché au moins un choix)"
         return chart(figures.breakdown(rows[keep], title, codes, labels))
 
-    def breakdown_table(self, question: str) -> HTML:
+    def breakdown_table(self, question: str) -> HTML | Markdown:
+        """Each choice of a list question, in the three perimeters.
+
+        A perimeter whose every share is secret is left out of the table (a column of
+        « s » tells nothing) and said in a sentence; so is the whole table.
+        """
         q = self.catalog.by_column[question]
-        body = []
-        for modalite in q.modalites:
-            if not modalite.asked_in(self.annee):
-                continue
-            cells = [html.escape(modalite.libelle)]
-            for niveau, perimetre in self.perimeters:
-                cells.append(
-                    share_cell(self._row(niveau, perimetre, question, modalite.code), False)
-                )
-            body.append(cells)
-        header = [q.libelle, self.territoire, self.collectivite, ALL_PERIMETER]
-        return html_table(header, body)
+        columns = []
+        for niveau, perimetre in self.perimeters:
+            cells = [
+                self.share(self._row(niveau, perimetre, question, m.code), False)
+                for m in q.modalites
+                if m.asked_in(self.annee)
+            ]
+            columns.append((perimetre, cells))
+        kept = [(name, cells) for name, cells in columns if not all_secret([cells], first=0)]
+        if not kept:
+            return Markdown(self._all_secret_sentence(q.libelle))
+        labels = [html.escape(m.libelle) for m in q.modalites if m.asked_in(self.annee)]
+        body = [
+            [label, *cells] for label, *cells in zip(labels, *(c for _, c in kept), strict=True)
+        ]
+        table = html_table([q.libelle, *(name for name, _ in kept)], body)
+        if len(kept) == len(columns):
+            return table
+        note = (
+            f"<p>Les parts du territoire {html.escape(self.territoire)} relèvent du secret "
+            "statistique : le tableau donne celles de la collectivité et de l'ensemble, pour "
+            "référence.</p>"
+        )
+        return HTML(note + table.data)
+
+    def _all_secret_sentence(self, what: str) -> str:
+        return (
+            f"« {md(what)} » : toutes les parts relèvent du secret statistique pour ce "
+            "territoire et sa collectivité ; le tableau n'est pas reproduit."
+        )
 
     def _mean_codes(self, question: Question) -> str:
         """How many choices a structure cites on average, where secrecy allows it."""
@@ -625,10 +824,11 @@ class TerritoryReport(_Report):
         pop = self.context.population
         year = pop[(pop["annee"] == self.annee) & pop["repondant"]]
         means = [tables.mean_choices(year, question, *where) for where in self.perimeters[:2]]
-        shown = [f"{m:.1f}".replace(".", ",") for m in means]
+        shown = [formatting.decimal_comma(m, 1) for m in means]
         return (
-            f"En moyenne, une structure de {md(self.territoire)} cite {shown[0]} choix "
-            f"(« {md(question.libelle)} »), contre {shown[1]} dans la collectivité."
+            f"En moyenne, une structure du territoire cite {shown[0]} choix parmi les "
+            f"{md(self.catalog.short_label(question.colonne))}, contre {shown[1]} dans la "
+            "collectivité."
         )
 
     def _measure(self, indicateur: str) -> str:
@@ -636,8 +836,21 @@ class TerritoryReport(_Report):
             return "structures répondantes / structures agréées"
         return html.escape(self.catalog.item(indicateur).mesure)
 
-    def type_chart(self, niveau: str = "territoire") -> Image:
+    def type_chart(self, niveau: str = "territoire") -> Image | Markdown:
+        """CS against EVS in one of the report's perimeters; a sentence when all is secret."""
         perimetre = dict(self.perimeters)[niveau]
+        rows = self.context.perimeter(niveau, perimetre)
+        rows = rows[
+            (rows["annee"] == self.annee)
+            & rows["type"].isin(["CS", "EVS"])
+            & (rows["modalite"] == "")
+            & rows["indicateur"].isin(self.key_indicators())
+        ]
+        if not self.interne and not rows.empty and rows[MASK].all():
+            return Markdown(
+                f"Par type de structure, les parts du territoire {md(perimetre)} relèvent "
+                "toutes du secret statistique."
+            )
         return self._type_chart(niveau, perimetre, perimetre)
 
     def verbatims(self, question: str) -> HTML | None:
@@ -669,13 +882,61 @@ class TerritoryReport(_Report):
             if key not in self.catalog.section_keys(self.config):
                 self.titre(key)  # raises, naming the known sections
             return
-        display(self.titre(key))
+        display(self._heading(key))
         intro = self._section_intro(found)
         if intro:
             display(Markdown(intro))
+        part = self._commentary_part(key)
+        if part is not None:
+            display(part)
+        secret = [i for i in found.items if self._secret_here(i)]
+        if secret:  # one table of reference figures rather than charts of « s »
+            display(self._reference_table(secret))
         for item in found.items:
-            for block in self._blocks(item):
-                display(block)
+            if item not in secret:
+                for block in self._blocks(item):
+                    display(block)
+
+    def _secret_here(self, item) -> bool:
+        """A yes/no figure the partners' edition masks for the territory this year.
+
+        Its chart would show a bar of « s »: the section gives the collectivité's and the
+        whole department's figures in one table instead (a short report for a mostly
+        secret territory). The internal edition keeps its charts.
+        """
+        if self.interne or not item.asked_in(self.annee):
+            return False
+        if not isinstance(item, DerivedIndicator) and item.kind != "oui_non":
+            return False
+        return not analyse.shown(self._row("territoire", self.territoire, item.nom))
+
+    def _list_secret_here(self, question: Question) -> bool:
+        """Every choice of a list masked for the territory (partners' edition)."""
+        if self.interne:
+            return False
+        rows = [
+            self._row("territoire", self.territoire, question.colonne, m.code)
+            for m in question.modalites
+            if m.asked_in(self.annee)
+        ]
+        return all(r is not None and not analyse.shown(r) for r in rows)
+
+    def _reference_table(self, items: list) -> HTML:
+        """The masked yes/no figures of a section, for the collectivité and the department."""
+        body = [
+            [
+                html.escape(item.libelle),
+                *(self.share(self._row(n, p, item.nom)) for n, p in self.perimeters[1:]),
+            ]
+            for item in items
+        ]
+        names = [perimetre for _, perimetre in self.perimeters[1:]]
+        sentence = (
+            f"<p>{html.escape(plural(len(items), 'Cette part relève', 'Ces parts relèvent'))} "
+            f"du secret statistique pour le territoire {html.escape(self.territoire)} : voici, "
+            "pour référence, celles de sa collectivité et de l'ensemble.</p>"
+        )
+        return HTML(sentence + html_table(["Indicateur", *names], body).data)
 
     def _section_intro(self, section: Section) -> str:
         if section.action is None:
@@ -697,18 +958,19 @@ class TerritoryReport(_Report):
             return []
         if isinstance(item, DerivedIndicator):
             source = self.catalog.by_column[item.source]
-            cited = ", ".join(source.label_of(c) for c in item.codes)
+            cited = join([f"« {lower_first(source.label_of(c))} »" for c in item.codes], "ou")
             return [
                 Markdown(
-                    f"**{md(item.libelle)}** : part des structures citant au moins l'un de ces "
-                    f"choix ({md(cited)}), parmi celles qui ont répondu à la question "
-                    f"« {md(source.libelle)} »."
+                    f"**{md(item.libelle)}** : part des structures citant {md(cited)}, parmi "
+                    f"celles qui ont répondu à la question « {md(source.libelle)} »."
                 ),
                 self.question_chart(item.nom),
             ]
         if item.kind == "oui_non":
             return [self.question_chart(item.colonne)]
         if item.kind == "liste":
+            if self._list_secret_here(item):  # a table of the others, not a chart of « s »
+                return [self.breakdown_table(item.colonne)]
             blocks = [self.breakdown_chart(item.colonne)]
             if not item.condition:
                 blocks.append(self.breakdown_table(item.colonne))
@@ -744,9 +1006,10 @@ class TerritoryReport(_Report):
         if not count:
             return Markdown("La validation des données n'a relevé aucune incohérence.")
         kinds = pd.Series([w.message.split(":")[0] for w in self.dataset.warnings]).value_counts()
+        found = counted(count, "incohérence non bloquante", "incohérences non bloquantes")
         lines = [
-            f"La validation a relevé {count} incohérence(s) non bloquante(s) dans l'ensemble "
-            "des données (détail pour l'équipe : `avs-eval valider`) :",
+            f"La validation a relevé {found} dans l'ensemble des données (détail pour "
+            "l'équipe : `avs-eval valider`) :",
             "",
         ]
         lines += [f"- {n} × {md(kind)}" for kind, n in kinds.items()]
@@ -771,5 +1034,14 @@ class TerritoryReport(_Report):
         )
 
 
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
+_EVS = ("espace de vie sociale", "espaces de vie sociale")
+
+# The hidden folder a batch writes into (`publication`: `SORTIE/.ANNEE.en-cours-PID`),
+# renamed into place once the year is complete: a report shows where its files end up.
+_STAGING = re.compile(r"^\.(?P<final>.+)\.en-cours-\d+$")
+
+
+def final_path(value: str) -> str:
+    """A path as it will be once the batch is published: the staging folder renamed."""
+    parts = re.split(r"([/\\])", str(value))
+    return "".join(_STAGING.sub(r"\g<final>", part) for part in parts)

@@ -14,12 +14,14 @@ import html
 import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
 
-from avs_eval import analyse, commentaires, figures, indicators
-from avs_eval.blocs import chart, html_table, md, share_cell, today
+from avs_eval import analyse, commentaires, figures, formatting, indicators
+from avs_eval.blocs import chart, count_cell, html_table, md, today
 from avs_eval.catalog import RESPONSE_RATE
+from avs_eval.evolutions import LEVEL
+from avs_eval.francais import counted
 from avs_eval.report import _Report
 from avs_eval.schema import ALL_PERIMETER, sort_key
-from avs_eval.secrecy import MASK, SECRET_SYMBOL
+from avs_eval.secrecy import MASK
 
 
 class SynthesisReport(_Report):
@@ -49,15 +51,14 @@ class SynthesisReport(_Report):
         body = []
         for _, row in self._territory_rows(RESPONSE_RATE).iterrows():
             group = year[year["territoire"] == row["perimetre"]]
-            respondents = SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"]))
             body.append(
                 [
                     html.escape(row["perimetre"]),
                     html.escape(self.context.collectivite_of[row["perimetre"]]),
-                    str(int((group["type"] == "CS").sum())),
-                    str(int((group["type"] == "EVS").sum())),
-                    respondents,
-                    share_cell(row, with_interval=False),
+                    formatting.count((group["type"] == "CS").sum()),
+                    formatting.count((group["type"] == "EVS").sum()),
+                    count_cell(row, interne=self.interne),
+                    self.share(row, with_interval=False),
                 ]
             )
         for niveau in ("collectivite", "departement"):
@@ -73,10 +74,10 @@ class SynthesisReport(_Report):
                     [
                         f"<strong>{html.escape(row['perimetre'])}</strong>",
                         "",
-                        str(int((group["type"] == "CS").sum())),
-                        str(int((group["type"] == "EVS").sum())),
-                        SECRET_SYMBOL if row[MASK] else str(int(row["numerateur"])),
-                        share_cell(row, with_interval=False),
+                        formatting.count((group["type"] == "CS").sum()),
+                        formatting.count((group["type"] == "EVS").sum()),
+                        count_cell(row, interne=self.interne),
+                        self.share(row, with_interval=False),
                     ]
                 )
         return html_table(
@@ -109,38 +110,49 @@ class SynthesisReport(_Report):
         rate = self.context.row(self.annee, *ensemble, RESPONSE_RATE)
         messages = []
         if analyse.shown(rate):
-            messages.append(
-                f"En {self.annee}, {int(rate['numerateur'])} des {int(rate['denominateur'])} "
-                f"structures agréées ont répondu à l'enquête ({analyse.pct(rate['part'])})."
-            )
+            messages.append(self._rate_message(rate, "du département"))
         results = []
         for indicateur in self.key_indicators()[1:]:
             row = self.context.row(self.annee, *ensemble, indicateur)
             target = self._target(indicateur)
             if target is not None and analyse.shown(row):
                 sens = self.catalog.direction(indicateur)
-                results.append((self.label(indicateur), row["part"], target, sens))
-        messages += analyse.target_messages(results, "pour l'ensemble")
+                results.append((self.catalog.short_label(indicateur), row["part"], target, sens))
+        messages += analyse.target_messages(results, "pour l'ensemble du département")
         net = self._net_changes()
         departement = net[net["niveau"] == "departement"]
-        if not departement.empty:
-            parts = [
-                f"{self.label(row['indicateur'])} : "
-                + analyse.verdict(row, self.catalog.direction(row["indicateur"]))
-                for _, row in departement.iterrows()
-            ]
-            messages.append(
-                "Pour l'ensemble, évolutions nettes sur les mêmes structures : "
-                + analyse.join(parts)
-                + "."
+        changes = [
+            analyse.Change(
+                self.catalog.short_label(row["indicateur"]),
+                row,
+                self.catalog.direction(row["indicateur"]),
             )
-        territories = net[net["niveau"] == "territoire"]
-        tests = self._tests_count()
-        messages.append(
-            f"Au niveau des territoires, {len(territories)} évolution(s) nette(s) sur {tests} "
-            f"comparaisons publiées : le hasard seul en produirait environ {round(tests * 0.05)}."
+            for _, row in departement.iterrows()
+        ]
+        messages += analyse.grouped_changes(
+            changes,
+            with_points=False,
+            where=" pour l'ensemble du département, mesurés sur les mêmes structures depuis "
+            "l'année de référence",
         )
+        messages.append(self._chance_sentence(len(net[net["niveau"] == "territoire"])))
         return messages[:6]
+
+    def _chance_sentence(self, found: int) -> str:
+        """How many net changes among the territories, against what chance alone gives."""
+        tests = self._tests_count()
+        expected = formatting.count(tests * LEVEL)
+        compared = counted(tests, "comparaison publiée", "comparaisons publiées")
+        level = formatting.percentage(LEVEL)
+        nets = (
+            "aucune évolution nette"
+            if found == 0
+            else counted(found, "évolution nette", "évolutions nettes")
+        )
+        return (
+            f"Au niveau des territoires, {nets} sur {compared} : au seuil de {level}, le "
+            f"hasard seul en produirait environ {expected}, même si rien n'avait changé."
+        )
 
     def _net_changes(self) -> pd.DataFrame:
         table = self.context.published_evolutions(self.annee)
@@ -166,18 +178,16 @@ class SynthesisReport(_Report):
                     html.escape(str(row.perimetre)),
                     html.escape(self.label(row.indicateur)),
                     str(int(row.annee_reference)),
-                    f"{analyse.pct(float(row.part_reference))} → {analyse.pct(float(row.part))}",
-                    analyse.points(float(row.ecart)),
+                    formatting.no_wrap_html(
+                        f"{formatting.percentage(row.part_reference)} → "
+                        f"{formatting.percentage(row.part)}"
+                    ),
+                    formatting.points(row.ecart),
                     html.escape(analyse.verdict(change, self.catalog.direction(row.indicateur))),
                 ]
             )
-        tests = self._tests_count()
-        note = (
-            f"<p><small>{len(net[net['niveau'] == 'territoire'])} évolution(s) nette(s) parmi "
-            f"{tests} comparaisons de territoires publiées ; au seuil de 5 %, environ "
-            f"{round(tests * 0.05)} le seraient par le seul hasard même si rien n'avait "
-            "changé.</small></p>"
-        )
+        found = len(net[net["niveau"] == "territoire"])
+        note = f"<p><small>{html.escape(self._chance_sentence(found))}</small></p>"
         table = html_table(
             [
                 "Périmètre",
@@ -199,7 +209,7 @@ class SynthesisReport(_Report):
             for perimetre in (indicators.QPV_IN, indicators.QPV_OUT, ALL_PERIMETER):
                 niveau = "departement" if perimetre == ALL_PERIMETER else "qpv"
                 row = self.context.row(self.annee, niveau, perimetre, indicateur)
-                cells.append(share_cell(row, indicateur != RESPONSE_RATE))
+                cells.append(self.share(row, indicateur != RESPONSE_RATE))
             body.append(cells)
         return html_table(["Indicateur", "Structures en QPV", "Hors QPV", ALL_PERIMETER], body)
 

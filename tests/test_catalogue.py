@@ -160,7 +160,7 @@ def test_round_trip_reports_show_the_new_question(with_new_question, tmp_path):
     key_figures = text.split("Chiffres clés", 2)[2].split("Indicateur 1 :")[0]
     assert NEW_LABEL in key_figures  # in the key figures table...
     row = key_figures.split(NEW_LABEL, 1)[1].split("</tr>")[0]
-    assert "50\u00a0%" in row  # ...with its target
+    assert "50\u202f%" in row  # ...with its target
     action_2 = text.split("Action 2 : Participer aux instances", 1)[1].split("Action 3 :")[0]
     assert f'alt="{NEW_LABEL}' in action_2  # its chart, in the section of action 2
     synthesis = html.unescape((tmp_path / "2025" / "synthese.html").read_text(encoding="utf-8"))

@@ -20,7 +20,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from avs_eval import analyse, commentaires, evolutions, paths
+from avs_eval import analyse, commentaires, evolutions, formatting, paths
 from avs_eval.context import build_context, slug
 from avs_eval.sources import DataSource
 
@@ -91,6 +91,9 @@ def test_commentaires_creates_templates_and_never_overwrites(project, published)
 def test_commentary_renders_as_text_and_survives_batches(published):
     page = (published / "lyon" / "rapport.html").read_text(encoding="utf-8")
     assert "Analyse de l&#39;évaluateur" in page or "Analyse de l'évaluateur" in page
+    # in the section it comments, below its heading, not in a section of its own
+    key_figures = page.split('id="chiffres-cles"', 1)[1].split("<h2", 2)[1]
+    assert "<strong>permanence</strong>" in key_figures
     assert "<strong>permanence</strong>" in page
     assert "effet « été »" in html.unescape(page)
     assert "<script>alert" not in page and "&lt;script&gt;" in page
@@ -203,7 +206,7 @@ def test_reports_show_a_change_since_2023_for_actions_3_and_4(published):
     key_figures = page.split("Chiffres clés", 2)[2].split("Indicateur 1 :")[0]
     row = key_figures.split("Projet social présenté et reconnu", 1)[1].split("</tr>")[0]
     assert "depuis 2023" in row
-    assert re.search(r"[+−]\d+\u00a0pts?", row)
+    assert re.search(r"[+−]\d+\u202fpts?", row)
 
 
 def test_a_retenir_of_a_mostly_secret_territory_points_to_its_collectivite(published):
@@ -211,7 +214,10 @@ def test_a_retenir_of_a_mostly_secret_territory_points_to_its_collectivite(publi
     retenir = page.split('class="avs-retenir"', 1)[1].split("</ul>")[0]
     assert "relèvent du secret statistique" in retenir
     assert "Métropole de Lyon" in retenir
-    assert not re.search(r"\d+\u00a0%", retenir.split("relèvent")[1])
+    # the collectivité's figures for reference, none of the territory's own
+    territory = retenir.split("Pour référence")[0]
+    assert not re.search(r"\d+\u202f%", territory)
+    assert re.search(r"\d+\u202f%", retenir.split("Pour référence")[1])
 
 
 # --- « À retenir » and verdicts on fixtures ------------------------------------------------
@@ -225,7 +231,9 @@ def test_verdicts_follow_the_paired_test_and_the_direction():
     assert analyse.verdict(net_down, "baisse") == "baisse nette (progrès)"
     assert analyse.verdict(net_down) == "baisse nette (recul)"
     assert analyse.verdict(flat) == "stable ou dans la marge d'incertitude"
+    assert analyse.verdict(flat, few=True).startswith("non concluant : trop peu de structures")
     assert analyse.target_reached(0.2, 0.25, "baisse")
+    assert analyse.target_reached(0.796, 0.80)  # « 80 % pour une cible de 80 % »: reached
 
 
 @pytest.fixture(scope="module")
@@ -238,8 +246,11 @@ def lyon():
 def test_a_retenir_states_targets_reached(lyon):
     messages = lyon.key_messages()
     assert 3 <= len(messages) <= 6
-    reached = next(m for m in messages if m.startswith("Cibles atteintes"))
-    assert "permanence d'un partenaire dans les locaux (76\u00a0% pour 60\u00a0%)" in reached
+    reached = next(m for m in messages if m.startswith("Les cinq cibles sont atteintes"))
+    assert "permanence d'un partenaire (76\u202f% pour une cible de 60\u202f%)" in reached
+    assert messages[0] == (
+        "En 2025, 27 des 29 structures agréées du territoire ont répondu à l'enquête (93\u202f%)."
+    )
 
 
 def test_a_retenir_states_a_significant_change(lyon, monkeypatch):
@@ -251,11 +262,92 @@ def test_a_retenir_states_a_significant_change(lyon, monkeypatch):
         type(lyon), "_change", lambda self, i: change if i == "projet_social_partage" else None
     )
     messages = lyon.key_messages()
-    net = next(m for m in messages if m.startswith("Évolutions nettes"))
-    expected = (
-        "projet social présenté et reconnu : hausse nette (progrès) (+21\u00a0pts depuis 2023)"
+    net = next(m for m in messages if m.startswith("Progrès nets"))
+    assert "en hausse, projet social reconnu (+21\u202fpts depuis 2023)" in net
+
+
+def test_a_large_change_on_few_structures_is_said_inconclusive(lyon):
+    messages = lyon.key_messages()
+    sentence = next(m for m in messages if "trop peu pour conclure" in m)
+    assert sentence.startswith("Accompagnement face aux difficultés : +63\u202fpts depuis 2023")
+    assert "8 structures répondantes" in sentence
+
+
+def test_net_changes_are_grouped_by_verdict():
+    up = pd.Series({"ecart_apparie": 0.2, "ecart": 0.2, "annee_reference": 2022})
+    down = pd.Series({"ecart_apparie": -0.1, "ecart": -0.1, "annee_reference": 2023})
+    changes = [
+        analyse.Change("a", up, "hausse"),
+        analyse.Change("b", up, "hausse"),
+        analyse.Change("c", down, "baisse"),
+        analyse.Change("d", down, "hausse"),
+    ]
+    sentences = analyse.grouped_changes(changes, with_points=False, where=" pour l'ensemble")
+    assert sentences == [
+        "Progrès nets pour l'ensemble : en hausse, a et b ; en baisse, c.",
+        "Reculs nets pour l'ensemble : en baisse, d.",
+    ]
+
+
+def test_target_sentences_count_in_words_and_agree():
+    results = [("a", 0.7, 0.6, "hausse"), ("b", 0.5, 0.6, "hausse")]
+    assert analyse.target_messages(results, "en 2025") == [
+        "Une cible sur deux est atteinte en 2025 : a (70\u202f% pour une cible de 60\u202f%).",
+        "Cible non atteinte en 2025 : b (50\u202f% pour une cible de 60\u202f%).",
+    ]
+
+
+def test_share_cell_rounds_halves_away_from_zero_and_the_internal_edition_marks_secrets():
+    from avs_eval.blocs import share_cell
+
+    row = pd.Series(
+        {"part": 5 / 8, "ic_bas": 0.305, "ic_haut": 0.8632, "denominateur": 8,
+         "numerateur": 5, "masque": False}
+    )  # fmt: skip
+    cell = share_cell(row)
+    assert cell.startswith("63\u202f%<br>")  # not « 62 % » (half to even on the float)
+    assert html.escape(formatting.share_detail(0.305, 0.8632, 8)) in cell
+    assert "white-space:nowrap" in cell
+    masked = row.copy()
+    masked["masque"] = True
+    assert share_cell(masked) == "s"
+    internal = share_cell(masked, interne=True)
+    assert "5/8" in internal and "non\u00a0diffusable" in internal
+
+
+def test_the_provenance_shows_the_final_folder_not_the_staging_one():
+    from avs_eval.report import final_path
+
+    assert final_path("/srv/outputs/.2025-interne.en-cours-4242/lyon") == (
+        "/srv/outputs/2025-interne/lyon"
     )
-    assert expected in net
+    assert final_path("outputs/.2025.en-cours-17") == "outputs/2025"
+    assert final_path("outputs/2025/lyon") == "outputs/2025/lyon"
+
+
+def test_commentary_parts_go_to_their_sections():
+    text = (
+        "<!-- consigne -->\nAvant tout titre.\n\n## Analyse générale\n\nGénéral.\n\n"
+        "## 4. Chiffres clés\n\nDes chiffres.\n\n### Détail\n\nPlus.\n\n"
+        "## Titre inconnu\n\nAilleurs.\n\n## Méthode\n"
+    )
+    parts = commentaires.parts(text, ["À retenir", "Chiffres clés", "Méthode"])
+    assert set(parts) == {commentaires.GENERAL, "Chiffres clés"}
+    general = parts[commentaires.GENERAL]
+    assert "Avant tout titre." in general and "Général." in general
+    assert "**Titre inconnu**" in general and "Ailleurs." in general  # nothing lost
+    assert "<h4>Détail</h4>" in commentaires.box(parts["Chiffres clés"])
+
+
+def test_short_labels_for_sentences():
+    from avs_eval.catalog import load_catalog
+
+    catalog = load_catalog()
+    assert catalog.short_label("permanence_partenaire") == "permanence d'un partenaire"
+    assert catalog.short_label("taux_reponse") == "taux de réponse"
+    for name, item in catalog.by_name.items():
+        short = catalog.short_label(name)
+        assert short and short != item.libelle and "_" not in short, name
 
 
 def test_sentences_never_state_a_masked_figure():
@@ -265,7 +357,8 @@ def test_sentences_never_state_a_masked_figure():
     checked = 0
     for territoire in context.dataset.territories:
         report = TerritoryReport(territoire, 2025)
-        text = " ".join(report.key_messages())
+        # the collectivité's figures, given for reference, may equal a masked one by chance
+        text = " ".join(m for m in report.key_messages() if not m.startswith("Pour référence"))
         for indicateur in report.key_indicators():
             row = report._row("territoire", territoire, indicateur)
             if row is None or not row["masque"] or pd.isna(row["part"]):
@@ -274,7 +367,8 @@ def test_sentences_never_state_a_masked_figure():
             if indicateur == "taux_reponse":
                 assert "agréées du territoire ont répondu" not in text, territoire
             else:
-                assert f"{report._named(indicateur)} ({analyse.pct(row['part'])}" not in text
+                shown = formatting.percentage(row["part"])
+                assert f"{report._named(indicateur)} ({shown}" not in text
                 assert f"{report._named(indicateur)} :" not in text  # nor its change
     assert checked > 20
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from avs_eval import analyse, pdf
+from avs_eval import formatting, pdf
 from avs_eval.context import build_context
 from avs_eval.errors import EXIT_ENVIRONMENT
 from avs_eval.sources import DataSource
@@ -121,8 +121,8 @@ def test_pdf_text_has_the_territory_and_its_key_figures(printed: Path) -> None:
         & (table["type"] == "Ensemble")
         & ~table["masque"]
     ].iloc[0]
-    figure = f"{analyse.pct(row['part'])} [{analyse.pct(row['ic_bas'])} ; "
-    figure += f"{analyse.pct(row['ic_haut'])}]"
+    figure = f"{formatting.percentage(row['part'])} [{formatting.percentage(row['ic_bas'])} ; "
+    figure += f"{formatting.percentage(row['ic_haut'])}]"
     assert _plain(figure) in text
     synthesis = text_of(printed / "synthese.pdf")
     assert "Synthèse" in synthesis or "synthèse" in synthesis
@@ -154,7 +154,7 @@ def test_no_masked_share_in_the_pdf(printed: Path) -> None:
         ]
         checked = 0
         for _, row in masked.iterrows():
-            interval = _plain(f"[{analyse.pct(row['ic_bas'])} ; {analyse.pct(row['ic_haut'])}]")
+            interval = _plain(formatting.interval(row["ic_bas"], row["ic_haut"]))
             if interval in shown:  # the same interval as a published figure elsewhere
                 continue
             checked += 1
