@@ -31,13 +31,14 @@ from avs_eval import (
     commentaires,
     evolutions,
     figures,
+    formatting,
     indicators,
     secrecy,
     suivi,
     suivi_blocs,
     tables,
 )
-from avs_eval.blocs import NBSP, chart, code, html_table, md, pct, share_cell, today
+from avs_eval.blocs import NBSP, chart, code, html_table, md, share_cell, today
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.errors import UsageError
 from avs_eval.output import write_atomic
@@ -268,9 +269,10 @@ class BilanReport(_Report):
             return ""
         return (
             f"Participation à l'enquête : {int(first['numerateur'])} structures sur "
-            f"{int(first['denominateur'])} en {self.debut} ({pct(first['part'])}), "
+            f"{int(first['denominateur'])} en {self.debut} "
+            f"({formatting.percentage(first['part'])}), "
             f"{int(last['numerateur'])} sur {int(last['denominateur'])} en {self.fin} "
-            f"({pct(last['part'])})."
+            f"({formatting.percentage(last['part'])})."
         )
 
     def _offer_counts(self) -> pd.DataFrame:
@@ -311,7 +313,7 @@ class BilanReport(_Report):
                 continue
             sens = self.catalog.direction(name)
             text = (
-                f"{self._named(name)} ({analyse.points(float(change['ecart']))} depuis "
+                f"{self._named(name)} ({formatting.points(float(change['ecart']))} depuis "
                 f"{int(change['annee_reference'])})"
             )
             if not analyse.significant(change["significatif"]):
@@ -454,7 +456,7 @@ class BilanReport(_Report):
             interval = (
                 SECRET_SYMBOL
                 if masked
-                else f"{pct(row['ic_bas'])} – {pct(row['ic_haut'])}"
+                else formatting.interval(row["ic_bas"], row["ic_haut"])
                 if not pd.isna(row["part"])
                 else "–"
             )
@@ -469,7 +471,7 @@ class BilanReport(_Report):
                     share_cell(row, with_interval=False),
                     interval,
                     n,
-                    pct(target) if target is not None else "–",
+                    formatting.percentage(target) if target is not None else "–",
                     reached,
                 ]
             )
@@ -495,8 +497,9 @@ class BilanReport(_Report):
         else:
             text = (
                 f"De {int(change['annee_reference'])} à {self.fin}, la part passe de "
-                f"{pct(float(change['part_reference']))} à {pct(float(change['part']))} "
-                f"({analyse.points(float(change['ecart']))}). Sur les structures ayant répondu "
+                f"{formatting.percentage(float(change['part_reference']))} à "
+                f"{formatting.percentage(float(change['part']))} "
+                f"({formatting.points(float(change['ecart']))}). Sur les structures ayant répondu "
                 f"les deux années : **{analyse.verdict(change, sens)}**"
             )
             p = change["p_valeur"]
@@ -506,8 +509,9 @@ class BilanReport(_Report):
         if target is not None and analyse.shown(row):
             ok = analyse.target_reached(row["part"], target, sens)
             text += (
-                f" Cible {self.fin} ({pct(target)}) : **{'atteinte' if ok else 'non atteinte'}**"
-                f" ({analyse.points(row['part'] - target)})."
+                f" Cible {self.fin} ({formatting.percentage(target)}) : "
+                f"**{'atteinte' if ok else 'non atteinte'}**"
+                f" ({formatting.points(row['part'] - target)})."
             )
         return text
 
@@ -566,7 +570,7 @@ class BilanReport(_Report):
             return "–"
         if change["secret"]:
             return SECRET_SYMBOL
-        gap = analyse.points(float(change["ecart"]))
+        gap = formatting.points(float(change["ecart"]))
         if not analyse.significant(change["significatif"]):
             return gap
         rising = float(change["ecart_apparie"]) > 0
@@ -590,7 +594,7 @@ class BilanReport(_Report):
                     cells.append(share_cell(row, False))
                     continue
                 cells.append(
-                    f"{pct(row['part'])}<br><small>{int(row['numerateur'])} sur "
+                    f"{formatting.percentage(row['part'])}<br><small>{int(row['numerateur'])} sur "
                     f"{int(row['denominateur'])}</small>"
                 )
             body.append(cells)

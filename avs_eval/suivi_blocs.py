@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from IPython.display import HTML
 
-from avs_eval import analyse
-from avs_eval.blocs import pct, share_cell
+from avs_eval import analyse, formatting
+from avs_eval.blocs import share_cell
 from avs_eval.config import Action, Config
 from avs_eval.schema import ALL_PERIMETER
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
@@ -87,7 +87,7 @@ def followed_indicators(
             (
                 catalog.label(name),
                 share_cell(row, with_interval=False),
-                pct(target) if target is not None else "",
+                formatting.percentage(target) if target is not None else "",
                 reached,
             )
         )
