@@ -21,11 +21,12 @@ UV_WHEELS      := $(BIN)/uv pip compile $(LOCK) --no-deps --only-binary :all: \
                   --python-version $(PYTHON_VERSION) --no-header --quiet
 
 .DEFAULT_GOAL := aide
-.PHONY: aide installer rapports indicateurs valider test lint format verifier-notebooks \
+.PHONY: aide installer rapports bilan indicateurs valider test lint format verifier-notebooks \
         references regenerer bench lab exemple nettoyer verrou mise-a-jour verifier-verrou outil-uv
 
 aide:
 	@echo "make rapports   produire les rapports (échantillon intégré par défaut ; ARGS=\"--annee 2024\")"
+	@echo "make bilan      produire le bilan du schéma (toutes les années ; ARGS=\"--fin 2025 --pdf\")"
 	@echo "make test       lancer tous les tests"
 	@echo "make lab        ouvrir JupyterLab sur les notebooks"
 	@echo "make bench      mesurer les performances"
@@ -77,6 +78,9 @@ verifier-verrou: outil-uv
 
 rapports: $(STAMP)
 	$(BIN)/avs-eval rapports $(ARGS)
+
+bilan: $(STAMP)
+	$(BIN)/avs-eval bilan $(ARGS)
 
 indicateurs: $(STAMP)
 	$(BIN)/avs-eval indicateurs $(ARGS)
