@@ -78,6 +78,7 @@ class Model:
     published: np.ndarray  # bool per row: some file shows it when it is not masked
     audited: np.ndarray  # bool per row: protected when masked (published, or blank `qpv`)
     respondents_of: np.ndarray  # per `at_most` row: the row whose d <= respondents, or -1
+    respondents_of: np.ndarray  # per `at_most` row: the row whose d <= respondents, or -1
 
 
 @dataclass(frozen=True)
@@ -156,12 +157,15 @@ def build_model(table: pd.DataFrame, relations: list) -> Model:
     rate_of = np.where(np.isnan(rate_of), -1, rate_of).astype(int)
     # denominator <= respondents
     asking = rows[has_rate]
-    at_most.add_rows(
-        np.stack([size + asking, rate_of[asking]], axis=1), np.array([1.0, -1.0])
-    )
+    at_most.add_rows(np.stack([size + asking, rate_of[asking]], axis=1), np.array([1.0, -1.0]))
+    respondents_of = np.concatenate([np.full(size, -1), asking])
     respondents_of = np.concatenate([np.full(size, -1), asking])
     _lists(frame, equal, at_most, size)
-    respondents_of = np.concatenate([respondents_of, np.full(at_most.count - len(respondents_of), -1)])
+    tail = np.full(at_most.count - len(respondents_of), -1)
+    respondents_of = np.concatenate([respondents_of, tail])
+    respondents_of = np.concatenate(
+        [respondents_of, np.full(at_most.count - len(respondents_of), -1)]
+    )
     denominators = frame["denominateur"].to_numpy(dtype=float)
     structures = np.full(size, -1.0)
     structures[rate] = denominators[rate]
@@ -367,7 +371,8 @@ class _Problem:
     def solve(self, unknowns: np.ndarray, objective: np.ndarray) -> np.ndarray:
         """Minimise `objective` over the components of `unknowns`; an integer solution.
 
-        Returns the values of `unknowns` (bounded: every denominator is known). The LP's vertices are integers on these tables; when one is
+        Returns the values of `unknowns` (bounded: every denominator is known). The
+        LP's vertices are integers on these tables; when one is
         not, the same program is solved with integrality (HiGHS' MILP), so that every
         witness is a table of whole numbers.
         """
@@ -503,7 +508,9 @@ def _view(cert: _Certificate, positions: np.ndarray) -> _Certificate:
     return _Certificate(cert.low[positions], cert.high[positions], cert.exact[positions])
 
 
-def audit(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarray, _Problem, _Certificate]:
+def audit(
+    model: Model, masked: np.ndarray, protection: int
+) -> tuple[np.ndarray, _Problem, _Certificate]:
     """The masked rows an attacker narrows below `protection` or whose share he forces."""
     masked = np.asarray(masked, dtype=bool)
     problem = _Problem(model, masked)

@@ -318,7 +318,7 @@ def published_form(
     for position, (gap, label, n_max) in enumerate(
         zip(out["ecart_apparie"], out["p_valeur"], bound, strict=True)
     ):
-        if pd.isna(gap) or label is None:
+        if pd.isna(gap) or not isinstance(label, str):
             continue
         if decodings(int(gap), label, int(n_max), table) <= 1:
             out.iloc[position, out.columns.get_loc("ecart_apparie")] = pd.NA

@@ -78,7 +78,7 @@ def apply(
 
 
 def protection_level(given: int | None = None) -> int:
-    """The audit's protection level: the one given, or config.yaml's `secret > niveau_protection`."""
+    """The audit's protection level: the one given, or `secret > niveau_protection`."""
     if given is not None:
         return int(given)
     from avs_eval.config import load_config
