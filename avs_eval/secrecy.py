@@ -7,6 +7,12 @@ structures in a QPV, out of one and with `qpv` blank to Ensemble, and CS plus EV
 to all structures. When exactly one cell of such a sum is masked
 while the total is shown, a reader recovers it by subtraction; so the smallest
 other cell of the sum is masked too, and this is repeated until nothing changes.
+
+That simple rule misses what a solver finds (a part equal to its whole, shown parts
+that force the masked ones to 0 % or 100 %): the pattern is then audited
+(`avs_eval.audit`, linear programming over every published relation) and extended
+until every masked count keeps an interval of at least the protection level of
+`parameters/config.yaml`. The audit's figures ride along in `table.attrs["audit"]`.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from avs_eval import audit
 from avs_eval.schema import ALL_PERIMETER
 
 MASK = "masque"
+AUDIT = "audit"  # key of the table's `attrs` holding the `audit.AuditResult`
 SECRET_SYMBOL = "s"
 SECRET_NOTE = (
     "« s » : effectif insuffisant. Une part calculée sur moins de {n} structures, ou qui "
@@ -25,7 +33,10 @@ SECRET_NOTE = (
 
 
 def apply(
-    table: pd.DataFrame, collectivite_of: dict[str, str], relations: list | None = None
+    table: pd.DataFrame,
+    collectivite_of: dict[str, str],
+    relations: list | None = None,
+    protection: int | None = None,
 ) -> pd.DataFrame:
     """Add the `masque` column (primary or secondary secrecy) to an indicator table.
 
@@ -36,6 +47,9 @@ def apply(
     `relations`: those of `additive_relations` for the same rows, when the caller keeps
     them (the explorer applies several thresholds to one table: building the relations
     was three quarters of the time).
+    `protection`: the audit's protection level (None: that of config.yaml; 0: no audit,
+    for tests of the simple rule alone). The result's `attrs["audit"]` is the
+    `audit.AuditResult`: cells audited, suppressions added, narrowest interval.
     """
     frame = table.reset_index(drop=True)
     has_type = "type" in frame.columns
@@ -46,14 +60,49 @@ def apply(
         return frame.assign(**{MASK: masked})
     denominators = frame["denominateur"].to_numpy()
     if relations is None:
-        relations = list(_relations(frame, collectivite_of))
+        relations = Relations(_relations(frame, collectivite_of))
     changed = True
     while changed:
         changed = False
         for parts, totals in relations:
             changed |= _protect(parts, totals, masked, denominators)
+    level = protection_level(protection)
+    result = None
+    if level > 0:
+        model = _model(frame, relations)
+        masked, result = audit.protect(model, masked, level)
     frame[MASK] = masked
-    return frame if has_type else frame.drop(columns="type")
+    out = frame if has_type else frame.drop(columns="type")
+    out.attrs[AUDIT] = result
+    return out
+
+
+def protection_level(given: int | None = None) -> int:
+    """The audit's protection level: the one given, or `secret > niveau_protection`."""
+    if given is not None:
+        return int(given)
+    from avs_eval.config import load_config
+
+    return load_config().niveau_protection
+
+
+def audit_of(table: pd.DataFrame):
+    """The `audit.AuditResult` of a masked table (None when it was not audited)."""
+    return table.attrs.get(AUDIT)
+
+
+class Relations(list):
+    """The additive relations of a table's rows, with the audit's model built once for them."""
+
+    model = None
+
+
+def _model(frame: pd.DataFrame, relations: list):
+    if isinstance(relations, Relations):
+        if relations.model is None or relations.model.size != len(frame):
+            relations.model = audit.build_model(frame, relations)
+        return relations.model
+    return audit.build_model(frame, relations)
 
 
 def additive_relations(table: pd.DataFrame, collectivite_of: dict[str, str]) -> list:
@@ -62,7 +111,7 @@ def additive_relations(table: pd.DataFrame, collectivite_of: dict[str, str]) -> 
     frame = table.reset_index(drop=True)
     if "type" not in frame.columns:
         frame = frame.assign(type=ALL_PERIMETER)
-    return list(_relations(frame, collectivite_of)) if not frame.empty else []
+    return Relations(_relations(frame, collectivite_of) if not frame.empty else [])
 
 
 def _relations(frame: pd.DataFrame, collectivite_of: dict[str, str]):

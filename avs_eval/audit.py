@@ -1,0 +1,657 @@
+"""The secrecy audit: what an attacker holding every published figure can infer of a masked one.
+
+Masking the cells under the threshold, then one more cell wherever a single masked
+part sits beside its shown total (`secrecy._protect`), does not stop a reader with a
+solver: a part equal to its whole (a territory with no structure in a QPV publishes
+itself as « Hors QPV »), several shown parts that leave the masked ones no room (a
+rest of 5 respondents for two masked territories of 2 and 3 structures: both 100 %),
+a total whose parts are all masked beside shown siblings. Statistical offices audit a
+suppression pattern instead (τ-ARGUS, R's sdcTable): for each masked cell, the
+interval an attacker can infer from everything published, by linear programming;
+more cells are masked until no interval is too narrow. This module does the same.
+
+The attacker's knowledge (`Model`) is every relation that holds between the cells of
+the reports' table, whatever is masked:
+
+- the additive relations of `secrecy` (territories → collectivité → Ensemble; in,
+  out of a QPV and blank `qpv` → Ensemble, and the same split inside each territory;
+  CS + EVS → all structures), numerators and denominators alike. A missing part is
+  a part the attacker knows is empty, so a single-part group is a part equal to its
+  whole;
+- 0 ≤ numerator ≤ denominator ≤ respondents (the response rate's numerator of the
+  same perimeter), and the response rate's denominator is the number of approved
+  structures, published by the register tables whatever the secrecy;
+- the codes of a list question and the indicators derived from it share their
+  denominator (the structures that cited at least one code); a derived indicator
+  cites at least as many as each of its codes and at most their sum; the codes of a
+  list add up to at least its denominator.
+
+Published cells are constants, masked cells (and the blank-`qpv` rows, never
+published) are unknowns. An audited cell passes when its numerator can take values
+at least `protection` apart (or as far apart as its perimeter's number of
+structures allows) and its share is not forced to 100 % (the numerator can be below
+the denominator): two values apart also means the share is not forced to 0 %.
+Bounds are those of the linear relaxation rounded to integers, as τ-ARGUS computes
+them; a test checks them against integer programming on the sample.
+
+Only paired counts are left out: published changes give their p-value in classes
+(`evolutions.published_form`), which no longer decode them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+from avs_eval.catalog import RESPONSE_RATE, load_catalog
+from avs_eval.indicators import QPV_UNKNOWN
+from avs_eval.schema import ALL_PERIMETER, LEVELS
+
+KEYS = ["annee", "niveau", "perimetre", "indicateur", "modalite", "type"]
+# LP values are floats: a bound within this of an integer is that integer.
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Model:
+    """The attacker's relations between the cells of one table (they depend on its rows only).
+
+    Columns 0..R-1 are the numerators of the R rows, R..2R-1 their denominators.
+    `equal` rows say `equal @ x = 0`, `at_most` rows `at_most @ x <= 0`.
+    """
+
+    size: int
+    equal: sparse.csr_matrix
+    at_most: sparse.csr_matrix
+    public_denominator: np.ndarray  # bool per row: the register publishes it
+    structures: np.ndarray  # approved structures of the row's perimeter (-1: unknown)
+    values: np.ndarray  # the true numerators then denominators (2R)
+    cost: np.ndarray  # the order in which cells are masked to protect others
+    labels: pd.DataFrame  # KEYS of each row
+    published: np.ndarray  # bool per row: some file shows it when it is not masked
+    audited: np.ndarray  # bool per row: protected when masked (published, or blank `qpv`)
+    respondents_of: np.ndarray  # per `at_most` row: the row whose d <= respondents, or -1
+    respondents_of: np.ndarray  # per `at_most` row: the row whose d <= respondents, or -1
+
+
+@dataclass(frozen=True)
+class Interval:
+    """What an attacker infers of one masked cell."""
+
+    cell: tuple  # KEYS
+    numerateur: tuple[int, int]
+    denominateur: tuple[int, int] | None = None  # None: not computed
+
+    @property
+    def width(self) -> int:
+        return self.numerateur[1] - self.numerateur[0]
+
+
+@dataclass
+class AuditResult:
+    """The audit's figures, for the internal edition and the journal.
+
+    `added`: the cells the audit masked beyond primary and simple secondary secrecy;
+    `exposed`: masked cells still too narrow (the audit failed: nothing may be
+    published); `narrowest`: the narrowest numerator interval of all audited cells.
+    """
+
+    protection: int
+    cells_audited: int = 0
+    suppressions_added: int = 0
+    added: list[tuple] = field(default_factory=list)
+    exposed: list[tuple] = field(default_factory=list)
+    narrowest: Interval | None = None
+    seconds: float = 0.0
+    linear_programs: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.exposed
+
+    def summary(self) -> str:
+        """One French sentence for the journal and the internal edition."""
+        text = (
+            f"audit du secret : {self.cells_audited} cases masquées vérifiées, "
+            f"{self.suppressions_added} masquées en plus"
+        )
+        if self.narrowest is not None:
+            low, high = self.narrowest.numerateur
+            text += f", intervalle le plus étroit {self.narrowest.width} ({low} à {high})"
+        if self.exposed:
+            text += f" ; ÉCHEC : {len(self.exposed)} cases restent déductibles"
+        return text + f" (niveau de protection {self.protection})."
+
+
+# --- the attacker's knowledge ---------------------------------------------------------
+
+
+def build_model(table: pd.DataFrame, relations: list) -> Model:
+    """The relations between the rows of `table` (in its order), with `secrecy`'s relations.
+
+    `table` has the KEYS (a missing `type` is Ensemble), `numerateur`, `denominateur`.
+    """
+    frame = table.reset_index(drop=True)
+    if "type" not in frame.columns:
+        frame = frame.assign(type=ALL_PERIMETER)
+    size = len(frame)
+    equal = _Triplets()
+    at_most = _Triplets()
+    for part_group, total_row in relations:
+        _additive(equal, part_group, total_row, size)
+    rows = np.arange(size)
+    at_most.add_rows(np.stack([rows, size + rows], axis=1), np.array([1.0, -1.0]))
+    rate = (frame["indicateur"] == RESPONSE_RATE).to_numpy()
+    place = ["annee", "niveau", "perimetre", "type"]
+    rate_rows = pd.Series(rows[rate], index=pd.MultiIndex.from_frame(frame.loc[rate, place]))
+    rate_rows = rate_rows[~rate_rows.index.duplicated()]
+    rate_of = rate_rows.reindex(pd.MultiIndex.from_frame(frame[place])).to_numpy()
+    has_rate = ~np.isnan(rate_of) & ~rate
+    rate_of = np.where(np.isnan(rate_of), -1, rate_of).astype(int)
+    # denominator <= respondents
+    asking = rows[has_rate]
+    at_most.add_rows(np.stack([size + asking, rate_of[asking]], axis=1), np.array([1.0, -1.0]))
+    respondents_of = np.concatenate([np.full(size, -1), asking])
+    respondents_of = np.concatenate([np.full(size, -1), asking])
+    _lists(frame, equal, at_most, size)
+    tail = np.full(at_most.count - len(respondents_of), -1)
+    respondents_of = np.concatenate([respondents_of, tail])
+    respondents_of = np.concatenate(
+        [respondents_of, np.full(at_most.count - len(respondents_of), -1)]
+    )
+    denominators = frame["denominateur"].to_numpy(dtype=float)
+    structures = np.full(size, -1.0)
+    structures[rate] = denominators[rate]
+    structures[has_rate] = denominators[rate_of[has_rate]]
+    values = np.concatenate([frame["numerateur"].to_numpy(dtype=float), denominators])
+    blank = frame["perimetre"].str.endswith(QPV_UNKNOWN).to_numpy()
+    whole = (frame["type"] == ALL_PERIMETER) & frame["niveau"].isin(LEVELS)
+    # indicateurs.csv: every row of the contract's levels; the reports: the QPV split of a
+    # territory and the CS / EVS split, for the indicators without modality
+    published = ~blank & (whole | (frame["modalite"] == "")).to_numpy()
+    return Model(
+        size=size,
+        equal=equal.matrix(2 * size),
+        at_most=at_most.matrix(2 * size),
+        public_denominator=rate,
+        structures=structures,
+        values=values,
+        cost=denominators,
+        labels=frame[KEYS],
+        published=published,
+        audited=published | blank,
+        respondents_of=respondents_of,
+    )
+
+
+class _Triplets:
+    """A sparse matrix built one block of constraints at a time."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.data: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, constraint: np.ndarray, column: np.ndarray, coef: np.ndarray) -> None:
+        """Entries (constraint id relative to this block, column, coefficient)."""
+        if len(constraint) == 0:
+            return
+        self.rows.append(self.count + constraint)
+        self.cols.append(column)
+        self.data.append(np.broadcast_to(coef, column.shape).astype(float))
+        self.count += int(constraint.max()) + 1
+
+    def add_rows(self, columns: np.ndarray, coefs: np.ndarray) -> None:
+        """One constraint per row of `columns` (k columns each, coefficients `coefs`)."""
+        if len(columns) == 0:
+            return
+        k = columns.shape[1]
+        ids = np.repeat(np.arange(len(columns)), k)
+        self.add(ids, columns.ravel(), np.tile(coefs, len(columns)))
+
+    def matrix(self, width: int) -> sparse.csr_matrix:
+        from scipy import sparse
+
+        if not self.rows:
+            return sparse.csr_matrix((0, width))
+        return sparse.csr_matrix(
+            (np.concatenate(self.data), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(self.count, width),
+        )
+
+
+def _additive(equal: _Triplets, part_group: np.ndarray, total_row: np.ndarray, size: int):
+    """Parts minus total = 0, for numerators and for denominators."""
+    parts = np.flatnonzero(part_group >= 0)
+    groups = part_group[parts]
+    keep = total_row[groups] >= 0
+    parts, groups = parts[keep], groups[keep]
+    with_total = np.flatnonzero(total_row >= 0)
+    for offset in (0, size):  # numerators, then denominators
+        ids = np.concatenate([groups, with_total])
+        columns = np.concatenate([offset + parts, offset + total_row[with_total]])
+        coefs = np.concatenate([np.ones(len(parts)), -np.ones(len(with_total))])
+        _, dense = np.unique(ids, return_inverse=True)
+        equal.add(dense, columns, coefs)
+
+
+def _lists(frame: pd.DataFrame, equal: _Triplets, at_most: _Triplets, size: int) -> None:
+    """Shared denominators of a list's codes and derived indicators; derived <= sum of codes."""
+    catalog = load_catalog()
+    source_of = {q.colonne: q.colonne for q in catalog.questions if q.kind == "liste"}
+    source_of.update({d.nom: d.source for d in catalog.derived})
+    source = frame["indicateur"].map(source_of)
+    listed = source.notna().to_numpy()
+    if not listed.any():
+        return
+    place = ["annee", "niveau", "perimetre", "type"]
+    keyed = frame.loc[listed, place].assign(_source=source[listed].to_numpy())
+    group = keyed.groupby([*place, "_source"], sort=False).ngroup().to_numpy()
+    rows = np.flatnonzero(listed)
+    # every row of a group has the denominator of the group's first row
+    first = pd.Series(rows).groupby(group).transform("first").to_numpy()
+    other = rows != first
+    at = np.stack([size + rows[other], size + first[other]], axis=1)
+    equal.add_rows(at, np.array([1.0, -1.0]))
+    position = {key: i for i, key in enumerate(zip(*[frame[k] for k in KEYS], strict=True))}
+
+    def row_of(key: tuple) -> int | None:
+        return position.get(key)
+
+    derived = {d.nom: d for d in catalog.derived}
+    lists = {q.colonne: q for q in catalog.questions if q.kind == "liste"}
+    heads = frame.loc[listed & frame["modalite"].eq("").to_numpy(), KEYS]
+    for key in heads.itertuples(index=False, name=None):
+        annee, niveau, perimetre, indicateur, _, kind = key
+        if indicateur in derived:
+            item = derived[indicateur]
+            here = row_of(key)
+            codes = [row_of((annee, niveau, perimetre, item.source, c, kind)) for c in item.codes]
+            codes = [c for c in codes if c is not None]
+            for code in codes:  # n_code - n_derived <= 0
+                at_most.add_rows(np.array([[code, here]]), np.array([1.0, -1.0]))
+            if codes:  # n_derived - sum n_codes <= 0
+                at_most.add(
+                    np.zeros(len(codes) + 1, dtype=int),
+                    np.array([here, *codes]),
+                    np.array([1.0] + [-1.0] * len(codes)),
+                )
+    # every structure counted in a list's denominator cited at least one code
+    for column in lists:
+        rows_q = np.flatnonzero((frame["indicateur"] == column).to_numpy())
+        if len(rows_q) == 0:
+            continue
+        ids = frame.loc[rows_q, place].groupby(place, sort=False).ngroup().to_numpy()
+        groups, first = np.unique(ids, return_index=True)
+        at_most.add(  # d - sum of the codes' n <= 0
+            np.concatenate([groups, ids]),
+            np.concatenate([size + rows_q[first], rows_q]),
+            np.concatenate([np.ones(len(groups)), -np.ones(len(rows_q))]),
+        )
+
+
+# --- the audit ------------------------------------------------------------------------
+#
+# The attacker the audit plays knows, besides everything published, every denominator
+# (how many structures answered each question in each perimeter): more than anyone
+# knows, so an interval wide enough for this attacker is wide enough for every reader.
+# Known denominators also cut the problem into small independent ones (one per year,
+# indicator and list), which keeps the audit fast.
+
+
+class _Problem:
+    """The attacker's LP for one masking pattern: the masked numerators are the unknowns."""
+
+    def __init__(self, model: Model, masked: np.ndarray) -> None:
+        from scipy import sparse
+        from scipy.sparse.csgraph import connected_components
+
+        self.model = model
+        self.masked = masked
+        self.programs = 0
+        self.rows = np.flatnonzero(masked)  # unknown j is the numerator of rows[j]
+        self.unknown_of = np.full(model.size, -1)
+        self.unknown_of[self.rows] = np.arange(len(self.rows))
+        values = model.values.copy()
+        values[self.rows] = 0.0
+        count = len(self.rows)
+        low = np.zeros(count)
+        high = np.full(count, np.inf)
+        blocks = []
+        # The attacker knows the denominators of the published rows, not those of the
+        # masked ones: a masked question's d <= respondents is no relation for him.
+        hidden = model.respondents_of >= 0
+        hidden[hidden] = masked[model.respondents_of[hidden]]
+        for matrix, equality in ((model.equal, True), (model.at_most[~hidden], False)):
+            a = matrix[:, self.rows].tocsr()
+            b = -(matrix @ values)
+            per_row = np.diff(a.indptr)
+            single = a[per_row == 1].tocoo()  # one unknown: a bound, not a constraint
+            bound = b[per_row == 1][single.row] / single.data
+            upper = (single.data > 0) | equality
+            lower = (single.data < 0) | equality
+            np.minimum.at(high, single.col[upper], bound[upper])
+            np.maximum.at(low, single.col[lower], bound[lower])
+            several = per_row > 1
+            blocks.append((a[several], b[several]))
+        (self.a_eq, self.b_eq), (self.a_ub, self.b_ub) = blocks
+        self.low, self.high = low, high
+        n_eq = self.a_eq.shape[0]
+        stacked = sparse.vstack([self.a_eq, self.a_ub]).tocsr()
+        stacked.data = np.ones_like(stacked.data)
+        graph = sparse.bmat([[None, stacked], [stacked.T, None]], format="csr")
+        _, label = connected_components(graph, directed=False)
+        n_cons = stacked.shape[0]
+        self.label = label[n_cons:]
+        constraint_label = label[:n_cons]
+        self.members = pd.Series(np.arange(count)).groupby(self.label).indices
+        by_constraint = pd.Series(np.arange(n_cons)).groupby(constraint_label).indices
+        empty = np.array([], dtype=int)
+        self.constraints = {
+            lab: (c[c < n_eq], c[c >= n_eq] - n_eq)
+            for lab, c in ((lab, by_constraint.get(lab, empty)) for lab in self.members)
+        }
+
+    def alone(self) -> np.ndarray:
+        """Unknowns in no relation with another one: their bounds are their interval."""
+        sizes = np.bincount(self.label)
+        relations = np.zeros(len(sizes), dtype=int)
+        for lab, (eq, ub) in self.constraints.items():
+            relations[lab] = len(eq) + len(ub)
+        return (sizes[self.label] == 1) & (relations[self.label] == 0)
+
+    def solve(self, unknowns: np.ndarray, objective: np.ndarray) -> np.ndarray:
+        """Minimise `objective` over the components of `unknowns`; an integer solution.
+
+        Returns the values of `unknowns` (bounded: every denominator is known). The
+        LP's vertices are integers on these tables; when one is
+        not, the same program is solved with integrality (HiGHS' MILP), so that every
+        witness is a table of whole numbers.
+        """
+        from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+        labels = np.unique(self.label[unknowns])
+        eq = np.concatenate([self.constraints[lab][0] for lab in labels])
+        ub = np.concatenate([self.constraints[lab][1] for lab in labels])
+        a_eq = self.a_eq[eq][:, unknowns] if len(eq) else None
+        a_ub = self.a_ub[ub][:, unknowns] if len(ub) else None
+        bounds = np.stack([self.low[unknowns], self.high[unknowns]], axis=1)
+        self.programs += 1
+        result = linprog(
+            objective,
+            A_ub=a_ub,
+            b_ub=self.b_ub[ub] if len(ub) else None,
+            A_eq=a_eq,
+            b_eq=self.b_eq[eq] if len(eq) else None,
+            bounds=bounds,
+            method="highs",
+        )
+        if result.status != 0:
+            raise RuntimeError(f"audit du secret : programme linéaire en échec ({result.message})")
+        x = result.x
+        if np.abs(x - np.round(x)).max() > TOLERANCE:
+            constraints = []
+            if a_eq is not None:
+                constraints.append(LinearConstraint(a_eq, self.b_eq[eq], self.b_eq[eq]))
+            if a_ub is not None:
+                constraints.append(LinearConstraint(a_ub, -np.inf, self.b_ub[ub]))
+            integer = milp(
+                objective,
+                constraints=constraints,
+                integrality=np.ones(len(unknowns)),
+                bounds=Bounds(bounds[:, 0], bounds[:, 1]),
+            )
+            x = integer.x
+        return np.round(x)
+
+
+@dataclass
+class _Certificate:
+    """For each masked row: the lowest and highest numerator of the witnesses found."""
+
+    low: np.ndarray
+    high: np.ndarray
+    exact: np.ndarray  # both bounds are the attacker's, not just witnessed
+
+    def width(self) -> np.ndarray:
+        return self.high - self.low
+
+
+def _required(model: Model, rows: np.ndarray, protection: int) -> np.ndarray:
+    """The width each cell needs: `protection`, or its perimeter's number of structures."""
+    cap = model.structures[rows]
+    return np.where(cap >= 0, np.minimum(protection, cap), protection)
+
+
+def _passes(model: Model, rows: np.ndarray, cert: _Certificate, protection: int) -> np.ndarray:
+    denominators = model.values[model.size + rows]
+    wide = cert.width() >= _required(model, rows, protection)
+    not_full = denominators - cert.low >= 1  # some table has a share below 100 %
+    return (wide & not_full) | (denominators == 0)  # no share: nothing to protect
+
+
+def certify(
+    problem: _Problem, protection: int, only: np.ndarray | None = None, stop_early: bool = False
+) -> _Certificate:
+    """Witnesses for the audited unknowns, a few LPs over all groups at once.
+
+    The groups of related cells are independent, so one LP whose objective adds one
+    term per group answers one question in every group. First all audited numerators
+    are pushed up then down; those not yet wide enough are pushed again, alone, while
+    that helps; the rest get exact bounds, one cell per group and per LP. `only`: the
+    unknowns whose groups need auditing (default all); the others keep NaN. `stop_early`:
+    stop in a group at its first failing cell (the protection masks one cell per group
+    and round, then audits the group again).
+    """
+    model = problem.model
+    count = len(problem.rows)
+    cert = _Certificate(np.full(count, np.nan), np.full(count, np.nan), np.zeros(count, bool))
+    selected = model.audited[problem.rows]
+    if only is not None:
+        selected &= only
+    if not selected.any():
+        return cert
+    alone = problem.alone()
+    single = selected & alone  # no relation left: its bounds are its interval
+    cert.low[single] = np.ceil(problem.low[single] - TOLERANCE)
+    cert.high[single] = np.floor(problem.high[single] + TOLERANCE)
+    cert.exact[single] = True
+    linked = selected & ~alone
+    rows = problem.rows
+
+    def failing() -> np.ndarray:
+        return linked & ~cert.exact & ~_passes(model, rows, cert, protection)
+
+    def push(targets: np.ndarray, weights: np.ndarray) -> None:
+        """Solve over the groups of `targets` with these objective weights."""
+        groups = np.isin(problem.label, np.unique(problem.label[targets]))
+        unknowns = np.flatnonzero(groups)
+        objective = np.zeros(count)
+        objective[targets] = weights
+        solution = problem.solve(unknowns, objective[unknowns])
+        cert.low[unknowns] = np.fmin(cert.low[unknowns], solution)
+        cert.high[unknowns] = np.fmax(cert.high[unknowns], solution)
+
+    remaining = np.flatnonzero(linked)
+    for _ in range(4):
+        if not len(remaining):
+            break
+        for sign in (-1.0, 1.0):
+            push(remaining, np.full(len(remaining), sign))
+        still = np.flatnonzero(failing())
+        if len(still) == len(remaining):
+            break
+        remaining = still
+    if stop_early:  # what the pushes left unsettled is treated as failing
+        return cert
+    while True:  # exact bounds, the first unsettled cell of each group at a time
+        remaining = np.flatnonzero(failing())
+        if not len(remaining):
+            break
+        _, first = np.unique(problem.label[remaining], return_index=True)
+        targets = remaining[first]
+        for sign in (-1.0, 1.0):
+            push(targets, np.full(len(targets), sign))
+        cert.exact[targets] = True
+    return cert
+
+
+def _view(cert: _Certificate, positions: np.ndarray) -> _Certificate:
+    return _Certificate(cert.low[positions], cert.high[positions], cert.exact[positions])
+
+
+def audit(
+    model: Model, masked: np.ndarray, protection: int
+) -> tuple[np.ndarray, _Problem, _Certificate]:
+    """The masked rows an attacker narrows below `protection` or whose share he forces."""
+    masked = np.asarray(masked, dtype=bool)
+    problem = _Problem(model, masked)
+    cert = certify(problem, protection)
+    failing = ~_passes(model, problem.rows, cert, protection)
+    return problem.rows[failing], problem, cert
+
+
+def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarray, AuditResult]:
+    """Mask more cells, cheapest first, until the audit passes; the new mask and its figures.
+
+    Each round, in each group of related cells with a failing cell, the first failing
+    cell (table order) gets one more neighbour masked: a published cell of one of its
+    relations, the one with the smallest denominator (then the first in table order),
+    so that the cells lost are the least informative. Rounds repeat until nothing
+    fails or no neighbour is left to mask (the cell stays `exposed`: the audit fails).
+    Only the groups a round changed are audited again.
+    """
+    start = time.perf_counter()
+    masked = np.asarray(masked, dtype=bool).copy()
+    initial = masked.copy()
+    incidence = _incidence(model)
+    exposed: list[int] = []
+    programs = 0
+    dirty: np.ndarray | None = None  # rows whose groups must be audited (None: all)
+    known_failing: set[int] = set()
+    while True:
+        problem = _Problem(model, masked)
+        only = None
+        if dirty is not None:
+            touched = np.unique(problem.label[problem.unknown_of[dirty]])
+            only = np.isin(problem.label, touched)
+        cert = certify(problem, protection, only, stop_early=True)
+        programs += problem.programs
+        checked = ~np.isnan(cert.low)
+        passing = _passes(model, problem.rows, cert, protection)
+        known_failing -= set(problem.rows[checked].tolist())
+        known_failing |= set(problem.rows[checked & ~passing].tolist())
+        failing = sorted(known_failing - set(exposed))
+        if not failing:
+            break
+        chosen: dict[int, int] = {}
+        for row in failing:
+            label = int(problem.label[problem.unknown_of[row]])
+            if label in chosen:
+                continue
+            candidate = _cheapest_neighbour(model, incidence, masked, row)
+            if candidate is None:
+                exposed.append(row)
+                continue
+            chosen[label] = candidate
+        if not chosen:
+            break
+        dirty = np.array(sorted(chosen.values()))
+        masked[dirty] = True
+    added = np.flatnonzero(masked & ~initial)
+    labels = model.labels
+    result = AuditResult(
+        protection=protection,
+        cells_audited=int((masked & model.audited).sum()),
+        suppressions_added=len(added),
+        added=[tuple(labels.iloc[r]) for r in added],
+        exposed=[tuple(labels.iloc[r]) for r in sorted(set(exposed))],
+    )
+    result.narrowest = _narrowest(model, masked, protection)
+    result.linear_programs = programs
+    result.seconds = time.perf_counter() - start
+    return masked, result
+
+
+def _incidence(model: Model) -> sparse.csc_matrix:
+    """Constraint x row incidence (a row is in a constraint by its numerator or denominator)."""
+    from scipy import sparse
+
+    stacked = sparse.vstack([model.equal, model.at_most]).tocsr()
+    size = model.size
+    by_row = (abs(stacked[:, :size]) + abs(stacked[:, size:])).tocsc()
+    by_row.data = np.ones_like(by_row.data)
+    return by_row
+
+
+def _cheapest_neighbour(model: Model, incidence, masked: np.ndarray, row: int) -> int | None:
+    constraints = incidence[:, row].nonzero()[0]
+    if len(constraints) == 0:
+        return None
+    neighbours = np.unique(incidence.tocsr()[constraints].nonzero()[1])
+    neighbours = neighbours[~masked[neighbours]]
+    if len(neighbours) == 0:
+        return None
+    order = np.lexsort((neighbours, model.cost[neighbours]))
+    return int(neighbours[order[0]])
+
+
+def _narrowest(model: Model, masked: np.ndarray, protection: int) -> Interval | None:
+    """The narrowest exact interval: cells in order of their witnessed width, until no
+    witnessed width can be narrower than the best exact one found."""
+    problem = _Problem(model, masked)
+    if not len(problem.rows):
+        return None
+    cert = certify(problem, protection)
+    denominators = model.values[model.size + problem.rows]
+    widths = cert.width()
+    valid = problem.model.audited[problem.rows] & (denominators > 0) & ~np.isnan(widths)
+    widths = np.where(valid, widths, np.inf)
+    order = np.argsort(widths, kind="stable")
+    best: Interval | None = None
+    for unknown in order:
+        if not np.isfinite(widths[unknown]):
+            break
+        if best is not None and widths[unknown] >= best.width:
+            break
+        interval = _exact(problem, int(unknown))
+        if best is None or interval.width < best.width:
+            best = interval
+    return best
+
+
+def _exact(problem: _Problem, unknown: int) -> Interval:
+    members = problem.members[problem.label[unknown]]
+    position = int(np.searchsorted(members, unknown))
+    bounds = []
+    for sign in (1.0, -1.0):
+        if problem.alone()[unknown]:
+            value = problem.low[unknown] if sign > 0 else problem.high[unknown]
+        else:
+            objective = np.zeros(len(members))
+            objective[position] = sign
+            value = problem.solve(members, objective)[position]
+        bounds.append(value)
+    row = int(problem.rows[unknown])
+    low = int(np.ceil(bounds[0] - TOLERANCE))
+    high = np.floor(bounds[1] + TOLERANCE)
+    d = int(problem.model.values[problem.model.size + row])
+    return Interval(tuple(problem.model.labels.iloc[row]), (low, _int_or_inf(high)), (d, d))
+
+
+def _int_or_inf(x: float):
+    return int(x) if np.isfinite(x) else x
+
+
+def intervals(model: Model, masked: np.ndarray) -> list[Interval]:
+    """Every masked row's exact interval for the audit's attacker (two LPs per cell)."""
+    problem = _Problem(model, np.asarray(masked, dtype=bool))
+    return [_exact(problem, j) for j in range(len(problem.rows))]

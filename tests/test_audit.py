@@ -1,0 +1,152 @@
+"""The secrecy audit: what an attacker holding every published figure infers of a masked one.
+
+Hand-made tables reproduce the leaks of issue 24 (a QPV part equal to its territory, masked
+parts forced to 100 % by the shown ones); a brute-force attacker enumerates every integer
+table consistent with what is published and checks each masked cell keeps an interval of
+at least the protection level. The published changes no longer decode into paired counts.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from avs_eval import audit, secrecy
+from avs_eval.catalog import RESPONSE_RATE
+from avs_eval.schema import ALL_PERIMETER
+
+COLLECTIVITES = {"A": "C", "B": "C", "D": "C"}
+
+
+def _rows(rows: list[tuple], threshold: int = 5) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows, columns=["niveau", "perimetre", "indicateur", "numerateur", "denominateur"]
+    )
+    return frame.assign(
+        annee=2025, modalite="", type=ALL_PERIMETER, secret=frame["denominateur"] < threshold
+    )
+
+
+def _part_equal_to_whole() -> pd.DataFrame:
+    """Territory A has all its structures out of a QPV: « A · Hors QPV » is A itself."""
+    return _rows(
+        [
+            ("collectivite", "C", "contrat_local", 20, 30),
+            ("territoire", "A", "contrat_local", 6, 8),
+            ("territoire", "B", "contrat_local", 2, 3),
+            ("territoire", "D", "contrat_local", 12, 19),
+            ("territoire_qpv", "A · Hors QPV", "contrat_local", 6, 8),
+        ]
+    )
+
+
+def _forced_full() -> pd.DataFrame:
+    """14 of 16 respond; the shown territories leave 5 for M and X, 2 + 3 structures."""
+    return _rows(
+        [
+            ("collectivite", "R", RESPONSE_RATE, 14, 16),
+            ("territoire", "E", RESPONSE_RATE, 4, 5),
+            ("territoire", "V", RESPONSE_RATE, 5, 6),
+            ("territoire", "M", RESPONSE_RATE, 2, 2),
+            ("territoire", "X", RESPONSE_RATE, 3, 3),
+        ]
+    )
+
+
+def _masked(table: pd.DataFrame, collectivites: dict, protection: int) -> np.ndarray:
+    return secrecy.apply(table, collectivites, protection=protection)[secrecy.MASK].to_numpy()
+
+
+def test_a_part_equal_to_its_whole_is_masked_with_it():
+    table = _part_equal_to_whole()
+    before = _masked(table, COLLECTIVITES, 0)
+    assert before.tolist() == [False, True, True, False, False]  # the simple rule
+    model = audit.build_model(table, secrecy.additive_relations(table, COLLECTIVITES))
+    narrow = {i.cell[2]: i.width for i in audit.intervals(model, before)}
+    assert narrow == {"A": 0, "B": 0}  # A read in the QPV table, B by difference
+    after = _masked(table, COLLECTIVITES, 1)
+    assert after[4]  # « A · Hors QPV » is masked too
+    assert min(i.width for i in audit.intervals(model, after)) >= 1
+
+
+def test_masked_parts_are_not_forced_to_100_percent():
+    table = _forced_full()
+    collectivites = {"E": "R", "V": "R", "M": "R", "X": "R"}
+    before = _masked(table, collectivites, 0)
+    assert before.tolist() == [False, False, False, True, True]
+    model = audit.build_model(table, secrecy.additive_relations(table, collectivites))
+    assert {i.numerateur for i in audit.intervals(model, before)} == {(2, 2), (3, 3)}
+    after = _masked(table, collectivites, 1)
+    assert after.sum() > before.sum()
+    _brute_force_attacker(table, after, collectivites, protection=1)
+
+
+def _brute_force_attacker(table, masked, collectivites, protection):
+    """Every integer response count of the masked territories consistent with what is
+    published (the collectivité's total when shown, the register's structures)."""
+    territories = table[table["niveau"] == "territoire"].reset_index()
+    total = table[table["niveau"] == "collectivite"].iloc[0]
+    hidden = [i for i, row in territories.iterrows() if masked[row["index"]]]
+    shown = territories[[not masked[i] for i in territories["index"]]]
+    ranges = [range(int(territories.loc[i, "denominateur"]) + 1) for i in hidden]
+    total_masked = masked[table.index[table["niveau"] == "collectivite"][0]]
+    feasible = []
+    for values in itertools.product(*ranges):
+        if total_masked or sum(values) + shown["numerateur"].sum() == total["numerateur"]:
+            feasible.append(values)
+    for k, i in enumerate(hidden):
+        seen = {v[k] for v in feasible}
+        d = int(territories.loc[i, "denominateur"])
+        assert max(seen) - min(seen) >= min(protection, d), territories.loc[i, "perimetre"]
+        assert min(seen) < d  # not forced to 100 %
+        assert max(seen) > 0  # nor to 0 %
+
+
+@pytest.fixture(scope="module")
+def context():
+    from avs_eval.context import build_context
+    from avs_eval.sources import DataSource
+
+    return build_context(DataSource.sample())
+
+
+def test_published_changes_do_not_decode_into_paired_counts(context):
+    from avs_eval import evolutions
+
+    year = max(context.years)
+    full = context.published_evolutions(year)
+    internal = context.evolutions(year)
+    shown = evolutions.published_form(full, context.table)
+    assert {p for p in shown["p_valeur"] if isinstance(p, str)} <= {
+        "< 0,001",
+        "< 0,01",
+        "< 0,05",
+        "≥ 0,05",
+    }
+    bounds = evolutions._paired_bound(shown, context.table)
+    table = evolutions.mcnemar_table(max(bounds))
+    decoded = [
+        evolutions.decodings(int(gap), label, n_max, table)
+        for gap, label, n_max in zip(shown["ecart_apparie"], shown["p_valeur"], bounds, strict=True)
+        if not pd.isna(gap) and isinstance(label, str)
+    ]
+    assert decoded and min(decoded) >= 2
+    # the same rows at full precision (today's evolutions.csv) decode, some uniquely
+    leaks = 0
+    for _, row in internal[~full["secret"].astype(bool)].iterrows():
+        if pd.isna(row["ecart_apparie"]):
+            continue
+        n, b, c = int(row["n_apparies"]), int(row["passes_oui"]), int(row["passes_non"])
+        same = [
+            (m, x, y)
+            for m in range(1, n + 3)
+            for x in range(m + 1)
+            for y in range(m + 1 - x)
+            if abs((x - y) / m - row["ecart_apparie"]) < 1e-12
+            and abs(table[x, y] - row["p_valeur"]) < 1e-12
+        ]
+        leaks += same == [(n, b, c)]
+    assert leaks > 0
