@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import getpass
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import environment, run_cli
 
 from avs_eval import freshness, paths, plateforme, publication
 from avs_eval.errors import EnvironmentProblem
@@ -35,25 +35,6 @@ FAILING = "Plateau Nord"
 FAILURE_MESSAGE = "échec volontaire"
 HEADER = ",".join(COLUMNS)
 LOCK_NAME = publication.LOCK_NAME
-
-
-def environment(path: str) -> dict:
-    """The environment of a batch on the POSIX path or on the portable (Windows) one."""
-    return {**os.environ, plateforme.PORTABLE_ENV: "1" if path == "portable" else "0"}
-
-
-def run_cli(
-    *args: str, cwd: Path, timeout: int = 240, path: str = "posix"
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        env=environment(path),
-    )
 
 
 def rename_territory(source: Path, target: Path, old: str, new: str) -> None:
@@ -116,7 +97,7 @@ def batch(request, tmp_path_factory) -> Batch:
         "--sortie",
         str(out),
         cwd=base,
-        path=request.param,
+        env=environment(request.param),
     )
     return Batch(process, out, structures, reponses, request.param)
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import MiniData
+from conftest import MiniData, run_cli
 
 from avs_eval.errors import SHOWN, Finding, ValidationError, findings_csv, listing, rule_of
 
@@ -37,15 +36,9 @@ def wrong_everywhere(mini: MiniData) -> tuple[Path, Path]:
 
 
 def run(*arguments: str, cwd: Path) -> tuple[subprocess.CompletedProcess, float]:
+    """`avs-eval valider ARGUMENTS` and the seconds it took."""
     start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "valider", *arguments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
+    result = run_cli("valider", *arguments, cwd=cwd)
     return result, time.perf_counter() - start
 
 

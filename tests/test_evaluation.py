@@ -11,23 +11,17 @@ import csv
 import html
 import io
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import copy_project, run_cli
 
 from avs_eval import analyse, commentaires, evolutions, paths
 from avs_eval.context import build_context, slug
 from avs_eval.loading import DataSource
 
-IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "outputs", ".jupyter", "__pycache__", "*.egg-info", ".pytest_cache",
-    ".ruff_cache", ".hypothesis", "references", "malformes",
-)  # fmt: skip
 COMMENT = """## Chiffres clés
 
 La **permanence** progresse ; l'équipe a noté un effet « été ».
@@ -38,36 +32,29 @@ La **permanence** progresse ; l'équipe a noté un effet « été ».
 """
 
 
-def run(project: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", *arguments],
-        cwd=project,
-        env={"PYTHONPATH": str(project), "PATH": "/usr/bin:/bin", "HOME": str(project)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("evaluation") / "avs-eval"
-    shutil.copytree(paths.PROJECT_ROOT, root, ignore=IGNORED)
-    return root
+    return copy_project(tmp_path_factory.mktemp("evaluation") / "avs-eval")
 
 
 @pytest.fixture(scope="module")
 def published(project: Path) -> Path:
     """A partner-edition batch for two territories, one of them mostly secret, with comments."""
-    done = run(project, "commentaires")
+    done = run_cli("commentaires", project=project)
     assert done.returncode == 0, done.stderr
     (project / "parameters" / "commentaires" / "2025" / "lyon.md").write_text(
         COMMENT, encoding="utf-8"
     )
     out = project / "outputs"
     for _ in range(2):  # the commentary survives a second batch
-        done = run(
-            project, "rapports", "--territoire", "Lyon", "Val de Saône", "--sortie", str(out)
+        done = run_cli(
+            "rapports",
+            "--territoire",
+            "Lyon",
+            "Val de Saône",
+            "--sortie",
+            str(out),
+            project=project,
         )
         assert done.returncode == 0, done.stdout + done.stderr
     return out / "2025"
@@ -82,7 +69,7 @@ def test_commentaires_creates_templates_and_never_overwrites(project, published)
     assert {"lyon.md", "val-de-saone.md", "synthese.md"} <= names
     template = (folder / "val-de-saone.md").read_text(encoding="utf-8")
     assert "## Chiffres clés" in template and "## Indicateur 2 :" in template
-    done = run(project, "commentaires")
+    done = run_cli("commentaires", project=project)
     assert done.returncode == 0
     assert "0 fichier(s) de commentaire créé(s)" in done.stdout
     assert (folder / "lyon.md").read_text(encoding="utf-8") == COMMENT
@@ -284,12 +271,7 @@ def test_slug_of_commentary_matches_the_report_folder():
 
 
 def test_evolutions_csv_of_cli_keeps_the_counts(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "evolutions", "--territoire", "Lyon"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_cli("evolutions", "--territoire", "Lyon")
     table = pd.read_csv(io.StringIO(done.stdout))
     assert table["n_apparies"].notna().any()  # internal: the paired counts are there
 
@@ -297,7 +279,9 @@ def test_evolutions_csv_of_cli_keeps_the_counts(tmp_path):
 def test_rapports_interne_goes_to_its_own_folder(project, published):
     out = project / "outputs"
     before = {p: p.stat().st_mtime_ns for p in published.rglob("*") if p.is_file()}
-    done = run(project, "rapports", "--territoire", "Lyon", "--interne", "--sortie", str(out))
+    done = run_cli(
+        "rapports", "--territoire", "Lyon", "--interne", "--sortie", str(out), project=project
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     internal = out / "2025-interne"
     page = html.unescape((internal / "lyon" / "rapport.html").read_text(encoding="utf-8"))

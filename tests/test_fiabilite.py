@@ -19,13 +19,13 @@ import hashlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import CLI, MINI_DIR, environment, run_cli
 
 from avs_eval import freshness, paths, plateforme
 from avs_eval.catalog import load_catalog
@@ -36,27 +36,11 @@ from avs_eval.report import TerritoryReport, share_cell
 
 CATALOG = load_catalog()
 
-MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
 SCRIPT_NAME = "<script>alert('nom')</script>"
 IMG_ANSWER = "<img src=x onerror=alert(1)>"
 ODD_TERRITORY = "Ville <i>urbanne</i> & $Cie$"
 YEAR = "2024"
 THRESHOLD = "2"
-
-
-def environment(path: str, **extra: str) -> dict:
-    """The environment of a batch on the POSIX path or on the portable (Windows) one."""
-    return {**os.environ, plateforme.PORTABLE_ENV: "1" if path == "portable" else "0", **extra}
-
-
-def cli(*arguments, path: str = "posix", **options):
-    options.setdefault("env", environment(path))
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", *arguments],
-        capture_output=True,
-        text=True,
-        **options,
-    )
 
 
 def hidden(folder: Path) -> list[str]:
@@ -79,7 +63,7 @@ def write_rows(path: Path, rows: list[dict]) -> None:
 
 
 def make_data(folder: Path) -> tuple[Path, Path]:
-    structures = read_rows(MINI / "structures.csv")
+    structures = read_rows(MINI_DIR / "structures.csv")
     for row in structures:
         if row["structure_id"] == "S3":
             row["nom"] = SCRIPT_NAME  # no answer in 2024: listed among non-respondents
@@ -88,7 +72,7 @@ def make_data(folder: Path) -> tuple[Path, Path]:
     structures.append(
         {**structures[-1], "structure_id": "S9", "nom": "EVS Iota", "territoire": "Sommeil"}
     )
-    answers = read_rows(MINI / "reponses.csv")
+    answers = read_rows(MINI_DIR / "reponses.csv")
     for row in answers:
         if row["structure_id"] == "S1" and row["annee"] == YEAR:
             row["communication_canaux"] = "site_internet|autre"
@@ -146,12 +130,13 @@ def run(request, tmp_path_factory):
     structures, reponses = make_data(base / "donnees")
     inputs_before = digests(base / "donnees")
     output = base / "sorties"
-    first = cli(
-        *batch_arguments(structures, reponses, output, "--territoire", "Ouest Rhône"), path=path
+    first = run_cli(
+        *batch_arguments(structures, reponses, output, "--territoire", "Ouest Rhône"),
+        env=environment(path),
     )
     assert first.returncode == 0, first.stderr
     previous = (output / YEAR / "ouest-rhone" / "rapport.html").read_bytes()
-    second = cli(
+    second = run_cli(
         *batch_arguments(
             structures,
             reponses,
@@ -164,7 +149,7 @@ def run(request, tmp_path_factory):
             "--modele",
             str(faulty_notebook(base / "piege.ipynb")),
         ),
-        path=path,
+        env=environment(path),
     )
     return {
         "path": path,
@@ -314,17 +299,15 @@ def test_masked_shares_never_appear_in_a_report(run):
 
 def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_path):
     output = tmp_path / "sorties"
-    done = cli(
+    done = run_cli(
         *batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon"),
-        path=run["path"],
+        env=environment(run["path"]),
     )
     assert done.returncode == 0, done.stderr
     before = digests(output / YEAR)
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "avs_eval.cli",
+            *CLI,
             *batch_arguments(run["structures"], run["reponses"], output, "--jobs", "2"),
         ],
         stdout=subprocess.PIPE,
@@ -347,9 +330,9 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
     if leftover and run["path"] == "portable":
         # Known intermittent case on the portable path (closing note): the staging folder
         # can outlive the interrupt; the next batch must then remove it and say so.
-        again = cli(
+        again = run_cli(
             *batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon"),
-            path=run["path"],
+            env=environment(run["path"]),
         )
         assert again.returncode == 0, again.stderr
         assert leftover[0] in again.stderr + again.stdout or "supprim" in again.stderr
@@ -364,9 +347,7 @@ def test_two_batches_at_once_the_second_refuses(run, tmp_path):
     # second, started once the lock exists, has validated its data and asks for it
     first = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "avs_eval.cli",
+            *CLI,
             *batch_arguments(run["structures"], run["reponses"], output, "--jobs", "1"),
         ],
         stdout=subprocess.PIPE,
@@ -377,7 +358,7 @@ def test_two_batches_at_once_the_second_refuses(run, tmp_path):
     deadline = time.monotonic() + 60
     while not list(output.glob(f".{YEAR}.en-cours-*")) and time.monotonic() < deadline:
         time.sleep(0.1)
-    second = cli(*arguments, path=run["path"])
+    second = run_cli(*arguments, env=environment(run["path"]))
     first.communicate(timeout=300)
     assert first.returncode == 0
     assert second.returncode == 3
@@ -402,7 +383,7 @@ def test_write_atomic_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
 def test_fresh_kernels_report_a_killed_kernel_and_a_hung_notebook_too(run, tmp_path):
     if run["path"] == "portable":  # the same faults on that path: the `run` fixture's batch
         pytest.skip("chemin portable : déjà couvert par le lot du module (noyaux chauds)")
-    result = cli(
+    result = run_cli(
         *batch_arguments(
             run["structures"],
             run["reponses"],
@@ -417,7 +398,7 @@ def test_fresh_kernels_report_a_killed_kernel_and_a_hung_notebook_too(run, tmp_p
             "--modele",
             str(faulty_notebook(tmp_path / "piege.ipynb")),
         ),
-        path=run["path"],
+        env=environment(run["path"]),
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
@@ -456,7 +437,7 @@ def test_a_refused_batch_stops_its_workers_and_their_kernels(run, tmp_path, prob
     if problem == "verrou":
         lock.acquire()  # this process holds it, as a live batch would
     try:
-        done = cli(
+        done = run_cli(
             *batch_arguments(structures, reponses, output, "--jobs", "2"),
             env=environment(run["path"], JUPYTER_RUNTIME_DIR=str(runtime), TMPDIR=str(scratch)),
         )

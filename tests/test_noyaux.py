@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import nbformat
 import pytest
+from conftest import run_cli
 
 TERRITORIES = ["Ouest Nord", "Lyon"]
 TEXT_TYPES = ("text/plain", "text/html", "text/markdown")
 
 
 def run(folder, *options):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "avs_eval.cli",
-            "rapports",
-            "--annee",
-            "2025",
-            "--territoire",
-            *TERRITORIES,
-            "--sortie",
-            str(folder),
-            *options,
-        ],
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        "rapports",
+        "--annee",
+        "2025",
+        "--territoire",
+        *TERRITORIES,
+        "--sortie",
+        str(folder),
+        *options,
     )
     assert result.returncode == 0, result.stderr
     return folder / "2025"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import environment, run_cli
 
 from avs_eval import analyse, pdf
 from avs_eval.context import build_context
@@ -45,13 +46,7 @@ def _require(*programs: str) -> None:
 
 
 def run(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "rapports", *arguments],
-        env={**os.environ, **ENV, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return run_cli("rapports", *arguments, env=environment(**ENV, **(env or {})), timeout=900)
 
 
 def text_of(document: Path) -> str:
