@@ -178,6 +178,7 @@ class LinkParser(HTMLParser):
 # --- the run as a whole ---------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_batch_reports_the_failure_in_french_without_traceback(batch):
     process = batch.process
     output = process.stdout + process.stderr
@@ -189,6 +190,7 @@ def test_batch_reports_the_failure_in_french_without_traceback(batch):
     assert "TCP" not in output  # ipykernel's warning on TCP kernels is not for the user
 
 
+@pytest.mark.lent
 def test_batch_writes_every_file_and_a_complete_manifest(batch):
     year = batch.year_dir
     for folder in ("val-d-yzeron-coteaux", "ouest-nord"):
@@ -227,6 +229,7 @@ def test_batch_writes_every_file_and_a_complete_manifest(batch):
     ]
 
 
+@pytest.mark.lent
 def test_the_journal_tells_each_notebook_and_the_failing_cell(batch):
     journals = list((batch.root / "journaux").glob("2025-*.txt"))
     assert len(journals) == 1
@@ -242,6 +245,7 @@ def test_the_journal_tells_each_notebook_and_the_failing_cell(batch):
     assert "Journal : " in batch.process.stdout
 
 
+@pytest.mark.lent
 def test_every_link_of_the_index_leads_to_a_file(batch):
     page = (batch.year_dir / "index.html").read_text(encoding="utf-8")
     links = LinkParser()
@@ -258,6 +262,7 @@ def test_every_link_of_the_index_leads_to_a_file(batch):
     assert not any("plateau-nord" in href for href in links.hrefs)
 
 
+@pytest.mark.lent
 def test_no_published_file_holds_a_fingerprint_a_machine_path_or_a_user_name(batch):
     """Everything under SORTIE/ANNEE/ may be forwarded: notebooks and manifest included."""
     user = getpass.getuser()
@@ -277,6 +282,7 @@ def test_no_published_file_holds_a_fingerprint_a_machine_path_or_a_user_name(bat
         assert not named, f"{name} contient le nom d'utilisateur"
 
 
+@pytest.mark.lent
 def test_pages_show_no_code_and_no_machine_path(batch):
     pages = sorted(batch.year_dir.rglob("*.html"))
     assert len(pages) == 4  # two reports, the synthesis, the index
@@ -297,6 +303,7 @@ def test_pages_show_no_code_and_no_machine_path(batch):
         assert not re.search(r"<script[^>]*\bsrc\s*=", page), f"{name} charge un script externe"
 
 
+@pytest.mark.lent
 def test_small_territory_shows_only_secret_marks(batch):
     page = (batch.year_dir / "ouest-nord" / "rapport.html").read_text(encoding="utf-8")
 
@@ -334,6 +341,7 @@ def test_small_territory_shows_only_secret_marks(batch):
     assert "La liste des structures sans réponse n'est pas publiée" in page
 
 
+@pytest.mark.lent
 def test_indicator_table_holds_the_territory_its_collectivite_and_ensemble(batch):
     path = batch.year_dir / "val-d-yzeron-coteaux" / "indicateurs.csv"
     text = path.read_text(encoding="utf-8-sig")
@@ -353,6 +361,7 @@ def test_indicator_table_holds_the_territory_its_collectivite_and_ensemble(batch
 # --- outside the shared run -------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_papermill_runs_the_committed_notebook_with_the_documented_command(tmp_path):
     target = tmp_path / "sortie_test"
     process = subprocess.run(
@@ -383,6 +392,7 @@ def test_papermill_runs_the_committed_notebook_with_the_documented_command(tmp_p
     assert (target / "indicateurs.csv").read_text(encoding="utf-8-sig").startswith(HEADER)
 
 
+@pytest.mark.lent
 def test_a_live_lock_stops_a_second_batch_clearly_with_exit_code_3(tmp_path):
     out = tmp_path / "sortie"
     out.mkdir()
@@ -419,6 +429,7 @@ def test_a_live_lock_is_refused_in_process(tmp_path):
     assert refused.value.exit_code == 3
 
 
+@pytest.mark.lent
 def test_an_output_folder_that_cannot_be_made_exits_with_3(tmp_path):
     blocker = tmp_path / "un-fichier"
     blocker.write_text("pas un dossier")

@@ -163,6 +163,7 @@ def run(request, tmp_path_factory):
     }
 
 
+@pytest.mark.lent
 def test_failures_are_named_and_the_others_complete(run):
     result = run["result"]
     assert result.returncode == 1
@@ -178,6 +179,7 @@ def test_failures_are_named_and_the_others_complete(run):
     assert (run["year"] / "synthese.html").exists()
 
 
+@pytest.mark.lent
 def test_a_failed_territory_keeps_its_previous_report(run):
     kept = run["year"] / "ouest-rhone" / "rapport.html"
     assert kept.read_bytes() == run["previous_report"]
@@ -186,10 +188,12 @@ def test_a_failed_territory_keeps_its_previous_report(run):
     assert not (run["year"] / "sommeil" / "rapport.html").exists()
 
 
+@pytest.mark.lent
 def test_input_files_are_never_written(run):
     assert digests(run["base"] / "donnees") == run["inputs_before"]
 
 
+@pytest.mark.lent
 def test_names_and_free_text_are_escaped_everywhere(run):
     pages = list(run["year"].rglob("*.html"))
     assert len(pages) >= 4
@@ -204,6 +208,7 @@ def test_names_and_free_text_are_escaped_everywhere(run):
     assert "&lt;i&gt;urbanne&lt;/i&gt;" in odd
 
 
+@pytest.mark.lent
 def test_structure_names_are_escaped_in_the_list_of_non_respondents(run):
     # Lyon's response rate is masked in the batch (threshold 2), so its list is withheld
     # there; with a threshold of 1 the list is published, and the name must read as text.
@@ -220,6 +225,7 @@ def test_structure_names_are_escaped_in_the_list_of_non_respondents(run):
     assert SCRIPT_NAME not in listed
 
 
+@pytest.mark.lent
 def test_reports_hold_no_machine_path_nor_user_name(run):
     user = getpass.getuser()
     for page in run["year"].rglob("*.html"):
@@ -255,6 +261,7 @@ class _Tables(HTMLParser):
             self._cell.append(data)
 
 
+@pytest.mark.lent
 def test_masked_shares_never_appear_in_a_report(run):
     context = build_context(DataSource(run["structures"], run["reponses"]), int(THRESHOLD))
     table = context.table
@@ -297,6 +304,7 @@ def test_masked_shares_never_appear_in_a_report(run):
     assert checked
 
 
+@pytest.mark.lent
 def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_path):
     output = tmp_path / "sorties"
     done = run_cli(
@@ -340,6 +348,7 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
     assert leftover == []  # no staging folder left behind
 
 
+@pytest.mark.lent
 def test_two_batches_at_once_the_second_refuses(run, tmp_path):
     output = tmp_path / "sorties"
     arguments = batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon")
@@ -380,6 +389,7 @@ def test_write_atomic_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
     assert [p.name for p in tmp_path.iterdir()] == ["rapport.html"]
 
 
+@pytest.mark.lent
 def test_fresh_kernels_report_a_killed_kernel_and_a_hung_notebook_too(run, tmp_path):
     if run["path"] == "portable":  # the same faults on that path: the `run` fixture's batch
         pytest.skip("chemin portable : déjà couvert par le lot du module (noyaux chauds)")
@@ -421,6 +431,7 @@ def kernels_using(runtime: Path) -> list[str]:
     return found
 
 
+@pytest.mark.lent
 @pytest.mark.parametrize("problem", ["donnees", "verrou"])
 def test_a_refused_batch_stops_its_workers_and_their_kernels(run, tmp_path, problem):
     """Workers and kernels start before validation; a refusal must leave none behind."""

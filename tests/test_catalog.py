@@ -128,6 +128,7 @@ def test_round_trip_indicateurs_has_rows_at_every_level(with_new_question):
     assert (rows.loc[rows["niveau"] == "departement", "denominateur"] > 50).all()
 
 
+@pytest.mark.lent
 def test_round_trip_reports_show_the_new_question(with_new_question, tmp_path):
     done = run(
         with_new_question,

@@ -101,6 +101,7 @@ def append(path: Path, text: str) -> None:
         handle.write(text)
 
 
+@pytest.mark.lent
 def test_each_kind_of_input_remakes_exactly_the_reports_that_depend_on_it(project):
     # every report is new
     batch(project)
@@ -144,6 +145,7 @@ def test_each_kind_of_input_remakes_exactly_the_reports_that_depend_on_it(projec
     step(dict.fromkeys(ALL, freshness.EVERYTHING), "--verbatims", "--tout")
 
 
+@pytest.mark.lent
 def test_a_partial_run_keeps_every_other_report_and_the_next_full_run_updates_them(project):
     batch(project, "--verbatims")  # start from an up-to-date year
     before = files_of(project)
@@ -170,6 +172,7 @@ def test_a_partial_run_keeps_every_other_report_and_the_next_full_run_updates_th
     assert set(remade(project)) == {"Villeurbanne", "Ouest Rhône"}
 
 
+@pytest.mark.lent
 def test_a_published_file_changed_by_hand_gets_its_report_remade(project):
     batch(project, "--verbatims")
     year = project / "outputs" / str(YEAR)
@@ -179,6 +182,7 @@ def test_a_published_file_changed_by_hand_gets_its_report_remade(project):
     assert (year / "villeurbanne" / "indicateurs.csv").is_file()
 
 
+@pytest.mark.lent
 def test_the_state_stays_out_of_the_year_that_partners_receive(project):
     batch(project, "--verbatims")
     state = project / "outputs" / freshness.STATE_DIR / f"{YEAR}.json"

@@ -47,6 +47,7 @@ def text_outputs(path):
     return texts
 
 
+@pytest.mark.lent
 @pytest.mark.parametrize("folder", ["ouest-nord", "lyon"])
 def test_same_indicator_table(both, folder):
     warm, fresh = both
@@ -55,6 +56,7 @@ def test_same_indicator_table(both, folder):
     ).read_bytes()
 
 
+@pytest.mark.lent
 @pytest.mark.parametrize(
     "notebook", ["ouest-nord/rapport.ipynb", "lyon/rapport.ipynb", "synthese.ipynb"]
 )

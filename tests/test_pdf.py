@@ -89,6 +89,7 @@ def printed(tmp_path_factory) -> Path:
 # --- what the batch writes ---------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_one_pdf_beside_each_report_and_a_copy_to_send(printed: Path) -> None:
     pairs = [(printed / slug / "rapport.pdf", f"{slug}-{YEAR}.pdf") for slug in SLUGS]
     pairs.append((printed / "synthese.pdf", f"synthese-{YEAR}.pdf"))
@@ -103,6 +104,7 @@ def test_one_pdf_beside_each_report_and_a_copy_to_send(printed: Path) -> None:
     assert not [p for p in printed.parent.iterdir() if p.name.startswith(f".{YEAR}")]
 
 
+@pytest.mark.lent
 def test_pdf_text_has_the_territory_and_its_key_figures(printed: Path) -> None:
     text = text_of(printed / "lyon" / "rapport.pdf")
     assert "Lyon" in text and "Chiffres clés" in text
@@ -123,6 +125,7 @@ def test_pdf_text_has_the_territory_and_its_key_figures(printed: Path) -> None:
     assert "Synthèse" in synthesis or "synthèse" in synthesis
 
 
+@pytest.mark.lent
 def test_page_counts_are_sane(printed: Path) -> None:
     for document in [printed / slug / "rapport.pdf" for slug in SLUGS] + [printed / "synthese.pdf"]:
         info = info_of(document)
@@ -130,6 +133,7 @@ def test_page_counts_are_sane(printed: Path) -> None:
         assert info["Page size"].startswith("595.9") and "(A4)" in info["Page size"]
 
 
+@pytest.mark.lent
 def test_no_masked_share_in_the_pdf(printed: Path) -> None:
     """The PDF says no more than the published HTML, and none of the masked intervals."""
     table = build_context(DataSource.sample()).table
@@ -159,6 +163,7 @@ def test_no_masked_share_in_the_pdf(printed: Path) -> None:
             assert " s " in text  # the masked cells read « s »
 
 
+@pytest.mark.lent
 def test_pdf_is_accessible_tagged_french_titled_with_bookmarks(printed: Path) -> None:
     document = printed / "lyon" / "rapport.pdf"
     info = info_of(document)
@@ -197,6 +202,7 @@ def _bookmarks(data: bytes) -> list[str]:
 # --- without a browser ---------------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_without_browser_the_html_is_published_and_the_exit_code_is_3(tmp_path) -> None:
     out = tmp_path / "sortie"
     done = run(
@@ -255,6 +261,7 @@ def test_browser_found_where_windows_installs_it(monkeypatch, tmp_path) -> None:
 # --- one page that fails -------------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_a_page_that_fails_is_reported_and_the_others_printed(tmp_path) -> None:
     _require("chromium")
     page = tmp_path / "bon.html"
@@ -283,6 +290,7 @@ def test_a_program_that_is_no_browser_is_said_and_nothing_printed(tmp_path) -> N
     assert not document.pdf.exists()
 
 
+@pytest.mark.lent
 def test_a_full_disk_while_printing_is_the_machines_problem(monkeypatch, tmp_path) -> None:
     _require("chromium")
     page = tmp_path / "page.html"
@@ -295,6 +303,7 @@ def test_a_full_disk_while_printing_is_the_machines_problem(monkeypatch, tmp_pat
     assert not document.pdf.exists()
 
 
+@pytest.mark.lent
 def test_printing_never_reaches_the_network(tmp_path) -> None:
     """An image from the web in a page is not fetched: a local server sees no request."""
     import http.server

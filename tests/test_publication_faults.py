@@ -29,6 +29,8 @@ from avs_eval.publication import LOCK_NAME
 YEAR = "2024"
 FAILING = "Ouest Rhône"  # fails in the second batch: its previous report is copied
 
+pytestmark = pytest.mark.lent  # every test here runs batches with faults injected
+
 
 def faulty(path: str = "posix", fault: str = "") -> dict[str, str]:
     """The environment of a batch on `path` with `fault` injected (none if empty)."""
