@@ -99,6 +99,11 @@ def run_cli(
     return subprocess.run([*CLI, *arguments], cwd=cwd, env=env, **options)
 
 
+def data_options(structures: Path, reponses: Path) -> list[str]:
+    """`--structures S --reponses R`: the data options of every command."""
+    return ["--structures", str(structures), "--reponses", str(reponses)]
+
+
 @pytest.fixture(scope="session")
 def cli():
     """`cli("valider", "--structures", …, cwd=folder)`: see `run_cli`."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import environment, run_cli
+from conftest import data_options, environment, run_cli
 
 from avs_eval import freshness, paths, plateforme, publication
 from avs_eval.errors import EnvironmentProblem
@@ -80,10 +80,7 @@ def batch(request, tmp_path_factory) -> Batch:
     out = base / "sortie"
     process = run_cli(
         "rapports",
-        "--structures",
-        str(structures),
-        "--reponses",
-        str(reponses),
+        *data_options(structures, reponses),
         "--annee",
         str(YEAR),
         "--territoire",

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CLI, MINI_DIR, environment, run_cli
+from conftest import CLI, MINI_DIR, data_options, environment, run_cli
 
 from avs_eval import freshness, paths, plateforme
 from avs_eval.catalog import load_catalog
@@ -109,10 +109,7 @@ def digests(folder: Path) -> dict[str, str]:
 def batch_arguments(structures, reponses, output, *extra):
     return [
         "rapports",
-        "--structures",
-        str(structures),
-        "--reponses",
-        str(reponses),
+        *data_options(structures, reponses),
         "--annee",
         YEAR,
         "--min-effectif",

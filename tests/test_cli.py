@@ -8,17 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MINI_DIR, MiniData
+from conftest import MINI_DIR, MiniData, data_options
 
 from avs_eval import paths
 from avs_eval.cli import main
 from avs_eval.indicators import COLUMNS
 
 HEADER = ",".join(COLUMNS)
-
-
-def data_options(structures: Path, reponses: Path) -> list[str]:
-    return ["--structures", str(structures), "--reponses", str(reponses)]
 
 
 def mini_options(folder: Path) -> list[str]:
