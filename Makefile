@@ -1,6 +1,7 @@
 # avs-eval : commandes usuelles. Chaque cible crée l'environnement .venv s'il manque.
 #   make rapports   rapports de la dernière année sur l'échantillon (ou vos données, voir README)
 #   make test       toute la batterie de tests (lint, notebooks, tests unitaires et de bout en bout)
+#   make test-rapide la même sans les tests lents (lots, noyaux, navigateur, pannes, nbval)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -21,13 +22,15 @@ UV_WHEELS      := $(BIN)/uv pip compile $(LOCK) --no-deps --only-binary :all: \
                   --python-version $(PYTHON_VERSION) --no-header --quiet
 
 .DEFAULT_GOAL := aide
-.PHONY: aide installer rapports bilan indicateurs valider test lint format verifier-notebooks \
-        references regenerer bench lab exemple nettoyer verrou mise-a-jour verifier-verrou outil-uv
+.PHONY: aide installer rapports bilan indicateurs valider test test-rapide lint format \
+        verifier-notebooks references regenerer bench lab exemple nettoyer verrou mise-a-jour \
+        verifier-verrou outil-uv
 
 aide:
 	@echo "make rapports   produire les rapports (échantillon intégré par défaut ; ARGS=\"--annee 2024\")"
 	@echo "make bilan      produire le bilan du schéma (toutes les années ; ARGS=\"--fin 2025 --pdf\")"
 	@echo "make test       lancer tous les tests"
+	@echo "make test-rapide lancer les tests rapides (sans lots, noyaux, navigateur, pannes injectées ni nbval)"
 	@echo "make lab        ouvrir JupyterLab sur les notebooks"
 	@echo "make bench      mesurer les performances"
 	@echo "make regenerer  régénérer ce qui découle du questionnaire : correspondance Google Forms et références des tests"
@@ -101,6 +104,11 @@ verifier-notebooks: $(STAMP)
 
 test: lint verifier-notebooks
 	$(BIN)/python -m pytest
+
+# Everything but the tests marked `lent` (pyproject.toml) and nbval's notebook runs: the
+# lane to run after each change; `make test` before a commit that matters, and in CI.
+test-rapide: lint verifier-notebooks
+	$(BIN)/python -m pytest -m "not lent" tests --ignore=tests/references
 
 exemple: $(STAMP)
 	$(BIN)/python -m avs_eval.sample

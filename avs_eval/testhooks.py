@@ -1,7 +1,7 @@
 """Test hooks: faults on demand (a full disk, a refused rename, a kill), for the tests only.
 
 Nothing in normal use switches them on. They exist because the reliability tests
-(tests/test_publication.py, tests/test_fiabilite_publication.py, tests/test_pdf.py)
+(tests/test_publication.py, tests/test_publication_faults.py, tests/test_pdf.py)
 must produce, on cue, what cannot be produced from outside: a crash in the middle of
 a publication, a disk that fills while a kernel writes its table. The code that
 writes, renames or publishes calls a hook at that point; the hook acts in whichever

@@ -1,19 +1,33 @@
-"""Shared fixtures: the mini data set, and ways to write modified copies of it.
+"""Shared fixtures: the mini data set, ways to write modified copies of it, and the
+`avs-eval` command run as a user runs it.
 
 `mini` gives a fresh, editable copy of tests/fixtures/mini/{structures,reponses}.csv.
 Rows are addressed by their spreadsheet row number (header = row 1), as in the
 findings, so a test reads like the message it expects.
+
+`cli` (or `run_cli`, for helpers outside a test) runs `avs-eval` in a subprocess, and
+`environment` builds that subprocess's environment: one place for the command line, the
+text decoding and the POSIX / portable switch, so a test says only what it runs.
+
+Tests marked `lent` (batches, kernels, browsers, fault injection) are left out of
+`make test-rapide`; `make test` runs them all.
 """
 
 from __future__ import annotations
 
 import copy
 import csv
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from avs_eval import paths, plateforme
 from avs_eval.errors import ValidationError
 from avs_eval.loading import Dataset, load
 from avs_eval.sources import DataSource
@@ -21,6 +35,95 @@ from avs_eval.sources import DataSource
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI_DIR = FIXTURES / "mini"
 TABLES = ("structures", "reponses")
+
+# --- the command, as a user runs it -------------------------------------------------------
+
+CLI = (sys.executable, "-m", "avs_eval.cli")
+"""The command line of `avs-eval` in this environment; `[*CLI, ...]` for a `subprocess.Popen`."""
+
+BARE_PATH = "/usr/bin:/bin"
+# What a copy of the project (`copy_project`) leaves out: this checkout's environment and
+# outputs, and the test corpora no command reads.
+PROJECT_IGNORED = (
+    ".git", ".venv", "outputs", ".jupyter", "__pycache__", "*.egg-info", ".pytest_cache",
+    ".ruff_cache", ".hypothesis", "references", "malformes",
+)  # fmt: skip
+
+
+def environment(
+    path: str | None = None,
+    *,
+    project: Path | None = None,
+    drop: Iterable[str] = (),
+    **extra: str,
+) -> dict[str, str]:
+    """The environment of an `avs-eval` subprocess.
+
+    `path` picks the batch's code path: "posix", or "portable" (`AVS_EVAL_PORTABLE=1`: TCP
+    kernels, no signals of our own), the path a Windows machine takes; None leaves it as
+    inherited. `project` is a copy of the project (`copy_project`): the subprocess then sees
+    only that copy (`PYTHONPATH`), a bare `PATH` and the copy as its home, nothing of this
+    process's environment, as on a user's machine. `drop` removes variables (a fault hook
+    left set, a context file); `extra` sets variables.
+    """
+    if project is None:
+        env = dict(os.environ)
+    else:
+        env = {"PYTHONPATH": str(project), "PATH": BARE_PATH, "HOME": str(project)}
+    for name in drop:
+        env.pop(name, None)
+    if path is not None:
+        env[plateforme.PORTABLE_ENV] = "1" if path == "portable" else "0"
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    *arguments: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    project: Path | None = None,
+    **options,
+) -> subprocess.CompletedProcess:
+    """`avs-eval ARGUMENTS` in a subprocess, its output captured as text (UTF-8).
+
+    `env` defaults to this process's environment (see `environment`). With `project`, a
+    copy of the project (`copy_project`), the command runs from that copy, on its code,
+    with `environment(project=project)`, as on a user's machine. `options` go to
+    `subprocess.run` (a `timeout`, `errors="replace"`…); ten minutes are enough for any
+    batch of the suite, so a hung command fails instead of hanging the suite.
+    """
+    if project is not None:
+        cwd = project if cwd is None else cwd
+        env = environment(project=project) if env is None else env
+    options = {"capture_output": True, "text": True, "encoding": "utf-8", "timeout": 600} | options
+    return subprocess.run([*CLI, *arguments], cwd=cwd, env=env, **options)
+
+
+def data_options(structures: Path, reponses: Path) -> list[str]:
+    """`--structures S --reponses R`: the data options of every command."""
+    return ["--structures", str(structures), "--reponses", str(reponses)]
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """`cli("valider", "--structures", …, cwd=folder)`: see `run_cli`."""
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def cli_environment():
+    """`cli_environment("portable", …)`: see `environment`."""
+    return environment
+
+
+def copy_project(target: Path, *ignored: str) -> Path:
+    """The project as a user has it (code, notebooks, parameters, data) copied to `target`,
+    for tests that change its files; `ignored` adds patterns to leave out."""
+    shutil.copytree(
+        paths.PROJECT_ROOT, target, ignore=shutil.ignore_patterns(*PROJECT_IGNORED, *ignored)
+    )
+    return target
 
 
 def read_csv_rows(path: Path) -> list[list[str]]:
@@ -187,3 +290,11 @@ def raised(structures=None, reponses=None, classeur=None) -> ValidationError:
     with pytest.raises(ValidationError) as caught:
         load(DataSource.from_options(structures, reponses, classeur))
     return caught.value
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """nbval's notebook cells run in a kernel: they are `lent`, like the batches, so that
+    `-m "not lent"` leaves them out whatever paths are collected."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.lent)

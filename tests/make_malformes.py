@@ -3,7 +3,7 @@
 Run from the project root: `.venv/bin/python tests/make_malformes.py`. The output is
 deterministic (fixed random seeds, fixed dates inside the .xlsx packages), so running
 it again changes nothing: the files are committed and the script documents how each
-one was made. tests/test_malformes.py runs the CLI on every folder.
+one was made. tests/test_malformed_inputs.py runs the CLI on every folder.
 
 Each case is the mini fixture (tests/fixtures/mini) with one thing wrong, written as
 `structures.csv` + `reponses.csv` (or .xlsx), or as `classeur.xlsx`, beside an

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import getpass
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import data_options, environment, run_cli
 
 from avs_eval import freshness, paths, plateforme, publication
 from avs_eval.errors import EnvironmentProblem
@@ -36,25 +36,6 @@ FAILING = "Plateau Nord"
 FAILURE_MESSAGE = "échec volontaire"
 HEADER = ",".join(COLUMNS)
 LOCK_NAME = publication.LOCK_NAME
-
-
-def environment(path: str) -> dict:
-    """The environment of a batch on the POSIX path or on the portable (Windows) one."""
-    return {**os.environ, plateforme.PORTABLE_ENV: "1" if path == "portable" else "0"}
-
-
-def run_cli(
-    *args: str, cwd: Path, timeout: int = 240, path: str = "posix"
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        env=environment(path),
-    )
 
 
 def rename_territory(source: Path, target: Path, old: str, new: str) -> None:
@@ -100,10 +81,7 @@ def batch(request, tmp_path_factory) -> Batch:
     out = base / "sortie"
     process = run_cli(
         "rapports",
-        "--structures",
-        str(structures),
-        "--reponses",
-        str(reponses),
+        *data_options(structures, reponses),
         "--annee",
         str(YEAR),
         "--territoire",
@@ -117,7 +95,7 @@ def batch(request, tmp_path_factory) -> Batch:
         "--sortie",
         str(out),
         cwd=base,
-        path=request.param,
+        env=environment(request.param),
     )
     return Batch(process, out, structures, reponses, request.param)
 
@@ -198,6 +176,7 @@ class LinkParser(HTMLParser):
 # --- the run as a whole ---------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_batch_reports_the_failure_in_french_without_traceback(batch):
     process = batch.process
     output = process.stdout + process.stderr
@@ -209,6 +188,7 @@ def test_batch_reports_the_failure_in_french_without_traceback(batch):
     assert "TCP" not in output  # ipykernel's warning on TCP kernels is not for the user
 
 
+@pytest.mark.lent
 def test_batch_writes_every_file_and_a_complete_manifest(batch):
     year = batch.year_dir
     for folder in ("val-d-yzeron-coteaux", "ouest-nord"):
@@ -247,6 +227,7 @@ def test_batch_writes_every_file_and_a_complete_manifest(batch):
     ]
 
 
+@pytest.mark.lent
 def test_the_journal_tells_each_notebook_and_the_failing_cell(batch):
     journals = list((batch.root / "journaux").glob("2025-*.txt"))
     assert len(journals) == 1
@@ -262,6 +243,7 @@ def test_the_journal_tells_each_notebook_and_the_failing_cell(batch):
     assert "Journal : " in batch.process.stdout
 
 
+@pytest.mark.lent
 def test_every_link_of_the_index_leads_to_a_file(batch):
     page = (batch.year_dir / "index.html").read_text(encoding="utf-8")
     links = LinkParser()
@@ -278,6 +260,7 @@ def test_every_link_of_the_index_leads_to_a_file(batch):
     assert not any("plateau-nord" in href for href in links.hrefs)
 
 
+@pytest.mark.lent
 def test_no_published_file_holds_a_fingerprint_a_machine_path_or_a_user_name(batch):
     """Everything under SORTIE/ANNEE/ may be forwarded: notebooks and manifest included."""
     user = getpass.getuser()
@@ -297,6 +280,7 @@ def test_no_published_file_holds_a_fingerprint_a_machine_path_or_a_user_name(bat
         assert not named, f"{name} contient le nom d'utilisateur"
 
 
+@pytest.mark.lent
 def test_pages_show_no_code_and_no_machine_path(batch):
     pages = sorted(batch.year_dir.rglob("*.html"))
     assert len(pages) == 4  # two reports, the synthesis, the index
@@ -317,6 +301,7 @@ def test_pages_show_no_code_and_no_machine_path(batch):
         assert not re.search(r"<script[^>]*\bsrc\s*=", page), f"{name} charge un script externe"
 
 
+@pytest.mark.lent
 def test_small_territory_shows_only_secret_marks(batch):
     page = (batch.year_dir / "ouest-nord" / "rapport.html").read_text(encoding="utf-8")
 
@@ -354,6 +339,7 @@ def test_small_territory_shows_only_secret_marks(batch):
     assert "La liste des structures sans réponse n'est pas publiée" in page
 
 
+@pytest.mark.lent
 def test_indicator_table_holds_the_territory_its_collectivite_and_ensemble(batch):
     path = batch.year_dir / "val-d-yzeron-coteaux" / "indicateurs.csv"
     text = path.read_text(encoding="utf-8-sig")
@@ -373,6 +359,7 @@ def test_indicator_table_holds_the_territory_its_collectivite_and_ensemble(batch
 # --- outside the shared run -------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_papermill_runs_the_committed_notebook_with_the_documented_command(tmp_path):
     target = tmp_path / "sortie_test"
     process = subprocess.run(
@@ -403,6 +390,7 @@ def test_papermill_runs_the_committed_notebook_with_the_documented_command(tmp_p
     assert (target / "indicateurs.csv").read_text(encoding="utf-8-sig").startswith(HEADER)
 
 
+@pytest.mark.lent
 def test_a_live_lock_stops_a_second_batch_clearly_with_exit_code_3(tmp_path):
     out = tmp_path / "sortie"
     out.mkdir()
@@ -439,6 +427,7 @@ def test_a_live_lock_is_refused_in_process(tmp_path):
     assert refused.value.exit_code == 3
 
 
+@pytest.mark.lent
 def test_an_output_folder_that_cannot_be_made_exits_with_3(tmp_path):
     blocker = tmp_path / "un-fichier"
     blocker.write_text("pas un dossier")

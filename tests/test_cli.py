@@ -5,33 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import MINI_DIR, MiniData
+from conftest import MINI_DIR, MiniData, data_options
 
 from avs_eval import paths
 from avs_eval.cli import main
 from avs_eval.indicators import COLUMNS
 
 HEADER = ",".join(COLUMNS)
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
-
-
-def data_options(structures: Path, reponses: Path) -> list[str]:
-    return ["--structures", str(structures), "--reponses", str(reponses)]
 
 
 def mini_options(folder: Path) -> list[str]:
@@ -41,10 +24,10 @@ def mini_options(folder: Path) -> list[str]:
 # --- through a subprocess, as a user runs it ---------------------------------------------
 
 
-def test_valider_accepts_relative_paths_from_the_working_directory(tmp_path: Path):
+def test_valider_accepts_relative_paths_from_the_working_directory(cli, tmp_path: Path):
     for name in ("structures.csv", "reponses.csv"):
         shutil.copy(MINI_DIR / name, tmp_path / name)
-    result = run(
+    result = cli(
         "valider", "--structures", "structures.csv", "--reponses", "reponses.csv", cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
@@ -60,11 +43,11 @@ def test_valider_on_valid_data_exits_0_with_french_summary(capsys):
     assert "2024 : 6 réponses sur 7 structures agréées" in out
 
 
-def test_valider_on_bad_data_exits_1_naming_file_line_column_and_value(mini: MiniData):
+def test_valider_on_bad_data_exits_1_naming_file_line_column_and_value(cli, mini: MiniData):
     mini.set("reponses", 4, "communication_canaux", "blog")
     mini.set("structures", 3, "code_insee", "75056")
     structures, reponses = mini.write()
-    result = run("valider", *data_options(structures, reponses), cwd=mini.folder)
+    result = cli("valider", *data_options(structures, reponses), cwd=mini.folder)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "2 erreurs dans les données" in result.stderr
@@ -96,8 +79,8 @@ def test_indicateurs_writes_csv_with_contract_header_to_stdout(capsys):
     assert {r["secret"] for r in rows} == {"True", "False"}
 
 
-def test_indicateurs_sortie_writes_the_file_in_the_working_directory(tmp_path: Path):
-    result = run("indicateurs", *mini_options(MINI_DIR), "--sortie", "sortie/ind.csv", cwd=tmp_path)
+def test_indicateurs_sortie_writes_the_file_in_the_working_directory(cli, tmp_path: Path):
+    result = cli("indicateurs", *mini_options(MINI_DIR), "--sortie", "sortie/ind.csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     written = tmp_path / "sortie" / "ind.csv"
     assert written.read_text(encoding="utf-8").splitlines()[0] == HEADER
@@ -119,8 +102,8 @@ def test_structures_without_reponses_is_a_french_usage_error(capsys):
     assert "--structures et --reponses vont ensemble" in capsys.readouterr().err
 
 
-def test_help_is_in_french(tmp_path: Path):
-    result = run("--help", cwd=tmp_path)
+def test_help_is_in_french(cli, tmp_path: Path):
+    result = cli("--help", cwd=tmp_path)
     assert result.returncode == 0
     assert "utilisation" in result.stdout and "options" in result.stdout
     assert "usage:" not in result.stdout and "show this help" not in result.stdout

@@ -11,23 +11,17 @@ import csv
 import html
 import io
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import copy_project, run_cli
 
 from avs_eval import analyse, commentaires, evolutions, formatting, paths
 from avs_eval.context import build_context, slug
 from avs_eval.sources import DataSource
 
-IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "outputs", ".jupyter", "__pycache__", "*.egg-info", ".pytest_cache",
-    ".ruff_cache", ".hypothesis", "references", "malformes",
-)  # fmt: skip
 COMMENT = """## Chiffres clés
 
 La **permanence** progresse ; l'équipe a noté un effet « été ».
@@ -38,36 +32,29 @@ La **permanence** progresse ; l'équipe a noté un effet « été ».
 """
 
 
-def run(project: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", *arguments],
-        cwd=project,
-        env={"PYTHONPATH": str(project), "PATH": "/usr/bin:/bin", "HOME": str(project)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("evaluation") / "avs-eval"
-    shutil.copytree(paths.PROJECT_ROOT, root, ignore=IGNORED)
-    return root
+    return copy_project(tmp_path_factory.mktemp("evaluation") / "avs-eval")
 
 
 @pytest.fixture(scope="module")
 def published(project: Path) -> Path:
     """A partner-edition batch for two territories, one of them mostly secret, with comments."""
-    done = run(project, "commentaires")
+    done = run_cli("commentaires", project=project)
     assert done.returncode == 0, done.stderr
     (project / "parameters" / "commentaires" / "2025" / "lyon.md").write_text(
         COMMENT, encoding="utf-8"
     )
     out = project / "outputs"
     for _ in range(2):  # the commentary survives a second batch
-        done = run(
-            project, "rapports", "--territoire", "Lyon", "Val de Saône", "--sortie", str(out)
+        done = run_cli(
+            "rapports",
+            "--territoire",
+            "Lyon",
+            "Val de Saône",
+            "--sortie",
+            str(out),
+            project=project,
         )
         assert done.returncode == 0, done.stdout + done.stderr
     return out / "2025"
@@ -76,18 +63,20 @@ def published(project: Path) -> Path:
 # --- commentary -------------------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_commentaires_creates_templates_and_never_overwrites(project, published):
     folder = project / "parameters" / "commentaires" / "2025"
     names = {p.name for p in folder.glob("*.md")}
     assert {"lyon.md", "val-de-saone.md", "synthese.md"} <= names
     template = (folder / "val-de-saone.md").read_text(encoding="utf-8")
     assert "## Chiffres clés" in template and "## Indicateur 2 :" in template
-    done = run(project, "commentaires")
+    done = run_cli("commentaires", project=project)
     assert done.returncode == 0
     assert "0 fichier(s) de commentaire créé(s)" in done.stdout
     assert (folder / "lyon.md").read_text(encoding="utf-8") == COMMENT
 
 
+@pytest.mark.lent
 def test_commentary_renders_as_text_and_survives_batches(published):
     page = (published / "lyon" / "rapport.html").read_text(encoding="utf-8")
     assert "Analyse de l&#39;évaluateur" in page or "Analyse de l'évaluateur" in page
@@ -122,6 +111,7 @@ INTERNAL = [
 ]
 
 
+@pytest.mark.lent
 def test_partner_edition_shows_nothing_internal(published):
     context = build_context(DataSource.sample())
     missing = context.population
@@ -137,21 +127,26 @@ def test_partner_edition_shows_nothing_internal(published):
         )
 
 
-def test_internal_edition_has_them(tmp_path):
-    import nbformat
-    import papermill
+def file_times(folder: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
 
-    from avs_eval import export
 
-    target = tmp_path / "interne.ipynb"
-    papermill.execute_notebook(
-        str(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb"),
-        str(target),
-        parameters={"territoire": "Lyon", "interne": True, "dossier_sortie": str(tmp_path)},
-        cwd=str(paths.NOTEBOOKS_DIR),
-        progress_bar=False,
+@pytest.fixture(scope="module")
+def internal(project: Path, published: Path) -> dict:
+    """Lyon's internal edition, made once by a batch after the partner edition, with the
+    times of the partner edition's files before and after that batch."""
+    out = project / "outputs"
+    before = file_times(published)
+    done = run_cli(
+        "rapports", "--territoire", "Lyon", "--interne", "--sortie", str(out), project=project
     )
-    page = html.unescape(export.notebook_to_html(nbformat.read(target, 4), "Lyon"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {"folder": out / "2025-interne", "before": before, "after": file_times(published)}
+
+
+@pytest.mark.lent
+def test_internal_edition_has_them(internal):
+    page = html.unescape((internal["folder"] / "lyon" / "rapport.html").read_text("utf-8"))
     assert "Édition interne — ne pas diffuser" in page
     assert "Empreinte SHA-256" in page and "Réponses laissées vides" in page
     context = build_context(DataSource.sample())
@@ -165,6 +160,7 @@ def _masked_rows(context) -> pd.DataFrame:
     return table[table["masque"] & (table["type"] == "Ensemble") & table["part"].notna()]
 
 
+@pytest.mark.lent
 def test_published_tables_hold_no_secret_figure(published):
     context = build_context(DataSource.sample())
     masked = _masked_rows(context)
@@ -201,6 +197,7 @@ def test_published_tables_hold_no_secret_figure(published):
     assert checked > 10  # the mostly secret territory and the department's tables have many
 
 
+@pytest.mark.lent
 def test_reports_show_a_change_since_2023_for_actions_3_and_4(published):
     page = html.unescape((published / "lyon" / "rapport.html").read_text(encoding="utf-8"))
     key_figures = page.split("Chiffres clés", 2)[2].split("Indicateur 1 :")[0]
@@ -209,6 +206,7 @@ def test_reports_show_a_change_since_2023_for_actions_3_and_4(published):
     assert re.search(r"[+−]\d+\u202fpts?", row)
 
 
+@pytest.mark.lent
 def test_a_retenir_of_a_mostly_secret_territory_points_to_its_collectivite(published):
     page = html.unescape((published / "val-de-saone" / "rapport.html").read_text("utf-8"))
     retenir = page.split('class="avs-retenir"', 1)[1].split("</ul>")[0]
@@ -378,37 +376,30 @@ def test_slug_of_commentary_matches_the_report_folder():
 
 
 def test_evolutions_csv_of_cli_keeps_the_counts(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "evolutions", "--territoire", "Lyon"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_cli("evolutions", "--territoire", "Lyon")
     table = pd.read_csv(io.StringIO(done.stdout))
     assert table["n_apparies"].notna().any()  # internal: the paired counts are there
 
 
-def test_rapports_interne_goes_to_its_own_folder(project, published):
-    out = project / "outputs"
-    before = {p: p.stat().st_mtime_ns for p in published.rglob("*") if p.is_file()}
-    done = run(project, "rapports", "--territoire", "Lyon", "--interne", "--sortie", str(out))
-    assert done.returncode == 0, done.stdout + done.stderr
-    internal = out / "2025-interne"
-    page = html.unescape((internal / "lyon" / "rapport.html").read_text(encoding="utf-8"))
+@pytest.mark.lent
+def test_rapports_interne_goes_to_its_own_folder(internal):
+    folder = internal["folder"]
+    page = html.unescape((folder / "lyon" / "rapport.html").read_text(encoding="utf-8"))
     assert "Édition interne — ne pas diffuser" in page and "Empreinte SHA-256" in page
-    assert "Édition interne" in (internal / "index.html").read_text(encoding="utf-8")
-    table = pd.read_csv(internal / "indicateurs.csv", keep_default_na=False, dtype=str)
+    assert "Édition interne" in (folder / "index.html").read_text(encoding="utf-8")
+    table = pd.read_csv(folder / "indicateurs.csv", keep_default_na=False, dtype=str)
     assert (table[table["secret"] == "True"]["part"] != "").any()  # complete, with the flag
-    after = {p: p.stat().st_mtime_ns for p in published.rglob("*") if p.is_file()}
-    assert after == before  # the partners' folder is untouched
+    assert internal["after"] == internal["before"]  # the partners' folder is untouched
 
 
+@pytest.mark.lent
 def test_index_links_the_tables_of_each_report(published):
     index = (published / "index.html").read_text(encoding="utf-8")
     for name in ("lyon/indicateurs.xlsx", "lyon/evolutions.csv", "indicateurs.xlsx"):
         assert f'href="{name}"' in index
 
 
+@pytest.mark.lent
 def test_reports_hold_their_maps(published):
     """The synthesis maps each headline figure and the response rate; a territory, itself."""
     synthesis = html.unescape((published / "synthese.html").read_text(encoding="utf-8"))

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import math
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -115,15 +113,10 @@ def test_published_version_masks_secret_rows_and_paired_counts(mini_dataset, tab
     assert not visible.empty
 
 
-def test_cli_writes_the_csv(tmp_path):
+def test_cli_writes_the_csv(cli, tmp_path):
     arguments = ["--structures", str(MINI / "structures.csv"), "--reponses"]
     arguments += [str(MINI / "reponses.csv"), "--min-effectif", "2", "--territoire", "Lyon"]
-    done = subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "evolutions", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = cli("evolutions", *arguments)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == ",".join(evolutions.COLUMNS)
     table = pd.read_csv(io.StringIO(done.stdout), keep_default_na=False)

@@ -224,6 +224,7 @@ def test_pure_functions_agree_with_the_widgets(explorer):
     assert chart_rows(rows)["part"].notna().sum() == (~rows[MASK]).sum()
 
 
+@pytest.mark.lent
 def test_explorer_notebook_leaves_no_widget_in_html(tmp_path):
     """Executed as committed, then exported: the widget cell vanishes without a trace."""
     notebook = nbformat.read(paths.NOTEBOOKS_DIR / "explorateur.ipynb", as_version=4)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -325,13 +323,8 @@ def test_split_labels(cell, codes, unknown):
     assert _split_labels(cell, labels, ", ") == (codes, unknown)
 
 
-def test_importer_help_in_french():
-    result = subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "importer", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def test_importer_help_in_french(cli):
+    result = cli("importer", "--help", check=True)
     assert "utilisation : avs-eval importer" in result.stdout or "utilisation :" in result.stdout
     assert "--correspondance" in result.stdout and "Google Forms" in result.stdout
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import environment, run_cli
 
 from avs_eval import formatting, pdf
 from avs_eval.context import build_context
@@ -45,13 +46,7 @@ def _require(*programs: str) -> None:
 
 
 def run(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "rapports", *arguments],
-        env={**os.environ, **ENV, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return run_cli("rapports", *arguments, env=environment(**ENV, **(env or {})), timeout=900)
 
 
 def text_of(document: Path) -> str:
@@ -94,6 +89,7 @@ def printed(tmp_path_factory) -> Path:
 # --- what the batch writes ---------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_one_pdf_beside_each_report_and_a_copy_to_send(printed: Path) -> None:
     pairs = [(printed / slug / "rapport.pdf", f"{slug}-{YEAR}.pdf") for slug in SLUGS]
     pairs.append((printed / "synthese.pdf", f"synthese-{YEAR}.pdf"))
@@ -108,6 +104,7 @@ def test_one_pdf_beside_each_report_and_a_copy_to_send(printed: Path) -> None:
     assert not [p for p in printed.parent.iterdir() if p.name.startswith(f".{YEAR}")]
 
 
+@pytest.mark.lent
 def test_pdf_text_has_the_territory_and_its_key_figures(printed: Path) -> None:
     text = text_of(printed / "lyon" / "rapport.pdf")
     assert "Lyon" in text and "Chiffres clés" in text
@@ -128,6 +125,7 @@ def test_pdf_text_has_the_territory_and_its_key_figures(printed: Path) -> None:
     assert "Synthèse" in synthesis or "synthèse" in synthesis
 
 
+@pytest.mark.lent
 def test_page_counts_are_sane(printed: Path) -> None:
     for document in [printed / slug / "rapport.pdf" for slug in SLUGS] + [printed / "synthese.pdf"]:
         info = info_of(document)
@@ -135,6 +133,7 @@ def test_page_counts_are_sane(printed: Path) -> None:
         assert info["Page size"].startswith("595.9") and "(A4)" in info["Page size"]
 
 
+@pytest.mark.lent
 def test_no_masked_share_in_the_pdf(printed: Path) -> None:
     """The PDF says no more than the published HTML, and none of the masked intervals."""
     table = build_context(DataSource.sample()).table
@@ -164,6 +163,7 @@ def test_no_masked_share_in_the_pdf(printed: Path) -> None:
             assert " s " in text  # the masked cells read « s »
 
 
+@pytest.mark.lent
 def test_pdf_is_accessible_tagged_french_titled_with_bookmarks(printed: Path) -> None:
     document = printed / "lyon" / "rapport.pdf"
     info = info_of(document)
@@ -202,6 +202,7 @@ def _bookmarks(data: bytes) -> list[str]:
 # --- without a browser ---------------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_without_browser_the_html_is_published_and_the_exit_code_is_3(tmp_path) -> None:
     out = tmp_path / "sortie"
     done = run(
@@ -260,6 +261,7 @@ def test_browser_found_where_windows_installs_it(monkeypatch, tmp_path) -> None:
 # --- one page that fails -------------------------------------------------------------------
 
 
+@pytest.mark.lent
 def test_a_page_that_fails_is_reported_and_the_others_printed(tmp_path) -> None:
     _require("chromium")
     page = tmp_path / "bon.html"
@@ -288,6 +290,7 @@ def test_a_program_that_is_no_browser_is_said_and_nothing_printed(tmp_path) -> N
     assert not document.pdf.exists()
 
 
+@pytest.mark.lent
 def test_a_full_disk_while_printing_is_the_machines_problem(monkeypatch, tmp_path) -> None:
     _require("chromium")
     page = tmp_path / "page.html"
@@ -300,6 +303,7 @@ def test_a_full_disk_while_printing_is_the_machines_problem(monkeypatch, tmp_pat
     assert not document.pdf.exists()
 
 
+@pytest.mark.lent
 def test_printing_never_reaches_the_network(tmp_path) -> None:
     """An image from the web in a page is not fetched: a local server sees no request."""
     import http.server

@@ -23,7 +23,7 @@ import pytest
 from docx.shared import RGBColor
 from lxml import html as lxml_html
 
-from avs_eval import pannes, word
+from avs_eval import testhooks, word
 from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -360,7 +360,7 @@ def test_a_full_disk_keeps_the_previous_file_and_says_so(
     previous.write_bytes(b"previous")
     files = word.word_files([_Outcome("Lyon", tmp_path / "lyon", "rapport")], tmp_path, YEAR,
                             internal=False)  # fmt: skip
-    monkeypatch.setenv(pannes.ENV, "disque-plein:*/lyon/rapport.docx")
+    monkeypatch.setenv(testhooks.ENV, "disque-plein:*/lyon/rapport.docx")
     result = word.write_documents(files)
     assert result.exit_code == EXIT_ENVIRONMENT
     assert result.problem == "disque plein : libérez de la place, puis relancez"

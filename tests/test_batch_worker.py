@@ -31,6 +31,7 @@ def warm_kernel(tmp_path, monkeypatch):
     kernels.stop_all()
 
 
+@pytest.mark.lent
 def test_notebooks_in_a_row_leave_no_thread_behind(warm_kernel, tmp_path):
     source = warm_kernel
     counts = []

@@ -12,20 +12,15 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import MINI_DIR, copy_project, run_cli
 
-from avs_eval import freshness, paths
+from avs_eval import freshness
 from avs_eval.freshness import Dependencies, Report
 
-IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "outputs", ".jupyter", "__pycache__", "*.egg-info", ".pytest_cache",
-    ".ruff_cache", ".hypothesis", "references", "malformes", "commentaires",
-)  # fmt: skip
-MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
 YEAR = 2024
 ALL = {"Lyon", "Villeurbanne", "Ouest Rhône", "Synthèse"}
 FOLDERS = {"Lyon": "lyon", "Villeurbanne": "villeurbanne", "Ouest Rhône": "ouest-rhone"}
@@ -33,25 +28,18 @@ FOLDERS = {"Lyon": "lyon", "Villeurbanne": "villeurbanne", "Ouest Rhône": "oues
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("reprise") / "avs-eval"
-    shutil.copytree(paths.PROJECT_ROOT, root, ignore=IGNORED)
-    shutil.copytree(MINI, root / "data" / "mini")
+    root = copy_project(tmp_path_factory.mktemp("reprise") / "avs-eval", "commentaires")
+    shutil.copytree(MINI_DIR, root / "data" / "mini")
     return root
 
 
 def batch(project: Path, *extra: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "avs_eval.cli", "rapports",
-            "--structures", "data/mini/structures.csv", "--reponses", "data/mini/reponses.csv",
-            "--annee", str(YEAR), "--min-effectif", "2", "--jobs", "2", "--sortie", "outputs",
-            *extra,
-        ],
-        cwd=project,
-        env={"PYTHONPATH": str(project), "PATH": "/usr/bin:/bin", "HOME": str(project)},
-        capture_output=True,
-        text=True,
-        timeout=600,
+    done = run_cli(
+        "rapports",
+        "--structures", "data/mini/structures.csv", "--reponses", "data/mini/reponses.csv",
+        "--annee", str(YEAR), "--min-effectif", "2", "--jobs", "2", "--sortie", "outputs",
+        *extra,
+        project=project,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return done
@@ -113,6 +101,7 @@ def append(path: Path, text: str) -> None:
         handle.write(text)
 
 
+@pytest.mark.lent
 def test_each_kind_of_input_remakes_exactly_the_reports_that_depend_on_it(project):
     # every report is new
     batch(project)
@@ -156,6 +145,7 @@ def test_each_kind_of_input_remakes_exactly_the_reports_that_depend_on_it(projec
     step(dict.fromkeys(ALL, freshness.EVERYTHING), "--verbatims", "--tout")
 
 
+@pytest.mark.lent
 def test_a_partial_run_keeps_every_other_report_and_the_next_full_run_updates_them(project):
     batch(project, "--verbatims")  # start from an up-to-date year
     before = files_of(project)
@@ -182,6 +172,7 @@ def test_a_partial_run_keeps_every_other_report_and_the_next_full_run_updates_th
     assert set(remade(project)) == {"Villeurbanne", "Ouest Rhône"}
 
 
+@pytest.mark.lent
 def test_a_published_file_changed_by_hand_gets_its_report_remade(project):
     batch(project, "--verbatims")
     year = project / "outputs" / str(YEAR)
@@ -191,6 +182,7 @@ def test_a_published_file_changed_by_hand_gets_its_report_remade(project):
     assert (year / "villeurbanne" / "indicateurs.csv").is_file()
 
 
+@pytest.mark.lent
 def test_the_state_stays_out_of_the_year_that_partners_receive(project):
     batch(project, "--verbatims")
     state = project / "outputs" / freshness.STATE_DIR / f"{YEAR}.json"

@@ -11,18 +11,17 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
 import random
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import copy_project, environment, run_cli
 
 from avs_eval import paths
 from avs_eval.catalog import Catalog, load_catalog
@@ -41,10 +40,6 @@ NEW_QUESTION = """
     cible: 0.5
 """
 NEW_LABEL = "Participation à un observatoire local"
-IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "outputs", ".jupyter", "__pycache__", "*.egg-info", ".pytest_cache",
-    ".ruff_cache", ".hypothesis", "references", "malformes",
-)  # fmt: skip
 
 
 # --- a copy of the project --------------------------------------------------------------
@@ -53,9 +48,7 @@ IGNORED = shutil.ignore_patterns(
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """The project as a user has it, in a temporary folder: code, notebooks, parameters, data."""
-    root = tmp_path_factory.mktemp("projet") / "avs-eval"
-    shutil.copytree(paths.PROJECT_ROOT, root, ignore=IGNORED)
-    return root
+    return copy_project(tmp_path_factory.mktemp("projet") / "avs-eval")
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -68,16 +61,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def run(project: Path, *arguments: str) -> subprocess.CompletedProcess:
     """`avs-eval` from the copy: its own package, parameters and notebooks."""
-    environment = {**os.environ, "PYTHONPATH": str(project)}
-    environment.pop(paths.CONTEXT_ENV, None)
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", *arguments],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    env = environment(drop=[paths.CONTEXT_ENV], PYTHONPATH=str(project))
+    return run_cli(*arguments, cwd=project, env=env)
 
 
 def add_answers(path: Path, column: str, seed: int = 7) -> None:
@@ -143,6 +128,7 @@ def test_round_trip_indicateurs_has_rows_at_every_level(with_new_question):
     assert (rows.loc[rows["niveau"] == "departement", "denominateur"] > 50).all()
 
 
+@pytest.mark.lent
 def test_round_trip_reports_show_the_new_question(with_new_question, tmp_path):
     done = run(
         with_new_question,

@@ -20,34 +20,30 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import CLI, MINI_DIR, environment, run_cli
 
-from avs_eval import paths, plateforme, testhooks
+from avs_eval import paths, testhooks
 from avs_eval.freshness import STATE_DIR
 from avs_eval.publication import LOCK_NAME
 
-MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
 YEAR = "2024"
 FAILING = "Ouest Rhône"  # fails in the second batch: its previous report is copied
 
+pytestmark = pytest.mark.lent  # every test here runs batches with faults injected
 
-def environment(path: str = "posix", fault: str = "") -> dict:
-    env = {**os.environ, plateforme.PORTABLE_ENV: "1" if path == "portable" else "0"}
-    env.pop(testhooks.ENV, None)
-    if fault:
-        env[testhooks.ENV] = fault
-    return env
+
+def faulty(path: str = "posix", fault: str = "") -> dict[str, str]:
+    """The environment of a batch on `path` with `fault` injected (none if empty)."""
+    return environment(path, drop=[testhooks.ENV], **({testhooks.ENV: fault} if fault else {}))
 
 
 def arguments(output: Path, *extra: str) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "avs_eval.cli",
         "rapports",
         "--structures",
-        str(MINI / "structures.csv"),
+        str(MINI_DIR / "structures.csv"),
         "--reponses",
-        str(MINI / "reponses.csv"),
+        str(MINI_DIR / "reponses.csv"),
         "--annee",
         YEAR,
         "--min-effectif",
@@ -64,13 +60,7 @@ def arguments(output: Path, *extra: str) -> list[str]:
 
 
 def batch(output: Path, *extra: str, path: str = "posix", fault: str = ""):
-    return subprocess.run(
-        arguments(output, *extra),
-        capture_output=True,
-        text=True,
-        env=environment(path, fault),
-        timeout=300,
-    )
+    return run_cli(*arguments(output, *extra), env=faulty(path, fault), timeout=300)
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -226,10 +216,10 @@ def test_a_real_disk_filling_during_the_batch_leaves_no_debris(small_disk):
 
 def kill_batch_after(output: Path, wait) -> None:
     process = subprocess.Popen(
-        arguments(output),
+        [*CLI, *arguments(output)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=environment(),
+        env=faulty(),
         start_new_session=True,
     )
     wait(process)

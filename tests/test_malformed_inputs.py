@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_cli
 
 MALFORMES = Path(__file__).parent / "malformes"
 CASES = sorted(p for p in MALFORMES.iterdir() if p.is_dir()) if MALFORMES.is_dir() else []
@@ -67,15 +68,7 @@ def contains(line: str, piece: str | re.Pattern) -> bool:
 def run_case(folder: Path, work: Path) -> subprocess.CompletedProcess:
     """`avs-eval valider` on a copy of the case, from its folder, with relative paths."""
     shutil.copytree(folder, work)
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "valider", *arguments(work)],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=120,
-    )
+    return run_cli("valider", *arguments(work), cwd=work, errors="replace")
 
 
 @pytest.fixture(scope="module")

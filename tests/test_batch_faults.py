@@ -19,13 +19,13 @@ import hashlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import CLI, MINI_DIR, data_options, environment, run_cli
 
 from avs_eval import freshness, paths, plateforme
 from avs_eval.blocs import share_cell
@@ -37,27 +37,11 @@ from avs_eval.sources import DataSource
 
 CATALOG = load_catalog()
 
-MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
 SCRIPT_NAME = "<script>alert('nom')</script>"
 IMG_ANSWER = "<img src=x onerror=alert(1)>"
 ODD_TERRITORY = "Ville <i>urbanne</i> & $Cie$"
 YEAR = "2024"
 THRESHOLD = "2"
-
-
-def environment(path: str, **extra: str) -> dict:
-    """The environment of a batch on the POSIX path or on the portable (Windows) one."""
-    return {**os.environ, plateforme.PORTABLE_ENV: "1" if path == "portable" else "0", **extra}
-
-
-def cli(*arguments, path: str = "posix", **options):
-    options.setdefault("env", environment(path))
-    return subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", *arguments],
-        capture_output=True,
-        text=True,
-        **options,
-    )
 
 
 def hidden(folder: Path) -> list[str]:
@@ -80,7 +64,7 @@ def write_rows(path: Path, rows: list[dict]) -> None:
 
 
 def make_data(folder: Path) -> tuple[Path, Path]:
-    structures = read_rows(MINI / "structures.csv")
+    structures = read_rows(MINI_DIR / "structures.csv")
     for row in structures:
         if row["structure_id"] == "S3":
             row["nom"] = SCRIPT_NAME  # no answer in 2024: listed among non-respondents
@@ -89,7 +73,7 @@ def make_data(folder: Path) -> tuple[Path, Path]:
     structures.append(
         {**structures[-1], "structure_id": "S9", "nom": "EVS Iota", "territoire": "Sommeil"}
     )
-    answers = read_rows(MINI / "reponses.csv")
+    answers = read_rows(MINI_DIR / "reponses.csv")
     for row in answers:
         if row["structure_id"] == "S1" and row["annee"] == YEAR:
             row["communication_canaux"] = "site_internet|autre"
@@ -126,10 +110,7 @@ def digests(folder: Path) -> dict[str, str]:
 def batch_arguments(structures, reponses, output, *extra):
     return [
         "rapports",
-        "--structures",
-        str(structures),
-        "--reponses",
-        str(reponses),
+        *data_options(structures, reponses),
         "--annee",
         YEAR,
         "--min-effectif",
@@ -147,12 +128,13 @@ def run(request, tmp_path_factory):
     structures, reponses = make_data(base / "donnees")
     inputs_before = digests(base / "donnees")
     output = base / "sorties"
-    first = cli(
-        *batch_arguments(structures, reponses, output, "--territoire", "Ouest Rhône"), path=path
+    first = run_cli(
+        *batch_arguments(structures, reponses, output, "--territoire", "Ouest Rhône"),
+        env=environment(path),
     )
     assert first.returncode == 0, first.stderr
     previous = (output / YEAR / "ouest-rhone" / "rapport.html").read_bytes()
-    second = cli(
+    second = run_cli(
         *batch_arguments(
             structures,
             reponses,
@@ -165,7 +147,7 @@ def run(request, tmp_path_factory):
             "--modele",
             str(faulty_notebook(base / "piege.ipynb")),
         ),
-        path=path,
+        env=environment(path),
     )
     return {
         "path": path,
@@ -179,6 +161,7 @@ def run(request, tmp_path_factory):
     }
 
 
+@pytest.mark.lent
 def test_failures_are_named_and_the_others_complete(run):
     result = run["result"]
     assert result.returncode == 1
@@ -194,6 +177,7 @@ def test_failures_are_named_and_the_others_complete(run):
     assert (run["year"] / "synthese.html").exists()
 
 
+@pytest.mark.lent
 def test_a_failed_territory_keeps_its_previous_report(run):
     kept = run["year"] / "ouest-rhone" / "rapport.html"
     assert kept.read_bytes() == run["previous_report"]
@@ -202,10 +186,12 @@ def test_a_failed_territory_keeps_its_previous_report(run):
     assert not (run["year"] / "sommeil" / "rapport.html").exists()
 
 
+@pytest.mark.lent
 def test_input_files_are_never_written(run):
     assert digests(run["base"] / "donnees") == run["inputs_before"]
 
 
+@pytest.mark.lent
 def test_names_and_free_text_are_escaped_everywhere(run):
     pages = list(run["year"].rglob("*.html"))
     assert len(pages) >= 4
@@ -220,6 +206,7 @@ def test_names_and_free_text_are_escaped_everywhere(run):
     assert "&lt;i&gt;urbanne&lt;/i&gt;" in odd
 
 
+@pytest.mark.lent
 def test_structure_names_are_escaped_in_the_list_of_non_respondents(run):
     # Lyon's response rate is masked in the batch (threshold 2), so its list is withheld
     # there; with a threshold of 1 the list is published, and the name must read as text.
@@ -236,6 +223,7 @@ def test_structure_names_are_escaped_in_the_list_of_non_respondents(run):
     assert SCRIPT_NAME not in listed
 
 
+@pytest.mark.lent
 def test_reports_hold_no_machine_path_nor_user_name(run):
     user = getpass.getuser()
     for page in run["year"].rglob("*.html"):
@@ -271,6 +259,7 @@ class _Tables(HTMLParser):
             self._cell.append(data)
 
 
+@pytest.mark.lent
 def test_masked_shares_never_appear_in_a_report(run):
     context = build_context(DataSource(run["structures"], run["reponses"]), int(THRESHOLD))
     table = context.table
@@ -313,19 +302,18 @@ def test_masked_shares_never_appear_in_a_report(run):
     assert checked
 
 
+@pytest.mark.lent
 def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_path):
     output = tmp_path / "sorties"
-    done = cli(
+    done = run_cli(
         *batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon"),
-        path=run["path"],
+        env=environment(run["path"]),
     )
     assert done.returncode == 0, done.stderr
     before = digests(output / YEAR)
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "avs_eval.cli",
+            *CLI,
             *batch_arguments(run["structures"], run["reponses"], output, "--jobs", "2"),
         ],
         stdout=subprocess.PIPE,
@@ -348,9 +336,9 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
     if leftover and run["path"] == "portable":
         # Known intermittent case on the portable path (closing note): the staging folder
         # can outlive the interrupt; the next batch must then remove it and say so.
-        again = cli(
+        again = run_cli(
             *batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon"),
-            path=run["path"],
+            env=environment(run["path"]),
         )
         assert again.returncode == 0, again.stderr
         assert leftover[0] in again.stderr + again.stdout or "supprim" in again.stderr
@@ -358,6 +346,7 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
     assert leftover == []  # no staging folder left behind
 
 
+@pytest.mark.lent
 def test_two_batches_at_once_the_second_refuses(run, tmp_path):
     output = tmp_path / "sorties"
     arguments = batch_arguments(run["structures"], run["reponses"], output, "--territoire", "Lyon")
@@ -365,9 +354,7 @@ def test_two_batches_at_once_the_second_refuses(run, tmp_path):
     # second, started once the lock exists, has validated its data and asks for it
     first = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "avs_eval.cli",
+            *CLI,
             *batch_arguments(run["structures"], run["reponses"], output, "--jobs", "1"),
         ],
         stdout=subprocess.PIPE,
@@ -378,7 +365,7 @@ def test_two_batches_at_once_the_second_refuses(run, tmp_path):
     deadline = time.monotonic() + 60
     while not list(output.glob(f".{YEAR}.en-cours-*")) and time.monotonic() < deadline:
         time.sleep(0.1)
-    second = cli(*arguments, path=run["path"])
+    second = run_cli(*arguments, env=environment(run["path"]))
     first.communicate(timeout=300)
     assert first.returncode == 0
     assert second.returncode == 3
@@ -400,10 +387,11 @@ def test_write_atomic_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
     assert [p.name for p in tmp_path.iterdir()] == ["rapport.html"]
 
 
+@pytest.mark.lent
 def test_fresh_kernels_report_a_killed_kernel_and_a_hung_notebook_too(run, tmp_path):
     if run["path"] == "portable":  # the same faults on that path: the `run` fixture's batch
         pytest.skip("chemin portable : déjà couvert par le lot du module (noyaux chauds)")
-    result = cli(
+    result = run_cli(
         *batch_arguments(
             run["structures"],
             run["reponses"],
@@ -418,7 +406,7 @@ def test_fresh_kernels_report_a_killed_kernel_and_a_hung_notebook_too(run, tmp_p
             "--modele",
             str(faulty_notebook(tmp_path / "piege.ipynb")),
         ),
-        path=run["path"],
+        env=environment(run["path"]),
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
@@ -441,6 +429,7 @@ def kernels_using(runtime: Path) -> list[str]:
     return found
 
 
+@pytest.mark.lent
 @pytest.mark.parametrize("problem", ["donnees", "verrou"])
 def test_a_refused_batch_stops_its_workers_and_their_kernels(run, tmp_path, problem):
     """Workers and kernels start before validation; a refusal must leave none behind."""
@@ -457,7 +446,7 @@ def test_a_refused_batch_stops_its_workers_and_their_kernels(run, tmp_path, prob
     if problem == "verrou":
         lock.acquire()  # this process holds it, as a live batch would
     try:
-        done = cli(
+        done = run_cli(
             *batch_arguments(structures, reponses, output, "--jobs", "2"),
             env=environment(run["path"], JUPYTER_RUNTIME_DIR=str(runtime), TMPDIR=str(scratch)),
         )

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import nbformat
 import pytest
+from conftest import run_cli
 
 TERRITORIES = ["Ouest Nord", "Lyon"]
 TEXT_TYPES = ("text/plain", "text/html", "text/markdown")
 
 
 def run(folder, *options):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "avs_eval.cli",
-            "rapports",
-            "--annee",
-            "2025",
-            "--territoire",
-            *TERRITORIES,
-            "--sortie",
-            str(folder),
-            *options,
-        ],
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        "rapports",
+        "--annee",
+        "2025",
+        "--territoire",
+        *TERRITORIES,
+        "--sortie",
+        str(folder),
+        *options,
     )
     assert result.returncode == 0, result.stderr
     return folder / "2025"
@@ -56,6 +47,7 @@ def text_outputs(path):
     return texts
 
 
+@pytest.mark.lent
 @pytest.mark.parametrize("folder", ["ouest-nord", "lyon"])
 def test_same_indicator_table(both, folder):
     warm, fresh = both
@@ -64,6 +56,7 @@ def test_same_indicator_table(both, folder):
     ).read_bytes()
 
 
+@pytest.mark.lent
 @pytest.mark.parametrize(
     "notebook", ["ouest-nord/rapport.ipynb", "lyon/rapport.ipynb", "synthese.ipynb"]
 )

@@ -39,6 +39,8 @@ NOTEBOOK = paths.NOTEBOOKS_DIR / "explorateur.ipynb"
 SCREENSHOT = paths.OUTPUTS_DIR / "capture_explorateur.png"
 NEW_INDICATOR = "Permanence d'un partenaire dans les locaux"
 
+pytestmark = pytest.mark.lent  # JupyterLab driven by a browser
+
 
 def _require_chromium() -> None:
     if CHROMIUM.exists():

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import MiniData
+from conftest import MiniData, data_options, run_cli
 
 from avs_eval.errors import SHOWN, Finding, ValidationError, findings_csv, listing, rule_of
 
@@ -37,15 +36,9 @@ def wrong_everywhere(mini: MiniData) -> tuple[Path, Path]:
 
 
 def run(*arguments: str, cwd: Path) -> tuple[subprocess.CompletedProcess, float]:
+    """`avs-eval valider ARGUMENTS` and the seconds it took."""
     start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "valider", *arguments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
+    result = run_cli("valider", *arguments, cwd=cwd)
     return result, time.perf_counter() - start
 
 
@@ -53,13 +46,7 @@ def test_ten_thousand_bad_rows_fifty_lines_then_counts_and_the_full_csv(mini, tm
     structures, reponses = wrong_everywhere(mini)
     target = tmp_path / "toutes" / "erreurs.csv"
     result, seconds = run(
-        "--structures",
-        str(structures),
-        "--reponses",
-        str(reponses),
-        "--erreurs",
-        str(target),
-        cwd=tmp_path,
+        *data_options(structures, reponses), "--erreurs", str(target), cwd=tmp_path
     )
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
@@ -92,15 +79,7 @@ def test_the_csv_holds_the_same_findings_as_the_validation(mini, tmp_path):
     mini.set("structures", 2, "code_insee", "01053")
     structures, reponses = mini.write()
     target = tmp_path / "erreurs.csv"
-    result, _ = run(
-        "--structures",
-        str(structures),
-        "--reponses",
-        str(reponses),
-        "--erreurs",
-        str(target),
-        cwd=tmp_path,
-    )
+    result, _ = run(*data_options(structures, reponses), "--erreurs", str(target), cwd=tmp_path)
     assert result.returncode == 1
     with open(target, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
@@ -113,15 +92,7 @@ def test_valid_data_the_csv_receives_the_warnings(mini, tmp_path):
     mini.set("reponses", 3, "permanence_partenaires", "caf")  # filled although "non"
     structures, reponses = mini.write()
     target = tmp_path / "avertissements.csv"
-    result, _ = run(
-        "--structures",
-        str(structures),
-        "--reponses",
-        str(reponses),
-        "--erreurs",
-        str(target),
-        cwd=tmp_path,
-    )
+    result, _ = run(*data_options(structures, reponses), "--erreurs", str(target), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     with open(target, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
@@ -134,13 +105,7 @@ def test_an_unwritable_errors_file_is_said_without_traceback(mini, tmp_path):
     blocker = tmp_path / "fichier"
     blocker.write_text("")
     result, _ = run(
-        "--structures",
-        str(structures),
-        "--reponses",
-        str(reponses),
-        "--erreurs",
-        str(blocker / "erreurs.csv"),
-        cwd=tmp_path,
+        *data_options(structures, reponses), "--erreurs", str(blocker / "erreurs.csv"), cwd=tmp_path
     )
     assert result.returncode == 3
     assert "Traceback" not in result.stderr and "impossible d'écrire" in result.stderr
