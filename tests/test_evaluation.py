@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import copy_project, run_cli
 
-from avs_eval import analyse, commentaires, evolutions, formatting, paths
+from avs_eval import analyse, commentaires, evolutions, formatting
 from avs_eval.context import build_context, slug
 from avs_eval.sources import DataSource
 
