@@ -693,10 +693,15 @@ class BilanReport(_Report):
         folder.mkdir(parents=True, exist_ok=True)
         trajectories_table = self.trajectoires
         changes = self.changes() if self.interne else self.published_changes()
+        changes_file = (
+            changes if self.interne else evolutions.published_form(changes, self.context.table)
+        )
+        if not self.interne:
+            changes = evolutions.for_partners(changes, self.context.table)
         follow_up = suivi.table(self.history, self.config, min(self.fin, self.config.fin))
         follow_up = follow_up[follow_up["annee"] >= self.debut]
         write_atomic(folder / "trajectoires.csv", trajectories_csv(trajectories_table))
-        write_atomic(folder / "evolutions.csv", evolutions.to_csv(changes))
+        write_atomic(folder / "evolutions.csv", evolutions.to_csv(changes_file))
         write_atomic(
             folder / "suivi_actions.csv",
             follow_up.to_csv(index=False, lineterminator="\n"),
@@ -760,7 +765,6 @@ def _td(cell: str) -> str:
 
 
 def _p(value: float) -> str:
-    """« < 0,001 » or « = 0,041 »: the p-value after its « p »."""
-    if value < 0.001:
-        return f"<{NBSP}0,001"
-    return f"={NBSP}" + f"{value:.3f}".replace(".", ",")
+    """« < 0,001 », « < 0,05 » or « ≥ 0,05 » after its « p »: a class, as everything
+    published gives it (an exact p-value with the gap decodes the paired counts)."""
+    return formatting.p_value_class(value)

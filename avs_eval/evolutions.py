@@ -352,3 +352,16 @@ def _paired_bound(out: pd.DataFrame, masked: pd.DataFrame | None) -> list[int]:
     fallback = structures.reindex(keys).fillna(200).to_numpy(dtype=float)
     bound = np.fmin(of("annee"), of("annee_reference"))
     return [int(b) if not np.isnan(b) else int(f) for b, f in zip(bound, fallback, strict=True)]
+
+
+def for_partners(published_changes: pd.DataFrame, masked: pd.DataFrame) -> pd.DataFrame:
+    """`published(...)` rows whose paired gap would decode into paired counts emptied.
+
+    For the workbook and the pages, which round the figures themselves (whole points,
+    p-value classes): the same rows as `published_form`, in the same units as `compute`.
+    """
+    public = published_form(published_changes, masked)
+    if public.empty:
+        return published_changes
+    kept = public["ecart_apparie"].notna().to_numpy()
+    return published_changes.assign(ecart_apparie=published_changes["ecart_apparie"].where(kept))

@@ -6,7 +6,9 @@ territories of a collectivité add up to it, the collectivités to Ensemble, the
 structures in a QPV, out of one and with `qpv` blank to Ensemble, and CS plus EVS
 to all structures. When exactly one cell of such a sum is masked
 while the total is shown, a reader recovers it by subtraction; so the smallest
-other cell of the sum is masked too, and this is repeated until nothing changes.
+other cell of the sum is masked too. A part that is its whole (a territory with no
+structure in a QPV, or with CS only) is masked with it, and a masked total whose
+parts are all shown gets one of them masked. This is repeated until nothing changes.
 
 That simple rule misses what a solver finds (a part equal to its whole, shown parts
 that force the masked ones to 0 % or 100 %): the pattern is then audited
@@ -182,19 +184,31 @@ def _relation(frame, part_mask, part_keys, total_mask, total_keys) -> tuple[np.n
 def _protect(
     part_group: np.ndarray, total_row: np.ndarray, masked: np.ndarray, denominators: np.ndarray
 ) -> bool:
-    """Mask one more part wherever a single masked part is recoverable from its shown total."""
+    """Mask one more cell of every sum whose masked cells a reader could recover.
+
+    A part with no structure is known to be empty (0 of 0): it hides nothing, and the
+    other parts add up to the whole without it. Of the parts that do have structures:
+    - one masked part, its total shown: the smallest other part is masked too;
+    - a single part, masked, its total shown: the part is its whole, the total is masked;
+    - the total masked, every part shown: their sum gives it, the smallest part is masked.
+    """
     rows = np.flatnonzero(part_group >= 0)
+    rows = rows[np.nan_to_num(denominators[rows].astype(float)) > 0]
     groups = part_group[rows]
     size = len(total_row)
     n_masked = np.bincount(groups, weights=masked[rows], minlength=size)
     n_parts = np.bincount(groups, minlength=size)
-    total_shown = np.zeros(size, dtype=bool)
     has_total = total_row >= 0
+    total_shown = np.zeros(size, dtype=bool)
     total_shown[has_total] = ~masked[total_row[has_total]]
-    exposed = (n_masked == 1) & (n_parts >= 2) & total_shown
-    if not exposed.any():
+    total_masked = has_total & ~total_shown
+    one_of_many = (n_masked == 1) & (n_parts >= 2) & total_shown
+    alone = (n_masked == 1) & (n_parts == 1) & total_shown
+    summed = (n_masked == 0) & (n_parts >= 1) & total_masked
+    if not (one_of_many.any() or alone.any() or summed.any()):
         return False
-    candidates = rows[exposed[groups] & ~masked[rows]]
+    masked[total_row[alone]] = True
+    candidates = rows[(one_of_many | summed)[groups] & ~masked[rows]]
     order = np.lexsort((candidates, denominators[candidates], part_group[candidates]))
     ordered = candidates[order]
     _, first = np.unique(part_group[ordered], return_index=True)

@@ -93,8 +93,15 @@ def write_report_tables(
     else:
         shown = secrecy.published(table)
         shown_changes = evolution_tables.published(changes, context.table)
+    # partners read changes in whole points and p-values in classes, never decodable
+    # into paired counts (evolutions.published_form)
+    changes_file = (
+        shown_changes if interne else evolution_tables.published_form(shown_changes, context.table)
+    )
+    if not interne:
+        shown_changes = evolution_tables.for_partners(shown_changes, context.table)
     write_atomic(folder / "indicateurs.csv", indicators.to_csv(shown))
-    write_atomic(folder / "evolutions.csv", evolution_tables.to_csv(shown_changes))
+    write_atomic(folder / "evolutions.csv", evolution_tables.to_csv(changes_file))
     write_indicators(
         folder / "indicateurs.xlsx",
         shown,

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
@@ -313,3 +314,33 @@ def test_published_notebooks_carry_no_evaluator_instruction(batch):
         assert "à ne jamais publier" not in text, notebook
         assert "Consignes pour l'évaluateur" not in text, notebook
         assert "`" not in text, notebook
+
+
+def test_no_published_change_decodes_into_paired_counts(batch: Path, context):
+    """Issue « secret » 2: gap and p-value of every published evolutions.csv admit several
+    paired tables (n, b, c): whole points and a p-value class, the gap dropped otherwise."""
+    from avs_eval import evolutions
+
+    files = sorted((batch / str(YEAR)).rglob("evolutions.csv"))
+    assert files
+    checked = 0
+    for file in files:
+        frame = pd.read_csv(file, sep=None, engine="python", encoding="utf-8-sig", dtype=str)
+        frame = frame[frame["ecart_apparie"].notna()]
+        if frame.empty:
+            continue
+        frame = frame.astype({"annee": int}).assign(
+            p_valeur=frame["p_valeur"].str.replace("\u00a0", "\u202f")
+        )
+        bounds = evolutions._paired_bound(frame, context.table)
+        table = evolutions.mcnemar_table(max(bounds))
+        for gap, label, n_max in zip(
+            frame["ecart_apparie"], frame["p_valeur"], bounds, strict=True
+        ):
+            assert evolutions.decodings(int(float(gap)), label, int(n_max), table) >= 2, (
+                file.relative_to(batch),
+                gap,
+                label,
+            )
+            checked += 1
+    assert checked > 20
