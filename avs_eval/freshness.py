@@ -39,6 +39,7 @@ import platform
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 
@@ -97,6 +98,19 @@ def environment() -> dict[str, str]:
         except PackageNotFoundError:
             versions[name] = ""
     return versions
+
+
+def data_day(files: Iterable[Path]) -> str:
+    """The data's date as a report's provenance line shows it (« fichiers du … »).
+
+    The day the data files were last changed (their modification time, as the report
+    reads it): it is printed in every report, so it is part of what a report is made
+    from. Without it, a report carried over kept the date of the files it was made
+    from, while the same files copied back with another date (same bytes) gave
+    another date to every report re-made beside it, and to `--tout`.
+    """
+    stamps = [path.stat().st_mtime for path in files if path.is_file()]
+    return date.fromtimestamp(max(stamps)).strftime("%d/%m/%Y") if stamps else ""
 
 
 def with_companions(path: Path) -> list[Path]:
@@ -180,7 +194,7 @@ class Dependencies:
         files = {**inputs, **maps}
         package = Path(__file__).parent
         components = {
-            "donnees": _digest(files),
+            "donnees": _digest({**files, "date": data_day(source.files)}),
             "notebooks": _digest([notebook_digest(p) for p in notebooks]),
             "code": tree_digest(package),
             "parametres": tree_digest(paths.PARAMETERS_DIR, skip=("commentaires/",)),

@@ -278,3 +278,25 @@ def _relocate(path: Path, project: Path) -> Path:
     """A path of the package's own project, moved to the copy the batch ran in."""
     root = paths.PROJECT_ROOT.resolve()
     return project / path.relative_to(root) if root in (path, *path.parents) else path
+
+
+# --- the data's date, printed in every report ---------------------------------------------
+
+
+def test_the_data_files_date_shown_in_every_report_is_in_the_fingerprint(tmp_path):
+    """Reports print « fichiers du JJ/MM/AAAA » (the data files' date). Carried over on
+    their bytes alone, they kept the date of the files they were made from while the
+    same bytes, copied back with another date, gave another date to every report
+    re-made beside them and to `--tout`."""
+    structures, reponses = tmp_path / "structures.csv", tmp_path / "reponses.csv"
+    shutil.copy(MINI / "structures.csv", structures)
+    shutil.copy(MINI / "reponses.csv", reponses)
+    source = DataSource(structures, reponses)
+    for path in source.files:
+        os.utime(path, (1_699_963_200, 1_699_963_200))  # 14/11/2023 at noon (UTC)
+    before = Dependencies.collect(source, [], [], {}).components["donnees"]
+    os.utime(reponses, (1_699_963_260, 1_699_963_260))  # a minute later: the same day
+    assert Dependencies.collect(source, [], [], {}).components["donnees"] == before
+    os.utime(reponses, (1_710_000_000, 1_710_000_000))  # copied in March, same bytes
+    assert Dependencies.collect(source, [], [], {}).components["donnees"] != before
+    assert freshness.data_day(source.files) == "09/03/2024"
