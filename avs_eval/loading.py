@@ -383,6 +383,7 @@ def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame
     )
 
     _check_territories(check, collectivites)
+    _check_folder_names(check)
 
     qpv = check.yes_no("qpv") if "qpv" in frame.columns else pd.Series(pd.NA, frame.index)
     debut = (
@@ -452,6 +453,20 @@ def _check_territories(check: Checker, collectivites: pd.Series) -> None:
                     "un territoire appartient à une seule collectivité",
                 )
             )
+
+
+def _check_folder_names(check: Checker) -> None:
+    """A territory's name must give a usable folder: not too long, not a reserved name."""
+    from avs_eval.context import slug  # context imports this module
+
+    names = check.frame["territoire"]
+    problems = {name: paths.folder_name_problem(slug(name)) for name in names.unique() if name}
+    if any(problems.values()):
+        check.flag(
+            names.map(problems).notna(),
+            "territoire",
+            lambda i: f"territoire « {names[i][:60]} » : {problems[names[i]]}",
+        )
 
 
 # --- reponses ----------------------------------------------------------------------
