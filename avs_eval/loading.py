@@ -457,10 +457,10 @@ def _check_territories(check: Checker, collectivites: pd.Series) -> None:
 
 def _check_folder_names(check: Checker) -> None:
     """A territory's name must give a usable folder: not too long, not a reserved name."""
-    from avs_eval.context import slug  # context imports this module
-
     names = check.frame["territoire"]
-    problems = {name: paths.folder_name_problem(slug(name)) for name in names.unique() if name}
+    problems = {
+        name: paths.folder_name_problem(paths.slug(name)) for name in names.unique() if name
+    }
     if any(problems.values()):
         check.flag(
             names.map(problems).notna(),

@@ -7,7 +7,10 @@ working directory, resolves relative paths against the same root.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from avs_eval.schema import normalise
 
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 PARAMETERS_DIR: Path = PROJECT_ROOT / "parameters"
@@ -76,7 +79,13 @@ def envoi_name(slug: str, year: int | str) -> str:
     return f"{ENVOI}/{slug}-{year}.pdf"
 
 
-# --- a territory's folder name (its slug: `context.slug`) -----------------------------------
+# --- a territory's folder name --------------------------------------------------------------
+
+
+def slug(name: str) -> str:
+    """File-system name of a territory: "Val d'Yzeron" -> "val-d-yzeron"."""
+    return re.sub(r"[^a-z0-9]+", "-", normalise(name)).strip("-")
+
 
 # The slug names the territory's folder, its PDF for sending (`<slug>-<année>.pdf`) and
 # its commentary (`<slug>.md`). A file name is at most 255 bytes, and Windows limits a

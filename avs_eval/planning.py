@@ -263,11 +263,9 @@ def read(batch: Plan, say: Callable[[str], None]):
 
 def _slugs(names: list[str]) -> dict[str, str]:
     """Each territory's folder name; two territories may not share one."""
-    from avs_eval.context import slug
-
     slugs: dict[str, str] = {}
     for name in names:
-        folder = slug(name) or "territoire"
+        folder = paths.slug(name) or "territoire"
         if folder in slugs.values() or folder == commentaires.SYNTHESIS_NAME:
             raise UsageError(f"deux territoires donnent le même nom de dossier : {folder}")
         slugs[name] = folder
