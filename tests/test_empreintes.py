@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_reprise import IGNORED  # the project's copy, as the incremental batches make it
 
 from avs_eval import commentaires, freshness, paths
 from avs_eval.freshness import Dependencies, Report
@@ -183,10 +184,6 @@ def test_real_text_in_a_commentary_remakes_its_report(parameters):
 
 # --- every file a report reads, traced ----------------------------------------------------
 
-IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "outputs", ".jupyter", "__pycache__", "*.egg-info", ".pytest_cache",
-    ".ruff_cache", ".hypothesis", "references", "malformes", "commentaires",
-)  # fmt: skip
 OPEN = re.compile(r'\b(?:openat|open)\((?:AT_FDCWD, )?"((?:[^"\\]|\\.)*)", ([A-Z_|]+)')
 WRITING = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_DIRECTORY")
 
