@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +21,7 @@ from avs_eval.config import secrecy_threshold
 from avs_eval.loading import Dataset, load
 from avs_eval.output import write_atomic
 from avs_eval.reading import ReadFailure
-from avs_eval.schema import ALL_PERIMETER, normalise
+from avs_eval.schema import ALL_PERIMETER
 from avs_eval.sources import DataSource
 
 
@@ -204,5 +203,5 @@ def save_context(context: Context, path: Path) -> None:
 
 
 def slug(name: str) -> str:
-    """File-system name of a territory: "Val d'Yzeron" -> "val-d-yzeron"."""
-    return re.sub(r"[^a-z0-9]+", "-", normalise(name)).strip("-")
+    """File-system name of a territory: "Val d'Yzeron" -> "val-d-yzeron" (`paths.slug`)."""
+    return paths.slug(name)

@@ -8,10 +8,18 @@ the previous publication byte for byte.
 What a report is made from:
 
 - for every report (each one shows the Ensemble figures): the data files' content
-  (register, answers, workbook, map background, commune table), the notebooks, the
-  package's code, the `parameters/` files outside the commentaries, the options that
+  (register, answers, workbook, map background with every file GDAL reads beside it —
+  a Shapefile's `.dbf`, `.shx`, `.prj`, `.cpg` —, commune table), the notebooks' code
+  and text, the package's code and templates, the `parameters/` files outside the
+  commentaries (the follow-up of `parameters/suivi/` included), the options that
   change what a report shows, and the versions of Python and of the libraries;
-- for one report: its own commentary file.
+- for one report: its own commentary file, when it holds more than the template.
+
+A fingerprint follows what a report *shows*, not the bytes of every file: a notebook
+saved from JupyterLab after a run (its outputs, execution counts, cell ids and
+window state written into it) is the same notebook, and a commentary file that still
+holds only the template of `avs-eval commentaires` is no commentary. Either re-made
+every report although none would change.
 
 The fingerprints of all this, and of the files each report published, are kept in
 `SORTIE/.avs-eval-etat/<dossier>.json`, outside the year's folder that partners
@@ -31,6 +39,7 @@ import platform
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 
@@ -91,12 +100,84 @@ def environment() -> dict[str, str]:
     return versions
 
 
+def data_day(files: Iterable[Path]) -> str:
+    """The data's date as a report's provenance line shows it (« fichiers du … »).
+
+    The day the data files were last changed (their modification time, as the report
+    reads it): it is printed in every report, so it is part of what a report is made
+    from. Without it, a report carried over kept the date of the files it was made
+    from, while the same files copied back with another date (same bytes) gave
+    another date to every report re-made beside it, and to `--tout`.
+    """
+    stamps = [path.stat().st_mtime for path in files if path.is_file()]
+    return date.fromtimestamp(max(stamps)).strftime("%d/%m/%Y") if stamps else ""
+
+
+def with_companions(path: Path) -> list[Path]:
+    """A map file and the files read with it: a Shapefile's `.dbf`, `.shx`, `.prj`, `.cpg`…
+
+    GDAL opens, beside `communes.shp`, every file of the same stem (`communes.dbf`,
+    `communes.CPG`, `communes.shp.xml`), and beside a GeoPackage its SQLite journal
+    (`communes.gpkg-wal`). A commune renamed in the `.dbf` changes the map and its
+    labels: it must change the fingerprint, though the `.shp` is the same.
+    """
+    if not path.is_file():
+        return []
+    stem, name = path.stem.lower() + ".", path.name.lower()
+    beside = [
+        p
+        for p in path.parent.iterdir()
+        if p != path and p.is_file() and p.name.lower().startswith((stem, name))
+    ]
+    return [path, *sorted(beside)]
+
+
+def notebook_digest(path: Path) -> str:
+    """What of a notebook makes a report: its cells' sources and tags, and its language.
+
+    Outputs, execution counts, cell ids and the interface's metadata (collapsed,
+    scrolled, widths) change when the evaluator runs and saves a notebook in
+    JupyterLab; they are replaced when the batch runs it. A file that is not a
+    notebook is fingerprinted by its bytes (papermill will say what is wrong).
+    """
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        metadata = notebook.get("metadata", {})
+        kernel = metadata.get("kernelspec", {})
+        made_of = {
+            "kernel": [kernel.get("name"), kernel.get("language")],
+            "language": metadata.get("language_info", {}).get("name"),
+            "cells": [
+                [
+                    cell["cell_type"],
+                    "".join(cell.get("source", "")),
+                    cell.get("metadata", {}).get("tags", []),
+                    cell.get("attachments", {}),
+                ]
+                for cell in notebook["cells"]
+            ],
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return sha256(path)
+    return _digest(made_of)
+
+
 @dataclass(frozen=True)
 class Dependencies:
     """The fingerprints of what every report of a batch is made from."""
 
     components: dict[str, str]
     files: dict[str, str]  # data file as shown -> its fingerprint (for the journal)
+    # every file and folder fingerprinted (a folder: every file below it)
+    sources: tuple[Path, ...] = ()
+
+    def covers(self, path: Path) -> bool:
+        """Whether a file's content is part of the fingerprints (a report may read it).
+
+        The commentaries (in `parameters/`) are each report's own fingerprint.
+        """
+        path = path.resolve()
+        return any(path == source or source in path.parents for source in self.sources)
 
     @classmethod
     def collect(
@@ -106,25 +187,45 @@ class Dependencies:
         notebooks: Iterable[Path],
         options: dict,
     ) -> Dependencies:
+        notebooks = list(notebooks)
         inputs = {paths.display_path(p): sha256(p) for p in source.files}
-        maps = {paths.display_path(p): sha256(p) for p in map_files if p.is_file()}
+        read_with_maps = [p for path in map_files for p in with_companions(path)]
+        maps = {paths.display_path(p): sha256(p) for p in read_with_maps}
         files = {**inputs, **maps}
         package = Path(__file__).parent
         components = {
-            "donnees": _digest(files),
-            "notebooks": _digest([sha256(p) for p in notebooks]),
+            "donnees": _digest({**files, "date": data_day(source.files)}),
+            "notebooks": _digest([notebook_digest(p) for p in notebooks]),
             "code": tree_digest(package),
             "parametres": tree_digest(paths.PARAMETERS_DIR, skip=("commentaires/",)),
             "options": _digest(options),
             "environnement": _digest(environment()),
         }
-        return cls(components, inputs)
+        sources = (*source.files, *read_with_maps, *notebooks, package, paths.PARAMETERS_DIR)
+        return cls(components, inputs, tuple(p.resolve() for p in sources))
 
 
 def commentary_digest(year: int, slug: str) -> str:
-    """The fingerprint of a report's commentary file ("" when it has none)."""
-    path = commentaires.path_for(year, slug)
-    return sha256(path) if path.is_file() else ""
+    """The fingerprint of a report's commentary ("" when it has none, or only the template).
+
+    What the report shows of it: nothing when the file holds no more than the template
+    of `avs-eval commentaires` (headings and hints, `commentaires.has_content`), however
+    its blank lines and spaces were edited; otherwise its text as the report reads it
+    (a BOM or Windows line ends change nothing), blank lines around it left out.
+    """
+    try:
+        text = commentaires.read(year, slug)
+    except (OSError, UnicodeDecodeError):  # the report will say so: re-make it
+        path = commentaires.path_for(year, slug)
+        return sha256(path) if path.is_file() else ""
+    if not commentaires.has_content(text):
+        return ""
+    lines = text.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 # --- what each report published ----------------------------------------------------------

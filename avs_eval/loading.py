@@ -402,6 +402,7 @@ def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame
     )
 
     _check_territories(check, collectivites)
+    _check_folder_names(check)
 
     qpv = check.yes_no("qpv") if "qpv" in frame.columns else pd.Series(pd.NA, frame.index)
     debut = (
@@ -471,6 +472,20 @@ def _check_territories(check: Checker, collectivites: pd.Series) -> None:
                     "un territoire appartient à une seule collectivité",
                 )
             )
+
+
+def _check_folder_names(check: Checker) -> None:
+    """A territory's name must give a usable folder: not too long, not a reserved name."""
+    names = check.frame["territoire"]
+    problems = {
+        name: paths.folder_name_problem(paths.slug(name)) for name in names.unique() if name
+    }
+    if any(problems.values()):
+        check.flag(
+            names.map(problems).notna(),
+            "territoire",
+            lambda i: f"territoire « {names[i][:60]} » : {problems[names[i]]}",
+        )
 
 
 # --- reponses ----------------------------------------------------------------------

@@ -7,7 +7,10 @@ working directory, resolves relative paths against the same root.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from avs_eval.schema import normalise
 
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 PARAMETERS_DIR: Path = PROJECT_ROOT / "parameters"
@@ -74,3 +77,48 @@ def year_folder(year: int | str, internal: bool) -> str:
 def envoi_name(slug: str, year: int | str) -> str:
     """A report's PDF named for sending and filing, relative to the year's folder."""
     return f"{ENVOI}/{slug}-{year}.pdf"
+
+
+# --- a territory's folder name --------------------------------------------------------------
+
+
+def slug(name: str) -> str:
+    """File-system name of a territory: "Val d'Yzeron" -> "val-d-yzeron"."""
+    return re.sub(r"[^a-z0-9]+", "-", normalise(name)).strip("-")
+
+
+# The slug names the territory's folder, its PDF for sending (`<slug>-<année>.pdf`) and
+# its commentary (`<slug>.md`). A file name is at most 255 bytes, and Windows limits a
+# whole path to 260 characters by default: below an output folder of the usual depth,
+# 80 leaves room (a 310-character name passed `valider`, then failed at `rapports`).
+MAX_FOLDER_NAME = 80
+
+# Names a territory's folder may not take: a year's folder already holds them, or
+# Windows refuses them as file names (CON, NUL, COM1…, whatever the extension).
+RESERVED_FOLDERS: dict[str, str] = {
+    ENVOI: "le dossier des PDF à envoyer",
+    INDEX.removesuffix(".html"): "le sommaire de l'année",
+    MANIFEST.removesuffix(".json"): "le manifeste de l'année",
+    INTERNAL_SUFFIX.strip("-"): "l'édition interne",
+    "synthese": "la synthèse (sa page et son commentaire synthese.md)",
+    **dict.fromkeys(
+        ["con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)),
+         *(f"lpt{n}" for n in range(1, 10))],
+        "un nom de fichier que Windows refuse",
+    ),
+}  # fmt: skip
+
+
+def folder_name_problem(folder: str) -> str | None:
+    """Why a territory cannot have this folder name, in French; None when it can."""
+    if len(folder) > MAX_FOLDER_NAME:
+        return (
+            f"nom trop long pour un nom de dossier : {len(folder)} caractères une fois "
+            f"converti (« {folder[:40]}… »), au plus {MAX_FOLDER_NAME}. Raccourcissez-le"
+        )
+    if folder in RESERVED_FOLDERS:
+        return (
+            f"nom réservé : son dossier « {folder} » serait confondu avec "
+            f"{RESERVED_FOLDERS[folder]}. Renommez le territoire"
+        )
+    return None

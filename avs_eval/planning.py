@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from avs_eval import commentaires, freshness, paths
+from avs_eval import commentaires, freshness, paths, publication
 from avs_eval.config import secrecy_threshold
 from avs_eval.errors import UsageError
 from avs_eval.execution import Job
@@ -146,6 +146,9 @@ def plan(options: BatchOptions) -> Plan:
         champ_insee=given.champ_insee or default_of(ReportOptions, "champ_insee"),
         communes_territoires=str(given.communes_territoires or ""),
     )
+    root = paths.resolve(options.sortie)
+    maps = [path for file in _map_files(source, report) for path in freshness.with_companions(file)]
+    _check_output(root, [*source.files, *maps, notebook])
     shown_options = {k: v for k, v in report.common().items() if k != "annee"}
     dependencies = freshness.Dependencies.collect(
         source,
@@ -154,9 +157,7 @@ def plan(options: BatchOptions) -> Plan:
         {**shown_parameters(shown_options), "pdf": options.pdf},
     )
     year = int(given.annee) if given.annee is not None else None
-    batch = Plan(
-        options, report, source, paths.resolve(options.sortie), notebook, dependencies, year
-    )
+    batch = Plan(options, report, source, root, notebook, dependencies, year)
     _recall(batch)
     # min(cores, reports to make); before the data are read, the reports are counted
     # from --territoire only (every territory otherwise: never fewer than the cores)
@@ -167,6 +168,40 @@ def plan(options: BatchOptions) -> Plan:
         remade = sum(1 for decision in batch.predicted if decision.remake)
         batch.workers = min(batch.workers, max(remade, 1))
     return batch
+
+
+def _check_output(root: Path, inputs: list[Path]) -> None:
+    """Refuse an output folder that would lose the user's files, or re-make all each time.
+
+    A batch replaces the year's folder whole (and its staging and internal siblings):
+    an input file inside one of them would be deleted with the old year. An output
+    folder inside `parameters/` would be fingerprinted as parameters, so that every
+    batch re-made every report. Nothing is written before these checks.
+    """
+    where = root.resolve()
+    # fingerprinted whole: an output folder inside would change what the next batch is from
+    fingerprinted = {"parameters/": paths.PARAMETERS_DIR, "avs_eval/": Path(__file__).parent}
+    for label, folder in fingerprinted.items():
+        folder = folder.resolve()
+        if where == folder or folder in where.parents:
+            raise UsageError(
+                f"le dossier de sortie {paths.as_typed(root)} est dans {label} : tout ce qui "
+                f"s'y trouve compte pour les rapports, qui seraient tous refaits à chaque lot. "
+                "Choisissez un dossier de sortie hors de parameters/ et de avs_eval/ "
+                "(par défaut : outputs)"
+            )
+    for path in inputs:
+        try:
+            first = path.resolve().relative_to(where).parts[0]
+        except (ValueError, IndexError):
+            continue
+        if publication.replaced_by_batches(first):
+            raise UsageError(
+                f"le fichier d'entrée {paths.as_typed(path)} est dans "
+                f"{paths.as_typed(root / first)}, un dossier que la production des rapports "
+                "remplace en entier : il serait supprimé. Déplacez-le hors du dossier de "
+                "sortie (par exemple dans data/), puis relancez. Rien n'a été modifié"
+            )
 
 
 def _recall(batch: Plan) -> None:
@@ -239,11 +274,9 @@ def read(batch: Plan, say: Callable[[str], None]):
 
 def _slugs(names: list[str]) -> dict[str, str]:
     """Each territory's folder name; two territories may not share one."""
-    from avs_eval.context import slug
-
     slugs: dict[str, str] = {}
     for name in names:
-        folder = slug(name) or "territoire"
+        folder = paths.slug(name) or "territoire"
         if folder in slugs.values() or folder == commentaires.SYNTHESIS_NAME:
             raise UsageError(f"deux territoires donnent le même nom de dossier : {folder}")
         slugs[name] = folder

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from avs_eval import freshness, paths, plateforme, testhooks
-from avs_eval.errors import EnvironmentProblem
+from avs_eval.errors import EnvironmentProblem, UsageError
 from avs_eval.output import write_atomic
 
 LOCK_NAME = ".avs-eval.lock"
@@ -54,6 +54,29 @@ class PublicationBlocked(EnvironmentProblem):
 
 class DiskFull(EnvironmentProblem):
     """Not enough space for the year, before the batch or while it wrote."""
+
+
+def replaced_by_batches(name: str) -> bool:
+    """Whether a batch may replace or delete the output folder's entry of this name.
+
+    A year (`2025`, `2025-interne`), a batch kept ready to publish, a hidden staging
+    folder or an old year set aside, and the fingerprints' state: a batch swaps them
+    whole, so a file of the user's inside one of them would be lost.
+    """
+    if name == freshness.STATE_DIR:
+        return True
+    if name.startswith(".") and (STAGING_MARK in name or OLD_MARK in name):
+        return True
+    year = name.removesuffix(READY_SUFFIX).removesuffix(paths.INTERNAL_SUFFIX)
+    return year.isdigit()
+
+
+def remove(path: Path) -> None:
+    """Remove a folder of the batches; a symbolic link is unlinked, its target never touched."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def megabytes(size: int) -> str:
@@ -111,6 +134,7 @@ class Publication:
         try:
             recover(self.root, self.say)
             remove_debris(self.root, self.say)
+            self._no_links()
         except plateforme.RenameRefused as refused:
             self._lock.release()
             culprit = refused.blocking or refused.source
@@ -150,6 +174,22 @@ class Publication:
                 f"{error.strerror or error}. Les rapports déjà publiés sont intacts ; vérifiez "
                 "les droits du dossier (ou choisissez-en un autre avec --sortie), puis relancez"
             ) from None
+
+    def _no_links(self) -> None:
+        """Refuse a year's folder that is a symbolic link: the swap would replace the link.
+
+        The new year would land in the output folder while the folder the link points
+        to (a shared drive, say) kept the old reports, and the link, set aside, could
+        only be unlinked: replacing it quietly would publish where no one looks.
+        """
+        for folder in (self.final, self.ready):
+            if folder.is_symlink():
+                raise UsageError(
+                    f"{paths.as_typed(folder)} est un lien symbolique (vers "
+                    f"{os.readlink(folder)}) : la publication remplace le dossier de l'année "
+                    "en entier et ne peut pas écrire à travers un lien. Supprimez le lien, "
+                    "ou indiquez avec --sortie le dossier qui contient vraiment l'année"
+                )
 
     # --- before the notebooks -------------------------------------------------------
 
@@ -334,7 +374,7 @@ def swap(root: Path, year: int, new: Path) -> None:
     journal.unlink()
     plateforme.sync_folder(root)
     testhooks.step(4)
-    shutil.rmtree(old, ignore_errors=True)
+    remove(old)
     testhooks.step(5)
 
 
@@ -356,7 +396,7 @@ def recover(root: Path, say: Callable[[str], None]) -> None:
     if new.is_dir():
         if year.exists():
             if old.exists():
-                shutil.rmtree(old, ignore_errors=True)
+                remove(old)
             plateforme.rename(year, old)
         plateforme.rename(new, year)
         plateforme.sync_folder(root)
@@ -364,7 +404,7 @@ def recover(root: Path, say: Callable[[str], None]) -> None:
         plateforme.rename(old, year)  # nothing new to publish: the old year comes back
     journal.unlink(missing_ok=True)
     plateforme.sync_folder(root)
-    shutil.rmtree(old, ignore_errors=True)
+    remove(old)
     say(
         f"Publication de {record['annee']} interrompue lors d'un lot précédent : achevée, "
         f"{paths.as_typed(year)} contient le dernier lot complet."
@@ -381,14 +421,16 @@ def remove_debris(root: Path, say: Callable[[str], None]) -> None:
         name = path.name
         if not name.startswith(".") or name in (LOCK_NAME, SWAP_JOURNAL):
             continue
-        if path.is_dir() and (STAGING_MARK in name or OLD_MARK in name):
-            size += folder_size(path)
-            shutil.rmtree(path, ignore_errors=True)
+        if (path.is_dir() or path.is_symlink()) and (STAGING_MARK in name or OLD_MARK in name):
+            measured = 0 if path.is_symlink() else folder_size(path)
         elif path.is_file() and name.endswith(".tmp"):
-            size += path.stat().st_size
-            path.unlink(missing_ok=True)
+            measured = path.stat().st_size
         else:
             continue
+        remove(path)
+        if os.path.lexists(path):  # not removable (rights): said as left, not as removed
+            continue
+        size += measured
         removed.append(name)
     if removed:
         say(

@@ -92,7 +92,21 @@ def change_one_answer(project: Path) -> None:
 def touch_notebook(project: Path) -> None:
     path = project / "notebooks" / "rapport_territoire.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    notebook.metadata["avs_eval_test"] = "modifié"
+    cell = next(c for c in notebook.cells if c.cell_type == "code")
+    cell.source += "\n# modifié par le test"
+    nbformat.write(notebook, path)
+
+
+def save_with_outputs(project: Path) -> None:
+    """What JupyterLab writes when the evaluator runs every cell and saves (issue 27)."""
+    path = project / "notebooks" / "rapport_territoire.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(notebook.cells, start=1):
+        cell.metadata["scrolled"] = True
+        if cell.cell_type == "code":
+            cell.execution_count = number
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="sortie\n")]
+    notebook.metadata["language_info"] = {"name": "python", "version": "3.12.9"}
     nbformat.write(notebook, path)
 
 
@@ -130,6 +144,17 @@ def test_each_kind_of_input_remakes_exactly_the_reports_that_depend_on_it(projec
     step({"Lyon": freshness.COMMENTARY})
     commentary(project, "synthese", "Texte de la synthèse.")
     step({"Synthèse": freshness.COMMENTARY})
+    # the empty templates of `avs-eval commentaires`, and a notebook saved after a run
+    subprocess.run(
+        [sys.executable, "-m", "avs_eval.cli", "commentaires", "--annee", str(YEAR),
+         "--structures", "data/mini/structures.csv", "--reponses", "data/mini/reponses.csv"],
+        cwd=project, env={"PYTHONPATH": str(project), "PATH": "/usr/bin:/bin"}, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    assert (project / "parameters" / "commentaires" / str(YEAR) / "villeurbanne.md").is_file()
+    step({})
+    save_with_outputs(project)
+    step({})
     # what every report depends on
     everything = freshness.COMPONENTS
     change_one_answer(project)

@@ -617,3 +617,40 @@ def test_classeur_sheet_names_are_case_insensitive(mini: MiniData):
     )
     dataset = load_or_raise(classeur=path)
     assert len(dataset.responses) == 11
+
+
+# --- a territory's name must make a usable folder (issue 24, item 7) ------------------------
+
+
+def test_a_territory_name_too_long_for_a_folder_is_refused_with_the_limit(mini):
+    """A 310-character name passed `valider`, then `rapports` failed with « vérifiez
+    les droits » (the file system refused its folder)."""
+    from avs_eval.paths import MAX_FOLDER_NAME
+
+    long_name = "Communauté de communes" + " du Val" * 41
+    assert len(long_name) >= 300
+    mini.set("structures", 2, "territoire", long_name)
+    error = raised(*mini.write())
+    [finding] = [f for f in error.errors if "trop long" in f.message]
+    assert (finding.fichier, finding.ligne, finding.colonne) == ("structures.csv", 2, "territoire")
+    assert finding.valeur == long_name
+    assert f"au plus {MAX_FOLDER_NAME}" in finding.message
+
+
+@pytest.mark.parametrize(
+    "name", ["Envoi", "Synthèse", "Index", "NUL", "Com1", "Lpt9", "Aux", "Interne", "Manifest"]
+)
+def test_a_territory_named_like_a_folder_of_the_year_or_a_windows_device_is_refused(mini, name):
+    """« Envoi » landed in envoi/ beside the PDFs to send."""
+    mini.set("structures", 2, "territoire", name)
+    error = raised(*mini.write())
+    [finding] = [f for f in error.errors if "nom réservé" in f.message]
+    assert (finding.fichier, finding.ligne, finding.colonne, finding.valeur) == (
+        "structures.csv", 2, "territoire", name,
+    )  # fmt: skip
+    assert f"« {name} »" in finding.message
+
+
+def test_ordinary_territory_names_pass(mini):
+    mini.set("structures", 2, "territoire", "Envoi et Partage")  # envoi-et-partage
+    assert "Envoi et Partage" in load_or_raise(*mini.write()).territories

@@ -17,11 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from avs_eval import freshness, publication, testhooks
-from avs_eval.errors import EnvironmentProblem
+from avs_eval import freshness, paths, publication, testhooks
+from avs_eval.cli import main
+from avs_eval.errors import EnvironmentProblem, UsageError
 from avs_eval.publication import LOCK_NAME, SWAP_JOURNAL, Publication, PublicationBlocked
 
 YEAR = 2024
+MINI = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
+
+
+def mini_options(folder: Path) -> list[str]:
+    structures, reponses = folder / "structures.csv", folder / "reponses.csv"
+    return ["--structures", str(structures), "--reponses", str(reponses)]
 
 
 def make_year(folder: Path, label: str) -> Path:
@@ -256,3 +263,73 @@ def test_an_interrupted_swap_that_cannot_be_finished_yet_is_said_and_retried(roo
         pass
     assert contents(root / "2024")["index.html"] == "nouveau index.html"
     assert hidden(root) == [] and "achevée" in told[0]
+
+
+# --- the user's files are never the batch's (issue 24, items 5 and 7) ----------------------
+
+
+def test_a_symlinked_year_folder_is_refused_and_neither_it_nor_its_target_is_touched(root):
+    """A year's folder that is a link to a shared drive: the swap used to rename the link
+    aside, put the new year in its place and fail to delete the link (rmtree refuses
+    links, errors ignored), so every later batch said it removed `.2024.ancien-…`,
+    which stayed. The year is now refused before anything moves."""
+    shared = root / "partage" / str(YEAR)
+    shared.parent.mkdir()
+    (root / str(YEAR)).rename(shared)
+    (root / str(YEAR)).symlink_to(shared, target_is_directory=True)
+    said = []
+    with (
+        pytest.raises(UsageError, match="lien symbolique") as refused,
+        Publication(root, YEAR, said.append),
+    ):
+        pass
+    assert refused.value.exit_code == 2
+    assert (root / str(YEAR)).is_symlink()
+    assert contents(shared) == contents(make_year(root / "attendu", "ancien"))
+    assert hidden(root) == []
+    with Publication(root, 2025, said.append):  # the lock was released
+        pass
+
+
+def test_a_symlink_left_aside_by_an_older_batch_is_unlinked_once_and_its_target_kept(root):
+    target = make_year(root / "ailleurs", "ailleurs")
+    (root / ".2024.ancien-77").symlink_to(target, target_is_directory=True)
+    said = []
+    publication.remove_debris(root, said.append)
+    assert not os.path.lexists(root / ".2024.ancien-77")
+    assert ".2024.ancien-77" in said[0]
+    assert contents(target)  # the link's target is the user's: never deleted
+    said.clear()
+    publication.remove_debris(root, said.append)
+    assert said == []  # not said again: it is gone
+
+
+@pytest.mark.parametrize("name", ["2024", "2024-interne", "2024-pret-a-publier"])
+def test_input_files_inside_a_folder_the_batch_replaces_are_refused(tmp_path, name, capsys):
+    """`rapports --structures out/2025/structures.csv … --sortie out` exited 0 and both
+    input files were gone with the old year."""
+    out = tmp_path / "out"
+    folder = out / name
+    folder.mkdir(parents=True)
+    for file in ("structures.csv", "reponses.csv"):
+        (folder / file).write_bytes((MINI / file).read_bytes())
+    before = {p: p.read_bytes() for p in folder.iterdir()}
+    code = main(
+        ["rapports", "--structures", str(folder / "structures.csv"),
+         "--reponses", str(folder / "reponses.csv"), "--annee", "2024", "--sortie", str(out)]
+    )  # fmt: skip
+    assert code == 2
+    message = capsys.readouterr().err
+    assert "structures.csv" in message and "serait supprimé" in message
+    assert {p: p.read_bytes() for p in folder.iterdir()} == before
+    assert sorted(p.name for p in out.iterdir()) == [name]  # nothing written
+
+
+def test_an_output_folder_inside_parameters_is_refused(tmp_path, capsys, monkeypatch):
+    """Its reports were fingerprinted as parameters: every batch re-made every report."""
+    monkeypatch.setattr(paths, "PARAMETERS_DIR", tmp_path / "parameters")
+    out = paths.PARAMETERS_DIR / "sorties"
+    code = main(["rapports", *mini_options(MINI), "--sortie", str(out)])
+    assert code == 2
+    assert "est dans parameters/" in capsys.readouterr().err
+    assert not out.exists()
