@@ -145,11 +145,10 @@ def test_each_kind_of_input_remakes_exactly_the_reports_that_depend_on_it(projec
     commentary(project, "synthese", "Texte de la synthèse.")
     step({"Synthèse": freshness.COMMENTARY})
     # the empty templates of `avs-eval commentaires`, and a notebook saved after a run
-    subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "commentaires", "--annee", str(YEAR),
-         "--structures", "data/mini/structures.csv", "--reponses", "data/mini/reponses.csv"],
-        cwd=project, env={"PYTHONPATH": str(project), "PATH": "/usr/bin:/bin"}, check=True,
-        capture_output=True,
+    run_cli(
+        "commentaires", "--annee", str(YEAR),
+        "--structures", "data/mini/structures.csv", "--reponses", "data/mini/reponses.csv",
+        project=project, check=True,
     )  # fmt: skip
     assert (project / "parameters" / "commentaires" / str(YEAR) / "villeurbanne.md").is_file()
     step({})
