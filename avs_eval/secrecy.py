@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from avs_eval import audit
+from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.schema import ALL_PERIMETER
 
 MASK = "masque"
@@ -61,13 +62,14 @@ def apply(
     if frame.empty:
         return frame.assign(**{MASK: masked})
     denominators = frame["denominateur"].to_numpy()
+    empty = _without_structures(frame)
     if relations is None:
         relations = Relations(_relations(frame, collectivite_of))
     changed = True
     while changed:
         changed = False
         for parts, totals in relations:
-            changed |= _protect(parts, totals, masked, denominators)
+            changed |= _protect(parts, totals, masked, denominators, empty)
     level = protection_level(protection)
     result = None
     if level > 0:
@@ -181,19 +183,38 @@ def _relation(frame, part_mask, part_keys, total_mask, total_keys) -> tuple[np.n
     return part_group, total_row
 
 
+def _without_structures(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of a perimeter with no approved structure: public (the register), so empty.
+
+    The number of structures of a perimeter is the denominator of its response rate,
+    which the reports print; a part known to have none hides nothing.
+    """
+    keys = ["annee", "niveau", "perimetre", "type"]
+    rates = frame.loc[(frame["indicateur"] == RESPONSE_RATE) & (frame["modalite"] == ""), keys]
+    population = frame.loc[rates.index, "denominateur"]
+    rates = rates.assign(_structures=population.to_numpy())
+    joined = frame[keys].merge(rates, on=keys, how="left")
+    return (joined["_structures"].to_numpy(dtype=float) == 0).astype(bool)
+
+
 def _protect(
-    part_group: np.ndarray, total_row: np.ndarray, masked: np.ndarray, denominators: np.ndarray
+    part_group: np.ndarray,
+    total_row: np.ndarray,
+    masked: np.ndarray,
+    denominators: np.ndarray,
+    empty: np.ndarray | None = None,
 ) -> bool:
     """Mask one more cell of every sum whose masked cells a reader could recover.
 
-    A part with no structure is known to be empty (0 of 0): it hides nothing, and the
-    other parts add up to the whole without it. Of the parts that do have structures:
+    A part of a perimeter with no structure (`empty`) is known to be empty: it hides
+    nothing, and the other parts add up to the whole without it. Of the other parts:
     - one masked part, its total shown: the smallest other part is masked too;
     - a single part, masked, its total shown: the part is its whole, the total is masked;
     - the total masked, every part shown: their sum gives it, the smallest part is masked.
     """
     rows = np.flatnonzero(part_group >= 0)
-    rows = rows[np.nan_to_num(denominators[rows].astype(float)) > 0]
+    if empty is not None:
+        rows = rows[~empty[rows]]
     groups = part_group[rows]
     size = len(total_row)
     n_masked = np.bincount(groups, weights=masked[rows], minlength=size)

@@ -62,13 +62,18 @@ def _masked(table: pd.DataFrame, collectivites: dict, protection: int) -> np.nda
 
 def test_a_part_equal_to_its_whole_is_masked_with_it():
     table = _part_equal_to_whole()
-    before = _masked(table, COLLECTIVITES, 0)
-    assert before.tolist() == [False, True, True, False, False]  # the simple rule
     model = audit.build_model(table, secrecy.additive_relations(table, COLLECTIVITES))
-    narrow = {i.cell[2]: i.width for i in audit.intervals(model, before)}
-    assert narrow == {"A": 0, "B": 0}  # A read in the QPV table, B by difference
+    # the pattern of the first secondary rule alone: A is read in the QPV table, B by
+    # difference (what the published sample leaked for Est lyonnais in 2025)
+    leaky = np.array([False, True, True, False, False])
+    narrow = {i.cell[2]: i.width for i in audit.intervals(model, leaky)}
+    assert narrow == {"A": 0, "B": 0}
+    # the secondary rules now mask a part equal to its whole with it
+    before = _masked(table, COLLECTIVITES, 0)
+    assert before.tolist() == [False, True, True, False, True]
+    assert min(i.width for i in audit.intervals(model, before)) >= 1
     after = _masked(table, COLLECTIVITES, 1)
-    assert after[4]  # « A · Hors QPV » is masked too
+    assert after[4]
     assert min(i.width for i in audit.intervals(model, after)) >= 1
 
 

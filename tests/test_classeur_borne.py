@@ -1,4 +1,4 @@
-"""A workbook costs at most what `reading.MAX_WORKBOOK_CELLS` and `MAX_WORKBOOK_BYTES` allow.
+"""A workbook costs at most what `workbook_limits.MAX_WORKBOOK_CELLS` and `_BYTES` allow.
 
 A 300 KB XLSX can hold 2 million cells: openpyxl took 862 MB and 53 s to read it, and a
 4.4 MB one would have needed 13 GB. The bounds are checked on the zip before openpyxl
@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from conftest import write_workbook
 
-from avs_eval import reading
-from avs_eval.reading import MAX_WORKBOOK_CELLS, ReadFailure, read_table
+from avs_eval import reading, workbook_limits
+from avs_eval.reading import ReadFailure, read_table
+from avs_eval.workbook_limits import MAX_WORKBOOK_CELLS
 
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -115,7 +116,7 @@ def test_a_bomb_that_lies_about_its_range_is_refused_by_its_cells(tmp_path):
 
 
 def test_a_bomb_of_uncompressed_bytes_is_refused_by_its_size(tmp_path, monkeypatch):
-    monkeypatch.setattr(reading, "MAX_WORKBOOK_BYTES", 2**20)
+    monkeypatch.setattr(workbook_limits, "MAX_WORKBOOK_BYTES", 2**20)
     path = tmp_path / "reponses.xlsx"
     path.write_bytes(bomb(20_000, 5))
     failure = refused_within(path, seconds=1, megabytes=20)
@@ -124,7 +125,7 @@ def test_a_bomb_of_uncompressed_bytes_is_refused_by_its_size(tmp_path, monkeypat
 
 
 def test_a_workbook_just_under_the_cap_is_read(tmp_path, monkeypatch):
-    monkeypatch.setattr(reading, "MAX_WORKBOOK_CELLS", 2_000)
+    monkeypatch.setattr(workbook_limits, "MAX_WORKBOOK_CELLS", 2_000)
     path = write_workbook(
         tmp_path / "petit.xlsx",
         {"reponses": [["structure_id", "annee"], *[[f"S{n}", 2024] for n in range(999)]]},
@@ -132,7 +133,7 @@ def test_a_workbook_just_under_the_cap_is_read(tmp_path, monkeypatch):
     table = read_table(path, "petit.xlsx")
     assert len(table.frame) == 999
     reading.forget_workbooks()
-    monkeypatch.setattr(reading, "MAX_WORKBOOK_CELLS", 1_000)
+    monkeypatch.setattr(workbook_limits, "MAX_WORKBOOK_CELLS", 1_000)
     with pytest.raises(ReadFailure) as refused:
         read_table(path, "petit.xlsx")
     assert "au-delà des 1\u202f000 que" in refused.value.finding.message
@@ -152,7 +153,7 @@ def test_cells_are_counted_exactly_across_blocks(prefix):
     archive = zipfile.ZipFile(io.BytesIO(data))
     info = archive.getinfo("xl/worksheets/sheet1.xml")
     assert info.file_size > 2 * 2**20
-    assert reading._cells_written(archive, info, limit=10**9) == 200_000
+    assert workbook_limits._cells_written(archive, info, limit=10**9) == 200_000
 
 
 def prefixed(data: bytes) -> bytes:
