@@ -180,8 +180,8 @@ def _in_reading_order(findings: Iterable[Finding]) -> Sequence[Finding]:
 # A file of 100,000 structures may carry hundreds of thousands of warnings: one object
 # each, built, hashed and sorted one at a time, costs more than reading the file. So the
 # validator records them as columns (`FindingLog.add`), deduplicates, sorts and counts
-# them per rule as columns (`Findings`), and builds a `Finding` only for those a reader
-# sees: the few listed in full, and each row of `--erreurs F.csv` (written from columns).
+# them per rule as columns (`Findings`), and builds a `Finding` only for the few listed
+# in full; `--erreurs F.csv` is written from the columns.
 # numpy and pandas are imported inside: `avs-eval --help` imports this module.
 
 NO_LINE = -1  # a finding about a whole file or sheet: `ligne` is None

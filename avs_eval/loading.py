@@ -225,7 +225,7 @@ class Checker:
     def flag(self, mask: pd.Series, column: str, message, values: pd.Series | None = None):
         """One finding per row where `mask` holds.
 
-        `message`: one text for all, a Series of texts aligned with the rows, or a
+        `message`: one text for all, an array of texts for the flagged rows, or a
         function of a row's index (called for the flagged rows only).
         """
         selected = mask.to_numpy(dtype=bool)
@@ -234,8 +234,6 @@ class Checker:
         values = self.frame[column] if values is None else values
         if callable(message):
             message = np.array([message(i) for i in mask.index[selected]], dtype=object)
-        elif isinstance(message, pd.Series):
-            message = message.to_numpy(dtype=object)[selected]
         record(
             self.sink,
             self.table.label,
