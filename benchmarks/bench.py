@@ -532,9 +532,7 @@ def csv_scaling(work: Path, runs: int, quick_mode: bool = False) -> dict:
             floor = med(results[("plancher", messy)])
             state = "en désordre" if messy else "propres"
             print(
-                f"   {size:,} structures, {rows:,} réponses, {state} ({findings}) :".replace(
-                    ",", " "
-                )
+                f"   {_number(size)} structures, {_number(rows)} réponses, {state} ({findings}) :"
             )
             for name in ("plancher", "valider", "indicateurs"):
                 samples = results[(name, messy)]
@@ -580,8 +578,13 @@ def findings_count(files: list[str]) -> str:
     for noun in ("avertissement", "erreur"):
         found = re.search(rf"^(\d+) {noun}s?\b", said, re.MULTILINE)
         number = int(found.group(1)) if found else 0
-        counts.append(f"{number:,} {noun}{'s' if number > 1 else ''}".replace(",", " "))
+        counts.append(f"{_number(number)} {noun}{'s' if number > 1 else ''}")
     return ", ".join(counts)
+
+
+def _number(count: int) -> str:
+    """100000 as « 100 000 »."""
+    return f"{count:,}".replace(",", " ")
 
 
 def load_average() -> str:
