@@ -300,6 +300,23 @@ class FindingLog:
         return Findings(*(frame[name].to_numpy() for name in FIELDS))
 
 
+def record(
+    sink: FindingLog | list[Finding],
+    fichier: str,
+    lines: np.ndarray,
+    colonne: str,
+    values: np.ndarray,
+    messages: np.ndarray | str,
+) -> None:
+    """Findings for many rows at once: columns into a log, objects into a list."""
+    if isinstance(sink, FindingLog):
+        sink.add(fichier, lines, colonne, values, messages)
+        return
+    texts = [messages] * len(lines) if isinstance(messages, str) else list(messages)
+    for line, value, text in zip(lines, values, texts, strict=True):
+        sink.append(Finding(fichier, int(line), colonne, value, text))
+
+
 def _broadcast(column: Any, length: int) -> np.ndarray:
     """A column of `length` values: an array as it is, one value repeated."""
     import numpy as np

@@ -21,7 +21,14 @@ import pandas as pd
 from avs_eval import paths
 from avs_eval.catalog import RESPONSE_KEYS, Catalog, Question, load_catalog
 from avs_eval.config import Config, load_config
-from avs_eval.errors import FIELD_ORDER, Finding, FindingLog, UsageError, ValidationError
+from avs_eval.errors import (
+    FIELD_ORDER,
+    Finding,
+    FindingLog,
+    UsageError,
+    ValidationError,
+    record,
+)
 from avs_eval.reading import (
     LINE,
     RawTable,
@@ -285,23 +292,6 @@ class Checker:
             [int(t) if good else 0 for t, good in zip(text, ok, strict=True)], dtype=np.int64
         )
         return pd.Series(pd.arrays.IntegerArray(numbers[codes], ~ok[codes]), index=index)
-
-
-def record(
-    sink: FindingLog | list[Finding],
-    fichier: str,
-    lines: np.ndarray,
-    colonne: str,
-    values: np.ndarray,
-    messages: np.ndarray | str,
-) -> None:
-    """Findings for many rows at once: columns into a log, objects into a list."""
-    if isinstance(sink, FindingLog):
-        sink.add(fichier, lines, colonne, values, messages)
-        return
-    texts = [messages] * len(lines) if isinstance(messages, str) else list(messages)
-    for line, value, text in zip(lines, values, texts, strict=True):
-        sink.append(Finding(fichier, int(line), colonne, value, text))
 
 
 def as_text(values: np.ndarray) -> np.ndarray:
