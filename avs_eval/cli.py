@@ -96,12 +96,13 @@ def _load(args):
 
 
 def _print_warnings(dataset_warnings, stream=sys.stderr) -> None:
+    from avs_eval.errors import listing  # the first 50, then a count per rule (as `valider`)
+
     if not dataset_warnings:
         return
     count = len(dataset_warnings)
     print(f"{count} avertissement{'s' if count > 1 else ''} (données acceptées) :", file=stream)
-    for warning in dataset_warnings:
-        print(f"  - {warning}", file=stream)
+    print("\n".join(listing(dataset_warnings, "avertissement")), file=stream)
 
 
 def cmd_valider(args) -> int:

@@ -10,8 +10,12 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, overload
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_SHOWN_VALUE = 60
 # Findings shown in full in the terminal; the rest are counted by rule. A file wrong on
@@ -74,8 +78,8 @@ class ValidationError(AvsEvalError):
     exit_code = EXIT_INVALID
 
     def __init__(self, errors: Iterable[Finding], warnings: Iterable[Finding] = ()) -> None:
-        self.errors = sorted(set(errors), key=_reading_order)
-        self.warnings = sorted(set(warnings), key=_reading_order)
+        self.errors: Sequence[Finding] = _in_reading_order(errors)
+        self.warnings: Sequence[Finding] = _in_reading_order(warnings)
         count = len(self.errors)
         plural = "s" if count > 1 else ""
         super().__init__(f"{count} erreur{plural} dans les données")
@@ -112,6 +116,21 @@ def listing(findings: Sequence[Finding], noun: str, shown: int = SHOWN) -> list[
         f"  … et {_number(rest)} autre{'s' if rest > 1 else ''} {noun}{'s' if rest > 1 else ''}"
         f" ; les {_number(len(findings))} {noun}s par règle :"
     )
+    groups = findings.per_rule() if isinstance(findings, Findings) else _per_rule(findings)
+    for (fichier, colonne, _), (count, message) in sorted(
+        groups.items(), key=lambda item: -item[1][0]
+    ):
+        where = f"{fichier}, colonne « {colonne} »" if colonne else fichier
+        lines.append(f"  - {_number(count)} × {where} : {message}")
+    lines.append(f"  Liste complète, une ligne par {noun} : avs-eval valider --erreurs {noun}s.csv")
+    return lines
+
+
+def _per_rule(findings: Iterable[Finding]) -> dict[tuple[str, str, str], tuple[int, str]]:
+    """(file, column, rule) -> (count, the message, or the rule when messages differ).
+
+    In the order each group first appears, so that equal counts keep the reading order.
+    """
     groups: Counter = Counter()
     example: dict[tuple, str] = {}
     for finding in findings:
@@ -119,12 +138,7 @@ def listing(findings: Sequence[Finding], noun: str, shown: int = SHOWN) -> list[
         groups[key] += 1
         if example.setdefault(key, finding.message) != finding.message:
             example[key] = key[2]  # messages differ in their particulars: the rule alone
-    for (fichier, colonne, _), count in sorted(groups.items(), key=lambda item: -item[1]):
-        where = f"{fichier}, colonne « {colonne} »" if colonne else fichier
-        message = example[(fichier, colonne, _)]
-        lines.append(f"  - {_number(count)} × {where} : {message}")
-    lines.append(f"  Liste complète, une ligne par {noun} : avs-eval valider --erreurs {noun}s.csv")
-    return lines
+    return {key: (count, example[key]) for key, count in groups.items()}
 
 
 def _number(count: int) -> str:
@@ -141,14 +155,303 @@ def findings_csv(findings: Iterable[Finding]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(FINDING_COLUMNS)
-    for f in findings:
-        line = "" if f.ligne is None else f.ligne
-        writer.writerow([f.fichier, line, f.colonne or "", f.valeur or "", f.message])
+    if isinstance(findings, Findings):
+        writer.writerows(findings.rows())
+    else:
+        for f in findings:
+            line = "" if f.ligne is None else f.ligne
+            writer.writerow([f.fichier, line, f.colonne or "", f.valeur or "", f.message])
     return "\ufeff" + out.getvalue()
 
 
 def _reading_order(f: Finding) -> tuple:
     return (f.fichier, f.ligne or 0, f.colonne or "", f.message, f.valeur or "")
+
+
+def _in_reading_order(findings: Iterable[Finding]) -> Sequence[Finding]:
+    """Distinct findings in reading order: file, line, column, message, value."""
+    if isinstance(findings, FindingLog | Findings):
+        return FindingLog.of(findings).findings(READING_ORDER)
+    return sorted(set(findings), key=_reading_order)
+
+
+# --- findings in bulk ----------------------------------------------------------------
+#
+# A file of 100,000 structures may carry hundreds of thousands of warnings: one object
+# each, built, hashed and sorted one at a time, costs more than reading the file. So the
+# validator records them as columns (`FindingLog.add`), deduplicates, sorts and counts
+# them per rule as columns (`Findings`), and builds a `Finding` only for the few listed
+# in full; `--erreurs F.csv` is written from the columns.
+# numpy and pandas are imported inside: `avs-eval --help` imports this module.
+
+NO_LINE = -1  # a finding about a whole file or sheet: `ligne` is None
+FIELDS = ("fichier", "ligne", "colonne", "valeur", "message")
+# The orders of sorting: `ValidationError`'s (the message before the value it quotes) and
+# the dataclass's own (the order of its fields), which `Dataset.warnings` has always had.
+READING_ORDER = ("fichier", "ligne", "colonne", "message", "valeur")
+FIELD_ORDER = FIELDS
+
+
+class FindingLog:
+    """Findings as they are met: one by one (`append`), or many rows of a rule (`add`).
+
+    Stands where a list of findings stood (`append`, `extend`, `len`), so that code that
+    writes one finding at a time, and callers that pass a list, need not change.
+    """
+
+    def __init__(self) -> None:
+        self._single: list[Finding] = []
+        self._blocks: list[tuple[Any, ...]] = []
+        self._count = 0
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> FindingLog:
+        if isinstance(findings, FindingLog):
+            return findings
+        log = cls()
+        log.extend(findings)
+        return log
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, finding: Finding) -> None:
+        self._single.append(finding)
+        self._count += 1
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        if isinstance(findings, Findings):
+            self._blocks.append(findings.columns())
+            self._count += len(findings)
+        elif isinstance(findings, FindingLog):
+            self._single += findings._single
+            self._blocks += findings._blocks
+            self._count += len(findings)
+        else:
+            for finding in findings:
+                self.append(finding)
+
+    def add(
+        self,
+        fichier: str,
+        lines: np.ndarray,
+        colonne: str | None,
+        values: np.ndarray | str | None,
+        messages: np.ndarray | str,
+    ) -> None:
+        """One finding per line; `values` and `messages` are one per line, or one for all."""
+        import numpy as np
+
+        lines = np.asarray(lines, dtype=np.int64)
+        if not len(lines):
+            return
+        self._blocks.append((fichier, lines, colonne, values, messages))
+        self._count += len(lines)
+
+    def findings(self, order: tuple[str, ...] = READING_ORDER) -> Findings:
+        """Distinct findings sorted by the fields of `order` (None as 0 or "")."""
+        import numpy as np
+        import pandas as pd
+
+        if self._single:
+            lines = [NO_LINE if f.ligne is None else f.ligne for f in self._single]
+            self._blocks.append(
+                (
+                    np.array([f.fichier for f in self._single], dtype=object),
+                    np.array(lines, dtype=np.int64),
+                    np.array([f.colonne for f in self._single], dtype=object),
+                    np.array([f.valeur for f in self._single], dtype=object),
+                    np.array([f.message for f in self._single], dtype=object),
+                )
+            )
+            self._single = []
+        if not self._blocks:
+            return Findings.empty()
+        if len(self._blocks) > 1:  # one block of columns from now on
+            columns = [
+                np.concatenate([_broadcast(block[k], len(block[1])) for block in self._blocks])
+                for k in range(len(FIELDS))
+            ]
+            self._blocks = [tuple(columns)]
+        fichier, ligne, colonne, valeur, message = (
+            _broadcast(column, len(self._blocks[0][1])) for column in self._blocks[0]
+        )
+        # object columns: pandas would otherwise read None as a missing string (NaN)
+        frame = pd.DataFrame(
+            {
+                "fichier": pd.Series(fichier, dtype=object),
+                "ligne": pd.Series(ligne, dtype="int64"),
+                "colonne": pd.Series(colonne, dtype=object),
+                "valeur": pd.Series(valeur, dtype=object),
+                "message": pd.Series(message, dtype=object),
+            }
+        ).drop_duplicates()
+        keys = pd.DataFrame(
+            {
+                "fichier": frame["fichier"],
+                "ligne": frame["ligne"].clip(lower=0),
+                "colonne": frame["colonne"].fillna(""),
+                "valeur": frame["valeur"].fillna(""),
+                "message": frame["message"],
+            }
+        )
+        sorted_index = keys.sort_values(list(order), kind="stable").index
+        frame = frame.loc[sorted_index]
+        return Findings(*(frame[name].to_numpy() for name in FIELDS))
+
+
+def record(
+    sink: FindingLog | list[Finding],
+    fichier: str,
+    lines: np.ndarray,
+    colonne: str,
+    values: np.ndarray,
+    messages: np.ndarray | str,
+) -> None:
+    """Findings for many rows at once: columns into a log, objects into a list."""
+    if isinstance(sink, FindingLog):
+        sink.add(fichier, lines, colonne, values, messages)
+        return
+    texts = [messages] * len(lines) if isinstance(messages, str) else list(messages)
+    for line, value, text in zip(lines, values, texts, strict=True):
+        sink.append(Finding(fichier, int(line), colonne, value, text))
+
+
+def _broadcast(column: Any, length: int) -> np.ndarray:
+    """A column of `length` values: an array as it is, one value repeated."""
+    import numpy as np
+
+    if isinstance(column, np.ndarray):
+        return column
+    if isinstance(column, list | tuple):
+        return np.array(column, dtype=object)
+    values = np.empty(length, dtype=object)
+    values[:] = column
+    return values
+
+
+class Findings(Sequence[Finding]):
+    """Distinct findings in their order, held as columns: a `Finding` built when asked for.
+
+    A sequence like the list it replaces: `len`, indexing, slicing, iteration and
+    comparison with a list behave the same. Iterating builds every object (once); the
+    listing (`per_rule`) and the CSV (`rows`) read the columns instead.
+    """
+
+    def __init__(
+        self,
+        fichier: np.ndarray,
+        ligne: np.ndarray,
+        colonne: np.ndarray,
+        valeur: np.ndarray,
+        message: np.ndarray,
+    ) -> None:
+        self.fichier, self.ligne, self.colonne = fichier, ligne, colonne
+        self.valeur, self.message = valeur, message
+        self._all: list[Finding] | None = None
+
+    @classmethod
+    def empty(cls) -> Findings:
+        import numpy as np
+
+        nothing = np.array([], dtype=object)
+        return cls(nothing, np.array([], dtype=np.int64), nothing, nothing, nothing)
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        return (self.fichier, self.ligne, self.colonne, self.valeur, self.message)
+
+    def __len__(self) -> int:
+        return len(self.ligne)
+
+    @overload
+    def __getitem__(self, index: int) -> Finding: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Finding]: ...
+    def __getitem__(self, index: int | slice) -> Finding | list[Finding]:
+        if self._all is not None:
+            return self._all[index]
+        if isinstance(index, slice):
+            return [self._finding(i) for i in range(len(self))[index]]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._finding(index)
+
+    def _finding(self, i: int) -> Finding:
+        line = int(self.ligne[i])
+        return Finding(
+            self.fichier[i],
+            None if line == NO_LINE else line,
+            self.colonne[i],
+            self.valeur[i],
+            self.message[i],
+        )
+
+    def __iter__(self) -> Iterator[Finding]:
+        if self._all is None:
+            lines = [None if line == NO_LINE else line for line in self.ligne.tolist()]
+            self._all = list(
+                map(
+                    Finding,
+                    self.fichier.tolist(),
+                    lines,
+                    self.colonne.tolist(),
+                    self.valeur.tolist(),
+                    self.message.tolist(),
+                )
+            )
+        return iter(self._all)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Findings | list | tuple):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, like the list it replaces
+
+    def __repr__(self) -> str:
+        return f"Findings({len(self)} constats)"
+
+    def rows(self) -> Iterator[list]:
+        """Each finding as a row of `findings_csv`: no line and no column or value as ""."""
+        lines = ["" if line == NO_LINE else line for line in self.ligne.tolist()]
+        return map(
+            list,
+            zip(
+                self.fichier.tolist(),
+                lines,
+                [c or "" for c in self.colonne.tolist()],
+                [v or "" for v in self.valeur.tolist()],
+                self.message.tolist(),
+                strict=True,
+            ),
+        )
+
+    def per_rule(self) -> dict[tuple[str, str, str], tuple[int, str]]:
+        """As `_per_rule` reads objects, from the columns: each message's rule found once."""
+        import pandas as pd
+
+        if not len(self):
+            return {}
+        messages = pd.Series(self.message, dtype=object)
+        rules = messages.map({m: rule_of(m) for m in pd.unique(self.message)})
+        frame = pd.DataFrame(
+            {
+                "fichier": pd.Series(self.fichier, dtype=object),
+                "colonne": pd.Series(self.colonne, dtype=object).fillna(""),
+                "regle": rules,
+                "message": messages,
+            }
+        )
+        groups = frame.groupby(["fichier", "colonne", "regle"], sort=False, dropna=False)
+        counts = groups.size()
+        first = groups["message"].first()
+        distinct = groups["message"].nunique()
+        return {
+            key: (int(counts[key]), first[key] if distinct[key] == 1 else key[2])
+            for key in counts.index
+        }
 
 
 class UsageError(AvsEvalError):

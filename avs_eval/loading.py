@@ -1,13 +1,16 @@
 """Load the two tables of the data contract and check every rule of it.
 
-Validation is vectorised (pandas string methods, `isin`, `duplicated`): only the
-rows that break a rule are visited one by one, to write their message. So the
+Validation is vectorised (pandas string methods, `isin`, `duplicated`), and so is
+the recording of what it finds: the rows that break a rule are added to a
+`FindingLog` as columns (lines, values, messages), not one object each, so that a
+file with a warning on every third row costs little more than a clean one. So the
 same code checks 150 structures or 100,000.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +21,14 @@ import pandas as pd
 from avs_eval import paths
 from avs_eval.catalog import RESPONSE_KEYS, Catalog, Question, load_catalog
 from avs_eval.config import Config, load_config
-from avs_eval.errors import Finding, UsageError, ValidationError
+from avs_eval.errors import (
+    FIELD_ORDER,
+    Finding,
+    FindingLog,
+    UsageError,
+    ValidationError,
+    record,
+)
 from avs_eval.reading import (
     LINE,
     RawTable,
@@ -57,7 +67,7 @@ class Dataset:
 
     structures: pd.DataFrame
     responses: pd.DataFrame
-    warnings: list[Finding]
+    warnings: Sequence[Finding]  # `Findings` (columns) from `load`, a list from elsewhere
     source: DataSource
     config: Config
     hashes: dict[str, str] = field(default_factory=dict)
@@ -157,8 +167,8 @@ def _load(source: DataSource | None, config: Config | None) -> Dataset:
     source = source or DataSource.sample()
     config = config or load_config()
     catalog = load_catalog()  # checked before any data is read: a broken catalog stops here
-    errors: list[Finding] = []
-    warnings: list[Finding] = []
+    errors = FindingLog()
+    warnings = FindingLog()
     tables: dict[str, RawTable | None] = {}
     for role, path, label, strict in _table_specs(source, errors):
         try:
@@ -177,14 +187,15 @@ def _load(source: DataSource | None, config: Config | None) -> Dataset:
     if errors or structures is None or responses is None:
         raise ValidationError(errors, warnings)
     hashes = {paths.display_path(p): sha256(p) for p in source.files}
-    return Dataset(structures, responses, sorted(set(warnings)), source, config, hashes)
+    # the dataclass's order (its fields in turn), as `sorted(set(warnings))` gave
+    return Dataset(structures, responses, warnings.findings(FIELD_ORDER), source, config, hashes)
 
 
 def load_structures(path: str | Path) -> pd.DataFrame:
     """Read and validate the `structures` register alone (e.g. for the questionnaire)."""
     path = paths.resolve(path)
     label = paths.display_path(path)
-    errors: list[Finding] = []
+    errors = FindingLog()
     try:
         table = read_table(path, label, STRUCTURES)
     finally:
@@ -195,7 +206,7 @@ def load_structures(path: str | Path) -> pd.DataFrame:
     return structures
 
 
-def _table_specs(source: DataSource, errors: list[Finding]):
+def _table_specs(source: DataSource, errors: FindingLog):
     if source.classeur:
         label = paths.display_path(source.classeur)
         if source.classeur.exists() and not source.classeur.is_dir():
@@ -223,9 +234,13 @@ def _table_specs(source: DataSource, errors: list[Finding]):
 
 
 class Checker:
-    """Writes findings for the rows of a table that fail a vectorised test."""
+    """Writes findings for the rows of a table that fail a vectorised test.
 
-    def __init__(self, table: RawTable, sink: list[Finding]) -> None:
+    `sink` is a `FindingLog` (the rows are added as columns) or a plain list, as
+    the importer passes (one `Finding` per row).
+    """
+
+    def __init__(self, table: RawTable, sink: FindingLog | list[Finding]) -> None:
         self.table = table
         self.frame = table.frame
         self.sink = sink
@@ -234,20 +249,25 @@ class Checker:
         return self.table.headers.get(column, column)
 
     def flag(self, mask: pd.Series, column: str, message, values: pd.Series | None = None):
-        """One finding per row where `mask` holds; `message` may be a function of the row."""
-        if not mask.any():
+        """One finding per row where `mask` holds.
+
+        `message`: one text for all, an array of texts for the flagged rows, or a
+        function of a row's index (called for the flagged rows only).
+        """
+        selected = mask.to_numpy(dtype=bool)
+        if not selected.any():
             return
         values = self.frame[column] if values is None else values
-        selected = mask.to_numpy(dtype=bool)
-        header = self.header(column)
-        for index, line, value in zip(
-            mask.index[selected],
+        if callable(message):
+            message = np.array([message(i) for i in mask.index[selected]], dtype=object)
+        record(
+            self.sink,
+            self.table.label,
             self.frame[LINE].to_numpy()[selected],
-            values.to_numpy()[selected],
-            strict=True,
-        ):
-            text = message(index) if callable(message) else message
-            self.sink.append(Finding(self.table.label, int(line), header, str(value), text))
+            self.header(column),
+            as_text(values.to_numpy()[selected]),
+            message,
+        )
 
     def missing_columns(self, required: tuple[str, ...]) -> list[str]:
         return [c for c in required if c not in self.frame.columns]
@@ -291,6 +311,12 @@ class Checker:
             [int(t) if good else 0 for t, good in zip(text, ok, strict=True)], dtype=np.int64
         )
         return pd.Series(pd.arrays.IntegerArray(numbers[codes], ~ok[codes]), index=index)
+
+
+def as_text(values: np.ndarray) -> np.ndarray:
+    """`str` of each value, as a finding quotes it: once per distinct value."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return np.array([str(v) for v in distinct], dtype=object)[codes]
 
 
 def is_empty(values: pd.Series) -> pd.Series:
@@ -349,7 +375,7 @@ def _missing_columns_findings(
 # --- structures --------------------------------------------------------------------
 
 
-def _validate_structures(table: RawTable, errors: list[Finding]) -> pd.DataFrame | None:
+def _validate_structures(table: RawTable, errors: FindingLog) -> pd.DataFrame | None:
     check = Checker(table, errors)
     frame = table.frame
     missing = check.missing_columns(STRUCTURE_REQUIRED)
@@ -497,15 +523,34 @@ def validate_responses(
     table: RawTable,
     structures: pd.DataFrame | None,
     config: Config,
-    errors: list[Finding],
-    warnings: list[Finding],
+    errors: FindingLog | list[Finding],
+    warnings: FindingLog | list[Finding],
     catalog: Catalog | None = None,
 ) -> pd.DataFrame | None:
     """Check a `reponses` table; append findings; return it typed, or None when invalid.
 
     Public because imports from survey tools (`importer`) validate their result with
     exactly these rules, on a table whose rows and headers are those of the export.
+    Lists receive `Finding` objects; `FindingLog`s receive the findings as columns.
     """
+    if isinstance(errors, FindingLog) and isinstance(warnings, FindingLog):
+        return _validate_responses(table, structures, config, errors, warnings, catalog)
+    error_log, warning_log = FindingLog(), FindingLog()
+    try:
+        return _validate_responses(table, structures, config, error_log, warning_log, catalog)
+    finally:
+        errors.extend(error_log.findings())
+        warnings.extend(warning_log.findings())
+
+
+def _validate_responses(
+    table: RawTable,
+    structures: pd.DataFrame | None,
+    config: Config,
+    errors: FindingLog,
+    warnings: FindingLog,
+    catalog: Catalog | None,
+) -> pd.DataFrame | None:
     catalog = catalog or load_catalog()
     check = Checker(table, errors)
     frame = table.frame
@@ -642,17 +687,16 @@ def _parse_list(check: Checker, question: Question) -> tuple[pd.Series, pd.DataF
     if unknown:
         accepted = ", ".join(codes)
         lines = check.frame[LINE].to_numpy()
-        faulty = np.flatnonzero(np.isin(rows_code, list(unknown)))
-        for row in faulty:
-            for token in unknown[rows_code[row]]:
-                check.sink.append(
-                    Finding(
-                        check.table.label,
-                        int(lines[row]),
-                        check.header(column),
-                        str(distinct[rows_code[row]]),
-                        f"code inconnu « {token} » (codes acceptés : {accepted})",
-                    )
+        for number, tokens in unknown.items():  # the rows of a distinct cell, as columns
+            rows = rows_code == number
+            for token in tokens:
+                record(
+                    check.sink,
+                    check.table.label,
+                    lines[rows],
+                    check.header(column),
+                    str(distinct[number]),
+                    f"code inconnu « {token} » (codes acceptés : {accepted})",
                 )
     code_array = np.array(codes, dtype=object)
     canonical = np.array([";".join(code_array[row]) for row in matrix], dtype=object)
@@ -661,7 +705,7 @@ def _parse_list(check: Checker, question: Question) -> tuple[pd.Series, pd.DataF
 
 
 def _consistency_warnings(
-    table: RawTable, typed: pd.DataFrame, warnings: list[Finding], catalog: Catalog
+    table: RawTable, typed: pd.DataFrame, warnings: FindingLog, catalog: Catalog
 ) -> None:
     """Answers that are not errors but deserve a look (counted as written)."""
     for question in catalog.questions:
@@ -677,7 +721,7 @@ def _consistency_warnings(
         _warn_rows(
             table,
             warnings,
-            typed.index[answered & ~condition_met],
+            answered & ~condition_met,
             question.colonne,
             f"réponse renseignée alors que {reason} : elle est comptée telle quelle",
         )
@@ -693,14 +737,14 @@ def _consistency_warnings(
             _warn_rows(
                 table,
                 warnings,
-                typed.index[mixed],
+                mixed,
                 question.colonne,
                 f"« {modalite.code} » coché avec d'autres codes : tous sont comptés tels quels",
             )
 
 
 def _schedule_warnings(
-    table: RawTable, typed: pd.DataFrame, warnings: list[Finding], catalog: Catalog
+    table: RawTable, typed: pd.DataFrame, warnings: FindingLog, catalog: Catalog
 ) -> None:
     """An answer to a question or a code in a year it was not asked: not counted that year.
 
@@ -720,10 +764,14 @@ def _schedule_warnings(
         _warn_rows(
             table,
             warnings,
-            typed.index[off],
+            off,
             question.colonne,
-            lambda i, q=question: (
-                f"question non posée en {years[i]} ({_schedule(q, 'posée')}) : réponse non comptée"
+            per_year(
+                years,
+                off,
+                lambda y, q=question: (
+                    f"question non posée en {y} ({_schedule(q, 'posée')}) : réponse non comptée"
+                ),
             ),
         )
         for modalite in question.modalites:
@@ -734,11 +782,15 @@ def _schedule_warnings(
             _warn_rows(
                 table,
                 warnings,
-                typed.index[off],
+                off,
                 question.colonne,
-                lambda i, m=modalite: (
-                    f"code « {m.code} » non proposé en {years[i]} "
-                    f"({_schedule(m, 'proposé')}) : non compté"
+                per_year(
+                    years,
+                    off,
+                    lambda y, m=modalite: (
+                        f"code « {m.code} » non proposé en {y} "
+                        f"({_schedule(m, 'proposé')}) : non compté"
+                    ),
                 ),
             )
 
@@ -750,17 +802,19 @@ def _answered(column: pd.Series) -> pd.Series:
     return ~is_empty(column)
 
 
-def _warn_rows(table: RawTable, warnings: list[Finding], rows, column: str, message) -> None:
-    """One warning per row, naming its line, the user's header and the cell as written."""
-    lines = table.frame[LINE]
-    header = table.headers.get(column, column)
-    for index in rows:
-        text = message(index) if callable(message) else message
-        warnings.append(
-            Finding(
-                table.label, int(lines[index]), header, str(table.frame.at[index, column]), text
-            )
-        )
+def _warn_rows(
+    table: RawTable, warnings: FindingLog, rows: pd.Series, column: str, message
+) -> None:
+    """One warning per row of the mask `rows`, naming its line, the user's header and the
+    cell as written; `message` is one text, or one per flagged row."""
+    Checker(table, warnings).flag(rows, column, message)
+
+
+def per_year(years: pd.Series, rows: pd.Series, message) -> np.ndarray:
+    """`message(year)` for each row of the mask `rows`, written once per distinct year."""
+    flagged = years[rows.to_numpy(dtype=bool)]
+    texts = {year: message(year) for year in flagged.unique()}
+    return flagged.map(texts).to_numpy(dtype=object)
 
 
 def _schedule(item, verb: str) -> str:

@@ -11,7 +11,9 @@
 4. The size of each HTML report.
 5. `avs-eval valider` and `avs-eval indicateurs` end to end on 4,000 and 100,000
    structures x 5 years against the floor (a bare `pandas.read_csv` of both tables as
-   text, in a fresh Python), with each child's peak memory, and how the cost grows.
+   text, in a fresh Python), with each child's peak memory, and how the cost grows; on
+   data as users have them (a third of the rows with a warning, accepted spellings,
+   empty cells: `mess`) and on clean data, each with the number of findings reported.
 6. A file wrong on 10,000 rows: `valider` and `valider --erreurs`, and how many lines
    the terminal receives.
 7. A workbook (both sheets) against `pandas.read_excel`.
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -222,12 +225,17 @@ def kernel_floor() -> float:
 
 
 def synthetic(
-    directory: Path, structures: int, seed: int = 2022, places: pd.DataFrame | None = None
+    directory: Path,
+    structures: int,
+    seed: int = 2022,
+    places: pd.DataFrame | None = None,
+    messy: bool = False,
 ) -> tuple[Path, Path]:
     """A register of `structures` structures and 5 years of answers, built with numpy.
 
     `places`: the communes (commune, code_insee, territoire, collectivite) to spread the
-    structures over; by default those of the sample's structures.
+    structures over; by default those of the sample's structures. `messy`: the data of a
+    real survey export (`mess`): valid, but with warnings and accepted spellings.
     """
 
     rng = np.random.default_rng(seed)
@@ -269,15 +277,104 @@ def synthetic(
                 frame[question.colonne] = joined
             else:
                 frame[question.colonne] = ""
+        if messy:
+            mess(frame, year, rng)
         frames.append(pd.DataFrame(frame))
     answers = pd.concat(frames, ignore_index=True)
+    if messy:
+        register["type"] = respell(register["type"].to_numpy(), TYPE_SPELLINGS, rng)
+        register["qpv"] = respell(register["qpv"].to_numpy(), YES_NO_SPELLINGS, rng)
+    suffix = "_desordre" if messy else ""
     s_path, r_path = (
-        directory / f"structures_{structures}_{territories}.csv",
-        directory / f"reponses_{structures}_{territories}.csv",
+        directory / f"structures_{structures}_{territories}{suffix}.csv",
+        directory / f"reponses_{structures}_{territories}{suffix}.csv",
     )
     register.to_csv(s_path, index=False)
     answers.to_csv(r_path, index=False)
     return s_path, r_path
+
+
+# The mess of a real survey export: accepted spellings (each with its share of the cells
+# that hold the canonical value), answers the validator warns about, empty cells.
+YES_NO_SPELLINGS = {
+    "oui": (("Oui", 0.15), ("O", 0.03), ("vrai", 0.02), ("OUI", 0.03)),
+    "non": (("Non", 0.15), ("N", 0.03), ("faux", 0.02)),
+}
+TYPE_SPELLINGS = {
+    "CS": (("centre social", 0.1), ("Centre social", 0.05)),
+    "EVS": (("espace de vie sociale", 0.1),),
+}
+WARNED_SHARE = 1 / 3  # rows with at least one warning
+EMPTY_SHARE = 0.04  # further answers left empty
+
+
+def respell(values: np.ndarray, spellings: dict, rng: np.random.Generator) -> np.ndarray:
+    """Some canonical values written as the other spellings the validator accepts."""
+    values = values.astype(object)
+    draw = rng.random(len(values))
+    for canonical, variants in spellings.items():
+        low = 0.0
+        for spelling, share in variants:
+            values[(values == canonical) & (draw >= low) & (draw < low + share)] = spelling
+            low += share
+    return values
+
+
+def mess(frame: dict, year: int, rng: np.random.Generator) -> None:
+    """A third of the rows with a warning, accepted spellings and empty cells, in place.
+
+    A warned row answers the questions not yet asked that year (before their `depuis`, or
+    their action's first year); when every question is asked, it answers a follow-up after
+    a « non », or ticks an exclusive code (« aucun ») beside others. Both are accepted with
+    a warning, as in real exports.
+    """
+    n = len(frame["structure_id"])
+    warned = rng.random(n) < WARNED_SHARE
+    unasked = [q for q in CATALOG.questions if not q.asked_in(year)]
+    for question in unasked:
+        frame[question.colonne] = np.where(warned, example_answer(question), "")
+    if not unasked:
+        followups = [
+            q
+            for q in CATALOG.questions
+            if q.condition and not q.condition_code and q.kind == "liste"
+        ]
+        exclusive = [
+            (q, m)
+            for q in CATALOG.questions
+            for m in q.modalites
+            if m.exclusive and m.asked_in(year)
+        ]
+        kind = rng.random(n)
+        if followups:
+            question = followups[year % len(followups)]
+            rows = warned & (kind < 0.5)
+            frame[question.condition] = np.where(rows, "non", frame[question.condition])
+            frame[question.colonne] = np.where(
+                rows, example_answer(question), frame[question.colonne]
+            )
+        if exclusive:
+            question, modalite = exclusive[year % len(exclusive)]
+            other = next(c for c in question.codes if c != modalite.code)
+            rows = warned & (kind >= 0.5)
+            frame[question.colonne] = np.where(
+                rows, f"{other};{modalite.code}", frame[question.colonne]
+            )
+    for question in CATALOG.questions:
+        column = np.asarray(frame[question.colonne], dtype=object)
+        column = np.where(rng.random(n) < EMPTY_SHARE, "", column)
+        if question.kind == "oui_non":
+            column = respell(column, YES_NO_SPELLINGS, rng)
+        frame[question.colonne] = column
+
+
+def example_answer(question) -> str:
+    """An answer of the question's kind: « oui », its first code, a few words."""
+    if question.kind == "oui_non":
+        return "oui"
+    if question.kind == "liste":
+        return question.codes[0]
+    return "réponse libre"
 
 
 def measure(function) -> tuple[float, float, object]:
@@ -396,47 +493,107 @@ def peak(samples: list) -> float:
     return max(s[1] for s in samples)
 
 
-def csv_scaling(work: Path, runs: int, sizes=(4_000, 100_000)) -> dict:
-    """`avs-eval valider` and `indicateurs` end to end against a bare `pandas.read_csv`."""
+def csv_scaling(work: Path, runs: int, quick_mode: bool = False) -> dict:
+    """`avs-eval valider` and `indicateurs` end to end against a bare `pandas.read_csv`.
+
+    On the data users meet (`mess`: a third of the rows with a warning, accepted
+    spellings, empty cells) and on clean data, at 4,000 and 100,000 structures x 5
+    years, each beside the number of findings it reports. `quick_mode`: the clean case
+    at 4,000 only.
+    """
     print(
         f"\n5. Lecture et validation des CSV, 5 années (médianes de {runs} exécutions "
         "alternées, min-max ; mémoire : maximum du processus)"
     )
     print(f"   objectif : ≤ {FLOOR_FACTOR_TARGET:.0f} × le plancher (`pandas.read_csv` des deux")
     print(f"   tables en texte, démarrage de Python compris) ; < {MEMORY_TARGET_MIB} Mio à 100 000")
-    out = {}
+    print(f"   charge de la machine au départ : {load_average()}")
+    out: dict[tuple[int, bool], dict] = {}
+    sizes = (4_000, 100_000)
     for size in sizes:
-        s_path, r_path = synthetic(work, size)
-        files = ["--structures", str(s_path), "--reponses", str(r_path)]
-        rows = len(r_path.read_text(encoding="utf-8").splitlines()) - 1
-        commands = {
-            "plancher": ([sys.executable, "-c", FLOOR_CODE, s_path, r_path], 0),
-            "valider": ([BIN / "avs-eval", "valider", *files], 0),
-            "indicateurs": (
-                [BIN / "avs-eval", "indicateurs", *files, "--sortie", work / "ind.csv"],
-                0,
-            ),
-        }
-        results = interleaved(commands, runs)
-        floor = med(results["plancher"])
-        print(f"   {size:,} structures, {rows:,} réponses :".replace(",", " "))
-        for name, samples in results.items():
-            ratio = "" if name == "plancher" else f"  {med(samples) / floor:4.2f} × le plancher"
+        cases = (True,) if quick_mode and size > sizes[0] else (True, False)
+        commands, about = {}, {}
+        for messy in cases:
+            s_path, r_path = synthetic(work, size, messy=messy)
+            files = ["--structures", str(s_path), "--reponses", str(r_path)]
+            about[messy] = (csv_rows(r_path), findings_count(files))
+            output = work / f"ind_{size}_{int(messy)}.csv"
+            commands |= {
+                ("plancher", messy): ([sys.executable, "-c", FLOOR_CODE, s_path, r_path], 0),
+                ("valider", messy): ([BIN / "avs-eval", "valider", *files], 0),
+                ("indicateurs", messy): (
+                    [BIN / "avs-eval", "indicateurs", *files, "--sortie", output],
+                    0,
+                ),
+            }
+        results = interleaved(commands, runs)  # both cases in each round
+        for messy in cases:
+            rows, findings = about[messy]
+            floor = med(results[("plancher", messy)])
+            state = "en désordre" if messy else "propres"
             print(
-                f"     {name:12s} {med(samples):6.2f} s ({spread(samples)}) "
-                f"{peak(samples):6.0f} Mio{ratio}"
+                f"   {_number(size)} structures, {_number(rows)} réponses, {state} ({findings}) :"
             )
-        out[size] = {name: (med(v), peak(v)) for name, v in results.items()}
-    small, large = sizes[0], sizes[-1]
-    factor = large / small
+            for name in ("plancher", "valider", "indicateurs"):
+                samples = results[(name, messy)]
+                ratio = ""
+                if name != "plancher":
+                    factor = med(samples) / floor
+                    ratio = f"  {factor:4.2f} × le plancher" + (
+                        "" if factor <= FLOOR_FACTOR_TARGET else "   OBJECTIF MANQUÉ"
+                    )
+                print(
+                    f"     {name:12s} {med(samples):6.2f} s ({spread(samples)}) "
+                    f"{peak(samples):6.0f} Mio{ratio}"
+                )
+            out[(size, messy)] = {
+                name: (med(results[(name, messy)]), peak(results[(name, messy)]))
+                for name in ("plancher", "valider", "indicateurs")
+            }
+    print(f"   charge de la machine à la fin : {load_average()}")
+    small, large = sizes
     for name in ("plancher", "valider", "indicateurs"):
-        growth = out[large][name][0] / out[small][name][0]
+        growth = out[(large, True)][name][0] / out[(small, True)][name][0]
+        factor = large / small
         print(
-            f"   {name} : {small:,} -> {large:,} structures (× {factor:.0f}) : "
+            f"   {name} en désordre : {small:,} -> {large:,} structures (× {factor:.0f}) : "
             f"temps × {growth:4.1f}".replace(",", " ")
             + (" (linéaire ou mieux)" if growth <= factor * 1.1 else " (PLUS que linéaire)")
         )
     return out
+
+
+def csv_rows(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for _ in handle) - 1
+
+
+def findings_count(files: list[str]) -> str:
+    """What `avs-eval valider` reports, as « 194 698 avertissements, 0 erreur »."""
+    result = subprocess.run(
+        [BIN / "avs-eval", "valider", *files], capture_output=True, text=True, check=False
+    )
+    said = result.stdout + result.stderr
+    counts = []
+    for noun in ("avertissement", "erreur"):
+        found = re.search(rf"^(\d+) {noun}s?\b", said, re.MULTILINE)
+        number = int(found.group(1)) if found else 0
+        counts.append(f"{_number(number)} {noun}{'s' if number > 1 else ''}")
+    return ", ".join(counts)
+
+
+def _number(count: int) -> str:
+    """100000 as « 100 000 »."""
+    return f"{count:,}".replace(",", " ")
+
+
+def load_average() -> str:
+    """The machine's load (1, 5, 15 min), beside figures taken on a shared machine."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "inconnue"
+    return f"{one:.1f} {five:.1f} {fifteen:.1f} ({os.cpu_count()} cœurs)"
 
 
 def error_listing(work: Path, runs: int, bad_rows: int = 10_000) -> None:
@@ -590,7 +747,7 @@ def startup(runs: int) -> None:
 
 
 def reading_sections(work: Path, runs: int, quick_mode: bool) -> None:
-    csv_scaling(work, runs)
+    csv_scaling(work, runs, quick_mode)
     error_listing(work, runs)
     xlsx_reading(work, runs, 1_000 if quick_mode else 4_000)
     explorer_section(work, runs)
@@ -718,10 +875,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--seulement",
-        choices=("lot", "reprises", "territoires"),
+        choices=("lot", "lecture", "reprises", "territoires"),
         action="append",
-        help="seulement les mesures 1 à 4 (lot), 10 (reprises) ou 11 (nombreux territoires) ; "
-        "répétable",
+        help="seulement les mesures 1 à 4 (lot), 5 (lecture des CSV, propres et en désordre), "
+        "10 (reprises) ou 11 (nombreux territoires) ; répétable",
     )
     parser.add_argument(
         "--sans-lot",
@@ -740,6 +897,8 @@ def main() -> int:
         if args.seulement:
             if "lot" in args.seulement:
                 batch_comparison(work, args)
+            if "lecture" in args.seulement:
+                csv_scaling(work, args.executions, args.rapide)
             batch_sections(work, args.executions, args.jobs, args.seulement)
             return 0
         if args.sans_lot:
