@@ -7,7 +7,7 @@ from the first year a question was asked to the last year of the period tested o
 same structures, the territories' changes side by side, participation and offer year by
 year, the actions over the years, and the evaluator's conclusions.
 
-It is a `report._Report` (same data, same masked table, same blocks and sentences) over
+It is a `base_report.Report` (same data, same masked table, same blocks and sentences) over
 a period. Secrecy is the yearly reports' own, year by year: every share comes from the
 masked table, every change from the published changes, and nothing is pooled over the
 years, so the bilan shows no figure that a yearly report of the same data would mask.
@@ -38,11 +38,11 @@ from avs_eval import (
     suivi_blocs,
     tables,
 )
+from avs_eval.base_report import Report
 from avs_eval.blocs import NBSP, chart, code, html_table, md, share_cell, today
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.errors import UsageError
 from avs_eval.output import write_atomic
-from avs_eval.report import _Report
 from avs_eval.schema import ALL_PERIMETER, LEVELS, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
 
@@ -122,38 +122,21 @@ def trajectories_csv(table: pd.DataFrame) -> str:
     return table[TRAJECTORY_COLUMNS].to_csv(index=False, lineterminator="\n", na_rep="")
 
 
-class BilanReport(_Report):
+class BilanReport(Report):
     """The bilan of the schéma over `debut`-`fin` (0: the default period, see bilan_lot)."""
 
     KIND = "bilan"
     SLUG = "bilan"
 
-    def __init__(
-        self,
-        debut: int = 0,
-        fin: int = 0,
-        fichier_structures: str = "",
-        fichier_reponses: str = "",
-        classeur: str = "",
-        dossier_sortie: str = "",
-        min_effectif: int | None = None,
-        interne: bool = False,
-    ) -> None:
-        super().__init__(
-            None,
-            fichier_structures=fichier_structures,
-            fichier_reponses=fichier_reponses,
-            classeur=classeur,
-            dossier_sortie=dossier_sortie,
-            min_effectif=min_effectif,
-            interne=interne,
-        )
+    def __init__(self, debut: int = 0, fin: int = 0, **parameters: object) -> None:
+        """`parameters`: the data options of a report (`options.ReportOptions`, by keyword);
+        the year is the period's last, set once the period is known."""
+        super().__init__(None, **parameters)
         self.debut, self.fin = bilan_lot.period(
             self.config, self.context.years, debut or None, fin or None
         )
         self.annee = self.fin
         self.years = [y for y in self.context.years if self.debut <= y <= self.fin]
-        self.history = suivi.load_all(min(self.fin, self.config.fin), config=self.config)
 
     # - plan: its own sections, numbered as the yearly reports' are
     def _layout(self) -> list[tuple[str, str, str]]:
@@ -389,13 +372,6 @@ class BilanReport(_Report):
         display(HTML(f'<ul class="avs-retenir">{items}</ul>'))
 
     # - the actions
-    def frise(self) -> Image:
-        """The timeline of the actions over the schéma, as of the end of the period."""
-        from avs_eval import suivi_frise
-
-        year = min(self.fin, self.config.fin)
-        return chart(suivi_frise.timeline(self.history, self.config, year))
-
     def actions(self) -> None:
         """One table per action: states and achievements year by year, milestones, indicators."""
         year = min(self.fin, self.config.fin)

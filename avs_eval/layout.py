@@ -16,6 +16,7 @@ from avs_eval.config import Config
 TERRITORY_BEFORE: tuple[tuple[str, str, bool], ...] = (
     ("a-retenir", "À retenir", False),
     ("fiche-action", "La fiche action", False),
+    ("actions", "Mise en œuvre des actions", False),
     ("participation", "Participation à l'enquête et offre", False),
     ("chiffres-cles", "Chiffres clés", False),
 )
@@ -28,6 +29,7 @@ TERRITORY_AFTER: tuple[tuple[str, str, bool], ...] = (
 SYNTHESIS: tuple[tuple[str, str, bool], ...] = (
     ("a-retenir", "À retenir", False),
     ("fiche-action", "La fiche action", False),
+    ("actions", "Mise en œuvre des actions", False),
     ("participation", "Participation par territoire et offre", False),
     ("cartes", "Cartes des chiffres clés", False),
     ("carte", "Les indicateurs par territoire", False),

@@ -1,371 +1,47 @@
 """What the territory report shows: one call per block, French text, secrecy applied.
 
 A notebook cell calls one method and gets something Jupyter displays (Markdown,
-HTML table, PNG chart). All numbers come from one masked indicator table built
-once per data set (`Context`), so the tables, the charts and the sentences of a
-report can never disagree, and a masked share can never leak through one of them.
-
-`_Report` holds what both reports share (their data, plan, headings and text blocks);
-`TerritoryReport` is the report of one territory, `synthese.SynthesisReport` the
-department's. The blocks are drawn with `blocs`, the sentences worded by `analyse`;
-the register's offer and the files written beside a report come from `tables`.
+HTML table, PNG chart). `TerritoryReport` is the report of one territory beside its
+collectivité and the whole department; what every report shares (data, plan,
+headings, text blocks) is `base_report.Report`'s. The blocks are drawn with `blocs`,
+the sentences worded by `analyse`; the register's offer comes from `tables`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import platform
-import re
 from fractions import Fraction
 
 import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
 
-from avs_eval import (
-    __version__,
-    analyse,
-    commentaires,
-    figures,
-    formatting,
-    indicators,
-    layout,
-    paths,
-    tables,
-)
+from avs_eval import analyse, figures, formatting, indicators, suivi_blocs, tables
+from avs_eval.base_report import Report
 from avs_eval.blocs import (
     MISSING,
     all_secret,
     chart,
-    code,
     count_cell,
     html_table,
     md,
     not_for_release,
-    share_cell,
     today,
     without_secret_columns,
 )
-from avs_eval.catalog import RESPONSE_RATE, DerivedIndicator, Question, Section, load_catalog
-from avs_eval.context import build_context, slug
-from avs_eval.errors import UsageError
+from avs_eval.catalog import RESPONSE_RATE, DerivedIndicator, Question, Section
+from avs_eval.context import slug
 from avs_eval.francais import capitalised, counted, join, lower_first, plural
 from avs_eval.schema import ALL_PERIMETER, STRUCTURE_TYPES, sort_key
-from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
-from avs_eval.sources import DataSource
+from avs_eval.secrecy import MASK, SECRET_SYMBOL
 
-# --- shared by both reports -----------------------------------------------------------
-
-
-class _Report:
-    """What both reports share: their data, their plan and headings, their text blocks.
-
-    Built from the notebook's parameters; every number comes from `self.context`, the
-    masked table of the data set (built once per data set and kept).
-    """
-
-    def __init__(
-        self,
-        annee: int,
-        fichier_structures: str = "",
-        fichier_reponses: str = "",
-        classeur: str = "",
-        dossier_sortie: str = "",
-        min_effectif: int | None = None,
-        verbatims: bool = False,
-        interne: bool = False,
-        fond_de_carte: str = "",
-        champ_insee: str = "code",
-        communes_territoires: str = "",
-    ) -> None:
-        self.source = DataSource.from_options(fichier_structures, fichier_reponses, classeur)
-        self.catalog = load_catalog()
-        self.context = build_context(self.source, min_effectif)
-        self.dataset = self.context.dataset
-        self.config = self.dataset.config
-        self.annee = self.dataset.check_year(annee)
-        self.min_effectif = self.context.min_effectif
-        self.verbatims_on = bool(verbatims)
-        self.interne = bool(interne)
-        # "" = the defaults: the shipped commune shapes, the sample's commune table (sample only)
-        self.map_options = (fond_de_carte, champ_insee or "code", communes_territoires)
-        self.output_dir = paths.resolve(dossier_sortie) if dossier_sortie else None
-        self.first_year = min(self.context.years)
-
-    # - layout: numbers, headings, anchors and the table of contents follow the catalog
-    KIND = "territoire"
-    SLUG = ""
-
-    def _sections(self) -> list[Section]:
-        plan = layout.plan(self.KIND, self.catalog, self.config, self.interne)
-        return [section for *_, section in plan if section is not None]
-
-    def _layout(self) -> list[tuple[str, str, str]]:
-        """(anchor, title, short title) of every section shown in this edition, in order."""
-        plan = layout.plan(self.KIND, self.catalog, self.config, self.interne)
-        return [(key, title, short) for key, title, short, _ in plan]
-
-    @property
-    def commentary(self) -> str:
-        """The evaluator's Markdown for this report (`parameters/commentaires/<année>/`)."""
-        return commentaires.read(self.annee, self.SLUG)
-
-    def _commentary_part(self, key: str) -> HTML | None:
-        """What the evaluator wrote for a section (or, for « À retenir », in general)."""
-        titles = {anchor: title for anchor, title, _ in self._layout()}
-        found = commentaires.parts(self.commentary, list(titles.values()))
-        title = commentaires.GENERAL if key == "a-retenir" else titles.get(key)
-        text = found.get(title, "") if title else ""
-        return HTML(commentaires.box(text)) if text else None
-
-    def sommaire(self) -> HTML:
-        """The table of contents, numbered as the headings are."""
-        links = " ·\n".join(
-            f'<a href="#{key}">{number}. {html.escape(short)}</a>'
-            for number, (key, _, short) in enumerate(self._layout(), start=1)
-        )
-        return HTML(f'<div class="avs-sommaire"><p><strong>Sommaire</strong> —\n{links}</p></div>')
-
-    def titre(self, key: str) -> None:
-        """The numbered heading of a section, then what the evaluator wrote about it.
-
-        Displayed rather than returned (a heading and a commentary are two outputs);
-        nothing for a section this edition leaves out (e.g. provenance, internal only).
-        """
-        heading = self._heading(key)
-        if heading is None:
-            return
-        display(heading)
-        if key != "a-retenir":  # its commentary follows the list
-            part = self._commentary_part(key)
-            if part is not None:
-                display(part)
-
-    def _heading(self, key: str) -> Markdown | None:
-        """The numbered heading of a section, with the anchor the table of contents links to."""
-        for number, (anchor, title, _) in enumerate(self._layout(), start=1):
-            if anchor == key:
-                return Markdown(f'<a id="{anchor}"></a>\n\n## {number}. {md(title)}')
-        if key in layout.all_keys(self.KIND, self.catalog, self.config):
-            return None
-        known = ", ".join(k for k, _, _ in self._layout())
-        raise UsageError(f"section inconnue : « {key} » (sections : {known})")
-
-    @property
-    def background(self):
-        """The map background of the report's data and options (`cartes.Background`)."""
-        return self.context.background(*self.map_options)
-
-    def _shown(self, key: str) -> bool:
-        return any(anchor == key for anchor, _, _ in self._layout())
-
-    def analyse(self) -> None:
-        """Kept for notebooks of earlier versions: the commentary is now shown in each
-        section it comments (`titre`, `section`, `a_retenir`), so this shows nothing."""
-
-    def method_note(self) -> Markdown:
-        """What the figures are and are not, in a few sentences a committee can quote."""
-        return Markdown(
-            "Chaque part est calculée parmi les structures ayant répondu à la question, avec "
-            "son intervalle de confiance à 95 % (méthode de Wilson). Le taux de réponse compte "
-            "toutes les structures agréées : ce n'est pas une estimation, il n'a pas "
-            "d'intervalle.\n\n"
-            "Une évolution est mesurée depuis la première année où la question est posée "
-            "(l'année de référence). Elle est aussi testée sur les mêmes structures, celles qui "
-            "ont répondu les deux années (test exact de McNemar) : on écarte ainsi l'effet d'un "
-            "changement de répondantes. « Hausse nette » ou « baisse nette » signifie que ce "
-            "test conclut au seuil de 5 % ; sinon l'évolution est dite « stable ou dans la marge "
-            "d'incertitude ». Quand trop peu de structures ont répondu l'une des deux années "
-            f"(moins de {analyse.FEW_PAIRED}), le test ne peut guère conclure : l'évolution est "
-            "dite « non concluante ». Parmi de nombreux tests, quelques évolutions « nettes » "
-            "sont attendues par le seul hasard (environ une sur vingt quand rien ne change).\n\n"
-            f"{SECRET_NOTE.format(n=self.min_effectif)}"
-        )
-
-    # - tables for the evaluator's own working cells (tag them `brouillon`)
-    @property
-    def indicateurs(self) -> pd.DataFrame:
-        """The masked indicator rows of the report's perimeters, every year (as published).
-
-        Columns of the contract, plus `type` (Ensemble, CS, EVS) and `masque` (a share
-        the reports show as « s »). For working cells: tag them `brouillon`.
-        """
-        return self._perimeter_rows(self.context.table)
-
-    @property
-    def evolutions(self) -> pd.DataFrame:
-        """Changes since the baseline for the report's perimeters (internal: with counts)."""
-        return self._perimeter_rows(self.context.evolutions(self.annee))
-
-    def _perimeter_rows(self, table: pd.DataFrame) -> pd.DataFrame:
-        return table
-
-    # - text blocks
-    def sample_banner(self) -> HTML | None:
-        """The banners a reader must see first: internal edition, fictitious data."""
-        banners = []
-        if self.interne:
-            banners.append(
-                '<p class="avs-bandeau avs-interne"><strong>Édition interne — ne pas '
-                "diffuser.</strong> Cette édition nomme les structures sans réponse et détaille "
-                "la provenance et la qualité des données : elle est réservée à l'équipe "
-                "d'évaluation.</p>"
-            )
-        if self.source.is_sample:
-            banners.append(
-                '<p class="avs-bandeau"><strong>Données d\'exemple fictives.</strong> Ce rapport '
-                "est produit sur l'échantillon intégré à l'outil (structures et réponses "
-                "inventées) : il illustre la démarche et ne décrit aucune structure réelle.</p>"
-            )
-        return HTML("".join(banners)) if banners else None
-
-    def secrecy_note(self) -> Markdown:
-        return Markdown(f"*{SECRET_NOTE.format(n=self.min_effectif)}*")
-
-    def action_sheet(self) -> Markdown:
-        """The action sheet and where year Y stands in each action's schedule."""
-        lines = [
-            f"**Fiche action {self.config.code_fiche}** — {self.config.intitule_fiche}",
-            "",
-            f"**Diagnostic.** {self.config.diagnostic}",
-            "",
-            f"| Action | Période | Situation en {self.annee} |",
-            "|---|---|---|",
-        ]
-        for action in self.config.actions:
-            lines.append(
-                f"| {action.numero}. {action.intitule} | {action.debut}-{action.fin} "
-                f"| {action.stage(self.annee)} |"
-            )
-        lines += [
-            "",
-            "Indicateurs d'évaluation, mesurés chaque année par l'enquête auprès des structures :",
-            "",
-        ]
-        for indicator in self.config.indicateurs:
-            lines.append(f"{indicator.numero}. {md(capitalised(indicator.intitule))}")
-        return Markdown("\n".join(lines))
-
-    def provenance_line(self) -> Markdown:
-        """One line a partner may read: date of the data, tool version, secrecy threshold."""
-        dated = max(p.stat().st_mtime for p in self.source.files)
-        day = formatting.date_short(dt.date.fromtimestamp(dated))
-        return Markdown(
-            f"*Données de l'enquête {self.annee} (fichiers du {day}) · avs-eval {__version__} · "
-            f"seuil de secret statistique : {self.min_effectif} structures · rapport du "
-            f"{today()}.*"
-        )
-
-    def provenance(self, parameters: dict) -> Markdown | None:
-        """Which files, which settings, which version: enough to reproduce the report.
-
-        Internal edition only: file fingerprints and settings say nothing to a partner.
-        """
-        if not self.interne:
-            return None
-        lines = ["| Fichier | Empreinte SHA-256 |", "|---|---|"]
-        for name, digest in self.dataset.hashes.items():
-            lines.append(f"| {code(name)} | {code(digest)} |")
-        lines += ["", "| Paramètre | Valeur |", "|---|---|"]
-        for name, value in parameters.items():
-            is_path = name.startswith(("fichier", "dossier", "fond", "communes")) and value
-            shown = paths.display_path(final_path(value)) if is_path else value
-            lines.append(f"| {code(name)} | {code(shown)} |")
-        versions = (
-            f"avs-eval {__version__}, Python {platform.python_version()}, pandas {pd.__version__}"
-        )
-        lines += ["", f"Produit le {today()} avec {versions}."]
-        return Markdown("\n".join(lines))
-
-    def _target(self, indicateur: str, modalite: str = "") -> float | None:
-        return self.catalog.target(indicateur, self.annee, modalite)
-
-    def label(self, indicateur: str, modalite: str = "") -> str:
-        return self.catalog.label(indicateur, modalite)
-
-    def key_indicators(self) -> list[str]:
-        """The response rate and the catalog's headline figures (`cle: true`) asked in Y."""
-        return [RESPONSE_RATE] + [
-            name
-            for name in self.catalog.headline(self.config)
-            if self.catalog.asked(name, self.annee)
-        ]
-
-    def _type_chart(self, niveau: str, perimetre: str, name: str) -> Image:
-        """CS against EVS for the yes/no indicators of one perimeter in year Y."""
-        rows = self.context.perimeter(niveau, perimetre)
-        rows = rows[
-            (rows["annee"] == self.annee)
-            & rows["type"].isin(["CS", "EVS"])
-            & (rows["modalite"] == "")
-        ]
-        order = self.key_indicators()
-        labels = {i: self.label(i) for i in order}
-        title = f"Centres sociaux et espaces de vie sociale — {name}, {self.annee}"
-        return chart(figures.by_type(rows, title, order, labels))
-
-    def _codes_asked(self, question: Question) -> list[str]:
-        """The codes of a list offered in Y (a code added later has no row before)."""
-        return [m.code for m in question.modalites if m.asked_in(self.annee)]
-
-    def _rate_message(self, rate: pd.Series, where: str) -> str:
-        """« En 2025, 27 des 29 structures agréées … » or « les 8 structures … toutes »."""
-        answered, approved = int(rate["numerateur"]), int(rate["denominateur"])
-        share = formatting.percentage(rate["part"])
-        if answered == approved:
-            if approved == 1:
-                return f"En {self.annee}, la seule structure agréée {where} a répondu à l'enquête."
-            return (
-                f"En {self.annee}, les {formatting.count(approved)} structures agréées {where} "
-                f"ont toutes répondu à l'enquête ({share})."
-            )
-        return (
-            f"En {self.annee}, {formatting.count(answered)} des {formatting.count(approved)} "
-            f"structures agréées {where} ont répondu à l'enquête ({share})."
-        )
-
-    def key_messages(self) -> list[str]:
-        """The sentences of « À retenir » (each report says its own)."""
-        raise NotImplementedError
-
-    def a_retenir(self) -> None:
-        """3 to 6 sentences on what the figures say, built from published rows only,
-        then the general part of the evaluator's analysis."""
-        self.titre("a-retenir")
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in self.key_messages())
-        display(HTML(f'<ul class="avs-retenir">{items}</ul>'))
-        general = self._commentary_part("a-retenir")
-        if general is not None:
-            display(general)
-
-    def share(self, row: pd.Series | None, with_interval: bool = True) -> str:
-        """A share cell of this edition (the internal one shows masked figures, marked)."""
-        return share_cell(row, with_interval, interne=self.interne)
-
-    def _offer(self, niveau: str, perimetre: str) -> HTML:
-        """The offer of a perimeter (action 4) up to Y: approvals, openings, closures."""
-        years = [y for y in self.config.annees if y <= self.annee]
-        counts = tables.offer_counts(self.dataset.structures, years, niveau, perimetre)
-        body = [
-            [str(year), *map(formatting.count, values)] for year, *values in counts.itertuples()
-        ]
-        return html_table(["Année", *counts.columns], body)
-
-    def _write_tables(self, table: pd.DataFrame, changes: pd.DataFrame) -> None:
-        """The report's tables into its output folder, as its edition allows."""
-        tables.write_report_tables(
-            self.output_dir, self.context, table, changes, self.annee, self.interne
-        )
+_EVS = ("espace de vie sociale", "espaces de vie sociale")
 
 
-# --- one territory -------------------------------------------------------------------
-
-
-class TerritoryReport(_Report):
+class TerritoryReport(Report):
     """The report of one territory for one year, beside its collectivité and Ensemble."""
 
-    def __init__(self, territoire: str, annee: int, **kwargs) -> None:
-        super().__init__(annee, **kwargs)
+    def __init__(self, territoire: str, annee: int | None = None, **parameters: object) -> None:
+        super().__init__(annee, **parameters)
         self.territoire = self.dataset.check_territory(territoire)
         self.SLUG = slug(territoire)
         self.collectivite = self.context.collectivite_of[territoire]
@@ -571,6 +247,11 @@ class TerritoryReport(_Report):
     def offre(self) -> HTML:
         """The offer (action 4): approved structures, openings and closures, year by year."""
         return self._offer("territoire", self.territoire)
+
+    def actions(self) -> None:
+        """The actions in one table (state, milestones done and late): the follow-up is
+        the department's, each action's own table is in the synthesis."""
+        display(suivi_blocs.summary_table(self.config, self.history, self._follow_up_year))
 
     def carte_situation(self) -> None:
         """Where the territory lies, its communes and its structures (CS and EVS)."""
@@ -855,7 +536,7 @@ class TerritoryReport(_Report):
 
     def verbatims(self, question: str) -> HTML | None:
         """Free-text answers of the territory's structures, only with `verbatims` on."""
-        if not self.verbatims_on:
+        if not self.options.verbatims:
             return None
         q = self.catalog.by_column[question]
         responses = self.dataset.responses
@@ -1032,16 +713,3 @@ class TerritoryReport(_Report):
             "`indicateurs.xlsx` (édition interne : chiffres sous le secret compris, avec "
             "`secret=True`)."
         )
-
-
-_EVS = ("espace de vie sociale", "espaces de vie sociale")
-
-# The hidden folder a batch writes into (`publication`: `SORTIE/.ANNEE.en-cours-PID`),
-# renamed into place once the year is complete: a report shows where its files end up.
-_STAGING = re.compile(r"^\.(?P<final>.+)\.en-cours-\d+$")
-
-
-def final_path(value: str) -> str:
-    """A path as it will be once the batch is published: the staging folder renamed."""
-    parts = re.split(r"([/\\])", str(value))
-    return "".join(_STAGING.sub(r"\g<final>", part) for part in parts)

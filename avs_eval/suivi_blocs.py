@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 from IPython.display import HTML
 
 from avs_eval import analyse, formatting
-from avs_eval.blocs import share_cell
+from avs_eval.blocs import html_table, share_cell
 from avs_eval.config import Action, Config
+from avs_eval.francais import counted, plural
 from avs_eval.schema import ALL_PERIMETER
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
 from avs_eval.suivi import (
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from avs_eval.catalog import Catalog
     from avs_eval.context import Context
 
-__all__ = ["action_block", "followed_indicators", "milestone_rows", "state_text"]
+__all__ = ["action_block", "followed_indicators", "milestone_rows", "state_text", "summary_table"]
 
 DEADLINE = "échéance atteinte"
 
@@ -169,3 +170,40 @@ def action_block(
         f'<table class="avs-action"><caption>{html.escape(caption)}</caption>'
         f"<tbody>{body}</tbody></table>"
     )
+
+
+def summary_table(config: Config, history: Mapping[int, YearFollowUp], report_year: int) -> HTML:
+    """All the actions in one table, a row each: period, state, milestones done and late.
+
+    The territory reports' short version: the follow-up is the department's, and the
+    synthesis gives each action its own table (`action_block`).
+    """
+    body = []
+    for action in config.actions:
+        if report_year < action.debut:
+            state = f"démarre en {action.debut}"
+        else:
+            state = state_text(action, history, report_year)
+        milestones = milestones_over(history, action.numero, report_year)
+        done = sum(m.done for m in milestones)
+        late = [m for m in milestones if m.late(report_year)]
+        if not milestones:
+            steps = "aucun jalon renseigné"
+        else:
+            steps = (
+                f"{counted(len(milestones), 'jalon', 'jalons')}, "
+                f"{done} {plural(done, 'réalisé', 'réalisés')}"
+            )
+        cell = html.escape(steps)
+        if late:
+            names = " ; ".join(f"{m.libelle} (prévu {m.prevu.french()})" for m in late)
+            cell += f"<br><strong>en retard</strong> : {html.escape(names)}"
+        body.append(
+            [
+                html.escape(f"{action.numero}. {action.intitule}"),
+                f"{action.debut}-{action.fin}",
+                html.escape(state),
+                cell,
+            ]
+        )
+    return html_table(["Action", "Période", f"État fin {report_year}", "Jalons"], body)

@@ -3,7 +3,7 @@
 The synthesis compares the territories (participation, a heatmap of the headline
 figures, maps, net changes) and the whole department (trends by collectivité, CS
 against EVS, in and out of the quartiers prioritaires). Like the territory report
-(`report`), it shares its data, plan and text blocks with `report._Report` and shows
+(`report`), it shares its data, plan and text blocks with `base_report.Report` and shows
 only masked rows and published changes.
 """
 
@@ -14,17 +14,17 @@ import html
 import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
 
-from avs_eval import analyse, commentaires, figures, formatting, indicators
+from avs_eval import analyse, commentaires, figures, formatting, indicators, suivi, tables
+from avs_eval.base_report import Report
 from avs_eval.blocs import chart, count_cell, html_table, md, today
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.evolutions import LEVEL
 from avs_eval.francais import counted
-from avs_eval.report import _Report
 from avs_eval.schema import ALL_PERIMETER, sort_key
 from avs_eval.secrecy import MASK
 
 
-class SynthesisReport(_Report):
+class SynthesisReport(Report):
     """All territories for one year: participation, heatmap, trends, CS against EVS."""
 
     KIND = "synthese"
@@ -214,10 +214,13 @@ class SynthesisReport(_Report):
         return html_table(["Indicateur", "Structures en QPV", "Hors QPV", ALL_PERIMETER], body)
 
     def write_indicators(self) -> Markdown | None:
-        """The whole department's tables beside the synthesis (published, or internal)."""
+        """The whole department's tables beside the synthesis (published, or internal), and
+        the follow-up of the actions (`suivi_actions.csv`), once for the year."""
         if self.output_dir is None:
             return None
         self._write_tables(self.context.table, self.context.evolutions(self.annee))
+        follow_up = suivi.table(self.history, self.config, self._follow_up_year)
+        tables.write_follow_up(self.output_dir, follow_up)
         return None
 
     def participation_chart(self) -> Image:

@@ -5,7 +5,8 @@ What the masked indicator table does not hold: the register's offer year by year
 cited in a list question. The reports turn them into page blocks; they show them only
 where secrecy allows. And the tables written beside a report (`indicateurs.csv`,
 `evolutions.csv`, `indicateurs.xlsx`): whole in the internal edition, published (every
-masked figure emptied) in the partners' one.
+masked figure emptied) in the partners' one; and, beside the synthesis, the follow-up
+of the actions (`suivi_actions.csv`).
 """
 
 from __future__ import annotations
@@ -109,3 +110,15 @@ def write_report_tables(
         shown_changes,
         published=not interne,
     )
+
+
+def write_follow_up(folder: Path, follow_up: pd.DataFrame) -> None:
+    """`suivi_actions.csv` beside the year's tables: one row per year and action up to
+    the report's year (`suivi.table`), in the French Excel form of the published tables.
+
+    Written once a year, by the synthesis: the follow-up is the department's. It holds
+    no survey figure, so both editions write it whole.
+    """
+    from avs_eval.tableur import write_french_csv
+
+    write_french_csv(folder / "suivi_actions.csv", follow_up, share_columns=())

@@ -314,7 +314,7 @@ def test_share_cell_rounds_halves_away_from_zero_and_the_internal_edition_marks_
 
 
 def test_the_provenance_shows_the_final_folder_not_the_staging_one():
-    from avs_eval.report import final_path
+    from avs_eval.base_report import final_path
 
     assert final_path("/srv/outputs/.2025-interne.en-cours-4242/lyon") == (
         "/srv/outputs/2025-interne/lyon"
