@@ -33,9 +33,10 @@ import yaml
 
 from avs_eval import paths, yamlfile
 from avs_eval.catalog import load_catalog
+from avs_eval.checks import Checker
 from avs_eval.config import Config, load_config
 from avs_eval.errors import Finding, ValidationError
-from avs_eval.loading import Checker, validate_responses
+from avs_eval.loading import validate_responses
 from avs_eval.questionnaire import STRUCTURE_LABEL, YEAR_LABEL, YES_NO_CHOICES
 from avs_eval.reading import LINE, RawTable, read_table
 from avs_eval.schema import normalise
