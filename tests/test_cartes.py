@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from avs_eval import cartes, figures, geographie, paths, sample, sample_territories
+from avs_eval import cartes, figures, formatting, geographie, paths, sample, sample_territories
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import ValidationError
@@ -160,7 +160,8 @@ def test_sample_background_draws_every_register_commune(background) -> None:
 # --- the maps ----------------------------------------------------------------------------
 
 
-def test_synthesis_hatches_and_labels_secret_territories(context, background) -> None:
+def test_synthesis_hatches_secret_territories_without_a_pile_of_s(context, background) -> None:
+    """Small multiples: masked territories hatched, one legend entry, no « s » on each."""
     names = headline(context)
     figure = cartes.synthesis_maps(background, context.table, YEAR, names)
     assert len(figure.axes) == len(names)
@@ -170,11 +171,13 @@ def test_synthesis_hatches_and_labels_secret_territories(context, background) ->
         (hatched,) = [c for c in ax.collections if c.get_gid() == "secret"]
         assert hatched.get_hatch() == cartes.HATCH
         assert len(hatched.get_paths()) == len(masked)
-        labels = [t for t in ax.texts if t.get_gid() == "secret-label"]
-        assert len(labels) == len(masked) and all(t.get_text() == SECRET_SYMBOL for t in labels)
+        assert not [t for t in ax.texts if t.get_gid() == "secret-label"]
         shown = [t.get_text() for t in ax.texts]
         assert not any("%" in text for text in shown)  # no masked share leaks as a number
     assert any(cartes.territory_values(context.table, YEAR, n)[MASK].any() for n in names)
+    legend = [t.get_text() for t in figure.texts]
+    assert sum("secret statistique" in text for text in legend) == 1
+    assert "hachures : secret statistique" in legend
     # drawn once: the same data give the same figure, not a new drawing
     assert cartes.synthesis_maps(background, context.table, YEAR, names) is figure
 
@@ -373,12 +376,14 @@ def test_maps_of_user_data_hatch_the_secret_territory(tmp_path: Path) -> None:
     (ax,) = synthesis.axes
     (hatched,) = [c for c in ax.collections if c.get_gid() == "secret"]
     assert len(hatched.get_paths()) == 1 and hatched.get_hatch() == cartes.HATCH
-    assert [t.get_text() for t in ax.texts if t.get_gid() == "secret-label"] == [SECRET_SYMBOL]
+    # small multiples: hatching and a legend entry, no « s » piled on the polygons
+    assert not [t for t in ax.texts if t.get_gid() == "secret-label"]
     # no Métropole in these data: one map, no zoom
     rate = cartes.response_rate_map(background, table, YEAR)
     assert len(rate.axes) == 1
     texts = " ".join(t.get_text() for t in rate.axes[0].texts)
-    assert "50\u00a0%" in texts and "Sud" not in texts  # the masked one shows only « s »
+    # the share as `formatting` writes it everywhere; the masked one shows only « s »
+    assert formatting.percentage(0.5) in texts and "Sud" not in texts
     figures.png(synthesis)
     figures.png(rate)
 
@@ -462,9 +467,13 @@ def test_preparing_a_background_does_not_import_matplotlib() -> None:
     assert done.stdout.strip() == "[]", done.stdout
 
 
-def test_map_colours_are_the_charts_palette() -> None:
-    assert figures.PALETTE[0] == cartes.HIGHLIGHT_COLOR
-    assert [cartes.TYPE_STYLES[k]["color"] for k in ("CS", "EVS")] == figures.PALETTE[1:3]
+def test_map_colours_are_the_charts_colours() -> None:
+    """One owner for the colours: the maps take the territory's and the types' from figures."""
+    assert figures.TERRITORY_COLOR == cartes.HIGHLIGHT_COLOR
+    for kind in ("CS", "EVS"):
+        assert cartes.TYPE_STYLES[kind]["color"] == figures.TYPE_COLORS[kind]
+    for collectivite, color in figures.COLLECTIVITE_COLORS.items():
+        assert cartes.collectivite_face(collectivite) == cartes.tint(color)
 
 
 def test_alt_text_gives_what_the_colours_show_without_masked_shares(context, background) -> None:
@@ -476,6 +485,6 @@ def test_alt_text_gives_what_the_colours_show_without_masked_shares(context, bac
         if row[MASK]:
             assert f"{territoire} s (secret statistique)" in alt
         else:
-            assert f"{territoire} {figures.percent(row['part'])}" in alt
+            assert f"{territoire} {formatting.percentage(row['part'])}" in alt
     locator = cartes.locator_map(background, context.dataset, "Val d'Yzeron", YEAR)
     assert "Craponne" in locator.alt_text and locator.alt_text.startswith("Carte de situation")
