@@ -580,12 +580,7 @@ class TerritoryReport(_Report):
         display(chart(cartes.locator_map(background, self.dataset, self.territoire, self.annee)))
         communes = background.communes_of(self.territoire)
         if communes:
-            display(
-                Markdown(
-                    f"Communes du territoire : {md(', '.join(communes))}. "
-                    f"*{md(background.caption)}*"
-                )
-            )
+            display(Markdown(f"Communes du territoire : {md(', '.join(communes))}."))
 
     def qpv_split(self) -> HTML | None:
         """The territory's structures in and out of a QPV, where secrecy allows.
