@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import matplotlib.colors
 import pandas as pd
 import pytest
 import shapely
@@ -21,7 +22,7 @@ from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import ValidationError
 from avs_eval.explorer import Selection
-from avs_eval.secrecy import MASK, SECRET_SYMBOL
+from avs_eval.secrecy import MASK
 from avs_eval.sources import DataSource
 
 REFERENCE = Path(paths.PROJECT_ROOT).parent / "shared" / "reference"
@@ -488,3 +489,78 @@ def test_alt_text_gives_what_the_colours_show_without_masked_shares(context, bac
             assert f"{territoire} {formatting.percentage(row['part'])}" in alt
     locator = cartes.locator_map(background, context.dataset, "Val d'Yzeron", YEAR)
     assert "Craponne" in locator.alt_text and locator.alt_text.startswith("Carte de situation")
+
+
+# --- issue 23: maps never contradict their own text ---------------------------------------
+
+
+def test_a_lower_is_better_map_is_darker_for_a_lower_share(tmp_path: Path) -> None:
+    """Darker always means better: « Difficultés de gouvernance » (`sens: baisse`)."""
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    background = geographie.load_background(path, "insee", "", TWO_TERRITORIES)
+    table = pd.concat(
+        [
+            indicator_table([("Nord", 0.9, False), ("Sud", 0.1, False)], "contrat_local"),
+            indicator_table([("Nord", 0.9, False), ("Sud", 0.1, False)], "difficultes_gouvernance"),
+        ]
+    )
+    names = ["contrat_local", "difficultes_gouvernance"]
+    assert load_catalog().direction("difficultes_gouvernance") == "baisse"
+    figure = cartes.synthesis_maps(background, table, YEAR, names)
+    shown = {}
+    for ax, name in zip(figure.axes, names, strict=True):
+        (filled, *_) = [c for c in ax.collections if len(c.get_facecolors()) == 2]
+        shown[name] = [matplotlib.colors.to_hex(c) for c in filled.get_facecolors()]
+    darkest, lightest = cartes.CLASS_COLORS[-1], cartes.CLASS_COLORS[0]
+    assert shown["contrat_local"] == [darkest, lightest]  # Nord 90 %, Sud 10 %
+    assert shown["difficultes_gouvernance"] == [lightest, darkest]
+    # the legend gives both readings of each colour, and the panel says which it is
+    texts = [t.get_text() for t in figure.texts]
+    assert any("moins de 20" in t and "80\u202f% ou plus" in t for t in texts)
+    assert "moins = mieux" in figure.axes[1].get_title()
+    assert "moins = mieux" not in figure.axes[0].get_title()
+
+
+def _boxes(figure, gid: str) -> list:
+    renderer = figure.canvas.get_renderer()
+    figure.canvas.draw()
+    return [
+        (t.get_text(), t.get_bbox_patch().get_window_extent(renderer))
+        for ax in figure.axes
+        for t in ax.texts
+        if t.get_gid() == gid
+    ]
+
+
+@pytest.mark.parametrize("territoire", ["Val de Saône", "Ouest Nord"])
+def test_commune_names_never_overlap(context, background, territoire) -> None:
+    """« Albigny-sur-Saône » was written over « Saint-Germain-au-Mont-d'Or »."""
+    figure = cartes.locator_map(background, context.dataset, territoire, YEAR)
+    boxes = _boxes(figure, "commune-label")
+    assert len(boxes) >= 5
+    for k, (name, box) in enumerate(boxes):
+        for other, second in boxes[k + 1 :]:
+            # grounds apart, with a gap: two grounds that touch read as one name
+            assert not box.padded(1).overlaps(second), (name, other)
+
+
+def test_locator_map_fills_agree_with_its_legend(context, background) -> None:
+    """Both panels fill the territory as the legend's « le territoire », and its
+    collectivité's other territories as the legend's collectivité entry."""
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import Rectangle
+
+    figure = cartes.locator_map(background, context.dataset, "Val de Saône", YEAR)
+    legend = {
+        t.get_text(): t for t in figure.texts if t.get_text().startswith(("le territoire", "les"))
+    }
+    assert set(legend) == {"le territoire", "les autres territoires : Métropole de Lyon"}
+    swatches = {to_hex(a.get_facecolor()) for a in figure.artists if isinstance(a, Rectangle)}
+    assert swatches == {cartes.TERRITORY_FACE, cartes.collectivite_face("Métropole de Lyon")}
+    for ax in figure.axes:
+        (territory,) = [c for c in ax.collections if c.get_gid() == "territoire"]
+        assert {to_hex(c) for c in territory.get_facecolors()} == {cartes.TERRITORY_FACE}
+        faces = {to_hex(c) for coll in ax.collections for c in coll.get_facecolors()}
+        assert cartes.collectivite_face("Métropole de Lyon") in faces
+    # the source line once, in the image (the report no longer repeats it under the map)
+    assert sum(background.caption in t.get_text().replace("\n", " ") for t in figure.texts) == 1
