@@ -54,8 +54,7 @@ COLLECTIVITE_COLORS = {METROPOLE: "#e69138", RHONE: "#6aa84f"}
 DEPARTMENT_COLOR = "#595959"  # « Ensemble »: the whole department, a neutral reference
 PERIMETER_COLORS = {**COLLECTIVITE_COLORS, ALL_PERIMETER: DEPARTMENT_COLOR}
 TYPE_COLORS = {"CS": "#8e7cc3", "EVS": "#45818e"}
-# Colours of series that are none of the above (the territory first, then the explorer's
-# free selections), none of them a collectivité's, the department's or a type's.
+# Other series (the territory first, then the explorer's selections): none of the above.
 PALETTE = [TERRITORY_COLOR, "#c27ba0", "#b45f06", "#3d85c6", "#741b47", "#999900"]
 TARGET_COLOR = "#b00020"
 ERROR_COLOR = "#333"
@@ -75,9 +74,8 @@ def type_colors(types) -> list[str]:
 
 
 def _percent() -> FuncFormatter:
-    """Shares on an axis, « 40 % », as `formatting.percentage` writes them everywhere.
-    A new one per axis: a formatter keeps its axis, so a shared one would keep the last
-    chart drawn (and its figure) alive."""
+    """Shares on an axis as `formatting.percentage` writes them, « 40 % ». One per axis: a
+    formatter keeps its axis, so a shared one would keep the last chart (its figure) alive."""
     return FuncFormatter(lambda value, _position: formatting.percentage(value))
 
 
@@ -594,11 +592,9 @@ def heatmap(
     values = matrix.where(~masked)
     annotations = values.map(lambda v: "" if pd.isna(v) else formatting.percentage(v))
     annotations = annotations.where(~masked, SECRET_SYMBOL)
-    reversed_ = [c in set(lower_is_better) for c in matrix.columns]
-    shades = values.astype(float)
-    for column, flip in zip(matrix.columns, reversed_, strict=True):
-        if flip:
-            shades[column] = 1 - shades[column]
+    flipped = set(lower_is_better)
+    reversed_ = [c in flipped for c in matrix.columns]
+    shades = values.astype(float).apply(lambda col: 1 - col if col.name in flipped else col)
     # Column labels stand upright, wrapped: slanted ones overlap once the catalog has
     # more than a few headline figures. The figure widens with the number of columns.
     labels = [
@@ -657,9 +653,9 @@ def heatmap(
 
 def _scale_label(reversed_: bool) -> str:
     """The colour bar's title: shares, and how to read a reversed column."""
-    if not reversed_:
-        return "Part des structures (plus foncé = part plus élevée)"
-    return f"Part des structures ; plus foncé = mieux\n(échelle inversée si « {LOWER_IS_BETTER} »)"
+    if reversed_:
+        return f"Part des structures ; plus foncé = mieux\n(inversée si « {LOWER_IS_BETTER} »)"
+    return "Part des structures (plus foncé = part plus élevée)"
 
 
 def trends(

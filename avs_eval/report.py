@@ -574,10 +574,10 @@ class TerritoryReport(_Report):
 
     def carte_situation(self) -> None:
         """Where the territory lies, its communes and its structures (CS and EVS)."""
-        from avs_eval import cartes
+        from avs_eval import carte_situation as situation
 
         background = self.background
-        display(chart(cartes.locator_map(background, self.dataset, self.territoire, self.annee)))
+        display(chart(situation.locator_map(background, self.dataset, self.territoire, self.annee)))
         communes = background.communes_of(self.territoire)
         if communes:
             display(Markdown(f"Communes du territoire : {md(', '.join(communes))}."))

@@ -17,7 +17,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from avs_eval import cartes, figures, formatting, geographie, paths, sample, sample_territories
+from avs_eval import (
+    carte_situation,
+    cartes,
+    figures,
+    formatting,
+    geographie,
+    paths,
+    sample,
+    sample_territories,
+)
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import ValidationError
@@ -189,7 +198,7 @@ def test_every_map_has_french_alt_text_starting_with_carte(context, background) 
     maps = [
         cartes.synthesis_maps(background, context.table, YEAR, headline(context)),
         cartes.response_rate_map(background, context.table, YEAR),
-        cartes.locator_map(background, context.dataset, "Val d'Yzeron", YEAR),
+        carte_situation.locator_map(background, context.dataset, "Val d'Yzeron", YEAR),
         cartes.explorer_map(background, context.table, Selection(annees=(YEAR, YEAR))),
     ]
     for figure in maps:
@@ -200,7 +209,9 @@ def test_every_map_has_french_alt_text_starting_with_carte(context, background) 
 
 
 def test_locator_map_shows_structures_by_type_and_commune_names(context, background) -> None:
-    figure = cartes.locator_map(background, context.dataset, "Lônes et Coteaux du Rhône", YEAR)
+    figure = carte_situation.locator_map(
+        background, context.dataset, "Lônes et Coteaux du Rhône", YEAR
+    )
     zoom = figure.axes[1]
     approved = context.dataset.approved_in(YEAR)
     approved = approved[approved["territoire"] == "Lônes et Coteaux du Rhône"]
@@ -238,7 +249,7 @@ def test_user_shapes_in_geojson_geopackage_and_shapefile(tmp_path: Path, suffix:
     assert background.territory_of == {"69001": "Nord", "69002": "Sud"}
     assert background.outside_path is not None  # 69003: no structure, no territory: grey
     assert background.year == 2024 and "2024" in background.caption
-    figure = cartes.locator_map(background, TWO_TERRITORIES, "Nord")
+    figure = carte_situation.locator_map(background, TWO_TERRITORIES, "Nord")
     assert figures.title_of(figure).startswith("Carte de situation du territoire Nord")
 
 
@@ -393,7 +404,7 @@ def test_a_territory_missing_from_the_shapes_still_gets_a_locator_map(tmp_path: 
     path = write_geojson(tmp_path / "communes.geojson", SQUARES)
     data = register(("A1", "CS", "69001", "Nord"), ("Z9", "CS", "69999", "Loin"))
     background = geographie.load_background(path, "insee", "", data)
-    figure = cartes.locator_map(background, data, "Loin")
+    figure = carte_situation.locator_map(background, data, "Loin")
     assert figures.title_of(figure).startswith("Carte de situation du territoire Loin")
     figures.png(figure)
 
@@ -427,7 +438,7 @@ def test_projected_shapes_in_metres_are_drawn_without_reprojection(tmp_path: Pat
     background = geographie.load_background(path, "insee_com", "", TWO_TERRITORIES)
     assert not background.geographic and background.aspect == 1.0
     assert background.year is None and "non précisée" in background.caption
-    figures.png(cartes.locator_map(background, TWO_TERRITORIES, "Nord"))
+    figures.png(carte_situation.locator_map(background, TWO_TERRITORIES, "Nord"))
 
 
 def test_missing_table_file_is_a_french_error(tmp_path: Path) -> None:
@@ -470,11 +481,11 @@ def test_preparing_a_background_does_not_import_matplotlib() -> None:
 
 def test_map_colours_are_the_charts_colours() -> None:
     """One owner for the colours: the maps take the territory's and the types' from figures."""
-    assert figures.TERRITORY_COLOR == cartes.HIGHLIGHT_COLOR
+    assert figures.TERRITORY_COLOR == carte_situation.HIGHLIGHT_COLOR
     for kind in ("CS", "EVS"):
-        assert cartes.TYPE_STYLES[kind]["color"] == figures.TYPE_COLORS[kind]
+        assert carte_situation.TYPE_STYLES[kind]["color"] == figures.TYPE_COLORS[kind]
     for collectivite, color in figures.COLLECTIVITE_COLORS.items():
-        assert cartes.collectivite_face(collectivite) == cartes.tint(color)
+        assert carte_situation.collectivite_face(collectivite) == carte_situation.tint(color)
 
 
 def test_alt_text_gives_what_the_colours_show_without_masked_shares(context, background) -> None:
@@ -487,7 +498,7 @@ def test_alt_text_gives_what_the_colours_show_without_masked_shares(context, bac
             assert f"{territoire} s (secret statistique)" in alt
         else:
             assert f"{territoire} {formatting.percentage(row['part'])}" in alt
-    locator = cartes.locator_map(background, context.dataset, "Val d'Yzeron", YEAR)
+    locator = carte_situation.locator_map(background, context.dataset, "Val d'Yzeron", YEAR)
     assert "Craponne" in locator.alt_text and locator.alt_text.startswith("Carte de situation")
 
 
@@ -535,7 +546,7 @@ def _boxes(figure, gid: str) -> list:
 @pytest.mark.parametrize("territoire", ["Val de Saône", "Ouest Nord"])
 def test_commune_names_never_overlap(context, background, territoire) -> None:
     """« Albigny-sur-Saône » was written over « Saint-Germain-au-Mont-d'Or »."""
-    figure = cartes.locator_map(background, context.dataset, territoire, YEAR)
+    figure = carte_situation.locator_map(background, context.dataset, territoire, YEAR)
     boxes = _boxes(figure, "commune-label")
     assert len(boxes) >= 5
     for k, (name, box) in enumerate(boxes):
@@ -550,17 +561,20 @@ def test_locator_map_fills_agree_with_its_legend(context, background) -> None:
     from matplotlib.colors import to_hex
     from matplotlib.patches import Rectangle
 
-    figure = cartes.locator_map(background, context.dataset, "Val de Saône", YEAR)
+    figure = carte_situation.locator_map(background, context.dataset, "Val de Saône", YEAR)
     legend = {
         t.get_text(): t for t in figure.texts if t.get_text().startswith(("le territoire", "les"))
     }
     assert set(legend) == {"le territoire", "les autres territoires : Métropole de Lyon"}
     swatches = {to_hex(a.get_facecolor()) for a in figure.artists if isinstance(a, Rectangle)}
-    assert swatches == {cartes.TERRITORY_FACE, cartes.collectivite_face("Métropole de Lyon")}
+    assert swatches == {
+        carte_situation.TERRITORY_FACE,
+        carte_situation.collectivite_face("Métropole de Lyon"),
+    }
     for ax in figure.axes:
         (territory,) = [c for c in ax.collections if c.get_gid() == "territoire"]
-        assert {to_hex(c) for c in territory.get_facecolors()} == {cartes.TERRITORY_FACE}
+        assert {to_hex(c) for c in territory.get_facecolors()} == {carte_situation.TERRITORY_FACE}
         faces = {to_hex(c) for coll in ax.collections for c in coll.get_facecolors()}
-        assert cartes.collectivite_face("Métropole de Lyon") in faces
+        assert carte_situation.collectivite_face("Métropole de Lyon") in faces
     # the source line once, in the image (the report no longer repeats it under the map)
     assert sum(background.caption in t.get_text().replace("\n", " ") for t in figure.texts) == 1
