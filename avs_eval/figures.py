@@ -700,7 +700,7 @@ def _series(ax, series, color: str, k: int, band: bool, secret: bool, width: flo
     shown = series[~masked & series["part"].notna()]
     if not shown.empty:
         ax.plot(shown["annee"], shown["part"], marker="o", color=color, linewidth=width)
-        if band and shown["ic_bas"].notna().any():
+        if band:  # empty for a census (no interval), as the explorer expects one per line
             ax.fill_between(
                 shown["annee"], shown["ic_bas"], shown["ic_haut"], color=color, alpha=0.12
             )
