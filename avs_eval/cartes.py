@@ -7,7 +7,7 @@ layer uses without importing matplotlib. Four maps, in the order a report calls 
     background = geographie.prepare(context)           # or context.background(...)
     synthesis_maps(background, context.table, 2025, headline, labels)
     response_rate_map(background, context.table, 2025)
-    locator_map(background, dataset, "Lyon", 2025)
+    carte_situation.locator_map(background, dataset, "Lyon", 2025)  # its own module
     explorer_map(background, context.table, selection)
 
 - `synthesis_maps`: one choropleth per headline indicator, small multiples on one
@@ -24,53 +24,46 @@ A shared map is drawn once per kernel: the same data give the same Figure object
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-import shapely
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.path import Path
-from matplotlib.transforms import Bbox
 
-from avs_eval import figures, placement
+from avs_eval import figures, formatting, placement
 from avs_eval.caches import Recent
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
-from avs_eval.geographie import Background, Rings, label_anchor, line_arrays, polygon_rings
+from avs_eval.geographie import Background, Rings, line_arrays
 from avs_eval.schema import ALL_PERIMETER, METROPOLE, STRUCTURE_CHOICES, sort_key
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
 
 WIDTH = 10.0  # inches, as the report's other charts
-MAX_NAMES = 24  # commune names tried on a locator map: those with structures, then the largest
 
 
 # One colour scale for every map: five classes of 20 points, ColorBrewer's « Blues »
 # (sequential, legible in grey and by colour-blind readers).
 CLASS_BOUNDS = (0.2, 0.4, 0.6, 0.8)
 CLASS_COLORS = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
-CLASS_LABELS = ("moins de 20\u00a0%", "20 à 40\u00a0%", "40 à 60\u00a0%", "60 à 80\u00a0%")
-CLASS_LABELS += ("80\u00a0% ou plus",)
+_BOUNDS_SHOWN = [formatting.percentage(b) for b in CLASS_BOUNDS]  # « 20 % » … « 80 % »
+CLASS_LABELS = (
+    f"moins de {_BOUNDS_SHOWN[0]}",
+    *(f"{low[:-2]} à {high}" for low, high in itertools.pairwise(_BOUNDS_SHOWN)),
+    f"{_BOUNDS_SHOWN[-1]} ou plus",
+)
 SHARE_HEADING = "Part des structures du territoire :"
 RESPONSE_HEADING = "Part des structures agréées qui ont répondu :"
+REVERSED_HEADING = "Part des structures du territoire (moins = mieux : plus foncé, plus faible) :"
 OUTSIDE_COLOR = "#ececec"  # communes outside every territory
 NO_DATA_COLOR = "#ffffff"
 SECRET_FACE = "#d9d9d9"
 HATCH = "////"
 BORDER_COLOR = "#555555"
 COLLECTIVITE_COLOR = "#111111"
-# avs_eval.figures.PALETTE's first three colours (tests/test_cartes.py checks they still are)
-HIGHLIGHT_COLOR = "#0b5394"
-SAME_COLLECTIVITE = "#c6d7ea"
-TYPE_STYLES = {  # CS and EVS as points: shape and colour both differ
-    "CS": {"marker": "o", "color": "#e69138", "label": "centre social (CS)"},
-    "EVS": {"marker": "^", "color": "#6aa84f", "label": "espace de vie sociale (EVS)"},
-}
-
-
 # --- values ------------------------------------------------------------------------------
 
 
@@ -110,9 +103,20 @@ def _frame(ax, background: Background, extent=None) -> None:
     ax.set_ylim(miny - pad_y, maxy + pad_y)
 
 
-def _choropleth(ax, background: Background, values: pd.DataFrame, extent=None) -> list:
-    """Territories coloured by class, masked ones hatched with « s ».
+def _choropleth(
+    ax,
+    background: Background,
+    values: pd.DataFrame,
+    extent=None,
+    *,
+    reverse: bool = False,
+    secret_labels: bool = True,
+) -> list:
+    """Territories coloured by class, masked ones hatched (and labelled « s »).
 
+    Darker always means better: `reverse` (an indicator whose `sens` is `baisse`)
+    colours a low share dark. `secret_labels` False leaves the hatching alone, for small
+    maps where the « s » of neighbouring territories would pile up.
     Returns the display boxes of the « s », for labels added afterwards to avoid.
     """
     _frame(ax, background, extent)
@@ -136,7 +140,8 @@ def _choropleth(ax, background: Background, values: pd.DataFrame, extent=None) -
             missing.append(path)
         else:
             shown.append(path)
-            colors.append(CLASS_COLORS[class_of(float(row["part"]))])
+            k = class_of(float(row["part"]))
+            colors.append(CLASS_COLORS[len(CLASS_COLORS) - 1 - k if reverse else k])
     border = {"edgecolors": BORDER_COLOR, "linewidths": 0.5}
     ax.add_collection(PathCollection(shown, facecolors=colors, **border), autolim=False)
     ax.add_collection(PathCollection(missing, facecolors=NO_DATA_COLOR, **border), autolim=False)
@@ -149,6 +154,8 @@ def _choropleth(ax, background: Background, values: pd.DataFrame, extent=None) -
     hatched.set_gid("secret")
     ax.add_collection(hatched, autolim=False)
     _boundaries(ax, background)
+    if not secret_labels:
+        return []
     # « s » on each masked territory, moved off a neighbour's « s » where they crowd
     labels = [(background.anchors[t], SECRET_SYMBOL) for t in secret]
     renderer = ax.figure.canvas.get_renderer()
@@ -167,17 +174,33 @@ def _boundaries(ax, background: Background) -> None:
     )
 
 
-def _class_entries() -> list[tuple[str, dict]]:
+REVERSED_NOTE = f"« {figures.LOWER_IS_BETTER} »"  # an indicator whose `sens` is `baisse`
+
+
+def _class_entries(normal: bool = True, reversed_: bool = False) -> list[tuple[str, dict]]:
+    """The classes, light to dark. Dark is always better: on a reversed map (`sens:
+    baisse`) the darkest class is the lowest share; with both kinds of map on one page
+    each colour gives both readings, the reversed one in parentheses."""
+    upside_down = CLASS_LABELS[::-1]
+    if normal and reversed_:
+        labels = [
+            f"{label} ({REVERSED_NOTE} : {other})"
+            for label, other in zip(CLASS_LABELS, upside_down, strict=True)
+        ]
+    else:
+        labels = upside_down if reversed_ else CLASS_LABELS
     return [
-        (label, {"facecolor": color})
-        for label, color in zip(CLASS_LABELS, CLASS_COLORS, strict=True)
+        (label, {"facecolor": color}) for label, color in zip(labels, CLASS_COLORS, strict=True)
     ]
 
 
-def _other_entries(background: Background, secret: bool, missing: bool) -> list:
+def _other_entries(
+    background: Background, secret: bool, missing: bool, secret_labels: bool = True
+) -> list:
     entries = []
     if secret:
-        entries.append(("« s » : secret statistique", {"facecolor": SECRET_FACE, "hatch": HATCH}))
+        name = "« s » : secret statistique" if secret_labels else "hachures : secret statistique"
+        entries.append((name, {"facecolor": SECRET_FACE, "hatch": HATCH}))
     if missing:
         entries.append(("pas de donnée", {"facecolor": NO_DATA_COLOR}))
     if background.outside_path is not None:
@@ -302,29 +325,36 @@ def synthesis_maps(
     annee: int,
     headline: list[str],
     labels: dict[str, str] | None = None,
+    lower_is_better: Iterable[str] | None = None,
 ) -> Figure:
     """One choropleth per headline indicator, on one figure with one colour scale.
 
     `table` is the masked indicator table (`Context.table`); `headline` the indicators
     (the catalog's headline figures asked in `annee`); `labels` their French labels
-    (the catalog's by default). Masked territories are hatched and labelled « s ».
+    (the catalog's by default); `lower_is_better` those whose scale is reversed so that
+    darker means better (the catalog's `sens: baisse` by default). Masked territories
+    are hatched: an « s » on each would pile up on maps this small, the legend says it.
     """
     names = list(headline)
-    if labels is None:
+    if labels is None or lower_is_better is None:
         catalog = load_catalog()
-        labels = {name: catalog.label(name) for name in names}
+        labels = labels or {name: catalog.label(name) for name in names}
+        if lower_is_better is None:
+            lower_is_better = [n for n in names if catalog.direction(n) == "baisse"]
+    reversed_ = frozenset(lower_is_better) & set(names)
     key = (
         "synthese",
         background.key,
         annee,
         tuple(names),
         tuple(labels[n] for n in names),
+        tuple(sorted(reversed_)),
         _table_key(table, annee, names),
     )
-    return _cached(key, lambda: _synthesis(background, table, annee, names, labels))
+    return _cached(key, lambda: _synthesis(background, table, annee, names, labels, reversed_))
 
 
-def _synthesis(background, table, annee, names, labels) -> Figure:
+def _synthesis(background, table, annee, names, labels, reversed_) -> Figure:
     count = max(len(names), 1)
     columns = 4 if count > 6 else min(3, count)
     rows = math.ceil(count / columns)
@@ -336,7 +366,8 @@ def _synthesis(background, table, annee, names, labels) -> Figure:
     values = {name: territory_values(table, annee, name) for name in names}
     secret = any(v[MASK].any() for v in values.values())
     missing = any(_has_missing(background, v) for v in values.values())
-    legend = _class_entries() + _other_entries(background, secret, missing)
+    legend = _class_entries(len(reversed_) < len(names), bool(reversed_))
+    legend += _other_entries(background, secret, missing, secret_labels=False)
     figure, _ = _page(WIDTH, 0.9 + rows * (panel_height + title_room), legend)
     height = figure.get_figheight()
     for k, name in enumerate(names):
@@ -346,9 +377,11 @@ def _synthesis(background, table, annee, names, labels) -> Figure:
         ax = figure.add_axes(
             (left / 10, (top - panel_height) / height, panel_width / 10, panel_height / height)
         )
-        _choropleth(ax, background, values[name])
+        flip = name in reversed_
+        _choropleth(ax, background, values[name], reverse=flip, secret_labels=False)
+        title = labels[name] + (f" ({figures.LOWER_IS_BETTER})" if flip else "")
         ax.set_title(
-            figures.wrap(labels[name], 30 if columns > 3 else 40),
+            figures.wrap(title, 30 if columns > 3 else 40),
             fontsize=9,
             weight="bold",
             pad=3,
@@ -362,13 +395,25 @@ def _synthesis(background, table, annee, names, labels) -> Figure:
         legend,
         f"Indicateurs : {' ; '.join(labels[n] for n in names)}. "
         "Chaque territoire est coloré selon la part de ses structures, en cinq classes de 20 "
-        "points ; les valeurs figurent dans le tableau des indicateurs par territoire.",
+        "points"
+        + (
+            f", plus foncé pour une part plus faible sur les cartes {REVERSED_NOTE}"
+            if reversed_
+            else ""
+        )
+        + " ; les territoires hachurés sont sous secret statistique ; les valeurs figurent "
+        "dans le tableau des indicateurs par territoire.",
     )
     figure.text(
         0.3,
         height - 0.62,
-        "Plus la couleur est foncée, plus la part des structures "
-        "du territoire est élevée. Même échelle pour toutes les cartes.",
+        (
+            "Plus foncé = meilleure situation (échelle inversée sur les cartes "
+            f"{REVERSED_NOTE}). Même échelle pour toutes les cartes."
+            if reversed_
+            else "Plus la couleur est foncée, plus la part des structures "
+            "du territoire est élevée. Même échelle pour toutes les cartes."
+        ),
         fontsize=9,
         transform=figure.dpi_scale_trans,
     )
@@ -397,7 +442,7 @@ def _values_text(background: Background, values: pd.DataFrame, what: str) -> str
         elif pd.isna(row["part"]):
             shown = "pas de donnée"
         else:
-            shown = figures.percent(float(row["part"]))
+            shown = formatting.percentage(float(row["part"]))
         parts.append(f"{territoire} {shown}")
     return f"{what} par territoire : {' ; '.join(parts)}." if parts else ""
 
@@ -438,7 +483,7 @@ def _response_rate(background: Background, table: pd.DataFrame, annee: int) -> F
                 continue  # « s » is already there
             share = values.loc[territoire, "part"]
             text = f"{figures.wrap(territoire, 16)}\n" + (
-                "–" if pd.isna(share) else figures.percent(float(share))
+                "–" if pd.isna(share) else formatting.percentage(float(share))
             )
             labels.append((background.anchors[territoire], text))
         if extent is None and zoom is not None:
@@ -464,206 +509,6 @@ def _response_rate(background: Background, table: pd.DataFrame, annee: int) -> F
         caption="Cadre rouge : la partie agrandie." if zoom is not None else "",
     )
     return figure
-
-
-def locator_map(background: Background, dataset, territoire: str, annee: int | None = None):
-    """A territory within its collectivité, its communes (named) and its structures.
-
-    Left, the whole department with the territory highlighted and the Métropole /
-    Rhône boundary; right, the territory enlarged with its communes' names (those that
-    fit) and its structures approved in `annee` (all when None), CS and EVS as
-    different markers.
-    """
-    collectivite = background.collectivite_of.get(territoire, "")
-    points = _approved(background.points[background.points["territoire"] == territoire], annee)
-    communes = [c for c, t in background.territory_of.items() if t == territoire]
-    figure = Figure(figsize=(10, 6.0), dpi=figures.DPI)
-    figures.FigureCanvasAgg(figure)
-    ax_all = figure.add_axes((0.01, 0.16, 0.33, 0.66))
-    ax_zoom = figure.add_axes((0.36, 0.16, 0.63, 0.66))
-    _department_panel(ax_all, background, territoire, collectivite)
-    _territory_panel(ax_zoom, background, territoire, communes, points)
-    figure.suptitle(
-        figures.wrap(_locator_title(territoire, collectivite, len(communes), points, annee), 100),
-        fontsize=12,
-        weight="bold",
-        x=0.02,
-        ha="left",
-        y=0.975,
-        va="top",
-    )
-    _locator_legend(figure)
-    _caption(
-        figure,
-        background,
-        "Chaque structure est placée dans sa commune, pas à son "
-        "adresse. Noms des communes : ceux qui tiennent sur la carte.",
-    )
-    names = background.communes_of(territoire)
-    shown = ", ".join(names[:MAX_NAMES]) + (
-        f" et {len(names) - MAX_NAMES} autres" if len(names) > MAX_NAMES else ""
-    )
-    _describe(figure, f"Communes du territoire : {shown}." if names else "")
-    return figure
-
-
-def _approved(points: pd.DataFrame, annee: int | None) -> pd.DataFrame:
-    """The structures approved in `annee` (all of them when None)."""
-    if annee is None:
-        return points
-    start = points["annee_debut"].fillna(annee)
-    end = points["annee_fin"].fillna(annee)
-    return points[(start <= annee) & (end >= annee)]
-
-
-def _locator_title(
-    territoire: str, collectivite: str, count: int, points: pd.DataFrame, annee: int | None
-) -> str:
-    """« Carte de situation du territoire T (C) : 4 communes et 9 structures (5 CS, 4 EVS) »."""
-    counts = points["type"].value_counts()
-    detail = ", ".join(
-        f"{int(counts.get(kind, 0))}\u00a0{kind}" for kind in TYPE_STYLES if counts.get(kind, 0)
-    )
-    total = len(points)
-    structures = f"{total}\u00a0structure{'s' if total > 1 else ''}" + (
-        f" ({detail})" if detail else ""
-    )
-    when = f" agréées en {annee}" if annee is not None else ""
-    return (
-        f"Carte de situation du territoire {territoire} ({collectivite}) : "
-        f"{count} commune{'s' if count > 1 else ''} et {structures}{when}"
-    )
-
-
-def _department_panel(ax, background: Background, territoire: str, collectivite: str) -> None:
-    """The whole department, the territory highlighted among its collectivité's."""
-    _frame(ax, background)
-    base = [_drawable(p) for t, p in background.territory_paths.items() if t != territoire]
-    tones = [
-        SAME_COLLECTIVITE if background.collectivite_of.get(t) == collectivite else "#f2f2f2"
-        for t in background.territory_paths
-        if t != territoire
-    ]
-    if background.outside_path is not None:
-        ax.add_collection(
-            PathCollection(
-                [_drawable(background.outside_path)], facecolors="#f7f7f7", edgecolors="none"
-            ),
-            autolim=False,
-        )
-    ax.add_collection(
-        PathCollection(base, facecolors=tones, edgecolors="#999", linewidths=0.3), autolim=False
-    )
-    if territoire in background.territory_paths:
-        ax.add_collection(
-            PathCollection(
-                [_drawable(background.territory_paths[territoire])],
-                facecolors=HIGHLIGHT_COLOR,
-                edgecolors="none",
-            ),
-            autolim=False,
-        )
-    _boundaries(ax, background)
-    ax.set_title("Dans le département", fontsize=10, weight="bold")
-
-
-def _territory_panel(
-    ax, background: Background, territoire: str, communes: list[str], points: pd.DataFrame
-) -> None:
-    """The territory enlarged: its communes named where they fit, its structures as points."""
-    shape = background.territory_geometry.get(territoire)
-    extent = shape.bounds if shape is not None else None
-    if extent is not None:
-        minx, miny, maxx, maxy = extent
-        margin = max(maxx - minx, maxy - miny) * 0.08
-        extent = (minx - margin, miny - margin, maxx + margin, maxy + margin)
-    _frame(ax, background, extent)
-    geometry = background.shapes.geometry
-    around = [
-        _drawable(polygon_rings(g))
-        for c, g in geometry.items()
-        if c not in communes and extent is not None and shapely.intersects(g, shapely.box(*extent))
-    ]
-    ax.add_collection(
-        PathCollection(around, facecolors="#f2f2f2", edgecolors="#bbb", linewidths=0.4),
-        autolim=False,
-    )
-    ax.add_collection(
-        PathCollection(
-            [_drawable(polygon_rings(geometry[c])) for c in communes],
-            facecolors="#d9e4f0",
-            edgecolors="#7a8fa6",
-            linewidths=0.5,
-        ),
-        autolim=False,
-    )
-    if shape is not None:
-        ax.add_collection(
-            LineCollection(line_arrays(shape.boundary), colors=HIGHLIGHT_COLOR, linewidths=1.6),
-            autolim=False,
-        )
-    _boundaries(ax, background)
-    placed = _structures(ax, points)
-    with_structures = set(points["code"])
-    order = sorted(communes, key=lambda c: (c not in with_structures, -geometry[c].area))
-    labels = [
-        (label_anchor(geometry[code]), background.shapes.names[code]) for code in order[:MAX_NAMES]
-    ]
-    renderer = ax.figure.canvas.get_renderer()
-    placement.place_labels(ax, labels, renderer, placed, fontsize=7.5, color="#222")
-    count = len(communes)
-    ax.set_title(
-        f"{territoire} : {count} commune{'s' if count > 1 else ''}", fontsize=10, weight="bold"
-    )
-
-
-def _structures(ax, points: pd.DataFrame) -> list:
-    """The structures as points, CS and EVS as different markers; their display boxes."""
-    placed = []
-    for kind, style in TYPE_STYLES.items():
-        chosen = points[points["type"] == kind]
-        if chosen.empty:
-            continue
-        dots = ax.scatter(
-            chosen["x"],
-            chosen["y"],
-            marker=style["marker"],
-            color=style["color"],
-            edgecolors="white",
-            linewidths=0.6,
-            s=52,
-            zorder=4,
-            gid=f"structures-{kind}",
-        )
-        ax.apply_aspect()  # the final box, before measuring where the points are
-        offsets = ax.transData.transform(dots.get_offsets())
-        placed += [Bbox.from_bounds(x - 4, y - 4, 8, 8) for x, y in offsets]
-    return placed
-
-
-def _locator_legend(figure: Figure) -> None:
-    """The markers of CS and EVS, then the territory's and its collectivité's colours."""
-    inches = figure.dpi_scale_trans
-    x = 0.3
-    for style in TYPE_STYLES.values():
-        figure.add_artist(
-            Line2D(
-                [x + 0.1],
-                [0.62],
-                marker=style["marker"],
-                color=style["color"],
-                markeredgecolor="white",
-                markersize=7,
-                linestyle="none",
-                transform=inches,
-            )
-        )
-        figure.text(x + 0.25, 0.62, style["label"], va="center", fontsize=9, transform=inches)
-        x += 2.6
-    for color, text in ((HIGHLIGHT_COLOR, "le territoire"), (SAME_COLLECTIVITE, "sa collectivité")):
-        figure.add_artist(Rectangle((x, 0.53), 0.32, 0.18, facecolor=color, transform=inches))
-        figure.text(x + 0.42, 0.62, text, va="center", fontsize=9, transform=inches)
-        x += 1.7
 
 
 def _lower_first(text: str) -> str:
@@ -702,12 +547,14 @@ def _explorer(background: Background, table: pd.DataFrame, selection) -> Figure:
     }
     secret = any(v[MASK].any() for v in values.values())
     missing = any(_has_missing(background, v) for v in values.values())
-    legend = _class_entries() + _other_entries(background, secret, missing)
+    # darker means better: reversed for an indicator whose `sens` is `baisse`
+    flip = load_catalog().direction(selection.indicateur) == "baisse"
+    legend = _class_entries(not flip, flip) + _other_entries(background, secret, missing)
     if chosen:
         legend.append(("territoire choisi", {"color": "#b00020", "linewidth": 2}))
     figure, bottom = _page(width, 0.9 + map_height, legend)
     for ax, kind in zip(_panels(figure, len(types), bottom, map_height), types, strict=True):
-        _choropleth(ax, background, values[kind])
+        _choropleth(ax, background, values[kind], reverse=flip)
         for territoire in chosen:
             if territoire in background.territory_geometry:
                 ax.add_collection(
@@ -727,7 +574,9 @@ def _explorer(background: Background, table: pd.DataFrame, selection) -> Figure:
             f"Carte : {selection.label}, par territoire, en {annee} ({_lower_first(label)})",
             80,
         ),
-        RESPONSE_HEADING if selection.indicateur == RESPONSE_RATE else SHARE_HEADING,
+        RESPONSE_HEADING
+        if selection.indicateur == RESPONSE_RATE
+        else (REVERSED_HEADING if flip else SHARE_HEADING),
         legend,
         " ".join(_values_text(background, values[k], STRUCTURE_CHOICES[k][0]) for k in types),
         title_size=11,

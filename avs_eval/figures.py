@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import textwrap
 import weakref
+from collections.abc import Iterable
 
 import matplotlib
 
@@ -34,23 +35,48 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import FixedFormatter, FixedLocator, PercentFormatter
+from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter
 from matplotlib.transforms import ScaledTranslation
 
+from avs_eval import formatting
 from avs_eval.caches import Recent
+from avs_eval.schema import ALL_PERIMETER, METROPOLE, RHONE
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
 
 DPI = 100
-PALETTE = ["#0b5394", "#e69138", "#6aa84f", "#8e7cc3", "#c27ba0", "#45818e"]
+
+# One colour per perimeter and per type of structure, in every chart and map of every
+# report: a reader who has learnt that the Métropole is orange in one chart must find it
+# orange in the next, and in the synthesis. These constants are the only owners of those
+# colours (`avs_eval.cartes` takes its own from here).
+TERRITORY_COLOR = "#0b5394"  # the report's territory (and the locator map's outline)
+COLLECTIVITE_COLORS = {METROPOLE: "#e69138", RHONE: "#6aa84f"}
+DEPARTMENT_COLOR = "#595959"  # « Ensemble »: the whole department, a neutral reference
+PERIMETER_COLORS = {**COLLECTIVITE_COLORS, ALL_PERIMETER: DEPARTMENT_COLOR}
+TYPE_COLORS = {"CS": "#8e7cc3", "EVS": "#45818e"}
+# Other series (the territory first, then the explorer's selections): none of the above.
+PALETTE = [TERRITORY_COLOR, "#c27ba0", "#b45f06", "#3d85c6", "#741b47", "#999900"]
 TARGET_COLOR = "#b00020"
 ERROR_COLOR = "#333"
 SHARE_TICKS = [0, 0.25, 0.5, 0.75, 1]
 
 
-def _percent() -> PercentFormatter:
-    """Shares on an axis, « 40 % ». A new one per axis: a formatter keeps its axis, so a
-    shared one would keep the last chart drawn (and its figure) alive."""
-    return PercentFormatter(1.0, decimals=0, symbol="\u00a0%")
+def perimeter_colors(names) -> list[str]:
+    """The colour of each perimeter: its own for a collectivité and « Ensemble », the
+    territory's (then the next free colours) for any other name."""
+    free = iter(PALETTE)
+    return [PERIMETER_COLORS.get(str(name)) or next(free, PALETTE[-1]) for name in names]
+
+
+def type_colors(types) -> list[str]:
+    """The colour of each type of structure (« Ensemble » is the territory's colour)."""
+    return [TYPE_COLORS.get(str(kind), TERRITORY_COLOR) for kind in types]
+
+
+def _percent() -> FuncFormatter:
+    """Shares on an axis as `formatting.percentage` writes them, « 40 % ». One per axis: a
+    formatter keeps its axis, so a shared one would keep the last chart (its figure) alive."""
+    return FuncFormatter(lambda value, _position: formatting.percentage(value))
 
 
 LABEL_GROUND = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
@@ -125,11 +151,6 @@ STYLE = {
     "text.parse_math": False,  # a "$" in a territory name is text, not a formula
 }
 matplotlib.rcParams.update({**WHITEGRID, **STYLE})
-
-
-def percent(value: float) -> str:
-    """45 % in French typography (non-breaking space)."""
-    return f"{value * 100:.0f}\u00a0%"
 
 
 def wrap(text: str, width: int = 28) -> str:
@@ -291,9 +312,13 @@ def _bars(ax, rows: pd.DataFrame, colors, positions, horizontal=False, height=0.
         ],
         axis=1,
     )
-    ends = np.column_stack([np.minimum(low[shown], value), np.maximum(high[shown], value)])
-    whiskers = np.stack([np.column_stack([at, ends[:, 0]]), np.column_stack([at, ends[:, 1]])], 1)
-    cap_at, cap_value = np.concatenate([at, at]), ends.T.ravel()
+    # a census (the response rate) has no interval: no error bar, the label by the bar
+    ranged = ~np.isnan(low[shown]) & ~np.isnan(high[shown])
+    ends = np.column_stack([np.minimum(low[shown], value), np.maximum(high[shown], value)])[ranged]
+    whiskers = np.stack(
+        [np.column_stack([at[ranged], ends[:, 0]]), np.column_stack([at[ranged], ends[:, 1]])], 1
+    ).reshape(-1, 2, 2)
+    cap_at, cap_value = np.concatenate([at[ranged], at[ranged]]), ends.T.ravel()
     if horizontal:
         bars, whiskers = bars[..., ::-1], whiskers[..., ::-1]
         cap_at, cap_value = cap_value, cap_at
@@ -323,7 +348,8 @@ def _bars(ax, rows: pd.DataFrame, colors, positions, horizontal=False, height=0.
             (None, (caps,), (error_bars,)), has_xerr=horizontal, has_yerr=not horizontal
         )
     )
-    for position, value, top, hidden in zip(positions, share, high, masked, strict=True):
+    tops = np.where(np.isnan(high), share, np.fmax(high, share))
+    for position, value, top, hidden in zip(positions, share, tops, masked, strict=True):
         if hidden or np.isnan(value):
             text = SECRET_SYMBOL if hidden else "–"
             if horizontal:
@@ -331,17 +357,26 @@ def _bars(ax, rows: pd.DataFrame, colors, positions, horizontal=False, height=0.
             else:
                 ax.text(position, 0.02, text, ha="center", va="bottom", fontsize=11, weight="bold")
         elif horizontal:
-            ax.text(top + 0.015, position, percent(value), va="center", fontsize=8)
+            ax.text(top + 0.015, position, formatting.percentage(value), va="center", fontsize=8)
         else:  # on a white ground: a target line crossing the label stays behind it
             ax.text(
                 position,
                 top + 0.02,
-                percent(value),
+                formatting.percentage(value),
                 ha="center",
                 va="bottom",
                 fontsize=9,
                 bbox=LABEL_GROUND,
             )
+
+
+INTERVAL_NOTE = "barre : intervalle de confiance à 95\u202f%"
+
+
+def _has_interval(rows: pd.DataFrame) -> bool:
+    """Whether a shown bar of `rows` gets an error bar (a census has no interval)."""
+    shown = rows[~rows[MASK].fillna(False).astype(bool) & rows["part"].notna()]
+    return bool(shown["ic_bas"].notna().any() and shown["ic_haut"].notna().any())
 
 
 def comparison(
@@ -372,14 +407,17 @@ def comparison(
         bottom=bottom,
         gridspec_kw={"width_ratios": [1, 1.3]},
     )
-    _bars(left, year_rows, PALETTE[: len(year_rows)], np.arange(len(labels)))
+    colors = perimeter_colors(year_rows["perimetre"])
+    _bars(left, year_rows, colors, np.arange(len(labels)))
     _category_axis(left.xaxis, labels)
     left.set_xlim(-0.5, len(labels) - 0.5)
     _share_axis(left, horizontal=False)
-    left.set_title(f"En {annee} (barre : intervalle de confiance à 95 %)", fontsize=10)
+    # the subtitle announces an interval only when one is drawn (a census has none)
+    ranged = _has_interval(year_rows)
+    left.set_title(f"En {annee}" + (f" ({INTERVAL_NOTE})" if ranged else ""), fontsize=10)
     left.set_ylabel("Part des structures")
     legend = []
-    for k, (color, perimeter) in enumerate(zip(PALETTE, year_rows["perimetre"], strict=False)):
+    for k, (color, perimeter) in enumerate(zip(colors, year_rows["perimetre"], strict=False)):
         series = trend_rows[trend_rows["perimetre"] == perimeter].sort_values("annee")
         shown = series[~series[MASK] & series["part"].notna()]
         style = {"color": color, "marker": "o", "markevery": [1]}
@@ -410,7 +448,8 @@ def comparison(
     # the data: the title, bars, lines and texts in the axes, the target's legend entry
     data = [heading, *(legend_artists[-2:] if target is not None else [])]
     data += [*_content(left), *_content(right)]
-    _on_frame(figure, ("comparison", tuple(labels), tuple(years), annee), data)
+    key = ("comparison", tuple(labels), tuple(colors), tuple(years), annee, ranged)
+    _on_frame(figure, key, data)
     return figure
 
 
@@ -418,13 +457,17 @@ def breakdown(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str
     """Horizontal bars, one group per code, one bar per perimeter (the `perimetre` column)."""
     perimeters = list(dict.fromkeys(rows["perimetre"]))
     height = max(2.5, 0.22 * len(order) * len(perimeters) + 1.2)
-    figure, names = _grouped_bars(rows, "perimetre", perimeters, "modalite", order, labels, height)
+    colors = perimeter_colors(perimeters)
+    figure, names = _grouped_bars(
+        rows, "perimetre", perimeters, colors, "modalite", order, labels, height
+    )
     ax = figure.axes[0]
     ax.set_xlabel("Part des structures ayant répondu à la question")
     ax.set_title(wrap(title, 64))
     # the frame does not depend on the territory: the next reports of a warm kernel reuse it
-    legend = _legend_below(figure, perimeters, PALETTE)
-    _on_frame(figure, ("breakdown", height, names, ax.get_title()), [*_content(ax), *legend])
+    legend = _legend_below(figure, perimeters, colors)
+    key = ("breakdown", height, names, tuple(colors), ax.get_title())
+    _on_frame(figure, key, [*_content(ax), *legend])
     return figure
 
 
@@ -432,23 +475,25 @@ def by_type(rows: pd.DataFrame, title: str, order: list[str], labels: dict[str, 
     """CS against EVS: one group per indicator (`indicateur`), one bar per `type`."""
     types = ["CS", "EVS"]
     height = max(2.8, 0.55 * len(order) + 1.2)
-    figure, names = _grouped_bars(rows, "type", types, "indicateur", order, labels, height)
+    colors = type_colors(types)
+    figure, names = _grouped_bars(rows, "type", types, colors, "indicateur", order, labels, height)
     ax = figure.axes[0]
-    _legend_below(figure, ["Centres sociaux", "Espaces de vie sociale"], PALETTE)
+    _legend_below(figure, ["Centres sociaux", "Espaces de vie sociale"], colors)
     ax.set_title(wrap(title, 64))
     # the title names the perimeter: data, so that both charts of a report share a frame
     _on_frame(figure, ("by_type", height, names), [*_content(ax), ax.title])
     return figure
 
 
-def _grouped_bars(rows, hue, hues, category, order, labels, height) -> tuple[Figure, tuple]:
-    """One group of horizontal bars per `category` value, one bar per `hue` value.
+def _grouped_bars(rows, hue, hues, colors, category, order, labels, height):
+    """One group of horizontal bars per `category` value, one bar per `hue` value (its
+    colour in `colors`).
 
     Returns the figure and the group names as shown.
     """
     figure, (ax,) = _new(9, height, left=2.7, right=0.3, top=0.75, bottom=1.05)
     step = 0.8 / len(hues)
-    for k, (value, color) in enumerate(zip(hues, PALETTE, strict=False)):
+    for k, (value, color) in enumerate(zip(hues, colors, strict=True)):
         data = rows[rows[hue] == value].set_index(category).reindex(order)
         data[MASK] = data[MASK].fillna(False).astype(bool)
         offsets = np.arange(len(order)) - 0.4 + step * (k + 0.5)
@@ -532,14 +577,30 @@ HEATMAP_CLASSES = matplotlib.colors.ListedColormap(
 )
 
 
-def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
-    """Territories × indicators, shares as colours and numbers, "s" where masked."""
+LOWER_IS_BETTER = "moins = mieux"  # what a column whose scale is reversed says under its name
+
+
+def heatmap(
+    matrix: pd.DataFrame, masked: pd.DataFrame, title: str, lower_is_better: Iterable[str] = ()
+) -> Figure:
+    """Territories × indicators, shares as colours and numbers, "s" where masked.
+
+    Darker always means better: the columns named in `lower_is_better` (the catalog's
+    `sens: baisse`, e.g. difficulties) are coloured on the reversed scale, and say so
+    under their name.
+    """
     values = matrix.where(~masked)
-    annotations = values.map(lambda v: "" if pd.isna(v) else percent(v))
+    annotations = values.map(lambda v: "" if pd.isna(v) else formatting.percentage(v))
     annotations = annotations.where(~masked, SECRET_SYMBOL)
+    flipped = set(lower_is_better)
+    reversed_ = [c in flipped for c in matrix.columns]
+    shades = values.astype(float).apply(lambda col: 1 - col if col.name in flipped else col)
     # Column labels stand upright, wrapped: slanted ones overlap once the catalog has
     # more than a few headline figures. The figure widens with the number of columns.
-    labels = [wrap(c, 22) for c in matrix.columns]
+    labels = [
+        wrap(c, 22) + (f"\n({LOWER_IS_BETTER})" if flip else "")
+        for c, flip in zip(matrix.columns, reversed_, strict=True)
+    ]
     lines = max((label.count("\n") + 1 for label in labels), default=1)
     longest = max((len(line) for label in labels for line in label.split("\n")), default=10)
     bottom = 0.3 + 0.065 * longest
@@ -552,7 +613,7 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
     import seaborn as sns  # here only: only the synthesis draws a heatmap
 
     sns.heatmap(
-        values.astype(float),
+        shades,
         ax=ax,
         vmin=0,
         vmax=1,
@@ -562,7 +623,7 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
         annot_kws={"fontsize": 8},
         linewidths=0.5,
         linecolor="white",
-        cbar_kws={"format": _percent(), "label": "Part des structures"},
+        cbar_kws={"format": _percent(), "label": _scale_label(any(reversed_))},
     )
     ax.grid(False)
     for row, column in zip(*np.nonzero(masked.to_numpy()), strict=True):
@@ -590,30 +651,85 @@ def heatmap(matrix: pd.DataFrame, masked: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
-def trends(
-    rows: pd.DataFrame, title: str, hue: str = "perimetre", reference: int | None = None
-) -> Figure:
-    """Lines over the years, one per value of `hue`; masked points are left out.
+def _scale_label(reversed_: bool) -> str:
+    """The colour bar's title: shares, and how to read a reversed column."""
+    if reversed_:
+        return f"Part des structures ; plus foncé = mieux\n(inversée si « {LOWER_IS_BETTER} »)"
+    return "Part des structures (plus foncé = part plus élevée)"
 
-    `reference`, the baseline year of the changes, is marked with a dotted line.
+
+def trends(
+    rows: pd.DataFrame,
+    title: str,
+    hue: str = "perimetre",
+    reference: int | None = None,
+    targets: dict[int, float | None] | None = None,
+) -> Figure:
+    """Lines over the years, one per value of `hue`; masked points are an "s" on the axis.
+
+    `reference`, the baseline year of the changes, is marked with a dotted line;
+    `targets`, each year's target (None: none that year), a dashed step. The legend
+    names only what is drawn: a series with nothing shown has no entry.
     """
     figure, (ax,) = _new(8, 3.4, left=0.8, right=2.0, top=0.6, bottom=0.5)
+    groups = list(rows.groupby(hue, sort=False))
+    colors = perimeter_colors(name for name, _ in groups) if hue == "perimetre" else PALETTE
     legend = []
-    for color, (name, series) in zip(PALETTE, rows.groupby(hue, sort=False), strict=False):
-        series = series.sort_values("annee")
-        shown = series[~series[MASK] & series["part"].notna()]
-        ax.plot(shown["annee"], shown["part"], marker="o", color=color)
-        ax.fill_between(shown["annee"], shown["ic_bas"], shown["ic_haut"], color=color, alpha=0.12)
-        legend.append((str(name), {"color": color, "marker": "o", "markevery": [1]}))
+    for k, (color, (name, series)) in enumerate(zip(colors, groups, strict=False)):
+        # no "s" here: the explorer, which draws its own, reuses this chart
+        if _series(ax, series, color, k, band=True, secret=False, width=1.5):
+            legend.append((str(name), {"color": color, "marker": "o", "markevery": [1]}))
     years = sorted(int(y) for y in rows["annee"].unique())
     ax.set_xticks(years)
-    if reference is not None and reference in years[:-1]:
-        ax.axvline(reference, color="#6b7280", linestyle=":", linewidth=1.2)
-        ax.text(reference, 1.04, f"référence {reference}", color="#4b5563", fontsize=8)
+    _targets(ax, years, targets or {}, legend)
+    _reference(ax, reference, years)
     _share_axis(ax, horizontal=False)
     _legend_right(ax, legend)
     ax.set_title(wrap(title, 64))
     return figure
+
+
+def _series(ax, series, color: str, k: int, band: bool, secret: bool, width: float) -> bool:
+    """One perimeter's line (and its 95 % band), an "s" on the axis for a masked year.
+
+    The "s" of the `k`-th series sit at their own height, so that those of several
+    series do not overlap. Returns whether anything was drawn.
+    """
+    series = series.sort_values("annee")
+    masked = series[MASK].fillna(False).astype(bool)
+    shown = series[~masked & series["part"].notna()]
+    if not shown.empty:
+        ax.plot(shown["annee"], shown["part"], marker="o", color=color, linewidth=width)
+        if band:  # empty for a census (no interval), as the explorer expects one per line
+            ax.fill_between(
+                shown["annee"], shown["ic_bas"], shown["ic_haut"], color=color, alpha=0.12
+            )
+    if not secret:
+        return not shown.empty
+    for year in series.loc[masked, "annee"]:
+        ax.text(year, 0.03 + 0.06 * k, SECRET_SYMBOL, color=color, ha="center", weight="bold")
+    return not shown.empty or bool(masked.any())
+
+
+def _targets(ax, years: list[int], targets: dict[int, float | None], legend: list) -> None:
+    """Each year's target as a dashed step (a target that moves reads as one), in the
+    legend only when there is one to draw."""
+    steps = [(y, targets.get(y)) for y in years if targets.get(y) is not None]
+    if not steps:
+        return
+    style = {"color": TARGET_COLOR, "linestyle": "--", "linewidth": 1.3}
+    xs = [y for y, _ in steps] + [steps[-1][0] + 0.5]
+    ys = [t for _, t in steps] + [steps[-1][1]]
+    ax.step([xs[0] - 0.5, *xs], [ys[0], *ys], where="post", **style)
+    label = "cible" if len({t for _, t in steps}) == 1 else "cible de l'année"
+    legend.append((label, style))
+
+
+def _reference(ax, reference: int | None, years: list[int]) -> None:
+    """The first year of the changes tested, dotted (not when it is the last year)."""
+    if reference is not None and reference in years[:-1]:
+        ax.axvline(reference, color="#6b7280", linestyle=":", linewidth=1.2)
+        ax.text(reference, 1.04, f"référence {reference}", color="#4b5563", fontsize=8)
 
 
 def trajectory(
@@ -630,31 +746,15 @@ def trajectory(
     reads as one. `reference`: the first year of the change tested, dotted.
     """
     figure, (ax,) = _new(8, 3.2, left=0.8, right=2.1, top=0.6, bottom=0.45)
+    groups = list(rows.groupby("perimetre", sort=False))
+    colors = perimeter_colors(name for name, _ in groups)
     legend = []
-    for k, (color, (name, series)) in enumerate(
-        zip(PALETTE, rows.groupby("perimetre", sort=False), strict=False)
-    ):
-        series = series.sort_values("annee")
-        shown = series[~series[MASK] & series["part"].notna()]
-        ax.plot(shown["annee"], shown["part"], marker="o", color=color, linewidth=2 - 0.5 * bool(k))
-        if k == 0:
-            ax.fill_between(
-                shown["annee"], shown["ic_bas"], shown["ic_haut"], color=color, alpha=0.13
-            )
-        for year in series.loc[series[MASK], "annee"]:
-            ax.text(year, 0.03 + 0.06 * k, SECRET_SYMBOL, color=color, ha="center", weight="bold")
-        legend.append((str(name), {"color": color, "marker": "o", "markevery": [1]}))
+    for k, (color, (name, series)) in enumerate(zip(colors, groups, strict=True)):
+        if _series(ax, series, color, k, band=k == 0, secret=True, width=2 - 0.5 * bool(k)):
+            legend.append((str(name), {"color": color, "marker": "o", "markevery": [1]}))
     years = sorted(int(y) for y in rows["annee"].unique())
-    steps = [(y, targets.get(y)) for y in years if targets.get(y) is not None]
-    if steps:
-        style = {"color": TARGET_COLOR, "linestyle": "--", "linewidth": 1.3}
-        xs = [y for y, _ in steps] + [steps[-1][0] + 0.5]
-        ys = [t for _, t in steps] + [steps[-1][1]]
-        ax.step([xs[0] - 0.5, *xs], [ys[0], *ys], where="post", **style)
-        legend.append(("cible de l'année", style))
-    if reference is not None and reference in years[:-1]:
-        ax.axvline(reference, color="#6b7280", linestyle=":", linewidth=1.2)
-        ax.text(reference, 1.04, f"référence {reference}", color="#4b5563", fontsize=8)
+    _targets(ax, years, targets, legend)
+    _reference(ax, reference, years)
     ax.xaxis.set_major_locator(FixedLocator(years))
     ax.xaxis.set_major_formatter(FixedFormatter([str(y) for y in years]))
     ax.set_xlim(years[0] - 0.4, years[-1] + 0.4)
@@ -668,7 +768,8 @@ def participation(rows: pd.DataFrame, title: str) -> Figure:
     """Response rate by territory (horizontal bars, "s" where masked)."""
     figure, (ax,) = _new(9, max(2.5, 0.32 * len(rows) + 1.2), left=2.9, right=0.3, top=0.5)
     labels = list(rows["perimetre"])
-    _bars(ax, rows, [PALETTE[0]] * len(rows), np.arange(len(rows)), horizontal=True, height=0.7)
+    colors = [TERRITORY_COLOR] * len(rows)  # every bar a territory's
+    _bars(ax, rows, colors, np.arange(len(rows)), horizontal=True, height=0.7)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)  # top to bottom
     _share_axis(ax, horizontal=True)
@@ -687,10 +788,12 @@ def perimeter_bars(
     """
     height = max(2.5, 0.3 * len(order) * len(types) + 1.6)
     labels = {p: p for p in order}
-    figure, _ = _grouped_bars(rows, "type", types, "perimetre", order, labels, height)
+    colors = type_colors(types)
+    figure, _ = _grouped_bars(rows, "type", types, colors, "perimetre", order, labels, height)
     ax = figure.axes[0]
-    ax.set_xlabel("Part des structures (barre : intervalle de confiance à 95 %)")
+    ranged = _has_interval(rows)
+    ax.set_xlabel("Part des structures" + (f" ({INTERVAL_NOTE})" if ranged else ""))
     if len(types) > 1:
-        _legend_below(figure, names, PALETTE)
+        _legend_below(figure, names, colors)
     ax.set_title(wrap(title, 64))
     return figure

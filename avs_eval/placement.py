@@ -17,12 +17,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+GROUND_PAD = 0.15  # a label's ground around its text, in font sizes
 TEXT_GROUND = {
-    "boxstyle": "square,pad=0.15",
+    "boxstyle": f"square,pad={GROUND_PAD}",
     "facecolor": "white",
     "alpha": 0.75,
     "edgecolor": "none",
 }  # a label's translucent ground
+GAP = 2.5  # points between two labels' grounds
 
 
 def _legend_columns(width: float, entries: list[tuple[str, dict]]) -> int:
@@ -65,16 +67,10 @@ def legend(figure: Figure, y: float, entries: list[tuple[str, dict]], edgecolor:
         x = 0.3 + column * cell
         top = y + (rows - 1 - row) * 0.3
         if "facecolor" in style:
-            box = Rectangle(
-                (x, top),
-                0.32,
-                0.18,
-                transform=inches,
-                edgecolor=edgecolor,
-                linewidth=0.5,
-                **style,
-            )
-            figure.add_artist(box)
+            edge = {"edgecolor": edgecolor, "linewidth": 0.5, **style}
+            figure.add_artist(Rectangle((x, top), 0.32, 0.18, transform=inches, **edge))
+        elif "marker" in style:  # a point: one marker in the middle of the sample
+            figure.add_artist(Line2D([x + 0.16], [top + 0.09], transform=inches, **style))
         else:
             figure.add_artist(Line2D([x, x + 0.32], [top + 0.09] * 2, transform=inches, **style))
         figure.text(x + 0.42, top + 0.09, label, va="center", fontsize=9, transform=inches)
@@ -102,9 +98,12 @@ def place_labels(ax, labels: list, renderer, placed: list, **style) -> list:
     x0, y0, x1, y1 = ax.bbox.extents
     taken = np.array([b.extents for b in placed]).reshape(-1, 4)
     boxes = []
+    # a label's box: its text, its ground's padding, and a gap that keeps two names
+    # apart (grounds that touch read as one name: « Albigny-sur-Saône » over the next)
+    margin = (GROUND_PAD * style["fontsize"] + GAP) * scale
     for (x, y), text in labels:
         artist = ax.text(x, y, text, zorder=6, **style)
-        extent = artist.get_window_extent(renderer).expanded(1.08, 1.15)
+        extent = artist.get_window_extent(renderer).padded(margin)
         anchor = to_display.transform((x, y))
         for dx, dy in offsets:
             box = extent.translated(dx, dy)

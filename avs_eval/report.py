@@ -255,18 +255,13 @@ class TerritoryReport(Report):
 
     def carte_situation(self) -> None:
         """Where the territory lies, its communes and its structures (CS and EVS)."""
-        from avs_eval import cartes
+        from avs_eval import carte_situation as situation
 
         background = self.background
-        display(chart(cartes.locator_map(background, self.dataset, self.territoire, self.annee)))
+        display(chart(situation.locator_map(background, self.dataset, self.territoire, self.annee)))
         communes = background.communes_of(self.territoire)
         if communes:
-            display(
-                Markdown(
-                    f"Communes du territoire : {md(', '.join(communes))}. "
-                    f"*{md(background.caption)}*"
-                )
-            )
+            display(Markdown(f"Communes du territoire : {md(', '.join(communes))}."))
 
     def qpv_split(self) -> HTML | None:
         """The territory's structures in and out of a QPV, where secrecy allows.

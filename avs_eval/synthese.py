@@ -16,7 +16,7 @@ from IPython.display import HTML, Image, Markdown, display
 
 from avs_eval import analyse, commentaires, figures, formatting, indicators, suivi, tables
 from avs_eval.base_report import Report
-from avs_eval.blocs import chart, count_cell, html_table, md, today
+from avs_eval.blocs import chart, count_cell, html_table, today
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.evolutions import LEVEL
 from avs_eval.francais import counted
@@ -99,7 +99,6 @@ class SynthesisReport(Report):
             self.background, self.context.table, self.annee, headline, labels
         )
         display(chart(figure))
-        display(Markdown(f"*{md(self.background.caption)}*"))
 
     def offre(self) -> HTML:
         """The offer of the whole department (action 4): approvals, openings, closures."""
@@ -237,7 +236,8 @@ class SynthesisReport(Report):
         matrix = pd.DataFrame(values)
         mask = pd.DataFrame(masked).fillna(True).astype(bool)
         title = f"Indicateurs par territoire en {self.annee} (« s » : secret statistique)"
-        return chart(figures.heatmap(matrix, mask, title))
+        lower = [self.label(i) for i in columns if self.catalog.direction(i) == "baisse"]
+        return chart(figures.heatmap(matrix, mask, title, lower))
 
     def collectivite_trends(self, indicateur: str) -> Image:
         rows = self.context.rows(indicateur=indicateur, modalite="")
@@ -245,7 +245,8 @@ class SynthesisReport(Report):
         rows = rows[rows["annee"] <= self.annee]
         title = f"{self.label(indicateur)} : évolution"
         reference = self.catalog.first_year(indicateur)
-        return chart(figures.trends(rows, title, reference=reference))
+        targets = {y: self.catalog.target(indicateur, int(y)) for y in rows["annee"].unique()}
+        return chart(figures.trends(rows, title, reference=reference, targets=targets))
 
     def graphiques_evolutions(self) -> None:
         """One trend chart per headline figure of the catalog (`cle: true`).

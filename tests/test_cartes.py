@@ -12,16 +12,26 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import matplotlib.colors
 import pandas as pd
 import pytest
 import shapely
 
-from avs_eval import cartes, figures, geographie, paths, sample, sample_territories
+from avs_eval import (
+    carte_situation,
+    cartes,
+    figures,
+    formatting,
+    geographie,
+    paths,
+    sample,
+    sample_territories,
+)
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import ValidationError
 from avs_eval.explorer import Selection
-from avs_eval.secrecy import MASK, SECRET_SYMBOL
+from avs_eval.secrecy import MASK
 from avs_eval.sources import DataSource
 
 REFERENCE = Path(paths.PROJECT_ROOT).parent / "shared" / "reference"
@@ -160,7 +170,8 @@ def test_sample_background_draws_every_register_commune(background) -> None:
 # --- the maps ----------------------------------------------------------------------------
 
 
-def test_synthesis_hatches_and_labels_secret_territories(context, background) -> None:
+def test_synthesis_hatches_secret_territories_without_a_pile_of_s(context, background) -> None:
+    """Small multiples: masked territories hatched, one legend entry, no « s » on each."""
     names = headline(context)
     figure = cartes.synthesis_maps(background, context.table, YEAR, names)
     assert len(figure.axes) == len(names)
@@ -170,11 +181,13 @@ def test_synthesis_hatches_and_labels_secret_territories(context, background) ->
         (hatched,) = [c for c in ax.collections if c.get_gid() == "secret"]
         assert hatched.get_hatch() == cartes.HATCH
         assert len(hatched.get_paths()) == len(masked)
-        labels = [t for t in ax.texts if t.get_gid() == "secret-label"]
-        assert len(labels) == len(masked) and all(t.get_text() == SECRET_SYMBOL for t in labels)
+        assert not [t for t in ax.texts if t.get_gid() == "secret-label"]
         shown = [t.get_text() for t in ax.texts]
         assert not any("%" in text for text in shown)  # no masked share leaks as a number
     assert any(cartes.territory_values(context.table, YEAR, n)[MASK].any() for n in names)
+    legend = [t.get_text() for t in figure.texts]
+    assert sum("secret statistique" in text for text in legend) == 1
+    assert "hachures : secret statistique" in legend
     # drawn once: the same data give the same figure, not a new drawing
     assert cartes.synthesis_maps(background, context.table, YEAR, names) is figure
 
@@ -185,7 +198,7 @@ def test_every_map_has_french_alt_text_starting_with_carte(context, background) 
     maps = [
         cartes.synthesis_maps(background, context.table, YEAR, headline(context)),
         cartes.response_rate_map(background, context.table, YEAR),
-        cartes.locator_map(background, context.dataset, "Val d'Yzeron", YEAR),
+        carte_situation.locator_map(background, context.dataset, "Val d'Yzeron", YEAR),
         cartes.explorer_map(background, context.table, Selection(annees=(YEAR, YEAR))),
     ]
     for figure in maps:
@@ -196,7 +209,9 @@ def test_every_map_has_french_alt_text_starting_with_carte(context, background) 
 
 
 def test_locator_map_shows_structures_by_type_and_commune_names(context, background) -> None:
-    figure = cartes.locator_map(background, context.dataset, "Lônes et Coteaux du Rhône", YEAR)
+    figure = carte_situation.locator_map(
+        background, context.dataset, "Lônes et Coteaux du Rhône", YEAR
+    )
     zoom = figure.axes[1]
     approved = context.dataset.approved_in(YEAR)
     approved = approved[approved["territoire"] == "Lônes et Coteaux du Rhône"]
@@ -234,7 +249,7 @@ def test_user_shapes_in_geojson_geopackage_and_shapefile(tmp_path: Path, suffix:
     assert background.territory_of == {"69001": "Nord", "69002": "Sud"}
     assert background.outside_path is not None  # 69003: no structure, no territory: grey
     assert background.year == 2024 and "2024" in background.caption
-    figure = cartes.locator_map(background, TWO_TERRITORIES, "Nord")
+    figure = carte_situation.locator_map(background, TWO_TERRITORIES, "Nord")
     assert figures.title_of(figure).startswith("Carte de situation du territoire Nord")
 
 
@@ -373,12 +388,14 @@ def test_maps_of_user_data_hatch_the_secret_territory(tmp_path: Path) -> None:
     (ax,) = synthesis.axes
     (hatched,) = [c for c in ax.collections if c.get_gid() == "secret"]
     assert len(hatched.get_paths()) == 1 and hatched.get_hatch() == cartes.HATCH
-    assert [t.get_text() for t in ax.texts if t.get_gid() == "secret-label"] == [SECRET_SYMBOL]
+    # small multiples: hatching and a legend entry, no « s » piled on the polygons
+    assert not [t for t in ax.texts if t.get_gid() == "secret-label"]
     # no Métropole in these data: one map, no zoom
     rate = cartes.response_rate_map(background, table, YEAR)
     assert len(rate.axes) == 1
     texts = " ".join(t.get_text() for t in rate.axes[0].texts)
-    assert "50\u00a0%" in texts and "Sud" not in texts  # the masked one shows only « s »
+    # the share as `formatting` writes it everywhere; the masked one shows only « s »
+    assert formatting.percentage(0.5) in texts and "Sud" not in texts
     figures.png(synthesis)
     figures.png(rate)
 
@@ -387,7 +404,7 @@ def test_a_territory_missing_from_the_shapes_still_gets_a_locator_map(tmp_path: 
     path = write_geojson(tmp_path / "communes.geojson", SQUARES)
     data = register(("A1", "CS", "69001", "Nord"), ("Z9", "CS", "69999", "Loin"))
     background = geographie.load_background(path, "insee", "", data)
-    figure = cartes.locator_map(background, data, "Loin")
+    figure = carte_situation.locator_map(background, data, "Loin")
     assert figures.title_of(figure).startswith("Carte de situation du territoire Loin")
     figures.png(figure)
 
@@ -421,7 +438,7 @@ def test_projected_shapes_in_metres_are_drawn_without_reprojection(tmp_path: Pat
     background = geographie.load_background(path, "insee_com", "", TWO_TERRITORIES)
     assert not background.geographic and background.aspect == 1.0
     assert background.year is None and "non précisée" in background.caption
-    figures.png(cartes.locator_map(background, TWO_TERRITORIES, "Nord"))
+    figures.png(carte_situation.locator_map(background, TWO_TERRITORIES, "Nord"))
 
 
 def test_missing_table_file_is_a_french_error(tmp_path: Path) -> None:
@@ -462,9 +479,13 @@ def test_preparing_a_background_does_not_import_matplotlib() -> None:
     assert done.stdout.strip() == "[]", done.stdout
 
 
-def test_map_colours_are_the_charts_palette() -> None:
-    assert figures.PALETTE[0] == cartes.HIGHLIGHT_COLOR
-    assert [cartes.TYPE_STYLES[k]["color"] for k in ("CS", "EVS")] == figures.PALETTE[1:3]
+def test_map_colours_are_the_charts_colours() -> None:
+    """One owner for the colours: the maps take the territory's and the types' from figures."""
+    assert figures.TERRITORY_COLOR == carte_situation.HIGHLIGHT_COLOR
+    for kind in ("CS", "EVS"):
+        assert carte_situation.TYPE_STYLES[kind]["color"] == figures.TYPE_COLORS[kind]
+    for collectivite, color in figures.COLLECTIVITE_COLORS.items():
+        assert carte_situation.collectivite_face(collectivite) == carte_situation.tint(color)
 
 
 def test_alt_text_gives_what_the_colours_show_without_masked_shares(context, background) -> None:
@@ -476,6 +497,84 @@ def test_alt_text_gives_what_the_colours_show_without_masked_shares(context, bac
         if row[MASK]:
             assert f"{territoire} s (secret statistique)" in alt
         else:
-            assert f"{territoire} {figures.percent(row['part'])}" in alt
-    locator = cartes.locator_map(background, context.dataset, "Val d'Yzeron", YEAR)
+            assert f"{territoire} {formatting.percentage(row['part'])}" in alt
+    locator = carte_situation.locator_map(background, context.dataset, "Val d'Yzeron", YEAR)
     assert "Craponne" in locator.alt_text and locator.alt_text.startswith("Carte de situation")
+
+
+# --- issue 23: maps never contradict their own text ---------------------------------------
+
+
+def test_a_lower_is_better_map_is_darker_for_a_lower_share(tmp_path: Path) -> None:
+    """Darker always means better: « Difficultés de gouvernance » (`sens: baisse`)."""
+    path = write_geojson(tmp_path / "communes.geojson", SQUARES)
+    background = geographie.load_background(path, "insee", "", TWO_TERRITORIES)
+    table = pd.concat(
+        [
+            indicator_table([("Nord", 0.9, False), ("Sud", 0.1, False)], "contrat_local"),
+            indicator_table([("Nord", 0.9, False), ("Sud", 0.1, False)], "difficultes_gouvernance"),
+        ]
+    )
+    names = ["contrat_local", "difficultes_gouvernance"]
+    assert load_catalog().direction("difficultes_gouvernance") == "baisse"
+    figure = cartes.synthesis_maps(background, table, YEAR, names)
+    shown = {}
+    for ax, name in zip(figure.axes, names, strict=True):
+        (filled, *_) = [c for c in ax.collections if len(c.get_facecolors()) == 2]
+        shown[name] = [matplotlib.colors.to_hex(c) for c in filled.get_facecolors()]
+    darkest, lightest = cartes.CLASS_COLORS[-1], cartes.CLASS_COLORS[0]
+    assert shown["contrat_local"] == [darkest, lightest]  # Nord 90 %, Sud 10 %
+    assert shown["difficultes_gouvernance"] == [lightest, darkest]
+    # the legend gives both readings of each colour, and the panel says which it is
+    texts = [t.get_text() for t in figure.texts]
+    assert any("moins de 20" in t and "80\u202f% ou plus" in t for t in texts)
+    assert "moins = mieux" in figure.axes[1].get_title()
+    assert "moins = mieux" not in figure.axes[0].get_title()
+
+
+def _boxes(figure, gid: str) -> list:
+    renderer = figure.canvas.get_renderer()
+    figure.canvas.draw()
+    return [
+        (t.get_text(), t.get_bbox_patch().get_window_extent(renderer))
+        for ax in figure.axes
+        for t in ax.texts
+        if t.get_gid() == gid
+    ]
+
+
+@pytest.mark.parametrize("territoire", ["Val de Saône", "Ouest Nord"])
+def test_commune_names_never_overlap(context, background, territoire) -> None:
+    """« Albigny-sur-Saône » was written over « Saint-Germain-au-Mont-d'Or »."""
+    figure = carte_situation.locator_map(background, context.dataset, territoire, YEAR)
+    boxes = _boxes(figure, "commune-label")
+    assert len(boxes) >= 5
+    for k, (name, box) in enumerate(boxes):
+        for other, second in boxes[k + 1 :]:
+            # grounds apart, with a gap: two grounds that touch read as one name
+            assert not box.padded(1).overlaps(second), (name, other)
+
+
+def test_locator_map_fills_agree_with_its_legend(context, background) -> None:
+    """Both panels fill the territory as the legend's « le territoire », and its
+    collectivité's other territories as the legend's collectivité entry."""
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import Rectangle
+
+    figure = carte_situation.locator_map(background, context.dataset, "Val de Saône", YEAR)
+    legend = {
+        t.get_text(): t for t in figure.texts if t.get_text().startswith(("le territoire", "les"))
+    }
+    assert set(legend) == {"le territoire", "les autres territoires : Métropole de Lyon"}
+    swatches = {to_hex(a.get_facecolor()) for a in figure.artists if isinstance(a, Rectangle)}
+    assert swatches == {
+        carte_situation.TERRITORY_FACE,
+        carte_situation.collectivite_face("Métropole de Lyon"),
+    }
+    for ax in figure.axes:
+        (territory,) = [c for c in ax.collections if c.get_gid() == "territoire"]
+        assert {to_hex(c) for c in territory.get_facecolors()} == {carte_situation.TERRITORY_FACE}
+        faces = {to_hex(c) for coll in ax.collections for c in coll.get_facecolors()}
+        assert carte_situation.collectivite_face("Métropole de Lyon") in faces
+    # the source line once, in the image (the report no longer repeats it under the map)
+    assert sum(background.caption in t.get_text().replace("\n", " ") for t in figure.texts) == 1
