@@ -8,7 +8,8 @@ in the module named after its job:
 2. read (`planning.read`): the data validated and the indicators computed once, in
    this process, while the workers (`execution`) start their warm kernels;
 3. run (`execution.Workers.run`): the notebooks of the reports whose inputs changed;
-4. print (`pdf`): with `--pdf`, every report printed by a browser;
+4. print (`printing`): with `--pdf`, every report printed by a browser; with `--docx`,
+   its Word edition;
 5. publish (`publication`): index, manifest and state written, the year swapped in whole;
 6. record (`record`): what was planned, re-made or carried over, timings and failures,
    kept as the batch goes; the journal, the manifest and the summary read it.
@@ -21,6 +22,7 @@ refused or interrupted batch stops its workers and their kernels.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
@@ -32,8 +34,8 @@ from pathlib import Path
 from avs_eval import freshness, paths, planning
 from avs_eval.execution import Outcome, Workers
 from avs_eval.options import BatchOptions
-from avs_eval.pdf import print_reports
 from avs_eval.planning import Plan
+from avs_eval.printing import PrintOptions, print_step
 from avs_eval.publication import Publication, PublicationBlocked
 from avs_eval.record import BatchRecord
 
@@ -49,9 +51,12 @@ def run_batch(options: BatchOptions, say: Callable[[str], None] = _say_on_stderr
 
     The workers start first: their kernels boot and import while this process
     validates the data. Nothing runs a notebook before the data are valid, and invalid
-    data stop the workers before anything is written.
+    data stop the workers before anything is written; nor does a Word template that
+    cannot be read.
     """
     started = time.perf_counter()
+    printing = options.printing().checked()
+    options = dataclasses.replace(options, modele_word=printing.modele_word)
     batch = planning.plan(options)
     with Workers(batch.workers, options.noyau_neuf, start=not batch.idle) as workers:
         context = planning.read(batch, say) if batch.data is None else None
@@ -76,7 +81,7 @@ def run_batch(options: BatchOptions, say: Callable[[str], None] = _say_on_stderr
                 context = planning.read(batch, say)
             staging = _stage(publication, record.decisions, len(todo))
             made, distributions = _run(batch, todo, context, workers, publication, record)
-            _print(batch, made, staging, workers.count, record)
+            _print(batch, made, staging, workers.count, record, printing)
             record.settle(made, staging)
             _publish(batch, record, publication, commentaries, fingerprint, distributions)
     return record
@@ -92,7 +97,12 @@ def _open_record(
         batch.root / batch.folder,
         started=started,
         say=say,
-        options={"noyau_neuf": options.noyau_neuf, "jobs": workers, "pdf": bool(options.pdf)},
+        options={
+            "noyau_neuf": options.noyau_neuf,
+            "jobs": workers,
+            "pdf": bool(options.pdf),
+            "docx": bool(options.docx),
+        },
     )
     record.open_journal(
         paths.resolve(options.journal) if options.journal else None,
@@ -138,12 +148,18 @@ def _run(
 
 
 def _print(
-    batch: Plan, made: list[Outcome], staging: Path, parallel: int, record: BatchRecord
+    batch: Plan,
+    made: list[Outcome],
+    staging: Path,
+    parallel: int,
+    record: BatchRecord,
+    printing: PrintOptions,
 ) -> None:
-    """The print step (--pdf): into the staging folder, so that the year is published whole."""
-    if made and batch.options.pdf:
-        interne, browser = batch.report.interne, batch.options.navigateur
-        record.printed(print_reports(made, staging, batch.year, interne, browser, parallel))
+    """The print step (--pdf, --docx): into the staging folder, so that the year is
+    published whole."""
+    if made and (printing.pdf or printing.docx):
+        interne = batch.report.interne
+        record.printed(print_step(made, staging, batch.year, interne, printing, parallel))
 
 
 def _publish(
@@ -156,7 +172,9 @@ def _publish(
 ) -> None:
     """The publish step: index, manifest and state, then the year swapped in whole."""
     staging = publication.staging
-    publication.write_index(record.index_rows(staging), batch.source.is_sample)
+    publication.write_index(
+        record.index_rows(staging, batch.report.interne), batch.source.is_sample
+    )
     publication.write_manifest(
         record.manifest(staging, batch.parameters(), batch.source, distributions)
     )

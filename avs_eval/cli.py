@@ -79,8 +79,24 @@ def _write_csv(content: str, rows: int, sortie: str | None) -> None:
     if sortie:
         write_atomic(Path(_from_cwd(sortie)), content)
         print(f"{rows} lignes écrites dans {sortie}", file=sys.stderr)
+    elif content.startswith("\ufeff") and hasattr(sys.stdout, "buffer"):
+        # French Excel's form ends its lines with \r\n: as written, no second \r on Windows
+        sys.stdout.flush()
+        sys.stdout.buffer.write(content.encode("utf-8"))
+        sys.stdout.buffer.flush()
     else:
         sys.stdout.write(content)
+
+
+def _table_csv(table, columns: list[str], form: str, machine: Callable) -> str:
+    """A table as CSV in the form asked: `machine` (the contract's, for programs: UTF-8,
+    `,`, decimal point, True/False) or `excel` (French Excel's, as the tables beside the
+    reports: BOM, `;`, decimal comma, labels beside the codes, oui/non)."""
+    if form == "excel":
+        from avs_eval.tableur import published_csv
+
+        return published_csv(table[columns])
+    return machine(table)
 
 
 def _from_cwd(path: str | None) -> str | None:
@@ -154,7 +170,8 @@ def cmd_evolutions(args) -> int:
         territoire=args.territoire,
         min_effectif=args.min_effectif,
     )
-    _write_csv(evolutions.to_csv(table), len(table), args.sortie)
+    content = _table_csv(table, evolutions.COLUMNS, args.format, evolutions.to_csv)
+    _write_csv(content, len(table), args.sortie)
     return 0
 
 
@@ -199,7 +216,8 @@ def cmd_indicateurs(args) -> int:
         write_indicators(Path(args.sortie), table, threshold)
         print(f"{len(table)} lignes écrites dans {args.sortie}", file=sys.stderr)
     else:
-        _write_csv(indicators.to_csv(table), len(table), args.sortie)
+        content = _table_csv(table, indicators.COLUMNS, args.format, indicators.to_csv)
+        _write_csv(content, len(table), args.sortie)
     return 0
 
 
@@ -292,6 +310,8 @@ def cmd_rapports(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs doit être au moins 1 (lu : {args.jobs})")
+    if args.modele_word and not args.docx:
+        raise UsageError("--modele-word ne sert qu'avec --docx")
     report = ReportOptions(
         annee=args.annee,
         fichier_structures=_from_cwd(args.structures) or "",
@@ -312,6 +332,8 @@ def cmd_rapports(args) -> int:
         sortie=_from_cwd(args.sortie),
         pdf=args.pdf,
         navigateur=args.navigateur,  # a path, or a command found on PATH
+        docx=args.docx,
+        modele_word=_from_cwd(args.modele_word),
         noyau_neuf=args.noyau_neuf,
         delai=args.delai,
         modele=_from_cwd(args.modele),
@@ -326,6 +348,12 @@ def cmd_rapports(args) -> int:
         return max(blocked.exit_code, blocked.result.exit_code() if blocked.result else 0)
     print(record.summary())
     return record.exit_code()
+
+
+def cmd_lab(args) -> int:
+    from avs_eval import lab
+
+    return lab.main(args.options_jupyterlab)
 
 
 # --- the commands and their options, as a table --------------------------------------------
@@ -386,6 +414,14 @@ MIN_EFFECTIF = Option(
     "N",
     int,
 )
+FORMAT = Option(
+    "--format",
+    "forme du CSV : machine (UTF-8, séparateur « , », point décimal, True/False : pour les "
+    "programmes) ou excel (celle des tables publiées, qui s'ouvre dans Excel en français : "
+    "séparateur « ; », virgule décimale, libellés, oui/non) ; défaut : %(default)s",
+    choices=("machine", "excel"),
+    default="machine",
+)
 TERRITORY = Option(
     "--territoire",
     "un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
@@ -428,6 +464,7 @@ COMMANDS = (
                 "(par défaut : CSV sur la sortie standard)",
                 "FICHIER",
             ),
+            FORMAT,
             DATA,
         ),
     ),
@@ -475,6 +512,7 @@ COMMANDS = (
             TERRITORY,
             MIN_EFFECTIF,
             Option("--sortie", "fichier CSV à écrire (par défaut : sortie standard)", "FICHIER"),
+            FORMAT,
             DATA,
         ),
     ),
@@ -607,7 +645,7 @@ COMMANDS = (
                 ),
             ),
             Group(
-                "PDF",
+                "PDF et Word",
                 (
                     Option(
                         "--pdf",
@@ -622,6 +660,20 @@ COMMANDS = (
                         "navigateur qui imprime les PDF (par défaut : Chromium, Google Chrome ou "
                         "Microsoft Edge, cherché aux emplacements habituels)",
                         "CHEMIN",
+                    ),
+                    Option(
+                        "--docx",
+                        "écrire aussi chaque rapport en Word, à compléter et à mettre au modèle "
+                        "de l'institution (rapport.docx, synthese.docx, et leurs copies à "
+                        "envoyer dans envoi/) ; se combine avec --pdf",
+                        action="store_true",
+                    ),
+                    Option(
+                        "--modele-word",
+                        "modèle Word de l'institution (.docx : styles, en-tête, pied de page, "
+                        "logo) pour les fichiers de --docx (par défaut : modele_word de "
+                        "parameters/config.yaml, sinon le modèle sobre fourni)",
+                        "FICHIER",
                     ),
                 ),
             ),
@@ -659,6 +711,24 @@ COMMANDS = (
             DATA,
         ),
         epilog=EXIT_CODES_HELP,
+    ),
+    Command(
+        "lab",
+        "ouvrir JupyterLab sur les notebooks de l'évaluation",
+        "Ouvre JupyterLab, en français, sur le dossier notebooks/ du projet et sa page "
+        "d'accueil (LISEZMOI.md, qui dit quel notebook fait quoi), comme « make lab ». "
+        "La configuration de Jupyter reste dans le projet (.jupyter/), rien n'est écrit "
+        "dans votre dossier personnel. Arrêt : Ctrl-C dans ce terminal.",
+        cmd_lab,
+        (
+            Option(
+                "options_jupyterlab",
+                "options transmises à JupyterLab, après « -- » (ex. : avs-eval lab -- "
+                "--port=8890 --no-browser)",
+                "OPTION",
+                nargs="*",
+            ),
+        ),
     ),
 )
 

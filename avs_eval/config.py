@@ -1,4 +1,5 @@
-"""The evaluation settings of `parameters/config.yaml`: period, secrecy, the sheet's texts.
+"""The evaluation settings of `parameters/config.yaml`: period, secrecy, the sheet's texts,
+and who publishes (the institution, its Word template).
 
 One owner for every default: the CLI, the notebooks, the explorer and the batch all
 read the period and the secrecy threshold from here, so a notebook run by hand and a
@@ -56,6 +57,8 @@ class Config:
     indicateurs: tuple[Indicator, ...]
     actions: tuple[Action, ...]
     cible_taux_reponse: float | None = None
+    institution: str = ""  # the Word files' author
+    modele_word: str = ""  # the institution's Word template, from the project root
 
     @property
     def annees(self) -> tuple[int, ...]:
@@ -75,6 +78,8 @@ TOP_KEYS = (
     "fiche_action",
     "indicateurs",
     "actions",
+    "institution",
+    "modele_word",
 )
 
 
@@ -152,6 +157,8 @@ def load_config(path: Path = paths.CONFIG_FILE) -> Config:
         indicateurs=tuple(indicators),
         actions=tuple(actions),
         cible_taux_reponse=target,
+        institution=check.text(top, "institution", ""),
+        modele_word=check.text(top, "modele_word", ""),
     )
 
 

@@ -90,6 +90,8 @@ class Plan:
     def jobs(self, todo: list[freshness.Decision], staging: Path, final: Path) -> list[Job]:
         """The notebooks to run: one per report to re-make."""
         report_options = dataclasses.replace(self.report, annee=self.year)
+        # the page's title: the PDF's title and running header, the Word file's title
+        edition = " — édition interne" if self.report.interne else ""
         work = []
         for decision in todo:
             report = decision.report
@@ -106,7 +108,7 @@ class Plan:
                     str(SYNTHESIS_NOTEBOOK if synthesis else self.notebook),
                     str(folder),
                     parameters,
-                    f"{report.name} — évaluation PA 3.1.2, {self.year}",
+                    f"{report.name} — évaluation PA 3.1.2, {self.year}{edition}",
                     "synthese" if synthesis else "rapport",
                     shown,
                 )
@@ -140,7 +142,7 @@ def plan(options: BatchOptions) -> Plan:
         source,
         _map_files(source, report),
         [notebook, SYNTHESIS_NOTEBOOK],
-        {**shown_parameters(shown_options), "pdf": options.pdf},
+        {**shown_parameters(shown_options), **options.printing().fingerprint()},
     )
     year = int(given.annee) if given.annee is not None else None
     batch = Plan(
