@@ -391,9 +391,11 @@ def test_a_file_that_cannot_be_written_fails_that_report_only(page: str, tmp_pat
 # --- a batch on the sample ---------------------------------------------------------------------
 
 
-def _batch(out: Path, *arguments: str) -> tuple[Path, subprocess.CompletedProcess]:
+def _batch(
+    out: Path, *arguments: str, territories: tuple[str, ...] = TERRITORIES
+) -> tuple[Path, subprocess.CompletedProcess]:
     done = subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "rapports", "--territoire", *TERRITORIES,
+        [sys.executable, "-m", "avs_eval.cli", "rapports", "--territoire", *territories,
          "--sortie", str(out), *arguments],
         env={**os.environ, "HOME": "/nonexistent"}, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
@@ -419,12 +421,13 @@ class _Produced:
 
 @pytest.fixture(scope="module")
 def produced(tmp_path_factory) -> dict[str, _Produced]:
-    """Partners: a batch without --docx, then with it (re-made), then again (carried over)."""
+    """Partners: a batch without --docx, then with it (re-made), then Lyon's alone (Val de
+    Saône carried over)."""
     out = tmp_path_factory.mktemp("lot")
     without, _ = _batch(out)
     assert not list(without.rglob("*.docx"))
     partners = _Produced(*_batch(out, "--docx"), internal=False)
-    again = _Produced(*_batch(out, "--docx"), internal=False)
+    again = _Produced(*_batch(out, "--docx", territories=("Lyon",)), internal=False)
     internal = _Produced(*_batch(out, "--docx", "--interne"), internal=True)
     return {"partenaires": partners, "encore": again, "interne": internal}
 
@@ -473,10 +476,31 @@ def test_the_batch_publishes_the_word_files_with_copies_to_send_and_links(produc
 @pytest.mark.lent
 def test_word_files_are_carried_over_byte_for_byte_when_nothing_changed(produced) -> None:
     partners, again = produced["partenaires"], produced["encore"]
-    assert again.manifest["refaits"] == 0 and again.manifest["repris"] == 3
-    assert again.bytes == partners.bytes and len(again.bytes) == 6  # 3 files and 3 copies
+    carried = {e["nom"] for e in again.manifest["notebooks"] if not e["refait"]}
+    assert carried == {"Val de Saône"}
+    assert len(again.bytes) == 6  # 3 files and 3 copies
+    for name in ("val-de-saone/rapport.docx", f"envoi/val-de-saone-{YEAR}.docx"):
+        assert again.bytes[again.year / name] == partners.bytes[partners.year / name], name
     index = (again.year / "index.html").read_text(encoding="utf-8")
-    assert 'href="lyon/rapport.docx"' in index
+    assert 'href="val-de-saone/rapport.docx"' in index and 'href="lyon/rapport.docx"' in index
+
+
+@pytest.mark.lent
+def test_a_word_file_held_open_keeps_the_year_and_is_named(produced) -> None:
+    """As Word holds an open file on Windows: the year in place stays whole, said in French."""
+    year = produced["encore"].year
+    before = {p: p.read_bytes() for p in year.rglob("*") if p.is_file()}
+    held = {testhooks.ENV: "fichier-ouvert:lyon/rapport.docx"}
+    done = subprocess.run(
+        [sys.executable, "-m", "avs_eval.cli", "rapports", "--territoire", *TERRITORIES,
+         "--sortie", str(year.parent), "--docx"],
+        env={**os.environ, "HOME": "/nonexistent", **held},
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "rapport.docx" in done.stderr and "ouvert dans un autre programme" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert {p: p.read_bytes() for p in year.rglob("*") if p.is_file()} == before
 
 
 @pytest.mark.lent
