@@ -545,7 +545,8 @@ def test_a_template_given_in_config_yaml_is_used(tmp_path, monkeypatch) -> None:
     text = paths.CONFIG_FILE.read_text(encoding="utf-8")
     settings = tmp_path / "config.yaml"
     settings.write_text(text + f"\nmodele_word: {template}\n", encoding="utf-8")
-    monkeypatch.setattr(config, "load_config", lambda: config.load_config.__wrapped__(settings))
+    read = config.load_config.__wrapped__  # uncached
+    monkeypatch.setattr(config, "load_config", lambda: read(settings))
     checked = PrintOptions(docx=True).checked()
     assert checked.modele_word == str(template) and checked.auteur == "Caf du Rhône"
     given = PrintOptions(docx=True, modele_word=str(template), auteur="Département").checked()
