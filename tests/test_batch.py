@@ -310,6 +310,8 @@ def test_a_published_csv_opens_in_french_excel_with_numbers_as_numbers(batch, tm
          str(source)],
         capture_output=True, text=True, timeout=180,
     )  # fmt: skip
+    if "could not be loaded" in done.stderr:  # LibreOffice without Calc (writer only)
+        pytest.skip("LibreOffice Calc absent (apt-get install libreoffice-calc-nogui)")
     assert done.returncode == 0, done.stderr
     sheet = openpyxl.load_workbook(tmp_path / "indicateurs.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))
