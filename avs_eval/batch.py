@@ -8,7 +8,8 @@ in the module named after its job:
 2. read (`planning.read`): the data validated and the indicators computed once, in
    this process, while the workers (`execution`) start their warm kernels;
 3. run (`execution.Workers.run`): the notebooks of the reports whose inputs changed;
-4. print (`pdf`): with `--pdf`, every report printed by a browser;
+4. print (`printing`): with `--pdf`, every report printed by a browser; with `--docx`,
+   its Word edition;
 5. publish (`publication`): index, manifest and state written, the year swapped in whole;
 6. record (`record`): what was planned, re-made or carried over, timings and failures,
    kept as the batch goes; the journal, the manifest and the summary read it.
@@ -21,6 +22,7 @@ refused or interrupted batch stops its workers and their kernels.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
@@ -33,6 +35,7 @@ from avs_eval import freshness, paths, planning
 from avs_eval.execution import Outcome, Workers
 from avs_eval.options import BatchOptions
 from avs_eval.planning import Plan
+from avs_eval.printing import PrintOptions
 from avs_eval.publication import Publication, PublicationBlocked
 from avs_eval.record import BatchRecord
 
@@ -48,9 +51,13 @@ def run_batch(options: BatchOptions, say: Callable[[str], None] = _say_on_stderr
 
     The workers start first: their kernels boot and import while this process
     validates the data. Nothing runs a notebook before the data are valid, and invalid
-    data stop the workers before anything is written.
+    data stop the workers before anything is written; nor does a Word template that
+    cannot be read.
     """
-    return run_plan(planning.plan(options), say, time.perf_counter())
+    started = time.perf_counter()
+    printing = options.printing().checked()  # a Word template that cannot be read stops it here
+    options = dataclasses.replace(options, modele_word=printing.modele_word)
+    return run_plan(planning.plan(options), say, started)
 
 
 def run_plan(
@@ -59,6 +66,7 @@ def run_plan(
     """The steps of `run_batch` for any plan: a year's reports, or the bilan's one notebook."""
     started = time.perf_counter() if started is None else started
     options = batch.options
+    printing = options.printing().checked()
     with Workers(batch.workers, options.noyau_neuf, start=not batch.idle) as workers:
         context = batch.read(say) if batch.data is None else None
         record = _open_record(batch, workers.count, started, say)
@@ -82,7 +90,7 @@ def run_plan(
                 context = batch.read(say)
             staging = _stage(publication, record.decisions, len(todo))
             made, distributions = _run(batch, todo, context, workers, publication, record)
-            _print(batch, made, staging, workers.count, record)
+            _print(batch, made, staging, workers.count, record, printing)
             record.settle(made, staging)
             _publish(batch, record, publication, commentaries, fingerprint, distributions)
     return record
@@ -98,7 +106,12 @@ def _open_record(
         batch.root / batch.folder,
         started=started,
         say=say,
-        options={"noyau_neuf": options.noyau_neuf, "jobs": workers, "pdf": bool(options.pdf)},
+        options={
+            "noyau_neuf": options.noyau_neuf,
+            "jobs": workers,
+            "pdf": bool(options.pdf),
+            "docx": bool(options.docx),
+        },
     )
     record.open_journal(
         paths.resolve(options.journal) if options.journal else None,
@@ -144,11 +157,17 @@ def _run(
 
 
 def _print(
-    batch: Plan, made: list[Outcome], staging: Path, parallel: int, record: BatchRecord
+    batch: Plan,
+    made: list[Outcome],
+    staging: Path,
+    parallel: int,
+    record: BatchRecord,
+    printing: PrintOptions,
 ) -> None:
-    """The print step (--pdf): into the staging folder, so that the year is published whole."""
-    if made and batch.options.pdf:
-        record.printed(batch.print(made, staging, parallel))
+    """The print step (--pdf, --docx): into the staging folder, so that the year is
+    published whole."""
+    if made and (printing.pdf or printing.docx):
+        record.printed(batch.print(made, staging, parallel, printing))
 
 
 def _publish(
@@ -161,7 +180,9 @@ def _publish(
 ) -> None:
     """The publish step: index, manifest and state, then the year swapped in whole."""
     staging = publication.staging
-    publication.write_index(record.index_rows(staging), batch.source.is_sample)
+    publication.write_index(
+        record.index_rows(staging, batch.report.interne), batch.source.is_sample
+    )
     publication.write_manifest(
         record.manifest(staging, batch.parameters(), batch.source, distributions)
     )

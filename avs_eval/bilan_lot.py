@@ -204,16 +204,34 @@ class BilanPlan(planning.Plan):
         self.data = {"annees": [int(y) for y in dataset.years], "territoires": slugs}
         return context
 
-    def print(self, made, staging: Path, parallel: int):
-        """The bilan's PDF beside its page (no copy for sending: it is one document)."""
-        from avs_eval.pdf import Document, print_documents
+    def print(self, made, staging: Path, parallel: int, printing):
+        """The bilan's PDF and Word file beside its page (no copy for sending: it is one
+        document, and its folder is named for filing)."""
+        from avs_eval.printing import Printed
 
-        documents = [
-            Document(o.name, Path(o.folder) / f"{STEM}.html", Path(o.folder) / f"{STEM}.pdf")
-            for o in made
-            if (Path(o.folder) / f"{STEM}.html").is_file()
-        ]
-        return print_documents(documents, self.options.navigateur, parallel)
+        printed = Printed()
+        pages = [(o.name, Path(o.folder) / f"{STEM}.html") for o in made]
+        pages = [(name, page) for name, page in pages if page.is_file()]
+        if printing.pdf:
+            from avs_eval.pdf import Document, print_documents
+
+            documents = [Document(n, p, p.with_suffix(".pdf")) for n, p in pages]
+            printed.pdf = print_documents(documents, printing.navigateur, parallel)
+        if printing.docx:
+            from avs_eval import word
+
+            internal = self.report.interne
+            files = [
+                word.WordFile(n, p, p.with_name(paths.edition_file(STEM, ".docx", internal)))
+                for n, p in pages
+            ]
+            printed.word = word.write_documents(
+                files,
+                author=printing.auteur or "",
+                template=printing.modele_word,
+                internal_banner=word.INTERNAL_BANNER if internal else None,
+            )
+        return printed
 
 
 def plan(options: BatchOptions, debut: int | None = None, fin: int | None = None) -> BilanPlan:

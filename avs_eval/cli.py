@@ -79,8 +79,24 @@ def _write_csv(content: str, rows: int, sortie: str | None) -> None:
     if sortie:
         write_atomic(Path(_from_cwd(sortie)), content)
         print(f"{rows} lignes écrites dans {sortie}", file=sys.stderr)
+    elif content.startswith("\ufeff") and hasattr(sys.stdout, "buffer"):
+        # French Excel's form ends its lines with \r\n: as written, no second \r on Windows
+        sys.stdout.flush()
+        sys.stdout.buffer.write(content.encode("utf-8"))
+        sys.stdout.buffer.flush()
     else:
         sys.stdout.write(content)
+
+
+def _table_csv(table, columns: list[str], form: str, machine: Callable) -> str:
+    """A table as CSV in the form asked: `machine` (the contract's, for programs: UTF-8,
+    `,`, decimal point, True/False) or `excel` (French Excel's, as the tables beside the
+    reports: BOM, `;`, decimal comma, labels beside the codes, oui/non)."""
+    if form == "excel":
+        from avs_eval.tableur import published_csv
+
+        return published_csv(table[columns])
+    return machine(table)
 
 
 def _from_cwd(path: str | None) -> str | None:
@@ -155,7 +171,8 @@ def cmd_evolutions(args) -> int:
         territoire=args.territoire,
         min_effectif=args.min_effectif,
     )
-    _write_csv(evolutions.to_csv(table), len(table), args.sortie)
+    content = _table_csv(table, evolutions.COLUMNS, args.format, evolutions.to_csv)
+    _write_csv(content, len(table), args.sortie)
     return 0
 
 
@@ -230,7 +247,8 @@ def cmd_indicateurs(args) -> int:
         write_indicators(Path(args.sortie), table, threshold)
         print(f"{len(table)} lignes écrites dans {args.sortie}", file=sys.stderr)
     else:
-        _write_csv(indicators.to_csv(table), len(table), args.sortie)
+        content = _table_csv(table, indicators.COLUMNS, args.format, indicators.to_csv)
+        _write_csv(content, len(table), args.sortie)
     return 0
 
 
@@ -323,6 +341,8 @@ def cmd_rapports(args) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs doit être au moins 1 (lu : {args.jobs})")
+    if args.modele_word and not args.docx:
+        raise UsageError("--modele-word ne sert qu'avec --docx")
     report = ReportOptions(
         annee=args.annee,
         fichier_structures=_from_cwd(args.structures) or "",
@@ -343,6 +363,8 @@ def cmd_rapports(args) -> int:
         sortie=_from_cwd(args.sortie),
         pdf=args.pdf,
         navigateur=args.navigateur,  # a path, or a command found on PATH
+        docx=args.docx,
+        modele_word=_from_cwd(args.modele_word),
         noyau_neuf=args.noyau_neuf,
         delai=args.delai,
         modele=_from_cwd(args.modele),
@@ -376,9 +398,13 @@ def cmd_bilan(args) -> int:
         sortie=_from_cwd(args.sortie),
         pdf=args.pdf,
         navigateur=args.navigateur,
+        docx=args.docx,
+        modele_word=_from_cwd(args.modele_word),
         delai=args.delai,
         journal=_from_cwd(args.journal),
     )
+    if args.modele_word and not args.docx:
+        raise UsageError("--modele-word ne sert qu'avec --docx")
     try:
         record = bilan_lot.run(options, args.debut, args.fin)
     except PublicationBlocked as blocked:  # the bilan is made but not published
@@ -388,6 +414,12 @@ def cmd_bilan(args) -> int:
         return max(blocked.exit_code, blocked.result.exit_code() if blocked.result else 0)
     print(record.summary())
     return record.exit_code()
+
+
+def cmd_lab(args) -> int:
+    from avs_eval import lab
+
+    return lab.main(args.options_jupyterlab)
 
 
 # --- the commands and their options, as a table --------------------------------------------
@@ -448,6 +480,21 @@ MIN_EFFECTIF = Option(
     "N",
     int,
 )
+FORMAT = Option(
+    "--format",
+    "forme du CSV : machine (UTF-8, séparateur « , », point décimal, True/False : pour les "
+    "programmes) ou excel (celle des tables publiées, qui s'ouvre dans Excel en français : "
+    "séparateur « ; », virgule décimale, libellés, oui/non) ; défaut : %(default)s",
+    choices=("machine", "excel"),
+    default="machine",
+)
+MODELE_WORD = Option(
+    "--modele-word",
+    "modèle Word de l'institution (.docx : styles, en-tête, pied de page, logo) pour les "
+    "fichiers de --docx (par défaut : modele_word de parameters/config.yaml, sinon le "
+    "modèle sobre fourni)",
+    "FICHIER",
+)
 TERRITORY = Option(
     "--territoire",
     "un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
@@ -490,6 +537,7 @@ COMMANDS = (
                 "(par défaut : CSV sur la sortie standard)",
                 "FICHIER",
             ),
+            FORMAT,
             DATA,
         ),
     ),
@@ -561,6 +609,7 @@ COMMANDS = (
             TERRITORY,
             MIN_EFFECTIF,
             Option("--sortie", "fichier CSV à écrire (par défaut : sortie standard)", "FICHIER"),
+            FORMAT,
             DATA,
         ),
     ),
@@ -693,7 +742,7 @@ COMMANDS = (
                 ),
             ),
             Group(
-                "PDF",
+                "PDF et Word",
                 (
                     Option(
                         "--pdf",
@@ -709,6 +758,14 @@ COMMANDS = (
                         "Microsoft Edge, cherché aux emplacements habituels)",
                         "CHEMIN",
                     ),
+                    Option(
+                        "--docx",
+                        "écrire aussi chaque rapport en Word, à compléter et à mettre au modèle "
+                        "de l'institution (rapport.docx, synthese.docx, et leurs copies à "
+                        "envoyer dans envoi/) ; se combine avec --pdf",
+                        action="store_true",
+                    ),
+                    MODELE_WORD,
                 ),
             ),
             Option(
@@ -807,6 +864,13 @@ COMMANDS = (
                         "Microsoft Edge, cherché aux emplacements habituels)",
                         "CHEMIN",
                     ),
+                    Option(
+                        "--docx",
+                        "écrire aussi le bilan en Word (bilan.docx), à compléter et à mettre au "
+                        "modèle de l'institution ; se combine avec --pdf",
+                        action="store_true",
+                    ),
+                    MODELE_WORD,
                 ),
             ),
             Option(
@@ -824,6 +888,24 @@ COMMANDS = (
             DATA,
         ),
         epilog=EXIT_CODES_HELP,
+    ),
+    Command(
+        "lab",
+        "ouvrir JupyterLab sur les notebooks de l'évaluation",
+        "Ouvre JupyterLab, en français, sur le dossier notebooks/ du projet et sa page "
+        "d'accueil (LISEZMOI.md, qui dit quel notebook fait quoi), comme « make lab ». "
+        "La configuration de Jupyter reste dans le projet (.jupyter/), rien n'est écrit "
+        "dans votre dossier personnel. Arrêt : Ctrl-C dans ce terminal.",
+        cmd_lab,
+        (
+            Option(
+                "options_jupyterlab",
+                "options transmises à JupyterLab, après « -- » (ex. : avs-eval lab -- "
+                "--port=8890 --no-browser)",
+                "OPTION",
+                nargs="*",
+            ),
+        ),
     ),
 )
 

@@ -1,4 +1,5 @@
-"""The evaluation settings of `parameters/config.yaml`: period, secrecy, the sheet's texts.
+"""The evaluation settings of `parameters/config.yaml`: period, secrecy, the sheet's texts,
+and who publishes (the institution, its Word template).
 
 One owner for every default: the CLI, the notebooks, the explorer and the batch all
 read the period and the secrecy threshold from here, so a notebook run by hand and a
@@ -62,6 +63,8 @@ class Config:
     actions: tuple[Action, ...]
     cible_taux_reponse: float | None = None
     niveau_protection: int = PROTECTION_LEVEL  # the secrecy audit's, see avs_eval.audit
+    institution: str = ""  # the Word files' author
+    modele_word: str = ""  # the institution's Word template, from the project root
 
     @property
     def annees(self) -> tuple[int, ...]:
@@ -82,6 +85,8 @@ TOP_KEYS = (
     "fiche_action",
     "indicateurs",
     "actions",
+    "institution",
+    "modele_word",
 )
 
 
@@ -163,6 +168,8 @@ def load_config(path: Path = paths.CONFIG_FILE) -> Config:
         actions=tuple(actions),
         cible_taux_reponse=target,
         niveau_protection=protection,
+        institution=check.text(top, "institution", ""),
+        modele_word=check.text(top, "modele_word", ""),
     )
 
 

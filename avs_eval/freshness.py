@@ -253,7 +253,7 @@ def owned_files(year_folder: Path, report: Report, year: int | str) -> list[str]
 
     A territory owns its folder; the synthesis owns the files at the top of the year's
     folder (its page, notebook and the department's tables), not the index nor the
-    manifest, which describe the whole batch. Each owns its PDF copy for sending.
+    manifest, which describe the whole batch. Each owns its PDF and Word copies for sending.
     """
     if report.folder == SYNTHESIS:
         files = [
@@ -264,9 +264,10 @@ def owned_files(year_folder: Path, report: Report, year: int | str) -> list[str]
     else:
         base = year_folder / report.folder
         files = [p.relative_to(year_folder).as_posix() for p in base.rglob("*") if p.is_file()]
-    copy = paths.envoi_name(report.slug, year)
-    if (year_folder / copy).is_file():
-        files.append(copy)
+    for extension in paths.PRINTED:
+        copy = paths.envoi_name(report.slug, year, extension)
+        if (year_folder / copy).is_file():
+            files.append(copy)
     return sorted(files)
 
 

@@ -3,7 +3,7 @@
 `ReportOptions` is what a report shows, in the names of the notebooks' `parameters`
 cells (a fixed interface: Papermill injects these names); the command line builds it,
 the batch hands it to every notebook, and the report classes take it. `BatchOptions`
-adds what only the batch needs (which reports, how many workers, PDF, journal…).
+adds what only the batch needs (which reports, how many workers, PDF, Word, journal…).
 
 The command line takes its defaults from here (`default_of`), so no default is typed
 twice. No heavy import: the command line and the batch's parent import this module
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avs_eval import paths
+from avs_eval.printing import PrintOptions
 
 __all__ = ["PATH_OPTIONS", "BatchOptions", "ReportOptions", "default_of", "shown_parameters"]
 
@@ -76,11 +77,17 @@ class BatchOptions:
     sortie: str | Path = "outputs"  # the command line takes it from the current folder
     pdf: bool = False
     navigateur: str | None = None  # a path, or a command found on PATH
+    docx: bool = False  # the Word edition beside each HTML (avs_eval.word)
+    modele_word: str | None = None  # the Word template; None: config.yaml's, or the shipped one
     noyau_neuf: bool = False  # a new kernel per notebook
     delai: int = 600  # seconds per notebook
     modele: str | None = None  # the territory notebook, in place of the shipped one
     journal: str | None = None  # None: SORTIE/journaux/ANNEE-DATE-HEURE.txt
     progress: bool = True  # the progress bar on stderr
+
+    def printing(self) -> PrintOptions:
+        """What the print step writes beside each page (PDF, Word)."""
+        return PrintOptions(self.pdf, self.docx, self.navigateur, self.modele_word)
 
 
 def default_of(options: type, name: str) -> object:

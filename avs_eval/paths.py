@@ -66,7 +66,8 @@ def as_typed(path: str | Path) -> str:
 INTERNAL_SUFFIX = "-interne"  # SORTIE/ANNEE-interne: the internal edition, never sent
 INDEX = "index.html"  # the year's table of contents
 MANIFEST = "manifest.json"  # the batch's provenance
-ENVOI = "envoi"  # the year's subfolder of PDFs named for filing: <slug>-<année>.pdf
+ENVOI = "envoi"  # the year's subfolder of PDFs and Word files named for filing: <slug>-<année>.pdf
+PRINTED = (".pdf", ".docx")  # what the print step writes beside a report's HTML
 
 
 def year_folder(year: int | str, internal: bool) -> str:
@@ -74,9 +75,18 @@ def year_folder(year: int | str, internal: bool) -> str:
     return f"{year}{INTERNAL_SUFFIX}" if internal else str(year)
 
 
-def envoi_name(slug: str, year: int | str) -> str:
-    """A report's PDF named for sending and filing, relative to the year's folder."""
-    return f"{ENVOI}/{slug}-{year}.pdf"
+def envoi_name(slug: str, year: int | str, extension: str = ".pdf") -> str:
+    """A report's PDF (or Word file) named for sending and filing, relative to the year's
+    folder. The internal edition has none: it is not to be sent."""
+    return f"{ENVOI}/{slug}-{year}{extension}"
+
+
+def edition_file(stem: str, extension: str, internal: bool) -> str:
+    """A report's PDF or Word file beside its HTML: `rapport.pdf`, `rapport-interne.pdf`.
+
+    A file sent by mail travels without its folder: its own name says it is internal.
+    """
+    return f"{stem}{INTERNAL_SUFFIX if internal else ''}{extension}"
 
 
 # --- a territory's folder name --------------------------------------------------------------

@@ -85,6 +85,15 @@ HEADER = (
     '<div style="font: 7.5pt sans-serif; color: #57606a; width: 100%; margin: 0 14mm; '
     'text-align: right;"><span class="title"></span></div>'
 )
+# The internal edition's warning on every page, not on the first one only: a page printed
+# or forwarded alone still says it is not to be sent.
+INTERNAL_BANNER = "Édition interne — ne pas diffuser"
+INTERNAL_HEADER = (
+    '<div style="font: 7.5pt sans-serif; color: #57606a; width: 100%; margin: 0 14mm; '
+    'display: flex; justify-content: space-between;">'
+    f'<strong style="color: #8c4a00;">{INTERNAL_BANNER}</strong>'
+    '<span class="title"></span></div>'
+)
 FOOTER = (
     '<div style="font: 7.5pt sans-serif; color: #57606a; width: 100%; text-align: center;">'
     'page <span class="pageNumber"></span> / <span class="totalPages"></span></div>'
@@ -103,6 +112,7 @@ class Document:
     html: Path
     pdf: Path
     copy: Path | None = None  # envoi/<slug>-<année>.pdf
+    header: str = HEADER  # the internal edition's carries its warning
 
 
 @dataclass
@@ -188,7 +198,8 @@ def print_reports(
     A territory that failed but kept its previous report is printed from that HTML, so
     that the PDF always matches the page beside it. The partners' edition also gets its
     copies for sending, `envoi/<slug>-<année>.pdf`; the internal edition does not (it is
-    not to be sent).
+    not to be sent), and its PDFs say so: `rapport-interne.pdf`, and the warning in every
+    page's header.
     """
     documents = []
     for outcome in outcomes:
@@ -196,9 +207,11 @@ def print_reports(
         html = folder / f"{outcome.stem}.html"
         if not html.is_file():
             continue
-        slug = "synthese" if outcome.stem == "synthese" else folder.name
+        slug = folder.name if outcome.stem == "rapport" else outcome.stem
         copy = None if internal else staging / paths.envoi_name(slug, year)
-        documents.append(Document(outcome.name, html, folder / f"{outcome.stem}.pdf", copy))
+        pdf = folder / paths.edition_file(outcome.stem, ".pdf", internal)
+        header = INTERNAL_HEADER if internal else HEADER
+        documents.append(Document(outcome.name, html, pdf, copy, header))
     return print_documents(documents, browser, parallel)
 
 
@@ -304,7 +317,7 @@ async def _print_one(context, document: Document) -> None:
             margin=MARGINS,
             print_background=True,
             display_header_footer=True,
-            header_template=HEADER,
+            header_template=document.header,
             footer_template=FOOTER,
             tagged=True,  # the structure tree (headings, lists, tables, figures' alt text)
             outline=True,  # bookmarks from the section headings

@@ -91,16 +91,19 @@ class Plan:
         """The read step (`read`): the Context the kernels share."""
         return read(self, say)
 
-    def print(self, made: list, staging: Path, parallel: int):
-        """The print step (--pdf): every report re-made, with its copy for sending."""
-        from avs_eval.pdf import print_reports
+    def print(self, made: list, staging: Path, parallel: int, printing):
+        """The print step (--pdf, --docx): every report re-made, with its copy for sending.
 
-        interne, browser = self.report.interne, self.options.navigateur
-        return print_reports(made, staging, self.year, interne, browser, parallel)
+        `printing`: the batch's `printing.PrintOptions`, checked."""
+        from avs_eval.printing import print_step
+
+        return print_step(made, staging, self.year, self.report.interne, printing, parallel)
 
     def jobs(self, todo: list[freshness.Decision], staging: Path, final: Path) -> list[Job]:
         """The notebooks to run: one per report to re-make."""
         report_options = dataclasses.replace(self.report, annee=self.year)
+        # the page's title: the PDF's title and running header, the Word file's title
+        edition = " — édition interne" if self.report.interne else ""
         work = []
         for decision in todo:
             report = decision.report
@@ -117,7 +120,7 @@ class Plan:
                     str(SYNTHESIS_NOTEBOOK if synthesis else self.notebook),
                     str(folder),
                     parameters,
-                    f"{report.name} — évaluation PA 3.1.2, {self.year}",
+                    f"{report.name} — évaluation PA 3.1.2, {self.year}{edition}",
                     "synthese" if synthesis else "rapport",
                     shown,
                 )
@@ -154,7 +157,7 @@ def plan(options: BatchOptions) -> Plan:
         source,
         _map_files(source, report),
         [notebook, SYNTHESIS_NOTEBOOK],
-        {**shown_parameters(shown_options), "pdf": options.pdf},
+        {**shown_parameters(shown_options), **options.printing().fingerprint()},
     )
     year = int(given.annee) if given.annee is not None else None
     batch = Plan(options, report, source, root, notebook, dependencies, year)

@@ -28,7 +28,7 @@ from avs_eval.options import shown_parameters
 from avs_eval.sources import DataSource
 
 if TYPE_CHECKING:
-    from avs_eval.pdf import PrintResult
+    from avs_eval.printing import Printed
 
 __all__ = ["BatchRecord"]
 
@@ -44,7 +44,16 @@ TABLES = (
     "trajectoires.csv",
     "suivi_actions.csv",
 )
-MANIFEST_FIELDS = ("name", "stem", "status", "error", "kept_previous", "html_bytes")
+# The manifest's words for a report's outcome: French, like every other key of the
+# manifest (`refait`, `raison` and the totals `refaits`, `repris` are read by other tools).
+MANIFEST_KEYS = {
+    "name": "nom",
+    "stem": "fichier",  # the page's name without extension: rapport, synthese
+    "status": "etat",  # ok, echec
+    "error": "erreur",
+    "kept_previous": "precedent_conserve",
+    "html_bytes": "octets_html",
+}
 
 
 @dataclass
@@ -56,7 +65,7 @@ class BatchRecord:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
     journal: Path | None = None  # said in the summary once the journal is closed
-    pdf: PrintResult | None = None  # with --pdf: what the browser printed (avs_eval.pdf)
+    printing: Printed | None = None  # with --pdf or --docx: what was written (printing)
     decisions: list[freshness.Decision] = field(default_factory=list)  # what was planned
     started: float = field(default_factory=time.perf_counter)
     options: dict = field(default_factory=dict)  # the run's own options, for the manifest
@@ -87,8 +96,8 @@ class BatchRecord:
     def notebook_done(self, outcome: Outcome) -> None:
         self.log.notebook(outcome)
 
-    def printed(self, result: PrintResult) -> None:
-        self.pdf = result
+    def printed(self, result: Printed) -> None:
+        self.printing = result
         for line in result.lines():
             self.log.note(line)
 
@@ -145,13 +154,13 @@ class BatchRecord:
         self.seconds = manifest.get("duree_totale_s", 0.0)
         self.outcomes = [
             Outcome(
-                entry["name"],
-                entry["stem"],
+                entry["nom"],
+                entry["fichier"],
                 str(final / entry.get("dossier", ".")),
-                entry["status"],
-                entry.get("seconds", 0.0),
-                entry.get("error", ""),
-                entry.get("kept_previous", False),
+                entry["etat"],
+                entry.get("secondes", 0.0),
+                entry.get("erreur", ""),
+                entry.get("precedent_conserve", False),
                 remade=entry.get("refait", True),
                 why=entry.get("raison", ""),
             )
@@ -160,9 +169,11 @@ class BatchRecord:
 
     # --- what the year's folder and the next batch read --------------------------------
 
-    def index_rows(self, staging: Path) -> list[dict]:
-        """The lines of the year's table of contents, one per report."""
-        return [_index_row(outcome, staging) for outcome in self.outcomes]
+    def index_rows(self, staging: Path, internal: bool = False) -> list[dict]:
+        """The lines of the year's table of contents, one per report, the synthesis first
+        (a partner starts with the whole department, then finds a territory)."""
+        outcomes = sorted(self.outcomes, key=lambda o: Path(o.folder) != staging)
+        return [_index_row(outcome, staging, internal) for outcome in outcomes]
 
     def manifest(
         self,
@@ -197,10 +208,10 @@ class BatchRecord:
             "repris": sum(1 for o in self.outcomes if not o.remade),
             "notebooks": [
                 {
-                    **{k: v for k, v in asdict(o).items() if k in MANIFEST_FIELDS},
+                    **{MANIFEST_KEYS[k]: v for k, v in asdict(o).items() if k in MANIFEST_KEYS},
                     "dossier": Path(o.folder).relative_to(staging).as_posix() or ".",
-                    "seconds": round(o.seconds, 3),
-                    "cells_seconds": round(o.cells_seconds, 3),
+                    "secondes": round(o.seconds, 3),
+                    "secondes_cellules": round(o.cells_seconds, 3),
                     "refait": o.remade,
                     "raison": o.why,
                 }
@@ -238,7 +249,7 @@ class BatchRecord:
             report, outcome = decision.report, outcomes[decision.report.name]
             if not decision.remake:
                 reports[report.folder] = decision.previous  # the same files, made from the same
-            elif outcome.status == "ok" and not (self.pdf and _pdf_missing(outcome)):
+            elif outcome.status == "ok" and self._printed(outcome):
                 reports[report.folder] = freshness.entry_for(
                     report, staging, self.year, dependencies, commentaries[report.folder]
                 )
@@ -274,18 +285,24 @@ class BatchRecord:
         for outcome in self.failures:
             kept = " (le rapport précédent est conservé)" if outcome.kept_previous else ""
             lines.append(f"ÉCHEC {outcome.name}{kept} : {outcome.error}")
-        if self.pdf is not None:
-            lines += self.pdf.lines()
+        if self.printing is not None:
+            lines += self.printing.lines()
         if self.journal is not None:
             lines.append(f"Journal : {paths.as_typed(self.journal)}")
         return "\n".join(lines)
 
     def exit_code(self) -> int:
-        pdf = self.pdf.exit_code if self.pdf is not None else 0
-        return max(1 if self.failures else 0, pdf)
+        printing = self.printing.exit_code if self.printing is not None else 0
+        return max(1 if self.failures else 0, printing)
+
+    def _printed(self, outcome: Outcome) -> bool:
+        """Whether the PDF and Word files asked for were written: if not, the state does
+        not record the report, and the next batch re-makes it."""
+        page = Path(outcome.folder) / f"{outcome.stem}.html"
+        return self.printing is None or self.printing.complete(page)
 
 
-def _index_row(outcome: Outcome, staging: Path) -> dict:
+def _index_row(outcome: Outcome, staging: Path, internal: bool) -> dict:
     folder = Path(outcome.folder).relative_to(staging).as_posix()
     base = "" if folder == "." else folder + "/"
     status = STATUS_LABELS[outcome.status]
@@ -293,8 +310,9 @@ def _index_row(outcome: Outcome, staging: Path) -> dict:
         status = STALE_LABEL if outcome.why != freshness.UNCHANGED else CARRIED_LABEL
     if outcome.kept_previous:
         status += " (rapport précédent conservé)"
+    remade_or_same = outcome.remade or outcome.why == freshness.UNCHANGED
     has_page = (staging / base / f"{outcome.stem}.html").is_file()
-    pdf = f"{base}{outcome.stem}.pdf"
+    printed = [f"{base}{paths.edition_file(outcome.stem, ext, internal)}" for ext in paths.PRINTED]
     return {
         "nom": outcome.name,
         "ok": outcome.status == "ok",
@@ -302,17 +320,15 @@ def _index_row(outcome: Outcome, staging: Path) -> dict:
         "page": f"{base}{outcome.stem}.html" if has_page else "",
         # every report writes its tables beside it, the synthesis the department's
         "tables": (
-            ([pdf] if (staging / pdf).is_file() else [])
+            [name for name in printed if (staging / name).is_file()]
             + [f"{base}{name}" for name in TABLES if (staging / base / name).is_file()]
             if has_page
             else []
         ),
-        "detail": outcome.error or (outcome.why if outcome.why != freshness.UNCHANGED else ""),
+        # why a report was re-made is the evaluator's business (the summary, the manifest);
+        # a partner reads a failure, or that a report was not brought up to date
+        "detail": outcome.error or ("" if remade_or_same else outcome.why),
     }
-
-
-def _pdf_missing(outcome: Outcome) -> bool:
-    return not (Path(outcome.folder) / f"{outcome.stem}.pdf").is_file()
 
 
 def read_manifest(folder: Path) -> dict:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from avs_eval import indicators, secrecy
-from avs_eval.output import write_atomic
 from avs_eval.schema import ALL_PERIMETER, LEVELS
 
 if TYPE_CHECKING:
@@ -85,6 +84,7 @@ def write_report_tables(
     """
     from avs_eval import evolutions as evolution_tables
     from avs_eval.excel import write_indicators
+    from avs_eval.tableur import write_published_csv
 
     table = table[
         (table["type"] == ALL_PERIMETER) & (table["annee"] <= annee) & table["niveau"].isin(LEVELS)
@@ -101,8 +101,9 @@ def write_report_tables(
     )
     if not interne:
         shown_changes = evolution_tables.for_partners(shown_changes, context.table)
-    write_atomic(folder / "indicateurs.csv", indicators.to_csv(shown))
-    write_atomic(folder / "evolutions.csv", evolution_tables.to_csv(changes_file))
+    # both editions in French Excel's form: they are opened by people (avs_eval.tableur)
+    write_published_csv(folder / "indicateurs.csv", shown[indicators.COLUMNS])
+    write_published_csv(folder / "evolutions.csv", changes_file[evolution_tables.COLUMNS])
     write_indicators(
         folder / "indicateurs.xlsx",
         shown,

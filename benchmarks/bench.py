@@ -133,7 +133,7 @@ def quick(work: Path, jobs: int, repetitions: int) -> None:
     portable = median_time(lambda: run_batch(work / "portable", jobs, True), repetitions)
     floor = kernel_floor()
     notebooks = json.loads((work / "lot" / str(YEAR) / "manifest.json").read_text())["notebooks"]
-    work_s = sum(n["cells_seconds"] for n in notebooks) / len(notebooks)
+    work_s = sum(n["secondes_cellules"] for n in notebooks) / len(notebooks)
     per_report = batch * jobs / len(notebooks)
     print(f"   avs-eval rapports (noyaux chauds)           : {batch:7.1f} s")
     print(f"   même lot, chemin portable (AVS_EVAL_PORTABLE=1) : {portable:7.1f} s")
@@ -804,7 +804,7 @@ def batch_comparison(work: Path, args) -> None:
     floor = kernel_floor()
     manifest = json.loads((batch_folder / str(YEAR) / "manifest.json").read_text())
     notebooks = manifest["notebooks"]
-    work_s = sum(n["cells_seconds"] for n in notebooks) / len(notebooks)
+    work_s = sum(n["secondes_cellules"] for n in notebooks) / len(notebooks)
     per_report = batch * args.jobs / len(notebooks)
     print(f"   démarrage d'un noyau + imports des notebooks : {floor:5.2f} s")
     print(f"   travail des cellules par rapport (noyau chaud) : {work_s:5.2f} s")

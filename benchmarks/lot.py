@@ -170,7 +170,7 @@ def reruns(work: Path, runs: int, med, spread) -> None:
             commentary.write_text(text, encoding="utf-8")
             seconds, manifest, _ = batch(output)
             one.append(seconds)
-            remade_after_edit |= {n["name"] for n in manifest["notebooks"] if n["refait"]}
+            remade_after_edit |= {n["nom"] for n in manifest["notebooks"] if n["refait"]}
     finally:
         if original is None:
             commentary.unlink(missing_ok=True)

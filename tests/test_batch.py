@@ -14,6 +14,7 @@ import csv
 import getpass
 import json
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -34,7 +35,12 @@ RENAMED = "Val d'Yzeron / Coteaux"
 SMALL = "Ouest Nord"  # 4 structures: every territory-level share is secret
 FAILING = "Plateau Nord"
 FAILURE_MESSAGE = "échec volontaire"
-HEADER = ",".join(COLUMNS)
+HEADER = ",".join(COLUMNS)  # the machine form (the CLI's)
+# the published form, opened by French Excel: `;`, the labels beside the codes
+PUBLISHED_COLUMNS = list(COLUMNS)
+PUBLISHED_COLUMNS.insert(PUBLISHED_COLUMNS.index("indicateur") + 1, "libelle")
+PUBLISHED_COLUMNS.insert(PUBLISHED_COLUMNS.index("modalite") + 1, "libelle_modalite")
+PUBLISHED_HEADER = ";".join(PUBLISHED_COLUMNS)
 LOCK_NAME = publication.LOCK_NAME
 
 
@@ -200,10 +206,10 @@ def test_batch_writes_every_file_and_a_complete_manifest(batch):
 
     manifest = json.loads((year / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["annee"] == YEAR
-    statuses = {entry["name"]: entry["status"] for entry in manifest["notebooks"]}
+    statuses = {entry["nom"]: entry["etat"] for entry in manifest["notebooks"]}
     assert statuses == {RENAMED: "ok", SMALL: "ok", FAILING: "echec", "Synthèse": "ok"}
-    failed = next(e for e in manifest["notebooks"] if e["name"] == FAILING)
-    assert FAILURE_MESSAGE in failed["error"]
+    failed = next(e for e in manifest["notebooks"] if e["nom"] == FAILING)
+    assert FAILURE_MESSAGE in failed["erreur"]
     # the data files by name, size and date: a fingerprint is not for partners
     assert len(manifest["entrees"]) == 2
     for entry in manifest["entrees"].values():
@@ -258,6 +264,49 @@ def test_every_link_of_the_index_leads_to_a_file(batch):
     assert FAILING in page  # listed, with its failure...
     assert FAILING not in links.linked_texts  # ...but not linked to a missing page
     assert not any("plateau-nord" in href for href in links.hrefs)
+
+
+@pytest.mark.lent
+def test_the_index_speaks_to_partners_synthesis_first(batch):
+    page = (batch.year_dir / "index.html").read_text(encoding="utf-8")
+    links = LinkParser()
+    links.feed(page)
+    assert links.hrefs[0] == "synthese.html"  # the department first, then the territories
+    assert "3 rapports produits sur 4" in page and "(s)" not in page
+    assert freshness.NEW not in page  # a first run: nothing was « absent » before it
+
+
+@pytest.mark.lent
+def test_a_published_csv_opens_in_french_excel_with_numbers_as_numbers(batch, tmp_path):
+    """LibreOffice reads it as French Excel does on a double-click: `;`, UTF-8 (by its
+    BOM), decimal comma, French locale (filter options 59,34,76,1,,1036)."""
+    if batch.path != "posix":
+        pytest.skip("the same files on both paths: read once")
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice absent")
+    import openpyxl
+
+    source = batch.year_dir / "val-d-yzeron-coteaux" / "indicateurs.csv"
+    done = subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path}/profil", "--headless",
+         "--convert-to", "xlsx", "--infilter=CSV:59,34,76,1,,1036", "--outdir", str(tmp_path),
+         str(source)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    if "could not be loaded" in done.stderr:  # LibreOffice without Calc (writer only)
+        pytest.skip("LibreOffice Calc absent (apt-get install libreoffice-calc-nogui)")
+    assert done.returncode == 0, done.stderr
+    sheet = openpyxl.load_workbook(tmp_path / "indicateurs.xlsx").active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    assert header == PUBLISHED_COLUMNS
+    records = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    shares = [r["part"] for r in records if r["part"] is not None]
+    assert shares and all(isinstance(v, float | int) and 0 <= v <= 1 for v in shares)
+    assert all(isinstance(r["annee"], int) for r in records)
+    assert {r["secret"] for r in records} <= {"oui", "non"}
+    assert any(r["perimetre"] == "Métropole de Lyon" for r in records)  # accents intact
 
 
 @pytest.mark.lent
@@ -342,10 +391,11 @@ def test_small_territory_shows_only_secret_marks(batch):
 @pytest.mark.lent
 def test_indicator_table_holds_the_territory_its_collectivite_and_ensemble(batch):
     path = batch.year_dir / "val-d-yzeron-coteaux" / "indicateurs.csv"
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # French Excel reads UTF-8 by it
     text = path.read_text(encoding="utf-8-sig")
-    assert text.splitlines()[0] == HEADER
+    assert text.splitlines()[0] == PUBLISHED_HEADER
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(handle, delimiter=";"))
     assert rows
     perimeters = {(r["niveau"], r["perimetre"]) for r in rows}
     assert perimeters == {
@@ -387,7 +437,8 @@ def test_papermill_runs_the_committed_notebook_with_the_documented_command(tmp_p
     )
     assert process.returncode == 0, process.stderr[-3000:]
     assert (target / "indicateurs.csv").is_file()
-    assert (target / "indicateurs.csv").read_text(encoding="utf-8-sig").startswith(HEADER)
+    text = (target / "indicateurs.csv").read_text(encoding="utf-8-sig")
+    assert text.startswith(PUBLISHED_HEADER)  # a notebook alone writes the published tables
 
 
 @pytest.mark.lent

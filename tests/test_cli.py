@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MINI_DIR, MiniData, data_options
+from conftest import MINI_DIR, MiniData, data_options, run_cli
 
 from avs_eval import paths
 from avs_eval.cli import main
@@ -86,6 +86,42 @@ def test_indicateurs_sortie_writes_the_file_in_the_working_directory(cli, tmp_pa
     assert written.read_text(encoding="utf-8").splitlines()[0] == HEADER
     assert result.stdout == ""
     assert "lignes écrites" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["indicateurs", "evolutions"])
+def test_format_excel_gives_the_published_tables_french_form(tmp_path: Path, command: str):
+    target = tmp_path / f"{command}.csv"
+    result = run_cli(command, "--territoire", "Lyon", "--format", "excel", "--sortie", str(target),
+                 cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data  # BOM: Excel reads UTF-8
+    with open(target, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    header = list(rows[0])
+    assert header[header.index("indicateur") + 1] == "libelle"
+    assert {r["secret"] for r in rows} <= {"oui", "non"}
+    shares = [r["part"] for r in rows if r["part"]]
+    assert shares and all("," in v or v in ("0", "1") for v in shares)
+    assert all(len(v.split(",")[-1]) <= 4 for v in shares if "," in v)  # 4 decimals
+    assert any(r["libelle"] for r in rows)
+    # the machine form stays the default: what programs read
+    machine = run_cli(command, "--territoire", "Lyon", cwd=tmp_path)
+    assert machine.stdout.splitlines()[0].startswith("annee,") and "\ufeff" not in machine.stdout
+
+
+def test_lab_starts_the_evaluators_jupyterlab_with_the_options_given(monkeypatch, capsys):
+    from avs_eval import lab
+
+    given = []
+    monkeypatch.setattr(lab, "main", lambda extra=None: given.append(extra) or 0)
+    assert main(["lab"]) == 0
+    assert main(["lab", "--", "--port=8890", "--no-browser"]) == 0
+    assert given == [[], ["--port=8890", "--no-browser"]]
+    with pytest.raises(SystemExit):
+        main(["lab", "--help"])
+    out = capsys.readouterr().out
+    assert "JupyterLab" in out and "afficher cette aide" in out and "usage:" not in out
 
 
 def test_indicateurs_unknown_territory_fails_listing_known_territories(capsys):

@@ -171,18 +171,20 @@ def test_published_tables_hold_no_secret_figure(published):
     folders = [published / "lyon", published / "val-de-saone", published]
     checked = 0
     for folder in folders:
-        with open(folder / "indicateurs.csv", encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
+        with open(folder / "indicateurs.csv", encoding="utf-8-sig", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter=";"):
                 key = (int(row["annee"]), row["niveau"], row["perimetre"], row["indicateur"],
                        row["modalite"])  # fmt: skip
                 if key in keys:
                     checked += 1
-                    assert row["secret"] == "True"
+                    assert row["secret"] == "oui"
                     for column in ("numerateur", "denominateur", "part", "ic_bas", "ic_haut"):
                         assert row[column] == "", (folder.name, key, column)
-        changes = pd.read_csv(folder / "evolutions.csv", keep_default_na=False)
+        changes = pd.read_csv(
+            folder / "evolutions.csv", sep=";", encoding="utf-8-sig", keep_default_na=False
+        )
         assert (changes[evolutions.PAIRED] == "").all().all()  # never the paired counts
-        secret = changes[changes["secret"].astype(str) == "True"]
+        secret = changes[changes["secret"].astype(str) == "oui"]
         assert (secret[evolutions.FIGURES] == "").all().all()
         workbook = openpyxl.load_workbook(folder / "indicateurs.xlsx", read_only=True)
         for sheet in workbook.worksheets[1:]:
@@ -387,8 +389,14 @@ def test_rapports_interne_goes_to_its_own_folder(internal):
     page = html.unescape((folder / "lyon" / "rapport.html").read_text(encoding="utf-8"))
     assert "Édition interne — ne pas diffuser" in page and "Empreinte SHA-256" in page
     assert "Édition interne" in (folder / "index.html").read_text(encoding="utf-8")
-    table = pd.read_csv(folder / "indicateurs.csv", keep_default_na=False, dtype=str)
-    assert (table[table["secret"] == "True"]["part"] != "").any()  # complete, with the flag
+    table = pd.read_csv(
+        folder / "indicateurs.csv",
+        sep=";",
+        encoding="utf-8-sig",
+        keep_default_na=False,
+        dtype=str,
+    )
+    assert (table[table["secret"] == "oui"]["part"] != "").any()  # complete, with the flag
     assert internal["after"] == internal["before"]  # the partners' folder is untouched
 
 

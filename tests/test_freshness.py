@@ -51,7 +51,7 @@ def manifest(project: Path) -> dict:
 
 def remade(project: Path) -> dict[str, str]:
     """Re-made report -> why, as the manifest says."""
-    return {e["name"]: e["raison"] for e in manifest(project)["notebooks"] if e["refait"]}
+    return {e["nom"]: e["raison"] for e in manifest(project)["notebooks"] if e["refait"]}
 
 
 def files_of(project: Path) -> dict[str, dict[str, str]]:
@@ -182,7 +182,7 @@ def test_a_partial_run_keeps_every_other_report_and_the_next_full_run_updates_th
     after = files_of(project)
     for name in ("Villeurbanne", "Ouest Rhône"):  # kept as they were, said out of date
         assert after[name] == before[name]
-        entry = next(e for e in manifest(project)["notebooks"] if e["name"] == name)
+        entry = next(e for e in manifest(project)["notebooks"] if e["nom"] == name)
         assert "à refaire : données modifiées" in entry["raison"]
     assert "non refait" in done.stdout
     index = (project / "outputs" / str(YEAR) / "index.html").read_text(encoding="utf-8")

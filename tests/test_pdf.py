@@ -185,6 +185,7 @@ def test_pdf_is_accessible_tagged_french_titled_with_bookmarks(printed: Path) ->
     text = text_of(document)
     assert re.search(r"page 1 / \d+", text)  # the footer
     assert text.count(f"Lyon — évaluation PA 3.1.2, {YEAR}") >= int(info["Pages"])  # header
+    assert pdf.INTERNAL_BANNER not in text
 
 
 def _bookmarks(data: bytes) -> list[str]:
@@ -197,6 +198,52 @@ def _bookmarks(data: bytes) -> list[str]:
         else:
             titles.append(raw[1:-1].decode("latin-1"))
     return titles
+
+
+# --- the internal edition -------------------------------------------------------------------
+
+
+def pages_of(document: Path) -> list[str]:
+    """Each page's text, as `pdftotext -f N -l N` reads it."""
+    count = int(info_of(document)["Pages"])
+    return [
+        _plain(
+            subprocess.run(
+                ["pdftotext", "-enc", "UTF-8", "-f", str(n), "-l", str(n), str(document), "-"],
+                capture_output=True,
+                check=True,
+            ).stdout.decode("utf-8")
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+@pytest.fixture(scope="module")
+def printed_internal(tmp_path_factory) -> Path:
+    _require("chromium", "pdftotext", "pdfinfo")
+    out = tmp_path_factory.mktemp("pdf-interne")
+    done = run("--pdf", "--interne", "--territoire", "Lyon", "--sortie", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out / f"{YEAR}-interne"
+
+
+def test_the_internal_pdf_says_so_on_every_page_in_its_title_and_its_name(
+    printed_internal: Path,
+) -> None:
+    pdfs = sorted(
+        p.relative_to(printed_internal).as_posix() for p in printed_internal.rglob("*.pdf")
+    )
+    assert pdfs == ["lyon/rapport-interne.pdf", "synthese-interne.pdf"]
+    assert not (printed_internal / "envoi").exists()  # not to be sent
+    for document in (printed_internal / "lyon" / "rapport-interne.pdf",
+                     printed_internal / "synthese-interne.pdf"):  # fmt: skip
+        pages = pages_of(document)
+        assert len(pages) > 3
+        for number, text in enumerate(pages, start=1):
+            assert pdf.INTERNAL_BANNER in text, (document.name, number)
+        assert "édition interne" in info_of(document)["Title"]
+    index = (printed_internal / "index.html").read_text(encoding="utf-8")
+    assert 'href="lyon/rapport-interne.pdf"' in index
 
 
 # --- without a browser ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import re
 import subprocess
@@ -390,40 +391,51 @@ def test_a_file_that_cannot_be_written_fails_that_report_only(page: str, tmp_pat
 # --- a batch on the sample ---------------------------------------------------------------------
 
 
-def _batch(out: Path, *arguments: str) -> Path:
+def _batch(
+    out: Path, *arguments: str, territories: tuple[str, ...] = TERRITORIES
+) -> tuple[Path, subprocess.CompletedProcess]:
     done = subprocess.run(
-        [sys.executable, "-m", "avs_eval.cli", "rapports", "--territoire", *TERRITORIES,
+        [sys.executable, "-m", "avs_eval.cli", "rapports", "--territoire", *territories,
          "--sortie", str(out), *arguments],
         env={**os.environ, "HOME": "/nonexistent"}, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    return out / (f"{YEAR}-interne" if "--interne" in arguments else str(YEAR))
+    return out / (f"{YEAR}-interne" if "--interne" in arguments else str(YEAR)), done
+
+
+def _manifest(year: Path) -> dict:
+    return json.loads((year / "manifest.json").read_text(encoding="utf-8"))
 
 
 class _Produced:
-    def __init__(self, year: Path, internal: bool) -> None:
+    """A batch's Word files (`avs-eval rapports --docx`), and what the batch said."""
+
+    def __init__(self, year: Path, done: subprocess.CompletedProcess, internal: bool) -> None:
+        self.year, self.stdout, self.manifest = year, done.stdout, _manifest(year)
         outcomes = [_Outcome(t, year / s, "rapport") for t, s in zip(TERRITORIES, SLUGS,
                                                                       strict=True)]  # fmt: skip
         outcomes.append(_Outcome("Synthèse", year, "synthese"))
         self.files = word.word_files(outcomes, year, YEAR, internal=internal)
-        banner = word.INTERNAL_BANNER if internal else None
-        self.result = word.write_documents(self.files, author="Caf du Rhône",
-                                           internal_banner=banner)  # fmt: skip
+        self.bytes = {p: p.read_bytes() for p in year.rglob("*.docx")}
 
 
 @pytest.fixture(scope="module")
 def produced(tmp_path_factory) -> dict[str, _Produced]:
+    """Partners: a batch without --docx, then with it (re-made), then Lyon's alone (Val de
+    Saône carried over)."""
     out = tmp_path_factory.mktemp("lot")
-    return {
-        "partenaires": _Produced(_batch(out), internal=False),
-        "interne": _Produced(_batch(out, "--interne"), internal=True),
-    }
+    without, _ = _batch(out)
+    assert not list(without.rglob("*.docx"))
+    partners = _Produced(*_batch(out, "--docx"), internal=False)
+    again = _Produced(*_batch(out, "--docx", territories=("Lyon",)), internal=False)
+    internal = _Produced(*_batch(out, "--docx", "--interne"), internal=True)
+    return {"partenaires": partners, "encore": again, "interne": internal}
 
 
 @pytest.mark.lent
 def test_every_word_file_of_a_batch_has_its_pages_structure(produced) -> None:
-    for edition in produced.values():
-        assert edition.result.exit_code == 0 and len(edition.result.written) == 3
+    for edition in (produced["partenaires"], produced["interne"]):
+        assert "3 fichiers Word en" in edition.stdout, edition.stdout
         for file in edition.files:
             page = file.html.read_text(encoding="utf-8")
             document = docx.Document(file.docx)
@@ -436,7 +448,110 @@ def test_every_word_file_of_a_batch_has_its_pages_structure(produced) -> None:
             assert all(descriptions(document))
             assert language(document) == "fr-FR"
             assert document.core_properties.title == tree.findtext(".//title")
-            assert document.core_properties.author == "Caf du Rhône"
+            assert document.core_properties.author == "Caf du Rhône"  # config.yaml's institution
+
+
+@pytest.mark.lent
+def test_the_batch_publishes_the_word_files_with_copies_to_send_and_links(produced) -> None:
+    partners = produced["partenaires"]
+    year = partners.year
+    for file in partners.files:
+        assert file.copy.read_bytes() == file.docx.read_bytes(), file.copy
+    assert sorted(p.name for p in (year / "envoi").iterdir()) == [
+        f"lyon-{YEAR}.docx",
+        f"synthese-{YEAR}.docx",
+        f"val-de-saone-{YEAR}.docx",
+    ]
+    index = (year / "index.html").read_text(encoding="utf-8")
+    for link in ("lyon/rapport.docx", "val-de-saone/rapport.docx", "synthese.docx", "envoi/"):
+        assert f'href="{link}"' in index, link
+    assert "Word" in index
+    assert partners.manifest["options"]["docx"] is True
+    # --docx changes what a report publishes: the batch after one without it re-made them
+    assert partners.manifest["refaits"] == 3
+    reasons = {entry["raison"] for entry in partners.manifest["notebooks"]}
+    assert reasons == {"options de la commande modifiées"}
+
+
+@pytest.mark.lent
+def test_word_files_are_carried_over_byte_for_byte_when_nothing_changed(produced) -> None:
+    partners, again = produced["partenaires"], produced["encore"]
+    carried = {e["nom"] for e in again.manifest["notebooks"] if not e["refait"]}
+    assert carried == {"Val de Saône"}
+    assert len(again.bytes) == 6  # 3 files and 3 copies
+    for name in ("val-de-saone/rapport.docx", f"envoi/val-de-saone-{YEAR}.docx"):
+        assert again.bytes[again.year / name] == partners.bytes[partners.year / name], name
+    index = (again.year / "index.html").read_text(encoding="utf-8")
+    assert 'href="val-de-saone/rapport.docx"' in index and 'href="lyon/rapport.docx"' in index
+
+
+@pytest.mark.lent
+def test_a_word_file_held_open_keeps_the_year_and_is_named(produced) -> None:
+    """As Word holds an open file on Windows: the year in place stays whole, said in French."""
+    year = produced["encore"].year
+    before = {p: p.read_bytes() for p in year.rglob("*") if p.is_file()}
+    held = {testhooks.ENV: "fichier-ouvert:lyon/rapport.docx"}
+    done = subprocess.run(
+        [sys.executable, "-m", "avs_eval.cli", "rapports", "--territoire", *TERRITORIES,
+         "--sortie", str(year.parent), "--docx"],
+        env={**os.environ, "HOME": "/nonexistent", **held},
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "rapport.docx" in done.stderr and "ouvert dans un autre programme" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert {p: p.read_bytes() for p in year.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.lent
+def test_the_internal_edition_names_its_word_files_and_sends_none(produced) -> None:
+    internal = produced["interne"]
+    names = sorted(p.relative_to(internal.year).as_posix() for p in internal.bytes)
+    assert names == ["lyon/rapport-interne.docx", "synthese-interne.docx",
+                     "val-de-saone/rapport-interne.docx"]  # fmt: skip
+    assert not (internal.year / "envoi").exists()  # not to be sent
+    index = (internal.year / "index.html").read_text(encoding="utf-8")
+    assert 'href="lyon/rapport-interne.docx"' in index
+    for file in internal.files:
+        document = docx.Document(file.docx)
+        for section in document.sections:
+            assert word.INTERNAL_BANNER in " ".join(p.text for p in section.header.paragraphs)
+        assert "édition interne" in document.core_properties.title
+
+
+def test_a_word_template_that_cannot_be_read_stops_the_batch_before_it_starts(tmp_path) -> None:
+    bad = tmp_path / "modele.docx"
+    bad.write_text("pas un document Word", encoding="utf-8")
+    for arguments, expected in (
+        (["--docx", "--modele-word", str(bad)], "modèle Word illisible"),
+        (["--docx", "--modele-word", str(tmp_path / "absent.docx")], "modèle Word introuvable"),
+        (["--modele-word", str(bad)], "--modele-word ne sert qu'avec --docx"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "avs_eval.cli", "rapports", "--territoire", "Lyon",
+             "--sortie", str(tmp_path / "sortie"), *arguments],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert expected in done.stderr and "Traceback" not in done.stderr
+        assert not (tmp_path / "sortie" / str(YEAR)).exists()
+
+
+def test_a_template_given_in_config_yaml_is_used(tmp_path, monkeypatch) -> None:
+    from avs_eval import config, paths
+    from avs_eval.printing import PrintOptions
+
+    template = institution_template(tmp_path)
+    text = paths.CONFIG_FILE.read_text(encoding="utf-8")
+    settings = tmp_path / "config.yaml"
+    settings.write_text(text + f"\nmodele_word: {template}\n", encoding="utf-8")
+    read = config.load_config.__wrapped__  # uncached
+    monkeypatch.setattr(config, "load_config", lambda: read(settings))
+    checked = PrintOptions(docx=True).checked()
+    assert checked.modele_word == str(template) and checked.auteur == "Caf du Rhône"
+    given = PrintOptions(docx=True, modele_word=str(template), auteur="Département").checked()
+    assert given.auteur == "Département"
+    assert PrintOptions(docx=True).fingerprint() != checked.fingerprint()
 
 
 @pytest.mark.lent

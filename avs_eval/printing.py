@@ -1,0 +1,135 @@
+"""The print step: a report's PDF and Word files, written from its HTML in the staging folder.
+
+Both are made from the page that partners receive, never from a second rendering: the
+PDF is the page printed by a browser (`avs_eval.pdf`), the Word file the page read back
+into Word's structure (`avs_eval.word`). Both are written into the staging folder, so
+that they are published with the year, whole, or not at all; a report whose PDF or Word
+file failed keeps its HTML, and the summary and the exit code say so.
+
+Any batch of pages uses this step the same way (`avs-eval rapports`, and the year's
+review): `PrintOptions` says what to write, `print_step` writes it for the outcomes that
+have a page. `PrintOptions.checked` is called once, before the batch starts: a Word
+template that cannot be read stops the batch before any notebook runs.
+
+What each edition gets:
+- partners: `rapport.pdf`, `rapport.docx` beside the page, copies named for sending in
+  `envoi/` (`lyon-2025.pdf`, `synthese-2025.docx`);
+- internal: `rapport-interne.pdf`, `rapport-interne.docx`, the warning « Édition interne —
+  ne pas diffuser » in every page's header, and no `envoi/` (not to be sent).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from avs_eval import paths
+
+if TYPE_CHECKING:
+    from avs_eval.pdf import PrintResult
+    from avs_eval.word import WordResult
+
+__all__ = ["PrintOptions", "Printed", "print_step"]
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """What the print step writes: PDF (with which browser), Word (with which template)."""
+
+    pdf: bool = False
+    docx: bool = False
+    navigateur: str | None = None  # a path, or a command found on PATH; None: the first found
+    modele_word: str | None = None  # None: config.yaml's `modele_word`, else the shipped one
+    auteur: str | None = None  # the Word files' author; None: config.yaml's `institution`
+
+    def checked(self) -> PrintOptions:
+        """The options with the Word template and author settled, the template checked.
+
+        Raises `word.TemplateInvalid` (exit code 2, in French) for a template that is
+        missing or not a Word file: said before any notebook runs, not after.
+        """
+        if not self.docx:
+            return self
+        from avs_eval.config import load_config
+        from avs_eval.word import check_template
+
+        config = load_config()
+        given = self.modele_word or (
+            str(paths.resolve(config.modele_word)) if config.modele_word else None
+        )
+        template = check_template(given)
+        return dataclasses.replace(
+            self,
+            modele_word=str(template) if template else None,
+            auteur=config.institution if self.auteur is None else self.auteur,
+        )
+
+    def fingerprint(self) -> dict:
+        """What the reports' published files depend on among these options (`freshness`).
+
+        A batch with --docx after one without re-makes the reports, as --pdf does: the
+        year's files are then those of one batch, made with one set of options.
+        """
+        parts: dict = {"pdf": self.pdf}
+        if self.docx:
+            from avs_eval.sources import sha256
+
+            template = self.modele_word
+            parts["docx"] = sha256(Path(template)) if template else True
+        return parts
+
+
+@dataclass
+class Printed:
+    """What the print step wrote: None for a format not asked for."""
+
+    pdf: PrintResult | None = None
+    word: WordResult | None = None
+
+    def results(self) -> list:
+        return [result for result in (self.pdf, self.word) if result is not None]
+
+    def lines(self) -> list[str]:
+        """What the summary and the journal say about the PDF and Word files, in French."""
+        return [line for result in self.results() for line in result.lines()]
+
+    @property
+    def exit_code(self) -> int:
+        return max((result.exit_code for result in self.results()), default=0)
+
+    def complete(self, html: Path) -> bool:
+        """Whether every file asked for was written for this page (else it is re-made)."""
+        if self.pdf is not None and html not in {document.html for document in self.pdf.printed}:
+            return False
+        return self.word is None or html in {file.html for file in self.word.written}
+
+
+def print_step(
+    outcomes, staging: Path, year: int, internal: bool, options: PrintOptions, parallel: int = 2
+) -> Printed:
+    """Write the PDF and Word files of the outcomes that have their page in `staging`.
+
+    `outcomes` have `name`, `folder` (in the staging folder) and `stem` (`rapport`,
+    `synthese`…), as the batch's. Never raises for one report: its failure is in the
+    result. `options` as returned by `PrintOptions.checked`.
+    """
+    printed = Printed()
+    if options.pdf:
+        from avs_eval.pdf import print_reports
+
+        printed.pdf = print_reports(outcomes, staging, year, internal, options.navigateur, parallel)
+    if options.docx:
+        from avs_eval import word
+
+        files = word.word_files(outcomes, staging, year, internal)
+        if internal:  # not to be sent: no copy in envoi/, as for the PDFs
+            files = [dataclasses.replace(file, copy=None) for file in files]
+        printed.word = word.write_documents(
+            files,
+            author=options.auteur or "",
+            template=options.modele_word,
+            internal_banner=word.INTERNAL_BANNER if internal else None,
+        )
+    return printed
