@@ -55,7 +55,9 @@ def run_batch(options: BatchOptions, say: Callable[[str], None] = _say_on_stderr
     cannot be read.
     """
     started = time.perf_counter()
-    printing = options.printing().checked()  # a Word template that cannot be read stops it here
+    printing = PrintOptions.of(
+        options
+    ).checked()  # a Word template that cannot be read stops it here
     options = dataclasses.replace(options, modele_word=printing.modele_word)
     return run_plan(planning.plan(options), say, started)
 
@@ -66,7 +68,7 @@ def run_plan(
     """The steps of `run_batch` for any plan: a year's reports, or the bilan's one notebook."""
     started = time.perf_counter() if started is None else started
     options = batch.options
-    printing = options.printing().checked()
+    printing = PrintOptions.of(options).checked()
     with Workers(batch.workers, options.noyau_neuf, start=not batch.idle) as workers:
         context = batch.read(say) if batch.data is None else None
         record = _open_record(batch, workers.count, started, say)

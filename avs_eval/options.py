@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avs_eval import paths
-from avs_eval.printing import PrintOptions
 
 __all__ = ["PATH_OPTIONS", "BatchOptions", "ReportOptions", "default_of", "shown_parameters"]
 
@@ -84,10 +83,6 @@ class BatchOptions:
     modele: str | None = None  # the territory notebook, in place of the shipped one
     journal: str | None = None  # None: SORTIE/journaux/ANNEE-DATE-HEURE.txt
     progress: bool = True  # the progress bar on stderr
-
-    def printing(self) -> PrintOptions:
-        """What the print step writes beside each page (PDF, Word)."""
-        return PrintOptions(self.pdf, self.docx, self.navigateur, self.modele_word)
 
 
 def default_of(options: type, name: str) -> object:

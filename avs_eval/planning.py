@@ -20,6 +20,7 @@ from avs_eval.config import secrecy_threshold
 from avs_eval.errors import UsageError
 from avs_eval.execution import Job
 from avs_eval.options import BatchOptions, ReportOptions, default_of, shown_parameters
+from avs_eval.printing import PrintOptions
 from avs_eval.sources import DataSource
 
 __all__ = ["SYNTHESIS_NOTEBOOK", "TERRITORY_NOTEBOOK", "Plan", "plan"]
@@ -157,7 +158,7 @@ def plan(options: BatchOptions) -> Plan:
         source,
         _map_files(source, report),
         [notebook, SYNTHESIS_NOTEBOOK],
-        {**shown_parameters(shown_options), **options.printing().fingerprint()},
+        {**shown_parameters(shown_options), **PrintOptions.of(options).fingerprint()},
     )
     year = int(given.annee) if given.annee is not None else None
     batch = Plan(options, report, source, root, notebook, dependencies, year)

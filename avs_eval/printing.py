@@ -44,6 +44,11 @@ class PrintOptions:
     modele_word: str | None = None  # None: config.yaml's `modele_word`, else the shipped one
     auteur: str | None = None  # the Word files' author; None: config.yaml's `institution`
 
+    @classmethod
+    def of(cls, options) -> PrintOptions:
+        """What a batch's options (`options.BatchOptions`) ask the print step to write."""
+        return cls(options.pdf, options.docx, options.navigateur, options.modele_word)
+
     def checked(self) -> PrintOptions:
         """The options with the Word template and author settled, the template checked.
 

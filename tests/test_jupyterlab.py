@@ -170,9 +170,18 @@ def test_french_jupyterlab_run_all_then_save_remakes_nothing(tmp_path):
                 page.get_by_role(
                     "menuitem", name="Exécuter toutes les cellules", exact=True
                 ).click()
-                # the last cell prints the provenance table: the run is over when it is there
+                # the run is over when the last cell has its execution number
                 last = page.locator(".jp-Notebook .jp-CodeCell").last
-                expect(last.locator(".jp-OutputArea-output")).not_to_have_count(0)
+                try:
+                    expect(last.locator(".jp-InputPrompt")).to_have_text(
+                        re.compile(r"\[\d+\]"), timeout=300_000
+                    )
+                except AssertionError:
+                    page.screenshot(path=str(tmp_path / "echec.png"))
+                    raise
+                expect(page.locator(".jp-Notebook .jp-OutputArea-output")).not_to_have_count(0)
+                errors = page.locator(".jp-Notebook .jp-RenderedText[data-mime-type*='error']")
+                assert errors.count() == 0, errors.first.inner_text()
                 page.keyboard.press("Control+s")
                 expect(page.locator(".jp-mod-dirty")).to_have_count(0)
                 page.screenshot(path=str(tmp_path / "jupyterlab.png"))

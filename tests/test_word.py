@@ -24,7 +24,7 @@ import pytest
 from docx.shared import RGBColor
 from lxml import html as lxml_html
 
-from avs_eval import testhooks, word
+from avs_eval import testhooks, word, word_styles
 from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -167,7 +167,7 @@ def test_masked_cells_read_s_as_on_the_page(written: Path) -> None:
     table = docx.Document(written).tables[0]
     assert table.rows[1].cells[2].text == "s" and table.rows[2].cells[1].text == "s"
     run = table.rows[1].cells[2].paragraphs[0].runs[0]
-    assert run.bold and run.font.color.rgb == RGBColor.from_string(word.MASKED_COLOUR)
+    assert run.bold and run.font.color.rgb == RGBColor.from_string(word_styles.MASKED_COLOUR)
 
 
 def test_every_picture_is_described_by_the_pages_alt_text(written: Path) -> None:
@@ -212,8 +212,8 @@ def test_the_evaluators_analysis_keeps_its_formatting(written: Path) -> None:
     assert paragraph.hyperlinks[0].text == "le site de la Caf"
     styles = {p.text: p.style.name for p in document.paragraphs}
     assert styles["Une citation du comité."] == "Quote"
-    assert styles["texte brut\nsur deux lignes"] == word.CODE_STYLE
-    assert styles["Données d'exemple fictives. Rien de réel."] == word.BANNER_STYLE
+    assert styles["texte brut\nsur deux lignes"] == word_styles.CODE_STYLE
+    assert styles["Données d'exemple fictives. Rien de réel."] == word_styles.BANNER_STYLE
 
 
 def test_french_a4_numbered_pages_and_the_reports_properties(written: Path) -> None:
@@ -247,7 +247,7 @@ def institution_template(folder: Path, suffix: str = ".docx") -> Path:
     heading = document.styles["Heading 1"]
     heading.font.color.rgb = RGBColor.from_string("C00000")
     heading.font.name = "Georgia"
-    for name in (word.TABLE_STYLE, word.BANNER_STYLE, word.TABLE_TEXT_STYLE):
+    for name in (word_styles.TABLE_STYLE, word_styles.BANNER_STYLE, word_styles.TABLE_TEXT_STYLE):
         document.styles[name].element.getparent().remove(document.styles[name].element)
     document.sections[0].header.paragraphs[0].text = "Caf du Rhône — Direction de l'action sociale"
     document.add_paragraph("Texte d'exemple du modèle, à ne pas reprendre.")
@@ -285,7 +285,7 @@ def test_a_template_gives_its_styles_header_and_footer(
     assert "Texte d'exemple" not in docx_text(document)
     assert document.core_properties.author == "Caf du Rhône"
     # styles it lacks come from the default reference
-    assert document.tables[0].style.name == word.TABLE_STYLE
+    assert document.tables[0].style.name == word_styles.TABLE_STYLE
     assert outline_of_docx(document) == outline_of_html(page)
 
 
@@ -309,7 +309,12 @@ def test_the_default_reference_document_is_in_sync_with_its_code(tmp_path: Path)
             assert committed.read(name) == built.read(name), name
     document = docx.Document(word.REFERENCE)
     assert language(document) == "fr-FR"
-    for name in (word.TABLE_STYLE, word.BANNER_STYLE, word.TABLE_TEXT_STYLE, word.CODE_STYLE):
+    for name in (
+        word_styles.TABLE_STYLE,
+        word_styles.BANNER_STYLE,
+        word_styles.TABLE_TEXT_STYLE,
+        word_styles.CODE_STYLE,
+    ):
         assert document.styles[name] is not None
 
 
