@@ -46,7 +46,8 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --requirement $(LOCK)
 	$(BIN)/python -m pip install -qq --no-deps --editable .
 	@# notebooks saved with their outputs stay clean for git (.gitattributes names the filter)
-	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install; fi
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  $(BIN)/python -c "from avs_eval import lab; lab.install_git_filter()"; fi
 	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
 	  echo "$(LOCK) ne couvre pas les dépendances de pyproject.toml : lancez make verrou" >&2; \
 	  exit 1; }

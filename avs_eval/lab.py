@@ -32,6 +32,33 @@ JUPYTER_HOME: Path = paths.PROJECT_ROOT / ".jupyter"
 WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 
 
+# What JupyterLab adds to a notebook it saves and git must not see (nbstripout's filter
+# already drops outputs, execution counts and cell timings): the kernel's language details
+# beyond its name, which vary from machine to machine.
+GIT_FILTER_EXTRA_KEYS = " ".join(
+    f"metadata.language_info.{key}"
+    for key in (
+        "codemirror_mode",
+        "file_extension",
+        "mimetype",
+        "nbconvert_exporter",
+        "pygments_lexer",
+        "version",
+    )
+)
+
+
+def install_git_filter(root: Path = paths.PROJECT_ROOT) -> None:
+    """Make git strip what running and saving a notebook adds (`make` calls it).
+
+    `.gitattributes` names the filter; this installs it in the repository at `root`, so
+    that a notebook saved with its outputs shows as unchanged in `git status`.
+    """
+    run = {"cwd": root, "check": True, "capture_output": True}
+    subprocess.run([sys.executable, "-m", "nbstripout", "--install"], **run)
+    subprocess.run(["git", "config", "filter.nbstripout.extrakeys", GIT_FILTER_EXTRA_KEYS], **run)
+
+
 def settings_target(prefix: str | Path = sys.prefix) -> Path:
     """Where JupyterLab of the environment at `prefix` reads the project's defaults."""
     return Path(prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "avs-eval.json"
