@@ -29,7 +29,7 @@ RUNS = {
     "rapport_territoire.ipynb": {"territoire": "Lyon"},
     "synthese.ipynb": {"territoire": ""},
     # the bilan over the fixture's years (0: the schéma's period clipped to the data)
-    "bilan.ipynb": {"debut": 0, "fin": 0},
+    "bilan.ipynb": {"debut": 0, "fin": 0, "annee": None},
 }
 CHECK = "nbval-check-output"
 
@@ -44,7 +44,8 @@ def main(names: list[str]) -> int:
         papermill.execute_notebook(
             str(ROOT / "notebooks" / name),
             str(target),
-            parameters={**PARAMETERS, **extra},
+            # None: a parameter the notebook does not have (the bilan has no `annee`)
+            parameters={k: v for k, v in {**PARAMETERS, **extra}.items() if v is not None},
             cwd=str(ROOT / "notebooks"),
             progress_bar=False,
         )
