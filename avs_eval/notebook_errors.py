@@ -12,7 +12,7 @@ a developer needs.
 One shortcut, in `_show` only: IPython 9 ignores what a custom handler returns, so the
 handler hands its one-line "traceback" to `InteractiveShell._showtraceback`, the method
 ipykernel overrides to send a cell's error. pyproject.toml bounds IPython below 10 and
-tests/test_erreurs_notebook.py fails if this stops working.
+tests/test_notebook_errors.py fails if this stops working.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_reprise import IGNORED  # the project's copy, as the incremental batches make it
+from conftest import copy_project
 
 from avs_eval import commentaires, freshness, paths
 from avs_eval.freshness import Dependencies, Report
@@ -206,7 +206,7 @@ def test_every_file_a_report_reads_is_in_its_fingerprint(tmp_path):
     change to it would leave a stale report. On the code before this test, the
     Shapefile's `.dbf`, `.shx`, `.prj` and `.cpg` were read and not fingerprinted."""
     project = tmp_path / "avs-eval"
-    shutil.copytree(paths.PROJECT_ROOT, project, ignore=IGNORED)
+    copy_project(project, "commentaires")  # as the incremental batches make it
     shutil.copytree(MINI, project / "data" / "mini")
     write_shapefile(project / "data" / "carte" / "communes.shp")
     home = tmp_path / "home"  # jupyter's and matplotlib's caches, outside the project
