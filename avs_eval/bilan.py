@@ -37,6 +37,7 @@ from avs_eval import (
     suivi,
     suivi_blocs,
     tables,
+    tableur,
 )
 from avs_eval.base_report import Report
 from avs_eval.blocs import NBSP, chart, code, html_table, md, share_cell, today
@@ -118,8 +119,9 @@ def trajectories(
 
 
 def trajectories_csv(table: pd.DataFrame) -> str:
-    """The same CSV form as the yearly tables (UTF-8, `,`, empty where undefined)."""
-    return table[TRAJECTORY_COLUMNS].to_csv(index=False, lineterminator="\n", na_rep="")
+    """The French Excel form of the yearly published tables (tableur: BOM, `;`, decimal
+    comma, oui / non), with exactly the columns of trajectoires.csv."""
+    return tableur.french_csv(table[TRAJECTORY_COLUMNS], tableur.SHARE_COLUMNS | {"cible"})
 
 
 class BilanReport(Report):
@@ -677,11 +679,14 @@ class BilanReport(Report):
         follow_up = suivi.table(self.history, self.config, min(self.fin, self.config.fin))
         follow_up = follow_up[follow_up["annee"] >= self.debut]
         write_atomic(folder / "trajectoires.csv", trajectories_csv(trajectories_table))
-        write_atomic(folder / "evolutions.csv", evolutions.to_csv(changes_file))
-        write_atomic(
-            folder / "suivi_actions.csv",
-            follow_up.to_csv(index=False, lineterminator="\n"),
+        tableur.write_published_csv(
+            folder / "evolutions.csv",
+            changes_file[evolutions.COLUMNS],
+            share_columns=tableur.SHARE_COLUMNS
+            if self.interne
+            else tableur.SHARE_COLUMNS - tableur.POINTS_COLUMNS,
         )
+        tableur.write_french_csv(folder / "suivi_actions.csv", follow_up, share_columns=())
         write_atomic(
             folder / "bilan.xlsx",
             workbook(trajectories_table, self.min_effectif, changes, follow_up, not self.interne),

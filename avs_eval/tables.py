@@ -84,7 +84,7 @@ def write_report_tables(
     """
     from avs_eval import evolutions as evolution_tables
     from avs_eval.excel import write_indicators
-    from avs_eval.tableur import write_published_csv
+    from avs_eval.tableur import POINTS_COLUMNS, SHARE_COLUMNS, write_published_csv
 
     table = table[
         (table["type"] == ALL_PERIMETER) & (table["annee"] <= annee) & table["niveau"].isin(LEVELS)
@@ -103,7 +103,11 @@ def write_report_tables(
         shown_changes = evolution_tables.for_partners(shown_changes, context.table)
     # both editions in French Excel's form: they are opened by people (avs_eval.tableur)
     write_published_csv(folder / "indicateurs.csv", shown[indicators.COLUMNS])
-    write_published_csv(folder / "evolutions.csv", changes_file[evolution_tables.COLUMNS])
+    write_published_csv(
+        folder / "evolutions.csv",
+        changes_file[evolution_tables.COLUMNS],
+        share_columns=SHARE_COLUMNS if interne else SHARE_COLUMNS - POINTS_COLUMNS,
+    )
     write_indicators(
         folder / "indicateurs.xlsx",
         shown,

@@ -129,12 +129,25 @@ def with_labels(table: pd.DataFrame, catalog: Catalog | None = None) -> pd.DataF
     return out
 
 
-def published_csv(table: pd.DataFrame, catalog: Catalog | None = None) -> str:
+# The partners' evolutions give their changes in whole points (evolutions.published_form)
+POINTS_COLUMNS: frozenset[str] = frozenset({"ecart", "ecart_apparie"})
+
+
+def published_csv(
+    table: pd.DataFrame,
+    catalog: Catalog | None = None,
+    share_columns: Iterable[str] = SHARE_COLUMNS,
+) -> str:
     """A published table (indicateurs, evolutions) with its labels, in the French form."""
-    return french_csv(with_labels(table, catalog))
+    return french_csv(with_labels(table, catalog), share_columns)
 
 
-def write_published_csv(path: Path, table: pd.DataFrame, catalog: Catalog | None = None) -> None:
+def write_published_csv(
+    path: Path,
+    table: pd.DataFrame,
+    catalog: Catalog | None = None,
+    share_columns: Iterable[str] = SHARE_COLUMNS,
+) -> None:
     """Write `published_csv(table)` atomically: what `indicateurs.csv` / `evolutions.csv`
     become beside a report, and what `--format excel` writes from the CLI."""
-    write_atomic(path, published_csv(table, catalog))
+    write_atomic(path, published_csv(table, catalog, share_columns))

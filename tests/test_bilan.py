@@ -24,7 +24,14 @@ CHANGE_KEYS = ["annee", "annee_reference", "niveau", "perimetre", "indicateur"]
 
 
 def _frame(text: str) -> pd.DataFrame:
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    """A CSV in either form: the machine's (`,`) or French Excel's (BOM, `;`)."""
+    french = text.startswith("\ufeff")
+    return pd.read_csv(
+        io.StringIO(text.removeprefix("\ufeff")),
+        sep=";" if french else ",",
+        dtype=str,
+        keep_default_na=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +99,8 @@ def test_trajectories_equal_the_yearly_tables(bilan, tmp_path):
         tables.write_report_tables(
             folder, context, context.table, context.evolutions(year), year, interne=False
         )
-        yearly = pd.read_csv(folder / "indicateurs.csv", dtype=str, keep_default_na=False)
-        yearly = yearly[yearly["annee"] == str(year)].reset_index(drop=True)
+        yearly = _frame((folder / "indicateurs.csv").read_text(encoding="utf-8"))
+        yearly = yearly[yearly["annee"] == str(year)][INDICATOR_COLUMNS].reset_index(drop=True)
         mine = ours[ours["annee"] == str(year)][INDICATOR_COLUMNS].reset_index(drop=True)
         pd.testing.assert_frame_equal(mine, yearly)
 
@@ -307,7 +314,7 @@ def test_bilan_published_whole_then_skipped(tmp_path):
     page = (folder / "bilan.html").read_text(encoding="utf-8")
     assert "Bilan intermédiaire du schéma 2022-2026" in page and "À retenir du schéma" in page
     assert not list(tmp_path.glob(".bilan-*"))  # no staging left
-    follow_up = pd.read_csv(folder / "suivi_actions.csv")
+    follow_up = pd.read_csv(folder / "suivi_actions.csv", sep=";", encoding="utf-8-sig")
     assert list(follow_up.columns) == [
         "annee", "action", "intitule", "debut", "fin", "etat", "realisations",
         "jalons_prevus", "jalons_realises", "jalons_en_retard",
