@@ -43,6 +43,7 @@ from avs_eval.base_report import Report
 from avs_eval.blocs import NBSP, chart, code, html_table, md, share_cell, today
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.errors import UsageError
+from avs_eval.francais import counted
 from avs_eval.output import write_atomic
 from avs_eval.schema import ALL_PERIMETER, LEVELS, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
@@ -272,8 +273,8 @@ class BilanReport(Report):
             f"L'offre (action 4) : {int(approved.iloc[-1])} structures agréées en {self.fin} "
             f"({int(counts['CS agréés'].iloc[-1])} centres sociaux, "
             f"{int(counts['EVS agréés'].iloc[-1])} espaces de vie sociale), contre "
-            f"{int(approved.iloc[0])} en {self.debut} ; {opened} ouverture(s) et {closed} "
-            f"fermeture(s) entre {self.debut + 1} et {self.fin}."
+            f"{int(approved.iloc[0])} en {self.debut} ; {counted(opened, 'ouverture')} et "
+            f"{counted(closed, 'fermeture')} entre {self.debut + 1} et {self.fin}."
         )
 
     def _target_sentences(self) -> list[str]:
@@ -343,8 +344,9 @@ class BilanReport(Report):
         if not tests:
             return ""
         return (
-            f"Dans les territoires, {net} évolution(s) nette(s) des chiffres clés sur {tests} "
-            f"comparaisons publiées : le hasard seul en produirait environ {round(tests * 0.05)}."
+            f"Dans les territoires, {counted(net, 'évolution nette', 'évolutions nettes')} des "
+            f"chiffres clés sur {tests} comparaisons publiées : le hasard seul en produirait "
+            f"environ {round(tests * 0.05)}."
         )
 
     def _actions_sentence(self) -> str:
@@ -364,8 +366,8 @@ class BilanReport(Report):
             return ""
         parts = [f"{n} {label}" for label, n in states.items()]
         return (
-            f"Les actions fin {year} : {analyse.join(parts)} ; {done} jalon(s) réalisé(s) sur "
-            f"{planned}, {late} en retard."
+            f"Les actions fin {year} : {analyse.join(parts)} ; "
+            f"{counted(done, 'jalon réalisé', 'jalons réalisés')} sur {planned}, {late} en retard."
         )
 
     def a_retenir(self) -> None:
@@ -517,7 +519,8 @@ class BilanReport(Report):
                 f"<p><small>Écart en points entre la première année de chaque question sur la "
                 f"période et {self.fin} ; fond vert : progrès net, fond rouge : recul net, sur "
                 f"les structures ayant répondu les deux années (test de McNemar au seuil de "
-                f"5 %). {net} évolution(s) nette(s) parmi {tests} comparaisons de territoires "
+                f"5 %). {counted(net, 'évolution nette', 'évolutions nettes')} parmi {tests} "
+                f"comparaisons de territoires "
                 f"publiées ; environ {round(tests * 0.05)} le seraient par le seul hasard même "
                 "si rien n'avait changé. « s » : secret statistique.</small></p>"
             )
@@ -632,8 +635,9 @@ class BilanReport(Report):
             "est dite atteinte quand la part de l'année l'atteint (ou, pour un indicateur à la "
             "baisse, ne la dépasse pas), sans tenir compte de l'intervalle.\n\n"
             f"**Comparaisons multiples.** Ce bilan publie {tests} comparaisons de territoires ; "
-            f"au seuil de 5 %, environ {round(tests * 0.05)} évolution(s) nette(s) y "
-            f"apparaîtraient par le seul hasard même si rien n'avait changé ({net} observée(s)). "
+            f"au seuil de 5 %, environ {round(tests * 0.05)} évolutions nettes y "
+            f"apparaîtraient par le seul hasard même si rien n'avait changé "
+            f"({counted(net, 'observée')}). "
             "Une évolution nette isolée dans un territoire se lit donc avec prudence ; celles "
             "de l'ensemble et des collectivités reposent sur plus de structures.\n\n"
             "**Suivi des actions.** États, réalisations et jalons viennent des fichiers "

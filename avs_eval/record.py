@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from avs_eval import __version__, freshness, kernels, paths
 from avs_eval.errors import EXIT_INTERRUPTED, AvsEvalError
 from avs_eval.execution import Outcome
+from avs_eval.francais import counted
 from avs_eval.journal import RunJournal, default_path
 from avs_eval.options import shown_parameters
 from avs_eval.sources import DataSource
@@ -117,9 +118,10 @@ class BatchRecord:
             raise
         self.journal = self.log.path
         remade = sum(1 for outcome in self.outcomes if outcome.remade)
+        published = len(self.outcomes) - len(self.failures)
         self.log.close(
-            f"{len(self.outcomes) - len(self.failures)} rapport(s) publié(s) dont "
-            f"{remade} refait(s)",
+            f"{counted(published, 'rapport publié', 'rapports publiés')}"
+            f" dont {counted(remade, 'refait')}",
             1 if self.failures else 0,
         )
 
@@ -267,18 +269,21 @@ class BatchRecord:
         done = len(self.outcomes) - len(self.failures)
         carried = [outcome for outcome in self.outcomes if not outcome.remade]
         lines = [
-            f"{done} rapport(s) sur {len(self.outcomes)} produits en {self.seconds:.1f} s "
+            f"{counted(done, 'rapport produit', 'rapports produits')} sur {len(self.outcomes)} "
+            f"en {self.seconds:.1f} s "
             f"dans {paths.as_typed(self.folder)}/",
         ]
         if carried:
             stale = [o.name for o in carried if o.why != freshness.UNCHANGED]
             lines.append(
-                f"{len(self.outcomes) - len(carried)} refait(s), {len(carried)} repris tel(s) "
-                "quel(s) du lot précédent (rien de ce dont ils dépendent n'a changé ; --tout "
-                "refait tout)"
+                f"{counted(len(self.outcomes) - len(carried), 'refait')}, "
+                f"{counted(len(carried), 'repris tel quel', 'repris tels quels')} du lot "
+                "précédent (rien de ce dont ils dépendent n'a changé ; --tout refait tout)"
                 if not stale
-                else f"{len(self.outcomes) - len(carried)} refait(s), {len(carried)} repris "
-                f"du lot précédent, dont {len(stale)} non refait(s) malgré un changement "
+                else f"{counted(len(self.outcomes) - len(carried), 'refait')}, "
+                f"{len(carried)} repris "
+                f"du lot précédent, dont {counted(len(stale), 'non refait', 'non refaits')} "
+                "malgré un changement "
                 "(relancez sans --territoire pour les mettre à jour)"
             )
         lines.append(f"Sommaire : {paths.as_typed(self.folder / paths.INDEX)}")
