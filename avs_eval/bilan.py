@@ -40,7 +40,7 @@ from avs_eval import (
     tableur,
 )
 from avs_eval.base_report import Report
-from avs_eval.blocs import NBSP, chart, code, html_table, md, share_cell, today
+from avs_eval.blocs import NBSP, chart, html_table, md, share_cell, today
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.errors import UsageError
 from avs_eval.francais import counted
@@ -50,21 +50,8 @@ from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL
 
 __all__ = ["TRAJECTORY_COLUMNS", "BilanReport", "trajectories"]
 
-TRAJECTORY_COLUMNS: list[str] = [
-    "annee",
-    "niveau",
-    "perimetre",
-    "indicateur",
-    "modalite",
-    "numerateur",
-    "denominateur",
-    "part",
-    "ic_bas",
-    "ic_haut",
-    "cible",
-    "atteinte",
-    "secret",
-]
+# the published indicator columns, with the year's target and whether it is reached
+TRAJECTORY_COLUMNS: list[str] = [*indicators.COLUMNS[:-1], "cible", "atteinte", "secret"]
 # (anchor, title, internal edition only)
 SECTIONS: tuple[tuple[str, str, bool], ...] = (
     ("a-retenir", "À retenir du schéma", False),
@@ -653,17 +640,6 @@ class BilanReport(Report):
             f"*Enquêtes {self.debut}-{self.fin} · seuil de secret statistique : "
             f"{self.min_effectif} structures · rapport du {today()}.*"
         )
-
-    def provenance(self, parameters: dict) -> Markdown | None:
-        if not self.interne:
-            return None
-        lines = ["| Fichier | Empreinte SHA-256 |", "|---|---|"]
-        for name, digest in self.dataset.hashes.items():
-            lines.append(f"| {code(name)} | {code(digest)} |")
-        lines += ["", "| Paramètre | Valeur |", "|---|---|"]
-        for name, value in parameters.items():
-            lines.append(f"| {code(name)} | {code(value)} |")
-        return Markdown("\n".join(lines))
 
     # - the tables beside the bilan
     def write_tables(self) -> Markdown | None:

@@ -129,8 +129,6 @@ def print_step(
         from avs_eval import word
 
         files = word.word_files(outcomes, staging, year, internal)
-        if internal:  # not to be sent: no copy in envoi/, as for the PDFs
-            files = [dataclasses.replace(file, copy=None) for file in files]
         printed.word = word.write_documents(
             files,
             author=options.auteur or "",

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from avs_eval import plateforme
+from avs_eval import paths, plateforme
 from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, AvsEvalError
 from avs_eval.output import write_atomic
 from avs_eval.word_html import _Writer
@@ -60,8 +60,6 @@ __all__ = [
     "WordResult",
     "build_reference",
     "check_template",
-    "docx_name",
-    "envoi_name",
     "html_to_document",
     "html_to_docx",
     "word_files",
@@ -70,10 +68,6 @@ __all__ = [
 
 
 INTERNAL_BANNER = "Édition interne — ne pas diffuser"
-
-ENVOI = "envoi"  # the year's subfolder of files named for sending, as for the PDFs
-
-INTERNAL_SUFFIX = "-interne"
 
 
 class TemplateInvalid(AvsEvalError):
@@ -256,24 +250,11 @@ class WordResult:
             line = f"{len(self.written)} fichiers Word en {self.seconds:.1f} s"
             line += f" ({each:.2f} s par rapport)"
             if any(file.copy for file in self.written):
-                line += f", copies à envoyer dans {ENVOI}/"
+                line += f", copies à envoyer dans {paths.ENVOI}/"
             lines.append(line)
         for name, reason in self.failures:
             lines.append(f"ÉCHEC Word {name} (le rapport HTML est publié) : {reason}")
         return lines
-
-
-def docx_name(stem: str, internal: bool) -> str:
-    """`rapport.docx`; in the internal edition `rapport-interne.docx`.
-
-    A Word file travels by mail without its folder: its name says it is internal.
-    """
-    return f"{stem}{INTERNAL_SUFFIX if internal else ''}.docx"
-
-
-def envoi_name(slug: str, year: int | str, internal: bool = False) -> str:
-    """A report's Word file named for sending, relative to the year's folder."""
-    return f"{ENVOI}/{slug}-{year}{INTERNAL_SUFFIX if internal else ''}.docx"
 
 
 def word_files(outcomes: Iterable, staging: Path, year: int, internal: bool) -> list[WordFile]:
@@ -293,8 +274,8 @@ def word_files(outcomes: Iterable, staging: Path, year: int, internal: bool) -> 
             WordFile(
                 outcome.name,
                 html,
-                folder / docx_name(outcome.stem, internal),
-                Path(staging) / envoi_name(slug, year, internal),
+                folder / paths.edition_file(outcome.stem, ".docx", internal),
+                None if internal else Path(staging) / paths.envoi_name(slug, year, ".docx"),
             )
         )
     return files

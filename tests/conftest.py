@@ -17,10 +17,15 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -298,3 +303,54 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.lent)
+
+
+# --- a browser, for the tests that drive JupyterLab (Playwright and Debian's Chromium) ----
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]
+
+
+def require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"Chromium absent ({CHROMIUM}) : apt-get install chromium (.ci/run le fait)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: float = 45) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab s'est arrêté au démarrage :\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                json.load(response)
+                return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"JupyterLab ne répond pas après {timeout} s :\n{log.read_text()[-3000:]}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """SIGTERM (the server shuts its kernels down), then SIGKILL to its own process group."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)

@@ -10,76 +10,32 @@ its PID.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    require_chromium,
+    stop_server,
+    wait_for_server,
+)
 
 from avs_eval import paths
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
 NOTEBOOK = paths.NOTEBOOKS_DIR / "explorateur.ipynb"
 SCREENSHOT = paths.OUTPUTS_DIR / "capture_explorateur.png"
 NEW_INDICATOR = "Permanence d'un partenaire dans les locaux"
 
 pytestmark = pytest.mark.lent  # JupyterLab driven by a browser
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"Chromium absent ({CHROMIUM}) : apt-get install chromium (.ci/run le fait)"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: float = 45) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"JupyterLab s'est arrêté au démarrage :\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                json.load(response)
-                return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"JupyterLab ne répond pas après {timeout} s :\n{log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM (the server shuts its kernels down), then SIGKILL to its own process group."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
 
 
 def _notebook_copy(folder: Path, exports: Path) -> Path:
@@ -97,7 +53,7 @@ def _notebook_copy(folder: Path, exports: Path) -> Path:
 
 
 def test_explorer_in_jupyterlab(tmp_path):
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=60_000)
@@ -116,7 +72,7 @@ def test_explorer_in_jupyterlab(tmp_path):
     notification = jupyter / "config/lab/user-settings/@jupyterlab/apputils-extension"
     notification.mkdir(parents=True)
     (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log = tmp_path / "jupyterlab.log"
     command = [
         str(Path(sys.executable).parent / "jupyter"),
@@ -138,7 +94,7 @@ def test_explorer_in_jupyterlab(tmp_path):
             command, env=env, stdout=stream, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        _wait_for_server(f"{base}/api/status?token={token}", process, log)
+        wait_for_server(f"{base}/api/status?token={token}", process, log)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
@@ -184,5 +140,5 @@ def test_explorer_in_jupyterlab(tmp_path):
             finally:
                 browser.close()
     finally:
-        _stop(process)
+        stop_server(process)
     assert process.returncode is not None

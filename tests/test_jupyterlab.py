@@ -11,51 +11,32 @@ or leave the notebook dirty for git.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    require_chromium,
+    stop_server,
+    wait_for_server,
+)
 
 from avs_eval import lab, paths
 
 pytestmark = pytest.mark.lent
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
 IGNORED = shutil.ignore_patterns(
     ".git", ".venv", ".jupyter", "outputs", "__pycache__", ".pytest_cache", ".ruff_cache"
 )
 SCREENSHOT = paths.OUTPUTS_DIR / "capture_jupyterlab.png"
 MENUS = ["Fichier", "Édition", "Affichage", "Exécution", "Noyau"]
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"Chromium absent ({CHROMIUM}) : apt-get install chromium (.ci/run le fait)"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _git(root: Path, *arguments: str) -> str:
@@ -90,32 +71,8 @@ def _batch(root: Path, env: dict[str, str], out: Path) -> dict:
     return json.loads((out / "2025" / "manifest.json").read_text(encoding="utf-8"))
 
 
-def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"JupyterLab s'est arrêté au démarrage :\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                json.load(response)
-                return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"JupyterLab ne répond pas après {timeout} s :\n{log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-
-
 def test_french_jupyterlab_run_all_then_save_remakes_nothing(tmp_path):
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=90_000)
@@ -131,7 +88,7 @@ def test_french_jupyterlab_run_all_then_save_remakes_nothing(tmp_path):
     first = _batch(root, env, out)
     assert first["refaits"] == len(first["notebooks"])
 
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     extra = [
         "--no-browser",
         f"--port={port}",
@@ -149,7 +106,7 @@ def test_french_jupyterlab_run_all_then_save_remakes_nothing(tmp_path):
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_server(f"{base}/api/status?token={token}", process, log)
+        wait_for_server(f"{base}/api/status?token={token}", process, log)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
@@ -188,7 +145,7 @@ def test_french_jupyterlab_run_all_then_save_remakes_nothing(tmp_path):
             finally:
                 browser.close()
     finally:
-        _stop(process)
+        stop_server(process)
 
     saved = json.loads((root / "notebooks" / "rapport_territoire.ipynb").read_text("utf-8"))
     assert any(c.get("outputs") for c in saved["cells"] if c["cell_type"] == "code")

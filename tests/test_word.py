@@ -348,7 +348,7 @@ def test_file_names_beside_the_page_and_to_send(page: str, tmp_path: Path) -> No
                                   ("synthese.docx", "envoi/synthese-2025.docx")]  # fmt: skip
     internal = word.word_files(outcomes, tmp_path, YEAR, internal=True)
     assert [f.docx.name for f in internal] == ["rapport-interne.docx", "synthese-interne.docx"]
-    assert internal[0].copy.name == "lyon-2025-interne.docx"
+    assert all(f.copy is None for f in internal)  # not to be sent: no envoi/ copy, as the PDFs
     result = word.write_documents(partner, author="Caf du Rhône")
     assert result.exit_code == 0 and len(result.written) == 2
     assert (tmp_path / "envoi" / "lyon-2025.docx").read_bytes() == (
