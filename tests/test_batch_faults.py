@@ -291,6 +291,12 @@ def test_masked_shares_never_appear_in_a_report(run):
         parser = _Tables()
         parser.feed(html)
         key = next(t for t in parser.tables if t and t[0] and t[0][0] == "Indicateur")
+        if territory not in key[0]:  # the short report: no column of « s » at all
+            for indicateur in CATALOG.yes_no_columns:
+                row = context.row(int(YEAR), "territoire", territory, indicateur)
+                assert row is None or row["masque"], indicateur
+            checked += 1
+            continue
         column = key[0].index(territory)
         for indicateur in CATALOG.yes_no_columns:
             row = context.row(int(YEAR), "territoire", territory, indicateur)
