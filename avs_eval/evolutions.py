@@ -332,7 +332,7 @@ def _paired_bound(out: pd.DataFrame, masked: pd.DataFrame | None) -> list[int]:
         return [200] * len(out)
     rows = masked[masked["modalite"] == ""]
     if "type" in rows.columns:
-        rows = rows[rows["type"] == "Ensemble"]
+        rows = rows[rows["type"] == ALL_PERIMETER]
     denominators = rows.set_index(["annee", "niveau", "perimetre", "indicateur"])["denominateur"]
     structures = rows[rows["indicateur"] == indicators.RESPONSE_RATE].set_index(
         ["annee", "niveau", "perimetre"]
