@@ -36,6 +36,7 @@ from pathlib import Path
 
 from avs_eval import paths, plateforme
 from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, AvsEvalError
+from avs_eval.francais import counted
 from avs_eval.output import write_atomic
 from avs_eval.word_html import _Writer
 from avs_eval.word_styles import (
@@ -247,7 +248,8 @@ class WordResult:
             lines.append(f"Fichiers Word non produits : {self.problem}")
         if self.written:
             each = self.seconds / len(self.written)
-            line = f"{len(self.written)} fichiers Word en {self.seconds:.1f} s"
+            files = counted(len(self.written), "fichier Word", "fichiers Word")
+            line = f"{files} en {self.seconds:.1f} s"
             line += f" ({each:.2f} s par rapport)"
             if any(file.copy for file in self.written):
                 line += f", copies à envoyer dans {paths.ENVOI}/"
