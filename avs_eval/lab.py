@@ -51,12 +51,22 @@ GIT_FILTER_EXTRA_KEYS = " ".join(
 def install_git_filter(root: Path = paths.PROJECT_ROOT) -> None:
     """Make git strip what running and saving a notebook adds (`make` calls it).
 
-    `.gitattributes` names the filter; this installs it in the repository at `root`, so
-    that a notebook saved with its outputs shows as unchanged in `git status`.
+    The filter is nbstripout's, declared in the repository's git configuration (what
+    `nbstripout --install` writes, without its catch-all `*.ipynb` attribute): the
+    project's `.gitattributes` applies it to `notebooks/` only, since the reference
+    executions of the tests keep their outputs. A notebook saved with its outputs then
+    commits as it was.
     """
-    run = {"cwd": root, "check": True, "capture_output": True}
-    subprocess.run([sys.executable, "-m", "nbstripout", "--install"], **run)
-    subprocess.run(["git", "config", "filter.nbstripout.extrakeys", GIT_FILTER_EXTRA_KEYS], **run)
+    python = f'"{Path(sys.executable).as_posix()}"'
+    settings = {
+        "filter.nbstripout.clean": f"{python} -m nbstripout",
+        "filter.nbstripout.smudge": "cat",
+        "filter.nbstripout.required": "true",
+        "filter.nbstripout.extrakeys": GIT_FILTER_EXTRA_KEYS,
+        "diff.ipynb.textconv": f"{python} -m nbstripout -t",
+    }
+    for key, value in settings.items():
+        subprocess.run(["git", "config", key, value], cwd=root, check=True, capture_output=True)
 
 
 def settings_target(prefix: str | Path = sys.prefix) -> Path:
