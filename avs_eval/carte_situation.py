@@ -95,7 +95,8 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
     shown = ", ".join(names[:MAX_NAMES]) + (
         f" et {len(names) - MAX_NAMES} autres" if len(names) > MAX_NAMES else ""
     )
-    _describe(figure, f"Communes du territoire : {shown}." if names else "")
+    communes = f"Communes du territoire : {shown}. " if names else ""
+    _describe(figure, f"{communes}{background.caption}")
     return figure
 
 

@@ -293,7 +293,8 @@ def _page_frame(
         transform=figure.dpi_scale_trans,
     )
     _caption(figure, background, caption)
-    _describe(figure, details)
+    # the source line is drawn in the image: a screen reader gets it from the alt text
+    _describe(figure, f"{details} {background.caption}".strip())
 
 
 def _has_missing(background: Background, values: pd.DataFrame) -> bool:
