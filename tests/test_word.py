@@ -448,7 +448,7 @@ def test_every_word_file_of_a_batch_has_its_pages_structure(produced) -> None:
             tree = lxml_html.document_fromstring(page)
             assert len(document.tables) == len(tree.xpath("//main//table")), file.docx
             images = tree.xpath("//main//img")
-            assert len(document.inline_shapes) == len(images) > 3, file.docx
+            assert len(document.inline_shapes) == len(images) >= 3, file.docx
             assert descriptions(document) == [" ".join(i.get("alt").split()) for i in images]
             assert all(descriptions(document))
             assert language(document) == "fr-FR"
@@ -582,8 +582,8 @@ def test_no_masked_share_and_s_where_the_page_shows_s(produced) -> None:
             for row in table.rows
         ]
         assert masked_in_word == masked_in_page, file.docx
-        if file.name == "Val de Saône":
-            assert sum(map(sum, masked_in_word)) > 10
+        if file.name == "Val de Saône":  # mostly secret: a short report, still some « s »
+            assert sum(map(sum, masked_in_word)) >= 1
 
 
 @pytest.mark.lent
