@@ -57,6 +57,7 @@ import pandas as pd
 from avs_eval import paths, yamlfile
 from avs_eval.config import Action, Config, load_config
 from avs_eval.errors import UsageError
+from avs_eval.formatting import MONTHS
 from avs_eval.output import write_atomic
 
 # The states an action can be in, as written in the files, and as read in the reports.
@@ -94,20 +95,6 @@ COLUMNS: tuple[str, ...] = (
     "jalons_en_retard",
 )
 JOIN = " ; "  # several texts in one cell of the CSV
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 _DATE = re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
 BAD_DATE = "date invalide : AAAA-MM ou AAAA-MM-JJ attendu (ex. 2025-06 ou 2025-06-15)"
 
