@@ -688,12 +688,10 @@ def workbook(
     published: bool,
 ) -> bytes:
     """bilan.xlsx: the indicator workbook of the period, plus targets and the follow-up."""
-    from openpyxl import load_workbook
+    from avs_eval.excel import _header, indicators_book
 
-    from avs_eval.excel import _header, indicators_workbook
-
-    data = indicators_workbook(trajectories_table, min_effectif, changes, published)
-    book = load_workbook(io.BytesIO(data))
+    # sheets added to the workbook as built: saving it then reading it back cost seconds
+    book = indicators_book(trajectories_table, min_effectif, changes, published)
     targets = book.create_sheet("Cibles")
     _header(targets, ["Année", "Niveau", "Périmètre", "Indicateur", "Part", "Cible", "Atteinte"],
             [8, 14, 26, 48, 8, 8, 10])  # fmt: skip

@@ -130,6 +130,16 @@ def indicators_workbook(
     evolutions: pd.DataFrame | None = None,
     published: bool = False,
 ) -> bytes:
+    """The indicator table as a workbook's bytes (`indicators_book`, saved)."""
+    return _to_bytes(indicators_book(table, min_effectif, evolutions, published))
+
+
+def indicators_book(
+    table: pd.DataFrame,
+    min_effectif: int,
+    evolutions: pd.DataFrame | None = None,
+    published: bool = False,
+) -> Workbook:
     """The indicator table as a workbook: one sheet per level, French headers, percents.
 
     `published`: the table is the partners' one (`secrecy.published`): a masked row's
@@ -191,7 +201,7 @@ def indicators_workbook(
         _notice(min_effectif, published, written, response_rate_at),
     )
     _print_setup(notice, WORKBOOK_TITLE, header_row=False)
-    return _to_bytes(workbook)
+    return workbook
 
 
 def _format(cell, number_format: str) -> None:
