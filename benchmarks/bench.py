@@ -26,7 +26,15 @@
     the sample's 15, per report, with each process's peak memory and the synthesis's size
     (`benchmarks/lot.py`; skipped by `--rapide`).
 
-Sections 5 to 11 print each figure beside its floor and target, as medians of
+12. The bilan: `avs-eval bilan` on the sample against the year's synthesis alone (the
+    synthesis notebook through the same engine), and on 4,000 structures x 5 years of
+    messy data (`benchmarks/objectifs.py`).
+
+The run closes on a table of every target of the issue (`objectifs.summary`): each
+figure with its floor or peer, the spread of its runs, the target and whether it holds;
+the sections record their figures in `objectifs.RESULTS` as they measure them.
+
+Sections 5 to 12 print each figure beside its floor and target, as medians of
 `--executions` (at least 5) interleaved runs with their spread. Every large file is
 generated into a temporary folder and removed at the end; none is committed.
 
@@ -52,6 +60,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import objectifs
 import pandas as pd
 
 from avs_eval import paths
@@ -546,6 +555,21 @@ def csv_scaling(work: Path, runs: int, quick_mode: bool = False) -> dict:
                     f"     {name:12s} {med(samples):6.2f} s ({spread(samples)}) "
                     f"{peak(samples):6.0f} Mio{ratio}"
                 )
+            if messy:
+                for name in ("valider", "indicateurs"):
+                    objectifs.record(
+                        f"{name}_{size}",
+                        objectifs.Result.of(
+                            [s[0] for s in results[(name, messy)]],
+                            FLOOR_FACTOR_TARGET,
+                            peer=floor,
+                            peer_name="plancher",
+                            peer_spread=(
+                                min(x[0] for x in results[("plancher", messy)]),
+                                max(x[0] for x in results[("plancher", messy)]),
+                            ),
+                        ),
+                    )
             out[(size, messy)] = {
                 name: (med(results[(name, messy)]), peak(results[(name, messy)]))
                 for name in ("plancher", "valider", "indicateurs")
@@ -712,6 +736,9 @@ def explorer_section(work: Path, runs: int) -> None:
         results = explorer_changes(explorer, runs)
         target = EXPLORER_TARGETS_S[name]
         print(f"   {name} (objectif : < {target} s, médiane) :")
+        slowest = max(results.values(), key=lambda s: statistics.median(c for c, _ in s))
+        key = "explorateur_echantillon" if not arguments else "explorateur_4000"
+        objectifs.record(key, objectifs.Result.of([c for c, _ in slowest], target, ratio=False))
         for control, samples in results.items():
             chart = [s[0] for s in samples]
             total = [s[1] for s in samples]
@@ -840,6 +867,11 @@ def batch_comparison(work: Path, args) -> None:
     )
 
 
+def bilan_section(work: Path, runs: int) -> None:
+    """12. the bilan on the sample against the synthesis alone, and at 4,000 x 5."""
+    objectifs.bilan_section(work, runs, synthetic, child, spread)
+
+
 def batch_sections(work: Path, runs: int, jobs: int, which: list[str]) -> None:
     """10. re-runs; 11. many territories (benchmarks/lot.py)."""
     import lot
@@ -875,10 +907,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--seulement",
-        choices=("lot", "lecture", "reprises", "territoires"),
+        choices=("lot", "lecture", "reprises", "territoires", "bilan"),
         action="append",
         help="seulement les mesures 1 à 4 (lot), 5 (lecture des CSV, propres et en désordre), "
-        "10 (reprises) ou 11 (nombreux territoires) ; répétable",
+        "10 (reprises), 11 (nombreux territoires) ou 12 (bilan) ; répétable",
     )
     parser.add_argument(
         "--sans-lot",
@@ -900,9 +932,14 @@ def main() -> int:
             if "lecture" in args.seulement:
                 csv_scaling(work, args.executions, args.rapide)
             batch_sections(work, args.executions, args.jobs, args.seulement)
+            if "bilan" in args.seulement:
+                bilan_section(work, args.executions)
+            objectifs.summary()
             return 0
         if args.sans_lot:
             reading_sections(work, args.executions, args.rapide)
+            bilan_section(work, args.executions)
+            objectifs.summary()
             return 0
         if args.rapide:
             print("\nUne année de rapports (15 territoires + synthèse, HTML compris)")
@@ -910,10 +947,14 @@ def main() -> int:
             reading_sections(work, args.executions, quick_mode=True)
             batch_sections(work, args.executions, args.jobs, ["reprises"])
             print("\n11. Nombreux territoires : sauté en mode rapide (make bench le mesure)")
+            bilan_section(work, args.executions)
+            objectifs.summary()
             return 0
         batch_comparison(work, args)
         reading_sections(work, args.executions, quick_mode=False)
         batch_sections(work, args.executions, args.jobs, ["reprises", "territoires"])
+        bilan_section(work, args.executions)
+        objectifs.summary()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
