@@ -146,9 +146,13 @@ def bilan_section(work: Path, runs: int, synthetic, child, spread) -> None:
                 _manifest_seconds(folder, "Synthèse" if name == "synthese" else None)
             )
     synthesis = statistics.median(notebooks["synthese"])
-    bilan = Result.of(walls["bilan"], BILAN_FACTOR_TARGET, peer=synthesis,
-                      peer_name="notebook de synthèse",
-                      peer_spread=(min(notebooks["synthese"]), max(notebooks["synthese"])))  # fmt: skip
+    bilan = Result.of(
+        walls["bilan"],
+        BILAN_FACTOR_TARGET,
+        peer=synthesis,
+        peer_name="notebook de synthèse",
+        peer_spread=(min(notebooks["synthese"]), max(notebooks["synthese"])),
+    )
     large = Result.of(walls["bilan_4000"], BILAN_LARGE_TARGET_S, ratio=False)
     record("bilan", bilan)
     record("bilan_4000", large)
