@@ -49,6 +49,7 @@ class Result:
     ratio: bool = True
     at_least: bool = False
     runs: int = 0
+    note: str = ""  # said after the figures (the explorer: the same with its map)
 
     @classmethod
     def of(cls, samples: list[float], target: float, **kwargs) -> Result:
@@ -212,7 +213,7 @@ def _measured_text(result: Result) -> str:
         if result.peer_spread:
             text += f" ({result.peer_spread[0]:.2f}-{result.peer_spread[1]:.2f})"
         text += f", {result.peer_name}"
-    return text
+    return f"{text} ; {result.note}" if result.note else text
 
 
 def summary() -> None:
