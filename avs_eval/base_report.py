@@ -263,8 +263,12 @@ class Report:
 
     def provenance_line(self) -> Markdown:
         """One line a partner may read: date of the data, tool version, secrecy threshold."""
-        dated = max(p.stat().st_mtime for p in self.source.files)
-        day = formatting.date_short(dt.date.fromtimestamp(dated))
+        # the data's date: as the batch found it (the same bytes copied again keep their
+        # date), else the files' modification time
+        dated = self.context.data_day or dt.date.fromtimestamp(
+            max(p.stat().st_mtime for p in self.source.files)
+        )
+        day = formatting.date_short(dated)
         return Markdown(
             f"*Données de l'enquête {self.annee} (fichiers du {day}) · avs-eval {__version__} · "
             f"seuil de secret statistique : {self.min_effectif} structures · rapport du "

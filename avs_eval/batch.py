@@ -145,6 +145,7 @@ def _run(
     """The run step: the notebooks of the reports to re-make; a failure keeps the previous."""
     if not todo:
         return [], None
+    context.data_day = batch.dependencies.data_day  # the reports say it, as freshness finds it
     workers.share(context)
     work = batch.jobs(todo, publication.staging, publication.final)
     # which distribution provides which module: 0.6 s of reading metadata, done while
@@ -186,7 +187,9 @@ def _publish(
         record.index_rows(staging, batch.report.interne), batch.source.is_sample
     )
     publication.write_manifest(
-        record.manifest(staging, batch.parameters(), batch.source, distributions)
+        record.manifest(
+            staging, batch.parameters(), batch.source, distributions, batch.dependencies
+        )
     )
     state = record.state(staging, batch.dependencies, commentaries, batch.data)
     state["empreinte_lot"] = fingerprint

@@ -260,7 +260,11 @@ def plan(options: BatchOptions, debut: int | None = None, fin: int | None = None
         "interne": report.interne,
     }
     dependencies = freshness.Dependencies.collect(
-        source, [], [BILAN_NOTEBOOK], {**shown_parameters(shown_options), "pdf": options.pdf}
+        source,
+        [],
+        [BILAN_NOTEBOOK],
+        {**shown_parameters(shown_options), "pdf": options.pdf},
+        paths.resolve(options.sortie),
     )
     batch = BilanPlan(
         options,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -34,6 +35,9 @@ class Context:
     table: pd.DataFrame  # contract columns + `type` (ALL_PERIMETER, "CS", "EVS") + `masque`
     population: pd.DataFrame
     key: tuple = field(default_factory=tuple)
+    # the data's date as a batch knows it (`freshness.data_days`): the same bytes copied
+    # again keep it; None outside a batch (the files' modification time then)
+    data_day: date | None = None
     _evolutions: dict = field(default_factory=dict, repr=False)
     _backgrounds: dict = field(default_factory=dict, repr=False)
     _published_evolutions: dict = field(default_factory=dict, repr=False)

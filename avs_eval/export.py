@@ -117,6 +117,7 @@ def notebook_to_html(notebook: NotebookNode | str, title: str) -> str:
     notebook.metadata["title"] = title
     images = _set_images_aside(notebook)
     body, _ = exporter().from_notebook_node(notebook)
+    body = keep_openings_together(body)
     body = _IMAGE_BACK.sub(lambda match: images[int(match[1])], body)
     return _strip_empty_cells(body)
 
@@ -147,3 +148,90 @@ _EMPTY_CELL = re.compile(
 
 def _strip_empty_cells(body: str) -> str:
     return _EMPTY_CELL.sub("", body)
+
+
+# --- printing: a heading never ends a page ---------------------------------------------------
+# The page is a row of cells, each a row of outputs: a heading is often an output of its
+# own, its introduction the next output or the next cell, its chart or table the one after.
+
+KEEP_WITH_NEXT = "avs-suite"  # the print CSS: no page break after it
+_HEADINGS = ("h1", "h2", "h3", "h4")
+_BLOCKS = ("table", "img", "ul", "ol", "figure", "svg")
+_MAX_INTRODUCTION = 3  # paragraphs' outputs kept with a heading, at most
+# an element's start tag: its name, then where its class's value starts, if it has one
+_START_TAG = re.compile(r'<([a-zA-Z0-9]+)(?:[^>]*?\bclass="())?')
+
+
+def keep_openings_together(body: str) -> str:
+    """The page with each heading and its introduction marked to stay with what follows.
+
+    Reading the page's outputs in order, an output that ends with a heading (nothing but
+    text after it) is marked, and so are the text outputs after it, up to the first one
+    with a chart, a table or a list, and the paragraphs that open that one: in print, a
+    page never ends between them (the template's `.avs-suite`). A heading followed by
+    text alone (« Méthode ») is kept with its first paragraph, not the whole section.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(body, "html.parser")
+    main = soup.find("main")
+    if main is None:
+        return body
+    parts = []
+    for cell in main.find_all("div", class_="jp-Cell", recursive=False):
+        if "jp-MarkdownCell" in cell.get("class", []):
+            parts += cell.find_all("div", class_="jp-MarkdownOutput")
+        else:
+            parts += cell.find_all("div", class_="jp-OutputArea-child")
+    kept: list = []
+    opening: list = []  # a heading's output, then the text outputs after it
+    for part in parts:
+        kind = _kind(part)
+        if opening and kind == "text" and len(opening) <= _MAX_INTRODUCTION:
+            opening.append(part)
+            continue
+        if opening:
+            # its first block follows: the heading and all its introduction stay with it
+            # (with the paragraphs that open the block's own output); text alone follows:
+            # the heading stays with its first paragraph only
+            kept += opening + _leading_text(part) if kind == "block" else opening[:1]
+        opening = [part] if kind == "heading" else []
+    kept += opening[:1]
+    return _with_class(body, kept)
+
+
+def _with_class(body: str, elements: list) -> str:
+    """The page with KEEP_WITH_NEXT added to these elements' classes, the rest of the page
+    as nbconvert wrote it (byte for byte)."""
+    starts = [0] + [match.end() for match in re.finditer("\n", body)]
+    places = sorted(starts[element.sourceline - 1] + element.sourcepos for element in elements)
+    pieces, done = [], 0
+    for place in places:
+        tag = _START_TAG.match(body, place)
+        if tag[2] is None:  # no class yet
+            at, added = tag.end(1), f' class="{KEEP_WITH_NEXT}"'
+        else:
+            at, added = tag.start(2), f"{KEEP_WITH_NEXT} "
+        pieces += [body[done:at], added]
+        done = at
+    return "".join(pieces) + body[done:]
+
+
+def _leading_text(part) -> list:
+    """The paragraphs an output shows before its first chart, table or list."""
+    container = part.find(class_="jp-RenderedHTMLCommon") or part
+    leading = []
+    for element in container.find_all(True, recursive=False):
+        if element.name in _BLOCKS or element.find(_BLOCKS):
+            break
+        leading.append(element)
+    return leading
+
+
+def _kind(part) -> str:
+    """« heading » for an output that ends with a heading (text at most after it), « block »
+    for one with a chart, a table or a list, « text » for paragraphs alone."""
+    found = part.find_all([*_HEADINGS, *_BLOCKS])
+    if not found:
+        return "text"
+    return "heading" if found[-1].name in _HEADINGS else "block"

@@ -100,17 +100,51 @@ def environment() -> dict[str, str]:
     return versions
 
 
-def data_day(files: Iterable[Path]) -> str:
-    """The data's date as a report's provenance line shows it (« fichiers du … »).
+def data_days(files: Iterable[Path], root: Path | None = None) -> dict[str, str]:
+    """Each data file's date (ISO), by the fingerprint of its content.
 
-    The day the data files were last changed (their modification time, as the report
-    reads it): it is printed in every report, so it is part of what a report is made
-    from. Without it, a report carried over kept the date of the files it was made
-    from, while the same files copied back with another date (same bytes) gave
-    another date to every report re-made beside it, and to `--tout`.
+    The data's date is the day its content was last changed, not the day the file was
+    copied: the day a batch first read these bytes is kept in the output folder's state
+    (`SORTIE/.avs-eval-etat/`), so that the same data copied again (same bytes, a new
+    modification time) keeps its date. Content no batch has read yet is dated by the
+    file's modification time.
     """
-    stamps = [path.stat().st_mtime for path in files if path.is_file()]
-    return date.fromtimestamp(max(stamps)).strftime("%d/%m/%Y") if stamps else ""
+    known = recorded_days(root) if root is not None else {}
+    days = {}
+    for path in files:
+        if path.is_file():
+            digest = sha256(path)
+            days[digest] = known.get(digest) or date.fromtimestamp(path.stat().st_mtime).isoformat()
+    return days
+
+
+def latest_day(days: dict[str, str]) -> date | None:
+    """The data's date as a report's provenance line shows it (« fichiers du … »): the
+    latest of its files' dates."""
+    return date.fromisoformat(max(days.values())) if days else None
+
+
+def data_day(files: Iterable[Path], root: Path | None = None) -> str:
+    """The data's date, « 02/12/2026 », as `data_days` finds it.
+
+    It is printed in every report, so it is part of what a report is made from: a
+    report carried over and one re-made beside it always say the same date.
+    """
+    day = latest_day(data_days(files, root))
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def recorded_days(root: Path) -> dict[str, str]:
+    """The dates the states of an output folder recorded for data contents (by digest)."""
+    folder = root / STATE_DIR
+    days: dict[str, str] = {}
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.json")):
+            recorded = read_state(root, path.stem).get("donnees", {}).get("dates", {})
+            if isinstance(recorded, dict):
+                for digest, day in recorded.items():
+                    days[digest] = min(day, days.get(digest, day))
+    return days
 
 
 def with_companions(path: Path) -> list[Path]:
@@ -170,6 +204,12 @@ class Dependencies:
     files: dict[str, str]  # data file as shown -> its fingerprint (for the journal)
     # every file and folder fingerprinted (a folder: every file below it)
     sources: tuple[Path, ...] = ()
+    days: dict[str, str] = field(default_factory=dict)  # data's fingerprint -> its date (ISO)
+
+    @property
+    def data_day(self) -> date | None:
+        """The data's date, as every report of the batch says it."""
+        return latest_day(self.days)
 
     def covers(self, path: Path) -> bool:
         """Whether a file's content is part of the fingerprints (a report may read it).
@@ -186,15 +226,18 @@ class Dependencies:
         map_files: Iterable[Path],
         notebooks: Iterable[Path],
         options: dict,
+        root: Path | None = None,
     ) -> Dependencies:
+        """`root`: the output folder, whose states recall the data's date."""
         notebooks = list(notebooks)
         inputs = {paths.display_path(p): sha256(p) for p in source.files}
+        days = data_days(source.files, root)
         read_with_maps = [p for path in map_files for p in with_companions(path)]
         maps = {paths.display_path(p): sha256(p) for p in read_with_maps}
         files = {**inputs, **maps}
         package = Path(__file__).parent
         components = {
-            "donnees": _digest({**files, "date": data_day(source.files)}),
+            "donnees": _digest({**files, "date": str(latest_day(days))}),
             "notebooks": _digest([notebook_digest(p) for p in notebooks]),
             "code": tree_digest(package),
             "parametres": tree_digest(paths.PARAMETERS_DIR, skip=("commentaires/",)),
@@ -202,7 +245,7 @@ class Dependencies:
             "environnement": _digest(environment()),
         }
         sources = (*source.files, *read_with_maps, *notebooks, package, paths.PARAMETERS_DIR)
-        return cls(components, inputs, tuple(p.resolve() for p in sources))
+        return cls(components, inputs, tuple(p.resolve() for p in sources), days)
 
 
 def commentary_digest(year: int, slug: str) -> str:

@@ -159,6 +159,7 @@ def plan(options: BatchOptions) -> Plan:
         _map_files(source, report),
         [notebook, SYNTHESIS_NOTEBOOK],
         {**shown_parameters(shown_options), **PrintOptions.of(options).fingerprint()},
+        root,
     )
     year = int(given.annee) if given.annee is not None else None
     batch = Plan(options, report, source, root, notebook, dependencies, year)

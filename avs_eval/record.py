@@ -183,12 +183,17 @@ class BatchRecord:
         parameters: dict,
         source: DataSource,
         distributions: Future | None,
+        dependencies: freshness.Dependencies | None = None,
     ) -> dict:
         """The batch's provenance, in the year's folder: nothing a partner may not read.
 
         No fingerprint and no machine path (they are in the journal and in the state kept
-        outside the year's folder): the data files by their name as shown, size and date.
+        outside the year's folder): the data files by their name as shown, size and date
+        (the day their content last changed, as `dependencies` found it: not the day
+        they were copied).
         """
+        days = dependencies.days if dependencies is not None else {}
+        shown = dependencies.files if dependencies is not None else {}
         return {
             "annee": self.year,
             "produit_le": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -197,7 +202,8 @@ class BatchRecord:
             "entrees": {
                 paths.display_path(path): {
                     "octets": path.stat().st_size,
-                    "modifie_le": time.strftime("%Y-%m-%d", time.localtime(path.stat().st_mtime)),
+                    "modifie_le": days.get(shown.get(paths.display_path(path), ""))
+                    or time.strftime("%Y-%m-%d", time.localtime(path.stat().st_mtime)),
                 }
                 for path in source.files
             },
@@ -258,7 +264,12 @@ class BatchRecord:
             elif outcome.kept_previous and decision.previous is not None:
                 reports[report.folder] = decision.previous
         return {
-            "donnees": {**data, "empreinte": dependencies.components["donnees"]},
+            # the data's date by its content: the same bytes copied again keep it
+            "donnees": {
+                **data,
+                "empreinte": dependencies.components["donnees"],
+                "dates": dependencies.days,
+            },
             "rapports": reports,
         }
 

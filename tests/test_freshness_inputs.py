@@ -297,3 +297,36 @@ def test_the_data_files_date_shown_in_every_report_is_in_the_fingerprint(tmp_pat
     os.utime(reponses, (1_710_000_000, 1_710_000_000))  # copied in March, same bytes
     assert Dependencies.collect(source, [], [], {}).components["donnees"] != before
     assert freshness.data_day(source.files) == "09/03/2024"
+
+
+@pytest.mark.lent
+def test_the_data_copied_again_keeps_the_data_s_date_in_every_report(tmp_path):
+    """The provenance line gives the data's date, not the day the files were copied: the
+    same bytes copied again (a new modification time) leave every report, carried over or
+    re-made, saying « fichiers du 14/11/2023 », and re-make nothing but what is asked."""
+    from conftest import data_options, run_cli
+
+    structures, reponses = tmp_path / "structures.csv", tmp_path / "reponses.csv"
+    shutil.copy(MINI / "structures.csv", structures)
+    shutil.copy(MINI / "reponses.csv", reponses)
+    for path in (structures, reponses):
+        os.utime(path, (1_699_963_200, 1_699_963_200))  # 14/11/2023 at noon (UTC)
+    out = tmp_path / "sortie"
+    data = data_options(structures, reponses)
+    done = run_cli("rapports", *data, "--sortie", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    for path in (structures, reponses):  # copied again in March: same bytes, another date
+        os.utime(path, (1_710_000_000, 1_710_000_000))
+    done = run_cli("rapports", *data, "--sortie", str(out), "--territoire", "Lyon")
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = json.loads((out / str(YEAR) / "manifest.json").read_text(encoding="utf-8"))
+    pages = sorted((out / str(YEAR)).rglob("*.html"))
+    pages = [page for page in pages if page.name != "index.html"]
+    assert len(pages) == 4  # three territories and the synthesis
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "fichiers du 14/11/2023" in text, page
+        assert "09/03/2024" not in text
+    # the same data: Lyon and the synthesis re-made as asked, the others carried over
+    assert (manifest["refaits"], manifest["repris"]) == (2, 2)
+    assert {entry["modifie_le"] for entry in manifest["entrees"].values()} == {"2023-11-14"}

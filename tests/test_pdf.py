@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pdf_layout
 import pytest
 from bs4 import BeautifulSoup
 from conftest import environment, run_cli
@@ -78,7 +79,7 @@ def html_text(page: Path) -> str:
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory) -> Path:
-    _require("chromium", "pdftotext", "pdfinfo")
+    _require("chromium", "pdftotext", "pdfinfo", "pdftoppm")
     out = tmp_path_factory.mktemp("pdf")
     done = run("--pdf", "--territoire", *TERRITORIES, "--sortie", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -224,9 +225,9 @@ def pages_of(document: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def printed_internal(tmp_path_factory) -> Path:
-    _require("chromium", "pdftotext", "pdfinfo")
+    _require("chromium", "pdftotext", "pdfinfo", "pdftoppm")
     out = tmp_path_factory.mktemp("pdf-interne")
-    done = run("--pdf", "--interne", "--territoire", "Lyon", "--sortie", str(out))
+    done = run("--pdf", "--interne", "--territoire", *TERRITORIES, "--sortie", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     return out / f"{YEAR}-interne"
 
@@ -237,7 +238,11 @@ def test_the_internal_pdf_says_so_on_every_page_in_its_title_and_its_name(
     pdfs = sorted(
         p.relative_to(printed_internal).as_posix() for p in printed_internal.rglob("*.pdf")
     )
-    assert pdfs == ["lyon/rapport-interne.pdf", "synthese-interne.pdf"]
+    assert pdfs == [
+        "lyon/rapport-interne.pdf",
+        "synthese-interne.pdf",
+        "val-de-saone/rapport-interne.pdf",
+    ]
     assert not (printed_internal / "envoi").exists()  # not to be sent
     for document in (printed_internal / "lyon" / "rapport-interne.pdf",
                      printed_internal / "synthese-interne.pdf"):  # fmt: skip
@@ -248,6 +253,49 @@ def test_the_internal_pdf_says_so_on_every_page_in_its_title_and_its_name(
         assert "édition interne" in info_of(document)["Title"]
     index = (printed_internal / "index.html").read_text(encoding="utf-8")
     assert 'href="lyon/rapport-interne.pdf"' in index
+
+
+# --- the pages' layout ---------------------------------------------------------------------
+# A heading, its introduction and the first chart, table or list they introduce stay on one
+# page; no page but the last is left under a fifth full; no interval is cut at a line's end.
+# `pdf_layout` reads each page's text (`pdftotext -layout`) and how far down it is drawn.
+
+
+def _layout_faults(folder: Path, documents: list[str]) -> list[str]:
+    found = []
+    for name in documents:
+        document = folder / name
+        page = document.with_name(document.name.replace("-interne", "")).with_suffix(".html")
+        assert pdf_layout.openings(page), page  # the headings the pages are checked for
+        found += pdf_layout.faults(document, page)
+        found += [f"{name} : {cut} coupé" for cut in pdf_layout.intervals_whole(document, page)]
+    return found
+
+
+@pytest.mark.lent
+def test_pages_never_end_with_a_heading_nor_are_left_nearly_blank(printed: Path) -> None:
+    documents = ["synthese.pdf", "lyon/rapport.pdf", "val-de-saone/rapport.pdf"]
+    assert _layout_faults(printed, documents) == []
+
+
+@pytest.mark.lent
+def test_internal_pages_never_end_with_a_heading_nor_are_left_nearly_blank(
+    printed_internal: Path,
+) -> None:
+    documents = [
+        "synthese-interne.pdf",
+        "lyon/rapport-interne.pdf",
+        "val-de-saone/rapport-interne.pdf",
+    ]
+    assert _layout_faults(printed_internal, documents) == []
+
+
+@pytest.mark.lent
+def test_bilan_pages_never_end_with_a_heading_nor_are_left_nearly_blank(tmp_path) -> None:
+    _require("chromium", "pdftotext", "pdfinfo", "pdftoppm")
+    done = run_cli("bilan", "--pdf", "--sortie", str(tmp_path), env=environment(**ENV), timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _layout_faults(tmp_path / "bilan-2022-2025", ["bilan.pdf"]) == []
 
 
 # --- without a browser ---------------------------------------------------------------------
