@@ -57,6 +57,9 @@ from avs_eval.schema import ALL_PERIMETER, LEVELS
 KEYS = ["annee", "niveau", "perimetre", "indicateur", "modalite", "type"]
 # LP values are floats: a bound within this of an integer is that integer.
 TOLERANCE = 1e-6
+# LPs with random objective signs tried on unsettled cells before exact bounds: each pair
+# settles most of the cells that share a total; exact bounds cost two LPs per cell.
+WITNESS_ROUNDS = 6
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,10 @@ class Model:
     published: np.ndarray  # bool per row: some file shows it when it is not masked
     audited: np.ndarray  # bool per row: protected when masked (published, or blank `qpv`)
     respondents_of: np.ndarray  # per `at_most` row: the row whose d <= respondents, or -1
-    respondents_of: np.ndarray  # per `at_most` row: the row whose d <= respondents, or -1
+    # (part row, whole row) of the additive relations, (code row, derived row) of the lists:
+    # what a published 0 % or 100 % of the whole says of its parts (`implied`)
+    part_of: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=int))
+    code_of: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=int))
 
 
 @dataclass(frozen=True)
@@ -159,10 +165,8 @@ def build_model(table: pd.DataFrame, relations: list) -> Model:
     asking = rows[has_rate]
     at_most.add_rows(np.stack([size + asking, rate_of[asking]], axis=1), np.array([1.0, -1.0]))
     respondents_of = np.concatenate([np.full(size, -1), asking])
-    respondents_of = np.concatenate([np.full(size, -1), asking])
-    _lists(frame, equal, at_most, size)
-    tail = np.full(at_most.count - len(respondents_of), -1)
-    respondents_of = np.concatenate([respondents_of, tail])
+    pairs = [_part_pairs(part_group, total_row) for part_group, total_row in relations]
+    codes = _lists(frame, equal, at_most, size)
     respondents_of = np.concatenate(
         [respondents_of, np.full(at_most.count - len(respondents_of), -1)]
     )
@@ -188,7 +192,42 @@ def build_model(table: pd.DataFrame, relations: list) -> Model:
         published=published,
         audited=published | blank,
         respondents_of=respondents_of,
+        part_of=np.concatenate([np.zeros((0, 2), dtype=int), *pairs]).astype(int),
+        code_of=codes,
     )
+
+
+def implied(model: Model, masked: np.ndarray) -> np.ndarray:
+    """Masked rows whose value a published 0 % or 100 % gives away: the limit that remains.
+
+    A whole shown at 0 % says every part of it is at 0 % (and a derived indicator at 0 %
+    every code it counts); at 100 %, every part at 100 %, however deep. Masking cannot
+    hide what the published share states of every member, so the audit does not ask it
+    (the README and docs/methode.md state this limit).
+    """
+    size = model.size
+    n, d = model.values[:size], model.values[size:]
+    shown = model.published & ~masked & (d > 0)
+    zero, full = shown & (n == 0), shown & (n == d)
+    parts, wholes = model.part_of[:, 0], model.part_of[:, 1]
+    codes, derived = model.code_of[:, 0], model.code_of[:, 1]
+    while True:
+        new_zero = zero.copy()
+        new_zero[parts[zero[wholes]]] = True
+        new_zero[codes[zero[derived]]] = True
+        new_full = full.copy()
+        new_full[parts[full[wholes]]] = True
+        if (new_zero == zero).all() and (new_full == full).all():
+            return (zero | full) & masked
+        zero, full = new_zero, new_full
+
+
+def _part_pairs(part_group: np.ndarray, total_row: np.ndarray) -> np.ndarray:
+    """(part row, total row) of one additive relation."""
+    parts = np.flatnonzero(part_group >= 0)
+    totals = total_row[part_group[parts]]
+    keep = totals >= 0
+    return np.stack([parts[keep], totals[keep]], axis=1)
 
 
 class _Triplets:
@@ -243,15 +282,19 @@ def _additive(equal: _Triplets, part_group: np.ndarray, total_row: np.ndarray, s
         equal.add(dense, columns, coefs)
 
 
-def _lists(frame: pd.DataFrame, equal: _Triplets, at_most: _Triplets, size: int) -> None:
-    """Shared denominators of a list's codes and derived indicators; derived <= sum of codes."""
+def _lists(frame: pd.DataFrame, equal: _Triplets, at_most: _Triplets, size: int) -> np.ndarray:
+    """Shared denominators of a list's codes and derived indicators; derived <= sum of codes.
+
+    Returns the (code row, derived row) pairs: a derived indicator at 0 says its codes are 0.
+    """
     catalog = load_catalog()
     source_of = {q.colonne: q.colonne for q in catalog.questions if q.kind == "liste"}
     source_of.update({d.nom: d.source for d in catalog.derived})
     source = frame["indicateur"].map(source_of)
     listed = source.notna().to_numpy()
+    pairs: list[tuple[int, int]] = []
     if not listed.any():
-        return
+        return np.zeros((0, 2), dtype=int)
     place = ["annee", "niveau", "perimetre", "type"]
     keyed = frame.loc[listed, place].assign(_source=source[listed].to_numpy())
     group = keyed.groupby([*place, "_source"], sort=False).ngroup().to_numpy()
@@ -278,6 +321,7 @@ def _lists(frame: pd.DataFrame, equal: _Triplets, at_most: _Triplets, size: int)
             codes = [c for c in codes if c is not None]
             for code in codes:  # n_code - n_derived <= 0
                 at_most.add_rows(np.array([[code, here]]), np.array([1.0, -1.0]))
+                pairs.append((code, here))
             if codes:  # n_derived - sum n_codes <= 0
                 at_most.add(
                     np.zeros(len(codes) + 1, dtype=int),
@@ -296,6 +340,7 @@ def _lists(frame: pd.DataFrame, equal: _Triplets, at_most: _Triplets, size: int)
             np.concatenate([size + rows_q[first], rows_q]),
             np.concatenate([np.ones(len(groups)), -np.ones(len(rows_q))]),
         )
+    return np.array(pairs, dtype=int).reshape(-1, 2)
 
 
 # --- the audit ------------------------------------------------------------------------
@@ -317,7 +362,10 @@ class _Problem:
         self.model = model
         self.masked = masked
         self.programs = 0
-        self.rows = np.flatnonzero(masked)  # unknown j is the numerator of rows[j]
+        # Unknowns: the masked rows, and the rows no file publishes (blank `qpv`, the
+        # modalities of the QPV and CS / EVS splits): unknown j is the numerator of rows[j].
+        self.rows = np.flatnonzero(masked | ~model.published)
+        self.implied = implied(model, masked)[self.rows]
         self.unknown_of = np.full(model.size, -1)
         self.unknown_of[self.rows] = np.arange(len(self.rows))
         values = model.values.copy()
@@ -409,6 +457,8 @@ class _Problem:
                 integrality=np.ones(len(unknowns)),
                 bounds=Bounds(bounds[:, 0], bounds[:, 1]),
             )
+            if integer.x is None:  # no integer table found in time: the relaxation's witness
+                return x
             x = integer.x
         return np.round(x)
 
@@ -426,16 +476,22 @@ class _Certificate:
 
 
 def _required(model: Model, rows: np.ndarray, protection: int) -> np.ndarray:
-    """The width each cell needs: `protection`, or its perimeter's number of structures."""
-    cap = model.structures[rows]
-    return np.where(cap >= 0, np.minimum(protection, cap), protection)
+    """The width each cell needs: `protection`, or its denominator when smaller.
+
+    The audit's attacker knows every denominator, so no table can make a cell with
+    d answering structures wider than d (0 to d): that is the most it can be asked.
+    """
+    return np.minimum(protection, model.values[model.size + rows])
 
 
-def _passes(model: Model, rows: np.ndarray, cert: _Certificate, protection: int) -> np.ndarray:
+def _passes(problem: _Problem, cert: _Certificate, protection: int) -> np.ndarray:
+    """Per masked row: wide enough, or nothing to protect (no share, or a published
+    0 % or 100 % of its whole already says its value: `implied`)."""
+    model, rows = problem.model, problem.rows
     denominators = model.values[model.size + rows]
     wide = cert.width() >= _required(model, rows, protection)
     not_full = denominators - cert.low >= 1  # some table has a share below 100 %
-    return (wide & not_full) | (denominators == 0)  # no share: nothing to protect
+    return (wide & not_full) | (denominators == 0) | problem.implied
 
 
 def certify(
@@ -465,10 +521,9 @@ def certify(
     cert.high[single] = np.floor(problem.high[single] + TOLERANCE)
     cert.exact[single] = True
     linked = selected & ~alone
-    rows = problem.rows
 
     def failing() -> np.ndarray:
-        return linked & ~cert.exact & ~_passes(model, rows, cert, protection)
+        return linked & ~cert.exact & ~_passes(problem, cert, protection)
 
     def push(targets: np.ndarray, weights: np.ndarray) -> None:
         """Solve over the groups of `targets` with these objective weights."""
@@ -481,15 +536,19 @@ def certify(
         cert.high[unknowns] = np.fmax(cert.high[unknowns], solution)
 
     remaining = np.flatnonzero(linked)
-    for _ in range(4):
+    for sign in (-1.0, 1.0):  # every audited numerator down, then up
+        push(remaining, np.full(len(remaining), sign))
+    # Then the unsettled ones with random signs: where parts share a fixed total, one
+    # pushed up while its neighbour is pushed down shows the room both have. Seeded:
+    # the same data always gives the same pattern.
+    signs = np.random.default_rng(0)
+    for _ in range(WITNESS_ROUNDS):
+        remaining = np.flatnonzero(failing())
         if not len(remaining):
             break
+        weights = signs.choice([-1.0, 1.0], size=len(remaining))
         for sign in (-1.0, 1.0):
-            push(remaining, np.full(len(remaining), sign))
-        still = np.flatnonzero(failing())
-        if len(still) == len(remaining):
-            break
-        remaining = still
+            push(remaining, sign * weights)
     if stop_early:  # what the pushes left unsettled is treated as failing
         return cert
     while True:  # exact bounds, the first unsettled cell of each group at a time
@@ -515,7 +574,7 @@ def audit(
     masked = np.asarray(masked, dtype=bool)
     problem = _Problem(model, masked)
     cert = certify(problem, protection)
-    failing = ~_passes(model, problem.rows, cert, protection)
+    failing = ~_passes(problem, cert, protection) & model.audited[problem.rows]
     return problem.rows[failing], problem, cert
 
 
@@ -543,10 +602,10 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
         if dirty is not None:
             touched = np.unique(problem.label[problem.unknown_of[dirty]])
             only = np.isin(problem.label, touched)
-        cert = certify(problem, protection, only, stop_early=True)
+        cert = certify(problem, protection, only)
         programs += problem.programs
-        checked = ~np.isnan(cert.low)
-        passing = _passes(model, problem.rows, cert, protection)
+        checked = ~np.isnan(cert.low) & model.audited[problem.rows]
+        passing = _passes(problem, cert, protection)
         known_failing -= set(problem.rows[checked].tolist())
         known_failing |= set(problem.rows[checked & ~passing].tolist())
         failing = sorted(known_failing - set(exposed))
@@ -554,14 +613,11 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
             break
         chosen: dict[int, int] = {}
         for row in failing:
-            label = int(problem.label[problem.unknown_of[row]])
-            if label in chosen:
-                continue
             candidate = _cheapest_neighbour(model, incidence, masked, row)
             if candidate is None:
                 exposed.append(row)
                 continue
-            chosen[label] = candidate
+            chosen[row] = candidate
         if not chosen:
             break
         dirty = np.array(sorted(chosen.values()))
@@ -581,27 +637,41 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
     return masked, result
 
 
-def _incidence(model: Model) -> sparse.csc_matrix:
-    """Constraint x row incidence (a row is in a constraint by its numerator or denominator)."""
+def _incidence(model: Model) -> tuple:
+    """Constraint x row incidence (a row is in a constraint by its numerator or denominator),
+    by constraint (CSR) and by row (CSC)."""
     from scipy import sparse
 
     stacked = sparse.vstack([model.equal, model.at_most]).tocsr()
     size = model.size
-    by_row = (abs(stacked[:, :size]) + abs(stacked[:, size:])).tocsc()
+    by_row = (abs(stacked[:, :size]) + abs(stacked[:, size:])).tocsr()
     by_row.data = np.ones_like(by_row.data)
-    return by_row
+    return by_row, by_row.tocsc()
 
 
 def _cheapest_neighbour(model: Model, incidence, masked: np.ndarray, row: int) -> int | None:
-    constraints = incidence[:, row].nonzero()[0]
-    if len(constraints) == 0:
-        return None
-    neighbours = np.unique(incidence.tocsr()[constraints].nonzero()[1])
-    neighbours = neighbours[~masked[neighbours]]
-    if len(neighbours) == 0:
-        return None
-    order = np.lexsort((neighbours, model.cost[neighbours]))
-    return int(neighbours[order[0]])
+    """The cell to mask for `row`: a published one in a relation with it, else with one of
+    the masked cells related to it, and so on outwards; the smallest denominator first.
+
+    `incidence` is (by constraint, by row) of `_incidence`. A cell with no structure is
+    never chosen: its value is known (0) whether it is masked or not.
+    """
+    by_constraint, by_row = incidence
+    candidate = model.published & ~masked & (model.values[model.size :] > 0)
+    seen = np.zeros(model.size, dtype=bool)
+    seen[row] = True
+    frontier = np.array([row])
+    while len(frontier):
+        constraints = np.unique(by_row[:, frontier].indices)
+        near = np.unique(by_constraint[constraints].indices)
+        near = near[~seen[near]]
+        seen[near] = True
+        found = near[candidate[near]]
+        if len(found):
+            order = np.lexsort((found, model.cost[found]))
+            return int(found[order[0]])
+        frontier = near[masked[near] | ~model.published[near]]
+    return None
 
 
 def _narrowest(model: Model, masked: np.ndarray, protection: int) -> Interval | None:

@@ -155,3 +155,38 @@ def test_published_changes_do_not_decode_into_paired_counts(context):
         ]
         leaks += same == [(n, b, c)]
     assert leaks > 0
+
+
+def test_a_published_zero_says_it_of_its_parts_and_is_no_failure():
+    """C shown at 0 %: its masked territories are 0 % too, the documented limit; the
+    audit masks nothing more for them (masking could not hide it)."""
+    table = _rows(
+        [
+            ("collectivite", "C", "contrat_local", 0, 30),
+            ("territoire", "A", "contrat_local", 0, 8),
+            ("territoire", "B", "contrat_local", 0, 3),
+            ("territoire", "D", "contrat_local", 0, 19),
+        ]
+    )
+    model = audit.build_model(table, secrecy.additive_relations(table, COLLECTIVITES))
+    masked = np.array([False, True, True, False])
+    assert audit.implied(model, masked).tolist() == [False, True, True, False]
+    result = secrecy.audit_of(secrecy.apply(table, COLLECTIVITES, protection=2))
+    assert result.ok and result.suppressions_added == 0
+
+
+def test_a_cell_of_one_structure_needs_no_wider_interval_than_its_denominator():
+    """A and B (one structure each) add up to a known 1: each is 0 or 1, as wide as it can be."""
+    table = _rows(
+        [
+            ("collectivite", "C", "contrat_local", 3, 10),
+            ("territoire", "A", "contrat_local", 1, 1),
+            ("territoire", "B", "contrat_local", 0, 1),
+            ("territoire", "D", "contrat_local", 2, 8),
+        ]
+    )
+    masked = secrecy.apply(table, COLLECTIVITES, protection=2)
+    assert masked[secrecy.MASK].tolist() == [False, True, True, False]
+    assert secrecy.audit_of(masked).suppressions_added == 0
+    model = audit.build_model(table, secrecy.additive_relations(table, COLLECTIVITES))
+    assert {i.numerateur for i in audit.intervals(model, masked[secrecy.MASK])} == {(0, 1)}
