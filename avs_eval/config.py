@@ -46,8 +46,8 @@ class Indicator:
     court: str = ""
 
 
-# Default of `secret > niveau_protection` (0: no audit). The audit works but takes
-# minutes on the sample (see avs_eval.audit): off until it is fast; 2 is the level meant.
+# Fallback of `secret > niveau_protection` when config.yaml omits it (0: no audit). The LP
+# audit does not converge in reasonable time on the sample yet (see docs/methode.md).
 PROTECTION_LEVEL = 0
 
 

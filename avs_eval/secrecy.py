@@ -62,6 +62,7 @@ def apply(
     if frame.empty:
         return frame.assign(**{MASK: masked})
     denominators = frame["denominateur"].to_numpy()
+    numerators = frame["numerateur"].to_numpy()
     empty = _without_structures(frame)
     if relations is None:
         relations = Relations(_relations(frame, collectivite_of))
@@ -69,7 +70,7 @@ def apply(
     while changed:
         changed = False
         for parts, totals in relations:
-            changed |= _protect(parts, totals, masked, denominators, empty)
+            changed |= _protect(parts, totals, masked, denominators, empty, numerators)
     level = protection_level(protection)
     result = None
     if level > 0:
@@ -203,6 +204,7 @@ def _protect(
     masked: np.ndarray,
     denominators: np.ndarray,
     empty: np.ndarray | None = None,
+    numerators: np.ndarray | None = None,
 ) -> bool:
     """Mask one more cell of every sum whose masked cells a reader could recover.
 
@@ -210,7 +212,13 @@ def _protect(
     nothing, and the other parts add up to the whole without it. Of the other parts:
     - one masked part, its total shown: the smallest other part is masked too;
     - a single part, masked, its total shown: the part is its whole, the total is masked;
-    - the total masked, every part shown: their sum gives it, the smallest part is masked.
+    - the total masked, every part shown: their sum gives it, the smallest part is masked;
+    - several masked parts, their total shown, and what the shown parts leave forces one
+      of them to a single value (all 100 %: 5 respondents left for masked territories of
+      2 and 3 structures; or all 0 %): the smallest other part is masked too, or the
+      total when no part is left. A reader is granted every denominator here (more than
+      the files give), so what passes this rule passes for every reader. A total at 0 %
+      or 100 % is the stated limit: it says it of every part, whatever is masked.
     """
     rows = np.flatnonzero(part_group >= 0)
     if empty is not None:
@@ -226,15 +234,46 @@ def _protect(
     one_of_many = (n_masked == 1) & (n_parts >= 2) & total_shown
     alone = (n_masked == 1) & (n_parts == 1) & total_shown
     summed = (n_masked == 0) & (n_parts >= 1) & total_masked
-    if not (one_of_many.any() or alone.any() or summed.any()):
+    forced = np.zeros(size, dtype=bool)
+    if numerators is not None:
+        forced = _forced(rows, groups, total_row, total_shown, masked, numerators, denominators)
+        forced &= n_masked >= 2
+    n_shown = n_parts - n_masked
+    forced_total = forced & (n_shown == 0)
+    if not (one_of_many.any() or alone.any() or summed.any() or forced.any()):
         return False
-    masked[total_row[alone]] = True
-    candidates = rows[(one_of_many | summed)[groups] & ~masked[rows]]
+    masked[total_row[alone | forced_total]] = True
+    candidates = rows[(one_of_many | summed | forced)[groups] & ~masked[rows]]
     order = np.lexsort((candidates, denominators[candidates], part_group[candidates]))
     ordered = candidates[order]
     _, first = np.unique(part_group[ordered], return_index=True)
     masked[ordered[first]] = True
     return True
+
+
+def _forced(rows, groups, total_row, total_shown, masked, numerators, denominators) -> np.ndarray:
+    """Per group: a masked part that the shown total and shown parts force to one value.
+
+    What the shown parts leave, R, is shared by the masked parts of denominators d_i
+    (sum D): part i lies in [max(0, R - (D - d_i)), min(d_i, R)], the Fréchet bounds.
+    """
+    size = len(total_row)
+    shown = ~masked[rows]
+    n = numerators[rows].astype(float)
+    d = denominators[rows].astype(float)
+    has_total = total_row >= 0
+    total_n = np.zeros(size)
+    total_d = np.zeros(size)
+    total_n[has_total] = numerators[total_row[has_total]]
+    total_d[has_total] = denominators[total_row[has_total]]
+    left = total_n - np.bincount(groups, weights=n * shown, minlength=size)
+    masked_d = np.bincount(groups, weights=d * ~shown, minlength=size)
+    low = np.maximum(0.0, left[groups] - (masked_d[groups] - d))
+    high = np.minimum(d, left[groups])
+    single = ~shown & (d > 0) & (high - low < 1)
+    extreme = (total_n == 0) | (total_n == total_d)  # the stated limit
+    forced = np.bincount(groups, weights=single, minlength=size) > 0
+    return forced & total_shown & has_total & ~extreme
 
 
 PUBLISHED_BLANKS = ["numerateur", "denominateur", "part", "ic_bas", "ic_haut"]

@@ -80,13 +80,36 @@ def test_a_part_equal_to_its_whole_is_masked_with_it():
 def test_masked_parts_are_not_forced_to_100_percent():
     table = _forced_full()
     collectivites = {"E": "R", "V": "R", "M": "R", "X": "R"}
-    before = _masked(table, collectivites, 0)
-    assert before.tolist() == [False, False, False, True, True]
+    # primary and the first secondary rules alone leave M and X at 100 % (issue 24, leak 3)
+    leaky = np.array([False, False, False, True, True])
     model = audit.build_model(table, secrecy.additive_relations(table, collectivites))
-    assert {i.numerateur for i in audit.intervals(model, before)} == {(2, 2), (3, 3)}
+    assert {i.numerateur for i in audit.intervals(model, leaky)} == {(2, 2), (3, 3)}
+    # the secondary rules now see it (Fréchet bounds of what the shown parts leave) ...
+    simple = _masked(table, collectivites, 0)
+    assert simple.tolist() == [False, True, False, True, True]
+    _brute_force_attacker(table, simple, collectivites, protection=1)
+    # ... and the audit agrees
     after = _masked(table, collectivites, 1)
-    assert after.sum() > before.sum()
+    assert after.sum() >= simple.sum()
     _brute_force_attacker(table, after, collectivites, protection=1)
+
+
+def test_masked_parts_are_not_forced_to_0_percent_but_a_published_0_is_the_limit():
+    """Shown parts take all 3 of the total: the masked ones are forced to 0 %."""
+    rows = [
+        ("collectivite", "R", "contrat_local", 3, 16),
+        ("territoire", "E", "contrat_local", 1, 5),
+        ("territoire", "V", "contrat_local", 2, 6),
+        ("territoire", "M", "contrat_local", 0, 2),
+        ("territoire", "X", "contrat_local", 0, 3),
+    ]
+    collectivites = {"E": "R", "V": "R", "M": "R", "X": "R"}
+    simple = _masked(_rows(rows), collectivites, 0)
+    assert simple.sum() == 3
+    _brute_force_attacker(_rows(rows), simple, collectivites, protection=1)
+    # the same with R at 0 %: every territory is 0 %, published as such by R itself
+    zero = [(*row[:3], 0, row[4]) for row in rows]
+    assert _masked(_rows(zero), collectivites, 0).sum() == 2
 
 
 def _brute_force_attacker(table, masked, collectivites, protection):
