@@ -213,3 +213,37 @@ def test_a_cell_of_one_structure_needs_no_wider_interval_than_its_denominator():
     assert secrecy.audit_of(masked).suppressions_added == 0
     model = audit.build_model(table, secrecy.additive_relations(table, COLLECTIVITES))
     assert {i.numerateur for i in audit.intervals(model, masked[secrecy.MASK])} == {(0, 1)}
+
+
+def test_no_masked_share_of_the_sample_is_forced_by_what_its_sum_publishes(context):
+    """Issue 24, leak 3, on the sample's published table: in every sum of territories into
+    their collectivité (and of collectivités into Ensemble), what the shown parts leave
+    never forces a masked part to one value, unless the total itself is 0 % or 100 %."""
+    table = context.table
+    collectivite_of = context.dataset.collectivites
+    keys = ["annee", "indicateur", "modalite", "type"]
+    parts = table[table["niveau"] == "territoire"].assign(
+        total=lambda t: t["perimetre"].map(collectivite_of)
+    )
+    upper = table[table["niveau"] == "collectivite"].assign(total=ALL_PERIMETER)
+    totals = table[table["niveau"].isin(["collectivite", "departement"])]
+    checked = 0
+    for level_parts in (parts, upper):
+        for (total, *key), group in level_parts.groupby(["total", *keys], sort=False):
+            whole = totals[
+                (totals["perimetre"] == total)
+                & (totals[keys] == pd.Series(dict(zip(keys, key, strict=True)))).all(axis=1)
+            ]
+            if whole.empty or whole["masque"].iloc[0] or group["masque"].sum() < 2:
+                continue
+            n, d = int(whole["numerateur"].iloc[0]), int(whole["denominateur"].iloc[0])
+            if n in (0, d):
+                continue  # the stated limit
+            hidden = group[group["masque"]]
+            left = n - group.loc[~group["masque"], "numerateur"].sum()
+            room = hidden["denominateur"].sum()
+            for share_d in hidden["denominateur"]:
+                low, high = max(0, left - (room - share_d)), min(share_d, left)
+                assert share_d == 0 or high > low, (total, key)
+                checked += 1
+    assert checked > 100
