@@ -31,6 +31,7 @@ from avs_eval import (
     formatting,
     layout,
     paths,
+    secrecy,
     suivi,
     suivi_blocs,
     tables,
@@ -294,6 +295,7 @@ class Report:
             f"avs-eval {__version__}, Python {platform.python_version()}, pandas {pd.__version__}"
         )
         lines += ["", f"Produit le {today()} avec {versions}."]
+        lines += ["", f"{capitalised(secrecy.summary(self.context.table, self.annee))}."]
         return Markdown("\n".join(lines))
 
     def _target(self, indicateur: str, modalite: str = "") -> float | None:

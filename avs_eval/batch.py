@@ -72,6 +72,10 @@ def run_plan(
     with Workers(batch.workers, options.noyau_neuf, start=not batch.idle) as workers:
         context = batch.read(say) if batch.data is None else None
         record = _open_record(batch, workers.count, started, say)
+        if context is not None:
+            from avs_eval import secrecy
+
+            record.tell(secrecy.summary(context.table, batch.year))
         with (
             record.closing_journal(),
             # the internal edition never goes into the year's folder, which partners receive

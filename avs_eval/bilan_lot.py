@@ -10,9 +10,9 @@ files included), options and `parameters/commentaires/bilan.md` did not change i
 carried over without starting a kernel.
 
 Published into `SORTIE/bilan-<debut>-<fin>/` (partners) or `…-interne/` (internal edition):
-`bilan.ipynb`, `bilan.html`, `bilan.pdf` (with `--pdf`), `trajectoires.csv`,
-`evolutions.csv`, `suivi_actions.csv`, `bilan.xlsx`, and the batch's `index.html` and
-`manifest.json`.
+`bilan.ipynb`, `bilan.html`, `bilan.pdf` (with `--pdf`; `bilan-interne.pdf` internal),
+`trajectoires.csv`, `evolutions.csv`, `suivi_actions.csv`, `bilan.xlsx`, and the batch's
+`index.html` and `manifest.json`.
 
 Light on purpose, like `planning`: no pandas until the data are read.
 """
@@ -212,15 +212,21 @@ class BilanPlan(planning.Plan):
         printed = Printed()
         pages = [(o.name, Path(o.folder) / f"{STEM}.html") for o in made]
         pages = [(name, page) for name, page in pages if page.is_file()]
+        internal = self.report.interne
         if printing.pdf:
-            from avs_eval.pdf import Document, print_documents
+            from avs_eval.pdf import HEADER, INTERNAL_HEADER, Document, print_documents
 
-            documents = [Document(n, p, p.with_suffix(".pdf")) for n, p in pages]
+            header = INTERNAL_HEADER if internal else HEADER
+            documents = [
+                Document(
+                    n, p, p.with_name(paths.edition_file(STEM, ".pdf", internal)), None, header
+                )
+                for n, p in pages
+            ]
             printed.pdf = print_documents(documents, printing.navigateur, parallel)
         if printing.docx:
             from avs_eval import word
 
-            internal = self.report.interne
             files = [
                 word.WordFile(n, p, p.with_name(paths.edition_file(STEM, ".docx", internal)))
                 for n, p in pages

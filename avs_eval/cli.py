@@ -455,7 +455,8 @@ COMMANDS = (
         "bilan",
         "produire le bilan du schéma sur plusieurs années (HTML, PDF, tables)",
         "Exécute le notebook notebooks/bilan.ipynb sur la période et publie "
-        "SORTIE/bilan-DEBUT-FIN/ : bilan.html, bilan.ipynb, bilan.pdf (avec --pdf), "
+        "SORTIE/bilan-DEBUT-FIN/ : bilan.html, bilan.ipynb, bilan.pdf (avec --pdf ; "
+        "bilan-interne.pdf avec --interne), "
         "trajectoires.csv, evolutions.csv, suivi_actions.csv, bilan.xlsx, index.html et "
         "manifest.json. Le titre dit « Bilan intermédiaire » tant que FIN précède la dernière "
         "année du schéma. Comme pour une année, le dossier n'est remplacé qu'à la fin, d'un "

@@ -82,6 +82,32 @@ def apply(
     return out
 
 
+def summary(table: pd.DataFrame, year: int) -> str:
+    """What secrecy did to year `year`'s published figures, in one French sentence.
+
+    For the journal of every batch and the internal edition: the cells of the contract's
+    levels (what `indicateurs.csv` publishes), how many are masked, and why (under the
+    threshold, or by the secondary rules: a difference, a part equal to its whole, a value
+    forced by what the shown parts leave).
+    """
+    from avs_eval.formatting import count
+    from avs_eval.schema import LEVELS
+
+    rows = table[
+        (table["annee"] == year)
+        & table["niveau"].isin(LEVELS)
+        & (table.get("type", ALL_PERIMETER) == ALL_PERIMETER)
+    ]
+    masked = rows[MASK].astype(bool)
+    primary = rows["secret"].astype(bool) & masked
+    secondary = masked & ~primary
+    return (
+        f"secret statistique {year} : {count(masked.sum())} parts masquées sur "
+        f"{count(len(rows))} publiables ({count(primary.sum())} sous le seuil, "
+        f"{count(secondary.sum())} par les règles du secret secondaire)"
+    )
+
+
 def protection_level(given: int | None = None) -> int:
     """The audit's protection level: the one given, or `secret > niveau_protection`."""
     if given is not None:

@@ -243,6 +243,8 @@ def test_the_journal_tells_each_notebook_and_the_failing_cell(batch):
         assert re.search(r"début \d\d:\d\d:\d\d, fin \d\d:\d\d:\d\d, (ok|ÉCHEC), [\d.]+ s", line)
     assert FAILURE_MESSAGE in text
     assert "code de sortie 1" in text
+    # what secrecy masked, for the team: counts only (issue 24)
+    assert re.search(r"secret statistique 2025 : \d+ parts masquées sur \d+ publiables", text)
     assert ("chemin portable" if batch.path == "portable" else "chemin POSIX") in text
     assert str(batch.root.parent) not in text  # paths relative to the project, or names
     assert str(Path.home()) not in text

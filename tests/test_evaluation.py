@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import copy_project, run_cli
 
-from avs_eval import analyse, commentaires, evolutions, formatting
+from avs_eval import analyse, commentaires, evolutions, formatting, secrecy
 from avs_eval.context import build_context, slug
 from avs_eval.sources import DataSource
 
@@ -150,6 +150,7 @@ def test_internal_edition_has_them(internal):
     assert "Édition interne — ne pas diffuser" in page
     assert "Empreinte SHA-256" in page and "Réponses laissées vides" in page
     context = build_context(DataSource.sample())
+    assert secrecy.summary(context.table, 2025).replace("secret", "Secret", 1) in page
     pop = context.population
     missing = pop[(pop["annee"] == 2025) & (pop["territoire"] == "Lyon") & ~pop["repondant"]]
     assert all(name in page for name in missing["nom"])

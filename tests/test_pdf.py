@@ -296,6 +296,30 @@ def test_bilan_pages_never_end_with_a_heading_nor_are_left_nearly_blank(tmp_path
     done = run_cli("bilan", "--pdf", "--sortie", str(tmp_path), env=environment(**ENV), timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _layout_faults(tmp_path / "bilan-2022-2025", ["bilan.pdf"]) == []
+    # the internal edition's PDF says it in its name and on every page
+    done = run_cli(
+        "bilan",
+        "--pdf",
+        "--interne",
+        "--sortie",
+        str(tmp_path),
+        env=environment(**ENV),
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    folder = tmp_path / "bilan-2022-2025-interne"
+    assert not (folder / "bilan.pdf").exists()
+    pdf = folder / "bilan-interne.pdf"
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    count = int(re.search(r"Pages:\s+(\d+)", pages.stdout).group(1))
+    for page in range(1, count + 1):
+        text = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "Édition interne — ne pas diffuser" in text, page
 
 
 # --- without a browser ---------------------------------------------------------------------
