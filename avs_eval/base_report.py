@@ -262,14 +262,17 @@ class Report:
             )
             display(suivi_blocs.action_block(action, self.history, self._follow_up_year, followed))
 
-    def provenance_line(self) -> Markdown:
-        """One line a partner may read: date of the data, tool version, secrecy threshold."""
-        # the data's date: as the batch found it (the same bytes copied again keep their
-        # date), else the files' modification time
+    def data_day(self) -> str:
+        """The data's date: as the batch found it (the same bytes copied again keep their
+        date), else the files' modification time."""
         dated = self.context.data_day or dt.date.fromtimestamp(
             max(p.stat().st_mtime for p in self.source.files)
         )
-        day = formatting.date_short(dated)
+        return formatting.date_short(dated)
+
+    def provenance_line(self) -> Markdown:
+        """One line a partner may read: date of the data, tool version, secrecy threshold."""
+        day = self.data_day()
         return Markdown(
             f"*Données de l'enquête {self.annee} (fichiers du {day}) · avs-eval {__version__} · "
             f"seuil de secret statistique : {self.min_effectif} structures · rapport du "

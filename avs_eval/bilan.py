@@ -636,9 +636,10 @@ class BilanReport(Report):
         )
 
     def provenance_line(self) -> Markdown:
+        """As the yearly reports': the data's date (as the batch found it), the threshold."""
         return Markdown(
-            f"*Enquêtes {self.debut}-{self.fin} · seuil de secret statistique : "
-            f"{self.min_effectif} structures · rapport du {today()}.*"
+            f"*Enquêtes {self.debut}-{self.fin} (fichiers du {self.data_day()}) · seuil de "
+            f"secret statistique : {self.min_effectif} structures · rapport du {today()}.*"
         )
 
     # - the tables beside the bilan

@@ -4,6 +4,7 @@ commands, and (slow) its publication and its re-run skipped when nothing changed
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -313,6 +314,7 @@ def test_bilan_published_whole_then_skipped(tmp_path):
         assert (folder / name).is_file(), name
     page = (folder / "bilan.html").read_text(encoding="utf-8")
     assert "Bilan intermédiaire du schéma 2022-2026" in page and "À retenir du schéma" in page
+    assert re.search(r"Enquêtes 2022-2025 \(fichiers du \d\d/\d\d/\d{4}\)", page)
     assert not list(tmp_path.glob(".bilan-*"))  # no staging left
     follow_up = pd.read_csv(folder / "suivi_actions.csv", sep=";", encoding="utf-8-sig")
     assert list(follow_up.columns) == [
