@@ -9,7 +9,7 @@ in the module named after its job:
    this process, while the workers (`execution`) start their warm kernels;
 3. run (`execution.Workers.run`): the notebooks of the reports whose inputs changed;
 4. print (`printing`): with `--pdf`, every report printed by a browser; with `--docx`,
-   its Word edition;
+   its Word edition; each as soon as its notebook is done, while the next ones run;
 5. publish (`publication`): index, manifest and state written, the year swapped in whole;
 6. record (`record`): what was planned, re-made or carried over, timings and failures,
    kept as the batch goes; the journal, the manifest and the summary read it.
@@ -95,8 +95,11 @@ def run_plan(
                 workers.start()
                 context = batch.read(say)
             staging = _stage(publication, record.decisions, len(todo))
-            made, distributions = _run(batch, todo, context, workers, publication, record)
-            _print(batch, made, staging, workers.count, record, printing)
+            with _printer(batch, todo, staging, workers.count, printing) as printer:
+                steps = (batch, todo, context, workers, publication, record, printer)
+                made, distributions = _run(*steps)
+                if printer is not _NOT_PRINTING:
+                    record.printed(printer.finish(made))
             record.settle(made, staging)
             _publish(batch, record, publication, commentaries, fingerprint, distributions)
     return record
@@ -145,8 +148,14 @@ def _run(
     workers: Workers,
     publication: Publication,
     record: BatchRecord,
+    printer,
 ) -> tuple[list[Outcome], Future | None]:
-    """The run step: the notebooks of the reports to re-make; a failure keeps the previous."""
+    """The run step: the notebooks of the reports to re-make; a failure keeps the previous.
+
+    Each report made is handed to the printer as soon as its notebook is done, so that
+    its PDF and Word file are written while the next notebooks run; a report that failed
+    and kept its previous page is printed from that page, once the run is over.
+    """
     if not todo:
         return [], None
     context.data_day = batch.dependencies.data_day  # the reports say it, as freshness finds it
@@ -156,25 +165,45 @@ def _run(
     # the notebooks run
     distributions = _in_background(packages_distributions)
     options = batch.options
-    made = workers.run(work, options.delai, options.progress, record.notebook_done)
+
+    def done(outcome: Outcome) -> None:
+        record.notebook_done(outcome)
+        if outcome.status == "ok":
+            printer.add(outcome)
+
+    made = workers.run(work, options.delai, options.progress, done)
     if any(outcome.disk_full for outcome in made):
         raise publication.disk_full(during=True)
-    publication.keep_previous([o for o in made if o.status != "ok"])
+    failed = [o for o in made if o.status != "ok"]
+    publication.keep_previous(failed)
+    for outcome in failed:
+        if outcome.kept_previous:
+            printer.add(outcome)
     return made, distributions
 
 
-def _print(
-    batch: Plan,
-    made: list[Outcome],
-    staging: Path,
-    parallel: int,
-    record: BatchRecord,
-    printing: PrintOptions,
-) -> None:
-    """The print step (--pdf, --docx): into the staging folder, so that the year is
-    published whole."""
-    if made and (printing.pdf or printing.docx):
-        record.printed(batch.print(made, staging, parallel, printing))
+def _printer(batch: Plan, todo: list, staging: Path, parallel: int, printing: PrintOptions):
+    """The print step (--pdf, --docx), opened before the run: into the staging folder,
+    so that the year is published whole."""
+    if todo and (printing.pdf or printing.docx):
+        return batch.printer(staging, parallel, printing)
+    return _NOT_PRINTING
+
+
+class _NotPrinting:
+    """No --pdf nor --docx, or nothing to re-make: nothing to print."""
+
+    def __enter__(self) -> _NotPrinting:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        pass
+
+    def add(self, outcome: Outcome) -> None:
+        pass
+
+
+_NOT_PRINTING = _NotPrinting()
 
 
 def _publish(

@@ -204,6 +204,12 @@ class BilanPlan(planning.Plan):
         self.data = {"annees": [int(y) for y in dataset.years], "territoires": slugs}
         return context
 
+    def printer(self, staging: Path, parallel: int, printing):
+        """The bilan's print step, after its one notebook (nothing to overlap)."""
+        from avs_eval.printing import PrintAtEnd
+
+        return PrintAtEnd(lambda made: self.print(made, staging, parallel, printing))
+
     def print(self, made, staging: Path, parallel: int, printing):
         """The bilan's PDF and Word file beside its page (no copy for sending: it is one
         document, and its folder is named for filing)."""

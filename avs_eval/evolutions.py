@@ -377,13 +377,17 @@ def _paired_bound(out: pd.DataFrame, masked: pd.DataFrame | None) -> list[int]:
     return [int(b) if not np.isnan(b) else int(f) for b, f in zip(bound, fallback, strict=True)]
 
 
-def for_partners(published_changes: pd.DataFrame, masked: pd.DataFrame) -> pd.DataFrame:
+def for_partners(
+    published_changes: pd.DataFrame, masked: pd.DataFrame, public: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """`published(...)` rows whose paired gap would decode into paired counts emptied.
 
     For the workbook and the pages, which round the figures themselves (whole points,
     p-value classes): the same rows as `published_form`, in the same units as `compute`.
+    `public`: `published_form(published_changes, masked)` when the caller has it already.
     """
-    public = published_form(published_changes, masked)
+    if public is None:
+        public = published_form(published_changes, masked)
     if public.empty:
         return published_changes
     kept = public["ecart_apparie"].notna().to_numpy()

@@ -20,10 +20,12 @@ environment problem (exit code 3), said in French with what to install.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,13 +38,16 @@ __all__ = [
     "BrowserMissing",
     "Document",
     "PrintResult",
+    "Printer",
     "find_browser",
     "pdf_links",
     "print_documents",
     "print_reports",
+    "report_documents",
 ]
 
 PAGE_TIMEOUT_MS = 120_000  # to load and print one report
+ABORT_GRACE = 5  # seconds for the browser to close when a batch stops
 # Commands tried on PATH, in this order: Debian's and Ubuntu's Chromium, Google Chrome,
 # Microsoft Edge (Linux packages and Windows' msedge.exe when it is on PATH).
 COMMANDS = (
@@ -193,7 +198,12 @@ def _candidates() -> list[Path]:
 def print_reports(
     outcomes, staging: Path, year: int, internal: bool, browser=None, parallel: int = 2
 ) -> PrintResult:
-    """Print every report of a batch that has its HTML in the staging folder.
+    """Print every report of a batch that has its HTML in the staging folder."""
+    return print_documents(report_documents(outcomes, staging, year, internal), browser, parallel)
+
+
+def report_documents(outcomes, staging: Path, year: int, internal: bool) -> list[Document]:
+    """The documents to print for a batch's reports that have their HTML in `staging`.
 
     A territory that failed but kept its previous report is printed from that HTML, so
     that the PDF always matches the page beside it. The partners' edition also gets its
@@ -212,7 +222,7 @@ def print_reports(
         pdf = folder / paths.edition_file(outcome.stem, ".pdf", internal)
         header = INTERNAL_HEADER if internal else HEADER
         documents.append(Document(outcome.name, html, pdf, copy, header))
-    return print_documents(documents, browser, parallel)
+    return documents
 
 
 def pdf_links(result: PrintResult | None, link: str) -> list[str]:
@@ -234,96 +244,234 @@ def print_documents(
     Never raises for a document (its failure is reported and its HTML stays); a browser
     that cannot be found or started is the result's `problem`. Ctrl-C still interrupts.
     """
-    result = PrintResult()
     if not documents:
-        return result
-    started = time.perf_counter()
-    try:
-        executable = find_browser(browser)
-    except BrowserMissing as missing:
-        result.problem = str(missing)
-        return result
-    try:
-        asyncio.run(_print_all(documents, executable, max(1, parallel), result))
-    except _LaunchFailed as failed:
-        result.problem = (
-            f"le navigateur {executable} n'a pas pu démarrer ({failed}). {NOT_PRINTED} : "
-            f"{INSTALL_HINT}"
+        return PrintResult()
+    with Printer(browser, parallel) as printer:
+        for document in documents:
+            printer.add(document)
+        return printer.finish()
+
+
+class Printer:
+    """One browser for a whole batch, printing each page as soon as it is handed over.
+
+    The batch hands a report's page over (`add`) when its notebook is done, and goes on
+    running the next ones: the browser, started once with the printer, prints in a
+    thread of its own, `parallel` pages at a time, while the kernels work. `finish`
+    waits for the last page and closes the browser; leaving the `with` block on an
+    error or Ctrl-C (`abort`) closes it at once. What is printed, and how a failure is
+    reported, is what `print_documents` does: it is this printer, given every page at
+    once.
+    """
+
+    def __init__(self, browser: str | os.PathLike | None = None, parallel: int = 2) -> None:
+        self.result = PrintResult()
+        self._given = browser
+        self._parallel = max(1, parallel)
+        self._handed: list[Document] = []
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
+        self._task: asyncio.Task | None = None
+        self._ready = threading.Event()
+        self._busy = _Busy()
+
+    def __enter__(self) -> Printer:
+        self.start()
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is not None:
+            self.abort()
+
+    def start(self) -> None:
+        """Find the browser and start it in the printing thread (without waiting for it)."""
+        try:
+            executable = find_browser(self._given)
+        except BrowserMissing as missing:
+            self.result.problem = str(missing)
+            return
+        self._thread = threading.Thread(
+            target=self._serve, args=(executable,), name="avs-eval-pdf", daemon=True
         )
-    except ImportError:
-        result.problem = (
-            f"le paquet Python playwright manque. {NOT_PRINTED} : lancez make installer "
-            "(ou pip install -r requirements/lock.txt)"
-        )
-    except Exception as error:  # Playwright's driver itself: the HTML must still be published
-        result.problem = f"impression impossible ({_first_line(error)}). {NOT_PRINTED}"
-    result.seconds = time.perf_counter() - started
-    return result
+        self._thread.start()
+        self._ready.wait()  # the thread's loop and queue exist; the browser may still start
+
+    def add(self, document: Document) -> None:
+        """Print this page as soon as a place is free (never raises: see `finish`)."""
+        self._handed.append(document)
+        self._hand_over(document)
+
+    def finish(self) -> PrintResult:
+        """Wait for every page handed over, close the browser, say what was printed.
+
+        The pages in the order they were handed over; nothing handed over, nothing said
+        (not even a missing browser: there was nothing to print).
+        """
+        if self._thread is not None:
+            self._hand_over(None)  # no more pages
+            plateforme.join_thread(self._thread)
+        result = self.result
+        if not self._handed:
+            return PrintResult()
+        order = {document.pdf: i for i, document in enumerate(self._handed)}
+        result.printed.sort(key=lambda document: order[document.pdf])
+        first: dict[str, int] = {}
+        for i, document in enumerate(self._handed):
+            first.setdefault(document.name, i)
+        result.failures.sort(key=lambda failure: first.get(failure[0], len(first)))
+        result.seconds = self._busy.seconds
+        return result
+
+    def abort(self) -> None:
+        """Stop printing now and close the browser (the batch failed or was interrupted)."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has already ended
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        thread.join(ABORT_GRACE)
+
+    def _hand_over(self, document: Document | None) -> None:
+        if self._loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has ended: the browser never started
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, document)
+
+    def _serve(self, executable: Path) -> None:
+        """The printing thread: its own event loop, the browser, the pages as they come."""
+        result = self.result
+        try:
+            asyncio.run(self._main(executable))
+        except _LaunchFailed as failed:
+            result.problem = (
+                f"le navigateur {executable} n'a pas pu démarrer ({failed}). {NOT_PRINTED} : "
+                f"{INSTALL_HINT}"
+            )
+        except ImportError:
+            result.problem = (
+                f"le paquet Python playwright manque. {NOT_PRINTED} : lancez make installer "
+                "(ou pip install -r requirements/lock.txt)"
+            )
+        except asyncio.CancelledError:  # aborted: the batch is failing or interrupted
+            pass
+        except Exception as error:  # Playwright's driver itself: the HTML must still be published
+            result.problem = f"impression impossible ({_first_line(error)}). {NOT_PRINTED}"
+        finally:
+            self._ready.set()
+
+    async def _main(self, executable: Path) -> None:
+        self._loop = asyncio.get_running_loop()
+        # Ctrl-C reaches Playwright's driver too (same process group): its connection's
+        # futures then fail unread, which asyncio would print on the user's terminal.
+        # What matters is in the result; the interruption is said by the batch.
+        self._loop.set_exception_handler(_quiet_loop_failure)
+        self._queue = asyncio.Queue()
+        self._task = asyncio.current_task()
+        self._ready.set()
+        await _print_queue(self._queue, executable, self._parallel, self.result, self._busy)
+
+
+def _quiet_loop_failure(loop, context) -> None:
+    """The printing loop's exception handler: nothing on the user's terminal."""
+
+
+class _Busy:
+    """How long the printer worked: the time some page was being printed, or the
+    browser started, not the time it waited for the next notebook."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._active = 0
+        self._since = 0.0
+
+    def __enter__(self) -> None:
+        if self._active == 0:
+            self._since = time.perf_counter()
+        self._active += 1
+
+    def __exit__(self, *error) -> None:
+        self._active -= 1
+        if self._active == 0:
+            self.seconds += time.perf_counter() - self._since
 
 
 class _LaunchFailed(Exception):
     pass
 
 
-async def _print_all(
-    documents: list[Document], executable: Path, parallel: int, result: PrintResult
+async def _print_queue(
+    queue: asyncio.Queue, executable: Path, parallel: int, result: PrintResult, busy: _Busy
 ) -> None:
+    """Print the documents of `queue` as they come, until None; one browser for all."""
     from playwright.async_api import Error, async_playwright
 
     async with async_playwright() as playwright:
-        try:
-            browser = await playwright.chromium.launch(executable_path=str(executable))
-        except Error as error:
-            raise _LaunchFailed(_first_line(error)) from None
+        with busy:  # the browser's start counts as printing
+            try:
+                browser = await playwright.chromium.launch(executable_path=str(executable))
+            except Error as error:
+                raise _LaunchFailed(_first_line(error)) from None
         result.browser = f"{executable.name} {browser.version}"
         # the reports are self-contained pages without scripts: printing one never runs
         # code nor reaches the network (a link to the web in a commentary stays a link)
         context = await browser.new_context(java_script_enabled=False)
         context.set_default_timeout(PAGE_TIMEOUT_MS)
         await context.route(re.compile(r"^(https?|wss?|ftp)://"), _refuse)
-        slots = asyncio.Semaphore(parallel)
+        # `parallel` tabs, each reused from one page to the next: a new tab per page
+        # costs a fifth of the printing (a renderer to start)
+        tabs: asyncio.Queue = asyncio.Queue()
+        for _ in range(parallel):
+            tabs.put_nowait(None)  # opened when first needed
 
         async def one(document: Document) -> None:
-            async with slots:
-                began = time.perf_counter()
-                try:
-                    await asyncio.wait_for(_print_one(context, document), PAGE_TIMEOUT_MS / 1000)
-                except Exception as error:  # a page that fails never stops the others
-                    result.failures.append((document.name, _reason(error)))
-                    if plateforme.is_disk_full(error):  # the machine's, not the report's
-                        result.problem = "disque plein : libérez de la place, puis relancez"
-                    return
-                result.printed.append(document)
-                result.seconds_per_page.append(time.perf_counter() - began)
+            tab = await tabs.get()
+            began = time.perf_counter()
+            try:
+                with busy:
+                    tab = tab or await context.new_page()
+                    await asyncio.wait_for(_print_one(tab, document), PAGE_TIMEOUT_MS / 1000)
+            except Exception as error:  # a page that fails never stops the others
+                result.failures.append((document.name, _reason(error)))
+                if plateforme.is_disk_full(error):  # the machine's, not the report's
+                    result.problem = "disque plein : libérez de la place, puis relancez"
+                if tab is not None:  # a new tab for the next page, whatever this one's state
+                    with contextlib.suppress(Exception):
+                        await tab.close()
+                    tab = None
+                return
+            finally:
+                tabs.put_nowait(tab)
+            result.printed.append(document)
+            result.seconds_per_page.append(time.perf_counter() - began)
 
+        printing = []
         try:
-            await asyncio.gather(*(one(document) for document in documents))
+            while (document := await queue.get()) is not None:
+                printing.append(asyncio.create_task(one(document)))
+            await asyncio.gather(*printing)
         finally:
+            for task in printing:
+                task.cancel()
             await browser.close()
-    order = {document.pdf: i for i, document in enumerate(documents)}
-    result.printed.sort(key=lambda document: order[document.pdf])
 
 
 async def _refuse(route) -> None:
     await route.abort()
 
 
-async def _print_one(context, document: Document) -> None:
-    page = await context.new_page()
-    try:
-        await page.goto(document.html.resolve().as_uri(), wait_until="load")
-        data = await page.pdf(
-            format="A4",
-            margin=MARGINS,
-            print_background=True,
-            display_header_footer=True,
-            header_template=document.header,
-            footer_template=FOOTER,
-            tagged=True,  # the structure tree (headings, lists, tables, figures' alt text)
-            outline=True,  # bookmarks from the section headings
-        )
-    finally:
-        await page.close()
+async def _print_one(page, document: Document) -> None:
+    await page.goto(document.html.resolve().as_uri(), wait_until="load")
+    data = await page.pdf(
+        format="A4",
+        margin=MARGINS,
+        print_background=True,
+        display_header_footer=True,
+        header_template=document.header,
+        footer_template=FOOTER,
+        tagged=True,  # the structure tree (headings, lists, tables, figures' alt text)
+        outline=True,  # bookmarks from the section headings
+    )
     write_atomic(document.pdf, data)
     if document.copy is not None:
         write_atomic(document.copy, data)

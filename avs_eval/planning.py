@@ -92,13 +92,14 @@ class Plan:
         """The read step (`read`): the Context the kernels share."""
         return read(self, say)
 
-    def print(self, made: list, staging: Path, parallel: int, printing):
-        """The print step (--pdf, --docx): every report re-made, with its copy for sending.
+    def printer(self, staging: Path, parallel: int, printing):
+        """The print step (--pdf, --docx) as the reports come: each report re-made, with
+        its copy for sending, printed as soon as its page is ready.
 
         `printing`: the batch's `printing.PrintOptions`, checked."""
-        from avs_eval.printing import print_step
+        from avs_eval.printing import PrintQueue
 
-        return print_step(made, staging, self.year, self.report.interne, printing, parallel)
+        return PrintQueue(staging, self.year, self.report.interne, printing, parallel)
 
     def jobs(self, todo: list[freshness.Decision], staging: Path, final: Path) -> list[Job]:
         """The notebooks to run: one per report to re-make."""

@@ -11,7 +11,9 @@ differs is gathered here so that the rest of the package reads the same on both:
   dies, so there is no process id to test for liveness;
 - renames, which Windows refuses while another program holds a file open: retried
   briefly, then reported with the file that blocks;
-- free space, and making a rename durable (a folder cannot be fsynced on Windows).
+- free space, and making a rename durable (a folder cannot be fsynced on Windows);
+- waiting for a thread (the PDF printer's) so that Ctrl-C still interrupts: a join
+  without a timeout cannot be interrupted on Windows.
 
 `AVS_EVAL_PORTABLE=1` takes the non-POSIX path on Linux too, so the Windows code path
 runs in the tests on every push; whatever it cannot imitate (a real Windows machine)
@@ -178,3 +180,19 @@ def lock_refused() -> type[Exception]:
     from filelock import Timeout
 
     return Timeout
+
+
+# --- threads ----------------------------------------------------------------------------
+
+JOIN_SLICE = 0.2  # seconds: how soon Ctrl-C reaches a main thread waiting for another one
+
+
+def join_thread(thread) -> None:
+    """Wait for a thread to end, Ctrl-C still reaching the waiting thread.
+
+    On Windows, a join without a timeout cannot be interrupted: Ctrl-C would wait for
+    the thread (the last PDF of a batch). Waiting in short slices lets it through on
+    every OS.
+    """
+    while thread.is_alive():
+        thread.join(JOIN_SLICE)

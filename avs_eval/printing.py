@@ -8,8 +8,11 @@ file failed keeps its HTML, and the summary and the exit code say so.
 
 Any batch of pages uses this step the same way (`avs-eval rapports`, and the year's
 review): `PrintOptions` says what to write, `print_step` writes it for the outcomes that
-have a page. `PrintOptions.checked` is called once, before the batch starts: a Word
-template that cannot be read stops the batch before any notebook runs.
+have a page. A year's batch prints as it runs (`PrintQueue`): each report's PDF is
+printed, by the one browser of the batch, as soon as its page is ready, while the next
+notebooks run; the files and what is said of them are those `print_step` writes.
+`PrintOptions.checked` is called once, before the batch starts: a Word template that
+cannot be read stops the batch before any notebook runs.
 
 What each edition gets:
 - partners: `rapport.pdf`, `rapport.docx` beside the page, copies named for sending in
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
     from avs_eval.pdf import PrintResult
     from avs_eval.word import WordResult
 
-__all__ = ["PrintOptions", "Printed", "print_step"]
+__all__ = ["PrintAtEnd", "PrintOptions", "PrintQueue", "Printed", "print_step"]
 
 
 @dataclass(frozen=True)
@@ -120,19 +123,100 @@ def print_step(
     `synthese`…), as the batch's. Never raises for one report: its failure is in the
     result. `options` as returned by `PrintOptions.checked`.
     """
-    printed = Printed()
-    if options.pdf:
-        from avs_eval.pdf import print_reports
+    with PrintQueue(staging, year, internal, options, parallel) as queue:
+        for outcome in outcomes:
+            queue.add(outcome)
+        return queue.finish(outcomes)
 
-        printed.pdf = print_reports(outcomes, staging, year, internal, options.navigateur, parallel)
-    if options.docx:
-        from avs_eval import word
 
-        files = word.word_files(outcomes, staging, year, internal)
-        printed.word = word.write_documents(
-            files,
-            author=options.auteur or "",
-            template=options.modele_word,
-            internal_banner=word.INTERNAL_BANNER if internal else None,
-        )
-    return printed
+class PrintQueue:
+    """The print step as the reports come: each page printed as soon as it is ready.
+
+    A batch opens the queue before its notebooks run (the browser starts then, once)
+    and hands each report over (`add`) as soon as its page is in the staging folder:
+    its PDF is printed in the printer's thread and its Word file written while the next
+    notebooks run. `finish` waits for the last PDF and says what was written, in the
+    batch's order, exactly as `print_step` would have after the run. Leaving the `with`
+    block on an error or Ctrl-C closes the browser.
+    """
+
+    def __init__(
+        self, staging: Path, year: int, internal: bool, options: PrintOptions, parallel: int = 2
+    ) -> None:
+        self.staging, self.year, self.internal = Path(staging), year, internal
+        self.options = options
+        self.parallel = parallel
+        self._pdf = None
+        self._word = None
+
+    def __enter__(self) -> PrintQueue:
+        options = self.options
+        if options.pdf:
+            from avs_eval.pdf import Printer
+
+            self._pdf = Printer(options.navigateur, self.parallel).__enter__()
+        if options.docx:
+            from avs_eval import word
+
+            self._word = word.WordWriter(
+                author=options.auteur or "",
+                template=options.modele_word,
+                internal_banner=word.INTERNAL_BANNER if self.internal else None,
+            )
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if self._pdf is not None:
+            self._pdf.__exit__(kind, error, trace)
+
+    def add(self, outcome) -> None:
+        """Print this report, if its page is in the staging folder (never raises for it)."""
+        if self._pdf is not None:
+            from avs_eval.pdf import report_documents
+
+            for document in report_documents([outcome], self.staging, self.year, self.internal):
+                self._pdf.add(document)
+        if self._word is not None:
+            from avs_eval.word import word_files
+
+            for file in word_files([outcome], self.staging, self.year, self.internal):
+                self._word.add(file)
+
+    def finish(self, outcomes) -> Printed:
+        """What was written, once the last PDF is printed, in the order of `outcomes`."""
+        order = {outcome.name: i for i, outcome in enumerate(outcomes)}
+        printed = Printed()
+        if self._pdf is not None:
+            printed.pdf = _in_order(self._pdf.finish(), order)
+        if self._word is not None:
+            printed.word = _in_order(self._word.finish(), order)
+        return printed
+
+
+class PrintAtEnd:
+    """A print step that prints a batch's pages all at once, after the run (the bilan's
+    one page), with the same face as `PrintQueue`."""
+
+    def __init__(self, print_all) -> None:
+        self.print_all = print_all  # outcomes -> Printed
+
+    def __enter__(self) -> PrintAtEnd:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        pass
+
+    def add(self, outcome) -> None:
+        pass
+
+    def finish(self, outcomes) -> Printed:
+        return self.print_all(outcomes)
+
+
+def _in_order(result, order: dict[str, int]):
+    """A PDF or Word result with its files and failures in the batch's order."""
+    last = len(order)
+    files = result.printed if hasattr(result, "printed") else result.written
+    files.sort(key=lambda file: order.get(file.name, last))
+    result.failures.sort(key=lambda failure: order.get(failure[0], last))
+    return result

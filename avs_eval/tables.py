@@ -99,8 +99,10 @@ def write_report_tables(
     changes_file = (
         shown_changes if interne else evolution_tables.published_form(shown_changes, context.table)
     )
-    if not interne:
-        shown_changes = evolution_tables.for_partners(shown_changes, context.table)
+    if not interne:  # the same rows emptied, from the same decoding (not done twice)
+        shown_changes = evolution_tables.for_partners(
+            shown_changes, context.table, public=changes_file
+        )
     # both editions in French Excel's form: they are opened by people (avs_eval.tableur)
     write_published_csv(folder / "indicateurs.csv", shown[indicators.COLUMNS])
     write_published_csv(

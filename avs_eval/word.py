@@ -21,7 +21,8 @@ report needs and the template lacks is taken from the default reference document
 
 What the batch uses: `word_files` (which files to write, with their names) and
 `write_documents`, which never raises for one report (its failure is reported, the
-HTML stays published), like `avs_eval.pdf.print_documents`.
+HTML stays published), like `avs_eval.pdf.print_documents`; or `WordWriter`, the same
+one report at a time, as each page is ready.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ __all__ = [
     "TemplateInvalid",
     "WordFile",
     "WordResult",
+    "WordWriter",
     "build_reference",
     "check_template",
     "html_to_document",
@@ -295,13 +297,37 @@ def write_documents(
     A full disk stops the step (the machine's problem, said once); a file that cannot be
     written is that report's failure, named as for the PDFs. Ctrl-C still interrupts.
     """
-    result = WordResult()
-    started = time.perf_counter()
+    writer = WordWriter(author=author, template=template, internal_banner=internal_banner)
     for file in files:
+        writer.add(file)
+    return writer.finish()
+
+
+class WordWriter:
+    """The Word files of a batch, each written when it is handed over (`add`).
+
+    The batch hands a report over as soon as its page is in the staging folder, while
+    the next notebooks run; `finish` says what was written, as `write_documents` does.
+    """
+
+    def __init__(
+        self,
+        *,
+        author: str = "",
+        template: str | Path | None = None,
+        internal_banner: str | None = None,
+    ) -> None:
+        self.result = WordResult()
+        self._options = {"author": author, "template": template, "internal_banner": internal_banner}
+
+    def add(self, file: WordFile) -> None:
+        """Write this file now; never raises for it (a full disk stops the next ones)."""
+        result = self.result
+        if result.problem:
+            return
+        started = time.perf_counter()
         try:
-            document = html_to_document(
-                file.html, author=author, template=template, internal_banner=internal_banner
-            )
+            document = html_to_document(file.html, **self._options)
             buffer = io.BytesIO()
             document.save(buffer)
             data = buffer.getvalue()
@@ -312,11 +338,13 @@ def write_documents(
             result.failures.append((file.name, _reason(error)))
             if plateforme.is_disk_full(error):
                 result.problem = "disque plein : libérez de la place, puis relancez"
-                break
-            continue
+            return
+        finally:
+            result.seconds += time.perf_counter() - started
         result.written.append(file)
-    result.seconds = time.perf_counter() - started
-    return result
+
+    def finish(self) -> WordResult:
+        return self.result
 
 
 def _reason(error: BaseException) -> str:

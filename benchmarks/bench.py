@@ -124,11 +124,13 @@ def notebook_runs(folder: Path) -> list[tuple[str, Path, dict]]:
 # --- 1. three ways of producing a year of reports -------------------------------------
 
 
-def run_batch(folder: Path, jobs: int, portable: bool = False) -> None:
-    """`avs-eval rapports`; `portable`: the non-POSIX path (TCP kernels, no signals)."""
+def run_batch(folder: Path, jobs: int, portable: bool = False, *options: str) -> None:
+    """`avs-eval rapports`; `portable`: the non-POSIX path (TCP kernels, no signals);
+    `options`: more of the command's options (`--pdf`)."""
     environment = {**os.environ, "AVS_EVAL_PORTABLE": "1" if portable else "0"}
+    command = ["rapports", "--sortie", str(folder), "--jobs", str(jobs), "--tout", *options]
     subprocess.run(
-        [BIN / "avs-eval", "rapports", "--sortie", str(folder), "--jobs", str(jobs), "--tout"],
+        [BIN / "avs-eval", *command],
         check=True,
         capture_output=True,
         env=environment,
@@ -151,6 +153,36 @@ def quick(work: Path, jobs: int, repetitions: int) -> None:
     print(
         f"   temps du lot par rapport et par processus      : {per_report:5.2f} s"
         f"   -> {per_report / work_s:4.2f} x le travail, {per_report / floor:4.2f} x le plancher"
+    )
+
+
+BATCH_VS_LOOP_TARGET = 8.0  # the year's batch against a user's papermill + nbconvert loop
+PDF_TARGET = 1.25  # `rapports --pdf` against the same batch without
+
+
+def pdf_against_html(work: Path, args) -> None:
+    """`rapports --pdf` against the same batch without, interleaved (`--executions` rounds):
+    what printing costs now that each PDF is printed while the next notebooks run."""
+    from avs_eval.pdf import BrowserMissing, find_browser
+
+    try:
+        find_browser()
+    except BrowserMissing:
+        print("   avs-eval rapports --pdf : sauté (aucun navigateur installé)")
+        return
+    html, printed = [], []
+    for _ in range(args.executions):
+        for times, options in ((html, ()), (printed, ("--pdf",))):
+            folder = work / ("avec-pdf" if options else "sans-pdf")
+            start = time.perf_counter()
+            run_batch(folder, args.jobs, False, *options)
+            times.append(time.perf_counter() - start)
+    without, with_pdf = Timing.of(html), Timing.of(printed)
+    print(
+        f"   avs-eval rapports --pdf                : {with_pdf:7.1f} s {with_pdf.spread}"
+        f"   -> {with_pdf / without:4.2f} x le même lot sans --pdf ({without:.1f} s"
+        f" {without.spread} ; médianes de {args.executions}, alternées ;"
+        f" cible ≤ {PDF_TARGET:.2f} x)"
     )
 
 
@@ -832,8 +864,9 @@ def batch_comparison(work: Path, args) -> None:
         naive = median_time(lambda: run_naive(naive_folder), args.repetitions)
         print(
             f"   boucle naïve papermill + nbconvert CLI : {naive:7.1f} s {naive.spread}"
-            f"   -> lot {naive / batch:4.1f} x plus rapide"
+            f"   -> lot {naive / batch:4.1f} x plus rapide (cible ≥ {BATCH_VS_LOOP_TARGET:.0f} x)"
         )
+    pdf_against_html(work, args)
 
     print("\n2. Le plancher")
     floor = kernel_floor()

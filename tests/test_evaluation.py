@@ -244,6 +244,18 @@ def lyon():
     return TerritoryReport("Lyon", 2025)
 
 
+def test_the_actions_timeline_is_drawn_once_for_every_report_of_the_year(lyon):
+    """The timeline is the department's: a warm kernel draws it once for all its reports,
+    and again only for another year (or another follow-up)."""
+    from avs_eval.report import TerritoryReport
+
+    picture = lyon.frise()
+    assert TerritoryReport("Villeurbanne", 2025).frise() is picture
+    assert picture.data.startswith(b"\x89PNG") and picture.alt
+    earlier = TerritoryReport("Lyon", 2024).frise()
+    assert earlier is not picture and earlier.data != picture.data
+
+
 def test_a_retenir_states_targets_reached(lyon):
     messages = lyon.key_messages()
     assert 3 <= len(messages) <= 6

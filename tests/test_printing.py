@@ -139,3 +139,108 @@ def test_printing_options_fingerprint_follows_docx_and_the_template(tmp_path) ->
     assert with_docx != {"pdf": False} and with_template != with_docx
     template.write_bytes(b"deux")
     assert PrintOptions(docx=True, modele_word=str(template)).fingerprint() != with_template
+
+
+# --- printing while the notebooks run ------------------------------------------------------
+
+
+class _Printer:
+    """Stands for the print step: what it was handed, and when."""
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+
+    def add(self, outcome: Outcome) -> None:
+        self.events.append(f"imprimé {outcome.name}")
+
+
+class _Workers:
+    """Stands for the workers: each notebook « runs » (an event), then is done."""
+
+    def __init__(self, events: list[str], outcomes: list[Outcome]) -> None:
+        self.events, self.outcomes = events, outcomes
+
+    def share(self, context) -> None:
+        pass
+
+    def run(self, work, timeout, progress, done) -> list[Outcome]:
+        for outcome in self.outcomes:
+            self.events.append(f"exécuté {outcome.name}")
+            done(outcome)
+        return self.outcomes
+
+
+class _Publication:
+    def __init__(self, staging: Path) -> None:
+        self.staging, self.final = staging, staging.parent / str(YEAR)
+
+    def keep_previous(self, failed: list[Outcome]) -> None:
+        for outcome in failed:  # Bron had a good report last year, Caluire none
+            outcome.kept_previous = outcome.name == "Bron"
+
+
+class _Plan:
+    class options:  # stands for BatchOptions
+        delai, progress = 60, False
+
+    def jobs(self, todo, staging, final) -> list:
+        return todo
+
+
+def test_each_report_is_handed_to_the_printer_as_soon_as_its_notebook_is_done(staged) -> None:
+    """The batch prints while it runs: a report's PDF is asked for before the next
+    notebook runs, not after the last one; a report that failed is printed from the
+    previous page it kept, and one with no previous page is not printed."""
+    from avs_eval import batch
+
+    staging, outcomes, _ = staged
+    failed = [
+        Outcome(name, "rapport", str(staging / name.lower()), "echec", 1.0, "panne")
+        for name in ("Bron", "Caluire")
+    ]
+    events: list[str] = []
+    record = _record(staging, outcomes, [])
+    record.log = type("Journal", (), {"notebook": lambda self, outcome: None})()
+    made, _ = batch._run(
+        _Plan(), ["lyon"], None, _Workers(events, [*outcomes, *failed]),
+        _Publication(staging), record, _Printer(events),
+    )  # fmt: skip
+    assert events == [
+        "exécuté Lyon", "imprimé Lyon", "exécuté Synthèse", "imprimé Synthèse",
+        "exécuté Bron", "exécuté Caluire", "imprimé Bron",
+    ]  # fmt: skip
+    assert [outcome.name for outcome in made] == ["Lyon", "Synthèse", "Bron", "Caluire"]
+
+
+@pytest.mark.lent
+def test_a_pdf_and_its_word_file_are_written_before_the_batch_says_it_is_done(staged) -> None:
+    """The print queue writes a report's files as soon as it is handed over, while the
+    batch goes on (its `finish` not called yet); `finish` says what was written in the
+    batch's order, whatever the order the notebooks finished in."""
+    import shutil
+    import time
+
+    if not shutil.which("chromium"):
+        pytest.skip("chromium absent")
+    from avs_eval.printing import PrintQueue
+
+    staging, outcomes, _ = staged
+    lyon, synthesis = outcomes
+    options = PrintOptions(pdf=True, docx=True, navigateur="chromium").checked()
+    with PrintQueue(staging, YEAR, False, options) as queue:
+        queue.add(synthesis)  # the synthesis' notebook is done first
+        assert (staging / "synthese.docx").is_file()  # Word: written at once
+        deadline = time.monotonic() + 120  # a loaded machine: not a timing assertion
+        while not (staging / "synthese.pdf").is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (staging / "synthese.pdf").is_file(), "PDF not printed before the batch's end"
+        assert not (staging / "lyon" / "rapport.pdf").exists()
+        queue.add(lyon)
+        printed = queue.finish(outcomes)
+    assert printed.exit_code == 0, printed.lines()
+    assert [document.name for document in printed.pdf.printed] == ["Lyon", "Synthèse"]
+    assert [file.name for file in printed.word.written] == ["Lyon", "Synthèse"]
+    for name in ("lyon/rapport.pdf", "envoi/lyon-2025.pdf", "envoi/synthese-2025.pdf",
+                 "lyon/rapport.docx", "envoi/synthese-2025.docx"):  # fmt: skip
+        assert (staging / name).is_file(), name
+    assert printed.lines()[0].startswith("2 PDF en")
