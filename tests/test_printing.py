@@ -8,6 +8,7 @@ the synthesis first, in French, and the manifest's keys are French.
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,9 @@ class _Plan:
     class options:  # stands for BatchOptions
         delai, progress = 60, False
 
+    class dependencies:  # stands for freshness.Dependencies
+        data_day = None
+
     def jobs(self, todo, staging, final) -> list:
         return todo
 
@@ -202,7 +206,7 @@ def test_each_report_is_handed_to_the_printer_as_soon_as_its_notebook_is_done(st
     record = _record(staging, outcomes, [])
     record.log = type("Journal", (), {"notebook": lambda self, outcome: None})()
     made, _ = batch._run(
-        _Plan(), ["lyon"], None, _Workers(events, [*outcomes, *failed]),
+        _Plan(), ["lyon"], types.SimpleNamespace(), _Workers(events, [*outcomes, *failed]),
         _Publication(staging), record, _Printer(events),
     )  # fmt: skip
     assert events == [
