@@ -105,8 +105,9 @@ verifier-notebooks: $(STAMP)
 
 # pytest on TEST_WORKERS processes (pytest-xdist), a test file each: a file's batch, made
 # once for its tests, stays on one process, and so do a notebook's cells (nbval).
-# TEST_WORKERS=0 runs everything in this process (for pdb).
-TEST_WORKERS ?= 2
+# 0 (the default) runs everything in this process. TEST_WORKERS=2 halves the time but
+# tests/test_explorer_browser.py then fails (the kernel never shows « Idle »): to fix first.
+TEST_WORKERS ?= 0
 PYTEST_WORKERS = -n $(TEST_WORKERS) --dist loadfile
 
 test: lint verifier-notebooks
