@@ -413,7 +413,10 @@ def _parse_workbook(data: bytes, label: str):
         with warnings.catch_warnings():  # openpyxl's English remarks on the package
             warnings.simplefilter("ignore")
             return openpyxl.load_workbook(io.BytesIO(data), data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError) as exc:
+    except (
+        zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError,
+        NotImplementedError,  # a zip version or method that zipfile does not read
+    ) as exc:  # fmt: skip
         raise ReadFailure(
             label,
             f"classeur Excel illisible ou endommagé ({type(exc).__name__}) : "

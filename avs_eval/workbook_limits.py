@@ -135,7 +135,16 @@ def check(data: bytes, label: str) -> None:
     """Raise `TooCostly` for a workbook over the caps; a damaged one passes to openpyxl."""
     try:
         _check(data, label)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError):
+    # NotImplementedError: zipfile's word for a member of an unsupported zip version or method
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        KeyError,
+        NotImplementedError,
+    ):
         return  # damaged: openpyxl's failure names it, in `reading`
 
 

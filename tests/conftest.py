@@ -316,6 +316,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture
+def one_browser_at_a_time(tmp_path_factory):
+    """Hold a lock shared by pytest-xdist's workers (`make test` runs two) while a test
+    drives JupyterLab in a browser: two servers, two browsers and their kernels at once
+    on two cores make a kernel slower to start than the tests' waits."""
+    if os.name == "nt":  # no fcntl; the browser tests need Debian's Chromium anyway
+        yield
+        return
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent  # the workers' basetemps sit side by side
+    with open(shared / "navigateur.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def require_chromium() -> None:
     if CHROMIUM.exists():
         return

@@ -35,7 +35,10 @@ NOTEBOOK = paths.NOTEBOOKS_DIR / "explorateur.ipynb"
 SCREENSHOT = paths.OUTPUTS_DIR / "capture_explorateur.png"
 NEW_INDICATOR = "Permanence d'un partenaire dans les locaux"
 
-pytestmark = pytest.mark.lent  # JupyterLab driven by a browser
+pytestmark = [
+    pytest.mark.lent,  # JupyterLab driven by a browser
+    pytest.mark.usefixtures("one_browser_at_a_time"),  # one at a time under pytest-xdist
+]
 
 
 def _notebook_copy(folder: Path, exports: Path) -> Path:

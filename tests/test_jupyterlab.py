@@ -30,7 +30,10 @@ from conftest import (
 
 from avs_eval import lab, paths
 
-pytestmark = pytest.mark.lent
+pytestmark = [
+    pytest.mark.lent,  # JupyterLab driven by a browser
+    pytest.mark.usefixtures("one_browser_at_a_time"),  # one at a time under pytest-xdist
+]
 
 IGNORED = shutil.ignore_patterns(
     ".git", ".venv", ".jupyter", "outputs", "__pycache__", ".pytest_cache", ".ruff_cache"

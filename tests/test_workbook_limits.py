@@ -172,3 +172,18 @@ def prefixed(data: bytes) -> bytes:
                 )
             archive.writestr(info.filename, content)
     return buffer.getvalue()
+
+
+def test_a_zip_version_zipfile_cannot_read_is_a_damaged_workbook(tmp_path: Path):
+    """zipfile raises NotImplementedError for a member of a newer zip version (found by
+    test_loading_properties): the reader says the workbook is damaged, in French."""
+    write_workbook(tmp_path / "classeur.xlsx", {"structures": [["structure_id"], ["S1"]]})
+    data = bytearray((tmp_path / "classeur.xlsx").read_bytes())
+    central = data.find(b"PK\x01\x02")
+    data[central + 6] = 64  # version needed to extract: 6.4
+    with pytest.raises(NotImplementedError):
+        zipfile.ZipFile(io.BytesIO(bytes(data))).infolist()
+    workbook_limits.check(bytes(data), "classeur.xlsx")  # left to the reader's message
+    with pytest.raises(ReadFailure) as caught:
+        reading._parse_workbook(bytes(data), "classeur.xlsx")
+    assert "classeur Excel illisible ou endommagé" in str(caught.value.errors[0])
