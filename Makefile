@@ -105,9 +105,9 @@ verifier-notebooks: $(STAMP)
 
 # pytest on TEST_WORKERS processes (pytest-xdist), a test file each: a file's batch, made
 # once for its tests, stays on one process, and so do a notebook's cells (nbval).
-# 0 (the default) runs everything in this process. TEST_WORKERS=2 halves the time but
-# tests/test_explorer_browser.py then fails (the kernel never shows « Idle »): to fix first.
-TEST_WORKERS ?= 0
+# Two by default (the machines' two cores: the tests wait on kernels and browsers half the
+# time); TEST_WORKERS=0 runs everything in this process, e.g. to debug one failure.
+TEST_WORKERS ?= 2
 PYTEST_WORKERS = -n $(TEST_WORKERS) --dist loadfile
 
 test: lint verifier-notebooks

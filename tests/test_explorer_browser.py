@@ -75,6 +75,11 @@ def test_explorer_in_jupyterlab(tmp_path):
     notification = jupyter / "config/lab/user-settings/@jupyterlab/apputils-extension"
     notification.mkdir(parents=True)
     (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    # The labels below are English: the user's setting wins over the French default that
+    # `make lab` (or test_jupyterlab, run first under pytest-xdist) installs in the venv.
+    translation = jupyter / "config/lab/user-settings/@jupyterlab/translation-extension"
+    translation.mkdir(parents=True)
+    (translation / "plugin.jupyterlab-settings").write_text('{"locale": "en"}')
     port, token = free_port(), secrets.token_hex(16)
     log = tmp_path / "jupyterlab.log"
     command = [
