@@ -184,6 +184,13 @@ def pdf_against_html(work: Path, args) -> None:
         f" {without.spread} ; médianes de {args.executions}, alternées ;"
         f" cible ≤ {PDF_TARGET:.2f} x)"
     )
+    objectifs.record(
+        "pdf",
+        objectifs.Result.of(
+            printed, PDF_TARGET, peer=without, peer_name="sans --pdf",
+            peer_spread=(without.low, without.high),
+        ),
+    )  # fmt: skip
 
 
 def run_naive(folder: Path) -> None:
@@ -866,6 +873,13 @@ def batch_comparison(work: Path, args) -> None:
             f"   boucle naïve papermill + nbconvert CLI : {naive:7.1f} s {naive.spread}"
             f"   -> lot {naive / batch:4.1f} x plus rapide (cible ≥ {BATCH_VS_LOOP_TARGET:.0f} x)"
         )
+        objectifs.record(
+            "lot",
+            objectifs.Result(
+                naive, naive.low, naive.high, BATCH_VS_LOOP_TARGET, peer=batch, peer_name="lot",
+                peer_spread=(batch.low, batch.high), at_least=True, runs=args.repetitions,
+            ),
+        )  # fmt: skip
     pdf_against_html(work, args)
 
     print("\n2. Le plancher")
