@@ -24,7 +24,8 @@ import pandas as pd
 
 from avs_eval import audit
 from avs_eval.catalog import RESPONSE_RATE
-from avs_eval.schema import ALL_PERIMETER
+from avs_eval.formatting import count
+from avs_eval.schema import ALL_PERIMETER, LEVELS
 
 MASK = "masque"
 AUDIT = "audit"  # key of the table's `attrs` holding the `audit.AuditResult`
@@ -90,9 +91,6 @@ def summary(table: pd.DataFrame, year: int) -> str:
     threshold, or by the secondary rules: a difference, a part equal to its whole, a value
     forced by what the shown parts leave).
     """
-    from avs_eval.formatting import count
-    from avs_eval.schema import LEVELS
-
     rows = table[
         (table["annee"] == year)
         & table["niveau"].isin(LEVELS)
@@ -229,8 +227,8 @@ def _protect(
     total_row: np.ndarray,
     masked: np.ndarray,
     denominators: np.ndarray,
-    empty: np.ndarray | None = None,
-    numerators: np.ndarray | None = None,
+    empty: np.ndarray,
+    numerators: np.ndarray,
 ) -> bool:
     """Mask one more cell of every sum whose masked cells a reader could recover.
 
@@ -247,8 +245,7 @@ def _protect(
       or 100 % is the stated limit: it says it of every part, whatever is masked.
     """
     rows = np.flatnonzero(part_group >= 0)
-    if empty is not None:
-        rows = rows[~empty[rows]]
+    rows = rows[~empty[rows]]
     groups = part_group[rows]
     size = len(total_row)
     n_masked = np.bincount(groups, weights=masked[rows], minlength=size)
@@ -260,10 +257,8 @@ def _protect(
     one_of_many = (n_masked == 1) & (n_parts >= 2) & total_shown
     alone = (n_masked == 1) & (n_parts == 1) & total_shown
     summed = (n_masked == 0) & (n_parts >= 1) & total_masked
-    forced = np.zeros(size, dtype=bool)
-    if numerators is not None:
-        forced = _forced(rows, groups, total_row, total_shown, masked, numerators, denominators)
-        forced &= n_masked >= 2
+    forced = _forced(rows, groups, total_row, total_shown, masked, numerators, denominators)
+    forced &= n_masked >= 2
     n_shown = n_parts - n_masked
     forced_total = forced & (n_shown == 0)
     if not (one_of_many.any() or alone.any() or summed.any() or forced.any()):

@@ -62,6 +62,7 @@ from pathlib import Path
 import numpy as np
 import objectifs
 import pandas as pd
+from objectifs import load_average
 
 from avs_eval import paths
 from avs_eval.catalog import load_catalog
@@ -648,15 +649,6 @@ def findings_count(files: list[str]) -> str:
 def _number(count: int) -> str:
     """100000 as « 100 000 »."""
     return f"{count:,}".replace(",", " ")
-
-
-def load_average() -> str:
-    """The machine's load (1, 5, 15 min), beside figures taken on a shared machine."""
-    try:
-        one, five, fifteen = os.getloadavg()
-    except OSError:
-        return "inconnue"
-    return f"{one:.1f} {five:.1f} {fifteen:.1f} ({os.cpu_count()} cœurs)"
 
 
 def error_listing(work: Path, runs: int, bad_rows: int = 10_000) -> None:

@@ -159,7 +159,7 @@ def bilan_section(work: Path, runs: int, synthetic, child, spread) -> None:
     record("bilan_4000", large)
     print(
         f"\n12. Le bilan du schéma (médianes de {runs} exécutions alternées, min-max ;"
-        f" charge au départ : {_load()})"
+        f" charge au départ : {load_average()})"
     )
     print(
         f"   synthèse seule (notebook, même moteur : rapports --territoire « {territory} »"
@@ -184,7 +184,8 @@ def bilan_section(work: Path, runs: int, synthetic, child, spread) -> None:
 # --- the closing table ----------------------------------------------------------------------
 
 
-def _load() -> str:
+def load_average() -> str:
+    """The machine's load (1, 5, 15 min), beside figures taken on a shared machine."""
     try:
         one, five, fifteen = os.getloadavg()
     except OSError:
@@ -218,7 +219,7 @@ def _measured_text(result: Result) -> str:
 
 def summary() -> None:
     """Every target of the issue on one line: measured, peer, factor, target, held."""
-    print(f"\nRécapitulatif des objectifs (charge de la machine à la fin : {_load()})")
+    print(f"\nRécapitulatif des objectifs (charge de la machine à la fin : {load_average()})")
     print(f"   {'mesure':48s} {'obtenu':>9s}  {'objectif':9s}  tenu   médiane (min-max) et pair")
     for key, label in LINES:
         result = RESULTS.get(key)
