@@ -26,13 +26,18 @@ the reports' table, whatever is masked:
   cites at least as many as each of its codes and at most their sum; the codes of a
   list add up to at least its denominator.
 
-Published cells are constants, masked cells (and the blank-`qpv` rows, never
-published) are unknowns. An audited cell passes when its numerator can take values
-at least `protection` apart (or as far apart as its perimeter's number of
-structures allows) and its share is not forced to 100 % (the numerator can be below
-the denominator): two values apart also means the share is not forced to 0 %.
-Bounds are those of the linear relaxation rounded to integers, as τ-ARGUS computes
-them; a test checks them against integer programming on the sample.
+Published cells are constants. A masked cell's numerator and denominator are both
+unknowns (its file shows neither), as are the rows no file publishes (blank `qpv`,
+the modalities of the QPV and CS / EVS splits), bounded by the register: a
+denominator is at most its perimeter's structures. The cells audited are the
+sensitive ones, under the threshold (`secret`), as τ-ARGUS and sdcTable audit the
+primary cells: the cells masked to protect them are no secret themselves. An audited
+cell passes when its numerator can take values at least `protection` apart (or as
+far apart as its denominator allows) and its share is not forced to 100 % (some
+consistent table has n < d); a width of one or more also means not forced to 0 %.
+Bounds are those of the linear relaxation rounded inwards to whole structures, as
+τ-ARGUS computes them, found from witness tables (each a point of the relaxation, so
+a witnessed width is never wider than the attacker's).
 
 Only paired counts are left out: published changes give their p-value in classes
 (`evolutions.published_form`), which no longer decode them.
@@ -79,7 +84,9 @@ class Model:
     cost: np.ndarray  # the order in which cells are masked to protect others
     labels: pd.DataFrame  # KEYS of each row
     published: np.ndarray  # bool per row: some file shows it when it is not masked
-    audited: np.ndarray  # bool per row: protected when masked (published, or blank `qpv`)
+    # bool per row: protected when masked: a sensitive cell (under the threshold) that a
+    # file publishes when shown, or a blank-`qpv` part
+    audited: np.ndarray
     respondents_of: np.ndarray  # per `at_most` row: the row whose d <= respondents, or -1
     # (part row, whole row) of the additive relations, (code row, derived row) of the lists:
     # what a published 0 % or 100 % of the whole says of its parts (`implied`)
@@ -177,6 +184,9 @@ def build_model(table: pd.DataFrame, relations: list) -> Model:
     values = np.concatenate([frame["numerateur"].to_numpy(dtype=float), denominators])
     blank = frame["perimetre"].str.endswith(QPV_UNKNOWN).to_numpy()
     whole = (frame["type"] == ALL_PERIMETER) & frame["niveau"].isin(LEVELS)
+    # the cells secrecy protects: those under the threshold (`secret`); the cells masked
+    # to protect them are no secret themselves, and may stay narrow
+    sensitive = frame["secret"].to_numpy(dtype=bool) if "secret" in frame else np.ones(size, bool)
     # indicateurs.csv: every row of the contract's levels; the reports: the QPV split of a
     # territory and the CS / EVS split, for the indicators without modality
     published = ~blank & (whole | (frame["modalite"] == "")).to_numpy()
@@ -190,7 +200,7 @@ def build_model(table: pd.DataFrame, relations: list) -> Model:
         cost=denominators,
         labels=frame[KEYS],
         published=published,
-        audited=published | blank,
+        audited=(published | blank) & sensitive,
         respondents_of=respondents_of,
         part_of=np.concatenate([np.zeros((0, 2), dtype=int), *pairs]).astype(int),
         code_of=codes,
@@ -345,15 +355,22 @@ def _lists(frame: pd.DataFrame, equal: _Triplets, at_most: _Triplets, size: int)
 
 # --- the audit ------------------------------------------------------------------------
 #
-# The attacker the audit plays knows, besides everything published, every denominator
-# (how many structures answered each question in each perimeter): more than anyone
-# knows, so an interval wide enough for this attacker is wide enough for every reader.
-# Known denominators also cut the problem into small independent ones (one per year,
-# indicator and list), which keeps the audit fast.
+# The attacker the audit plays holds every published file: the numerator and the
+# denominator of every shown row, the register's number of structures of every
+# perimeter (the response rate's denominator, which the reports print whatever the
+# secrecy), and every relation of the `Model`. A masked row's file shows neither its
+# numerator nor its denominator: both are unknowns, bounded by the register
+# (0 <= n <= d <= respondents <= structures).
 
 
 class _Problem:
-    """The attacker's LP for one masking pattern: the masked numerators are the unknowns."""
+    """The attacker's LP for one masking pattern.
+
+    Variables: the numerator of every unknown row (masked, or published by no file),
+    then the denominator of those whose denominator the register does not publish.
+    Variable j < `count` is the numerator of `rows[j]`; `d_var[j]` is its denominator's
+    variable (-1: the denominator is public).
+    """
 
     def __init__(self, model: Model, masked: np.ndarray) -> None:
         from scipy import sparse
@@ -362,24 +379,29 @@ class _Problem:
         self.model = model
         self.masked = masked
         self.programs = 0
-        # Unknowns: the masked rows, and the rows no file publishes (blank `qpv`, the
-        # modalities of the QPV and CS / EVS splits): unknown j is the numerator of rows[j].
+        size = model.size
         self.rows = np.flatnonzero(masked | ~model.published)
         self.implied = implied(model, masked)[self.rows]
-        self.unknown_of = np.full(model.size, -1)
+        self.unknown_of = np.full(size, -1)
         self.unknown_of[self.rows] = np.arange(len(self.rows))
+        count = self.count = len(self.rows)
+        hidden = ~model.public_denominator[self.rows]
+        self.d_var = np.full(count, -1)
+        self.d_var[hidden] = count + np.arange(int(hidden.sum()))
+        columns = np.concatenate([self.rows, size + self.rows[hidden]])
+        width = len(columns)
         values = model.values.copy()
-        values[self.rows] = 0.0
-        count = len(self.rows)
-        low = np.zeros(count)
-        high = np.full(count, np.inf)
+        values[columns] = 0.0
+        low = np.zeros(width)
+        high = np.full(width, np.inf)
+        # a denominator is at most its perimeter's structures (the register); no
+        # perimeter has more than the department, which bounds every LP
+        cap = max(float(model.structures.max(initial=0)), float(model.values[size:].max(initial=0)))
+        structures = model.structures[self.rows[hidden]]
+        high[count:] = np.where(structures >= 0, structures, cap)
         blocks = []
-        # The attacker knows the denominators of the published rows, not those of the
-        # masked ones: a masked question's d <= respondents is no relation for him.
-        hidden = model.respondents_of >= 0
-        hidden[hidden] = masked[model.respondents_of[hidden]]
-        for matrix, equality in ((model.equal, True), (model.at_most[~hidden], False)):
-            a = matrix[:, self.rows].tocsr()
+        for matrix, equality in ((model.equal, True), (model.at_most, False)):
+            a = matrix[:, columns].tocsr()
             b = -(matrix @ values)
             per_row = np.diff(a.indptr)
             single = a[per_row == 1].tocoo()  # one unknown: a bound, not a constraint
@@ -398,9 +420,9 @@ class _Problem:
         graph = sparse.bmat([[None, stacked], [stacked.T, None]], format="csr")
         _, label = connected_components(graph, directed=False)
         n_cons = stacked.shape[0]
-        self.label = label[n_cons:]
+        self.label = label[n_cons:]  # per variable
         constraint_label = label[:n_cons]
-        self.members = pd.Series(np.arange(count)).groupby(self.label).indices
+        self.members = pd.Series(np.arange(width)).groupby(self.label).indices
         by_constraint = pd.Series(np.arange(n_cons)).groupby(constraint_label).indices
         empty = np.array([], dtype=int)
         self.constraints = {
@@ -408,23 +430,33 @@ class _Problem:
             for lab, c in ((lab, by_constraint.get(lab, empty)) for lab in self.members)
         }
 
+    @property
+    def width(self) -> int:
+        return len(self.label)
+
     def alone(self) -> np.ndarray:
-        """Unknowns in no relation with another one: their bounds are their interval."""
+        """Numerators in no relation with another unknown: their bounds are their interval."""
         sizes = np.bincount(self.label)
         relations = np.zeros(len(sizes), dtype=int)
         for lab, (eq, ub) in self.constraints.items():
             relations[lab] = len(eq) + len(ub)
-        return (sizes[self.label] == 1) & (relations[self.label] == 0)
+        label = self.label[: self.count]
+        return (sizes[label] == 1) & (relations[label] == 0)
+
+    def denominators(self, solution: np.ndarray) -> np.ndarray:
+        """Each numerator variable's denominator in a full `solution` (NaN outside it)."""
+        known = self.model.values[self.model.size + self.rows]
+        return np.where(self.d_var >= 0, solution[np.maximum(self.d_var, 0)], known)
 
     def solve(self, unknowns: np.ndarray, objective: np.ndarray) -> np.ndarray:
-        """Minimise `objective` over the components of `unknowns`; an integer solution.
+        """Minimise `objective` over the variables `unknowns` (whole components).
 
-        Returns the values of `unknowns` (bounded: every denominator is known). The
-        LP's vertices are integers on these tables; when one is
-        not, the same program is solved with integrality (HiGHS' MILP), so that every
-        witness is a table of whole numbers.
+        Every variable is bounded (the register). The solution is a point of the linear
+        relaxation: the audit rounds its bounds inwards to whole structures, as τ-ARGUS
+        and sdcTable do (an attacker solving the integer program may sometimes narrow an
+        interval further; the protection level is set with that margin in mind).
         """
-        from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+        from scipy.optimize import linprog
 
         labels = np.unique(self.label[unknowns])
         eq = np.concatenate([self.constraints[lab][0] for lab in labels])
@@ -444,32 +476,18 @@ class _Problem:
         )
         if result.status != 0:
             raise RuntimeError(f"audit du secret : programme linéaire en échec ({result.message})")
-        x = result.x
-        if np.abs(x - np.round(x)).max() > TOLERANCE:
-            constraints = []
-            if a_eq is not None:
-                constraints.append(LinearConstraint(a_eq, self.b_eq[eq], self.b_eq[eq]))
-            if a_ub is not None:
-                constraints.append(LinearConstraint(a_ub, -np.inf, self.b_ub[ub]))
-            integer = milp(
-                objective,
-                constraints=constraints,
-                integrality=np.ones(len(unknowns)),
-                bounds=Bounds(bounds[:, 0], bounds[:, 1]),
-            )
-            if integer.x is None:  # no integer table found in time: the relaxation's witness
-                return x
-            x = integer.x
-        return np.round(x)
+        return result.x
 
 
 @dataclass
 class _Certificate:
-    """For each masked row: the lowest and highest numerator of the witnesses found."""
+    """For each unknown numerator: the lowest and highest value of the witnesses found,
+    and the most room any witness leaves below 100 % (d - n)."""
 
     low: np.ndarray
     high: np.ndarray
-    exact: np.ndarray  # both bounds are the attacker's, not just witnessed
+    room: np.ndarray
+    exact: np.ndarray  # the bounds are the attacker's, not just witnessed
 
     def width(self) -> np.ndarray:
         return self.high - self.low
@@ -478,38 +496,49 @@ class _Certificate:
 def _required(model: Model, rows: np.ndarray, protection: int) -> np.ndarray:
     """The width each cell needs: `protection`, or its denominator when smaller.
 
-    The audit's attacker knows every denominator, so no table can make a cell with
-    d answering structures wider than d (0 to d): that is the most it can be asked.
+    A cell with d answering structures has a numerator between 0 and d: a width of d
+    is the most a reader who learnt d could be denied, so it is all that is asked.
     """
     return np.minimum(protection, model.values[model.size + rows])
 
 
 def _passes(problem: _Problem, cert: _Certificate, protection: int) -> np.ndarray:
-    """Per masked row: wide enough, or nothing to protect (no share, or a published
+    """Per unknown numerator: wide enough and not forced to 100 % (a width of one or more
+    also means not forced to 0 %), or nothing to protect (no structure, or a published
     0 % or 100 % of its whole already says its value: `implied`)."""
     model, rows = problem.model, problem.rows
     denominators = model.values[model.size + rows]
     wide = cert.width() >= _required(model, rows, protection)
-    not_full = denominators - cert.low >= 1  # some table has a share below 100 %
+    not_full = cert.room >= 1  # some table has a share below 100 %
     return (wide & not_full) | (denominators == 0) | problem.implied
 
 
 def certify(
-    problem: _Problem, protection: int, only: np.ndarray | None = None, stop_early: bool = False
+    problem: _Problem,
+    protection: int,
+    only: np.ndarray | None = None,
+    stop_early: bool = False,
+    start: _Certificate | None = None,
+    rounds: int = WITNESS_ROUNDS,
 ) -> _Certificate:
-    """Witnesses for the audited unknowns, a few LPs over all groups at once.
+    """Witnesses for the audited numerators, a few LPs over all groups at once.
 
     The groups of related cells are independent, so one LP whose objective adds one
     term per group answers one question in every group. First all audited numerators
-    are pushed up then down; those not yet wide enough are pushed again, alone, while
-    that helps; the rest get exact bounds, one cell per group and per LP. `only`: the
-    unknowns whose groups need auditing (default all); the others keep NaN. `stop_early`:
-    stop in a group at its first failing cell (the protection masks one cell per group
-    and round, then audits the group again).
+    are pushed down (their denominators up) then up; those not yet wide enough are
+    pushed again with random signs; the rest get exact bounds, one cell per group and
+    per LP. `only`: the numerators whose groups need auditing (default all); the others
+    keep NaN. `stop_early`: skip the exact bounds (what the pushes left unsettled counts
+    as failing). `start`: witnesses already found for a pattern with fewer masked cells
+    (still tables consistent with this one: masking a cell only frees its value).
     """
     model = problem.model
-    count = len(problem.rows)
-    cert = _Certificate(np.full(count, np.nan), np.full(count, np.nan), np.zeros(count, bool))
+    count = problem.count
+    nan = np.full(count, np.nan)
+    if start is None:
+        cert = _Certificate(nan.copy(), nan.copy(), nan.copy(), np.zeros(count, bool))
+    else:
+        cert = start
     selected = model.audited[problem.rows]
     if only is not None:
         selected &= only
@@ -517,39 +546,54 @@ def certify(
         return cert
     alone = problem.alone()
     single = selected & alone  # no relation left: its bounds are its interval
-    cert.low[single] = np.ceil(problem.low[single] - TOLERANCE)
-    cert.high[single] = np.floor(problem.high[single] + TOLERANCE)
+    cert.low[single] = np.ceil(problem.low[:count][single] - TOLERANCE)
+    cert.high[single] = np.floor(problem.high[:count][single] + TOLERANCE)
+    cert.room[single] = model.values[model.size + problem.rows[single]] - cert.low[single]
     cert.exact[single] = True
     linked = selected & ~alone
 
     def failing() -> np.ndarray:
         return linked & ~cert.exact & ~_passes(problem, cert, protection)
 
-    def push(targets: np.ndarray, weights: np.ndarray) -> None:
-        """Solve over the groups of `targets` with these objective weights."""
+    def push(targets: np.ndarray, weights: np.ndarray, room: bool = False) -> None:
+        """Solve over the groups of `targets` with these weights on their numerators
+        (and, with `room`, their denominators pushed up)."""
         groups = np.isin(problem.label, np.unique(problem.label[targets]))
         unknowns = np.flatnonzero(groups)
-        objective = np.zeros(count)
+        objective = np.zeros(problem.width)
         objective[targets] = weights
-        solution = problem.solve(unknowns, objective[unknowns])
-        cert.low[unknowns] = np.fmin(cert.low[unknowns], solution)
-        cert.high[unknowns] = np.fmax(cert.high[unknowns], solution)
+        if room:
+            d = problem.d_var[targets]
+            objective[d[d >= 0]] = -1.0
+        solution = np.full(problem.width, np.nan)
+        solution[unknowns] = problem.solve(unknowns, objective[unknowns])
+        numerators = solution[:count]
+        seen = ~np.isnan(numerators)
+        # the relaxation's bounds rounded inwards to whole structures, as τ-ARGUS does
+        cert.low[seen] = np.fmin(cert.low[seen], np.ceil(numerators[seen] - TOLERANCE))
+        cert.high[seen] = np.fmax(cert.high[seen], np.floor(numerators[seen] + TOLERANCE))
+        left = problem.denominators(solution)[seen] - numerators[seen]
+        cert.room[seen] = np.fmax(cert.room[seen], np.floor(left + TOLERANCE))
 
-    remaining = np.flatnonzero(linked)
-    for sign in (-1.0, 1.0):  # every audited numerator down, then up
-        push(remaining, np.full(len(remaining), sign))
+    remaining = np.flatnonzero(failing())
+    if len(remaining):
+        push(remaining, np.ones(len(remaining)), room=True)  # down, denominators up
+        push(remaining, -np.ones(len(remaining)))  # up
     # Then the unsettled ones with random signs: where parts share a fixed total, one
     # pushed up while its neighbour is pushed down shows the room both have. Seeded:
     # the same data always gives the same pattern.
     signs = np.random.default_rng(0)
-    for _ in range(WITNESS_ROUNDS):
+    for turn in range(rounds):
         remaining = np.flatnonzero(failing())
         if not len(remaining):
             break
-        weights = signs.choice([-1.0, 1.0], size=len(remaining))
-        for sign in (-1.0, 1.0):
-            push(remaining, sign * weights)
-    if stop_early:  # what the pushes left unsettled is treated as failing
+        if turn == 0:  # neighbours in table order pulled apart (siblings of one total)
+            weights = np.where(np.arange(len(remaining)) % 2 == 0, 1.0, -1.0)
+        else:
+            weights = signs.choice([-1.0, 1.0], size=len(remaining))
+        push(remaining, weights, room=True)
+        push(remaining, -weights, room=True)
+    if stop_early:
         return cert
     while True:  # exact bounds, the first unsettled cell of each group at a time
         remaining = np.flatnonzero(failing())
@@ -557,14 +601,12 @@ def certify(
             break
         _, first = np.unique(problem.label[remaining], return_index=True)
         targets = remaining[first]
-        for sign in (-1.0, 1.0):
-            push(targets, np.full(len(targets), sign))
+        ones = np.ones(len(targets))
+        push(targets, ones)
+        push(targets, -ones)
+        push(targets, ones, room=True)
         cert.exact[targets] = True
     return cert
-
-
-def _view(cert: _Certificate, positions: np.ndarray) -> _Certificate:
-    return _Certificate(cert.low[positions], cert.high[positions], cert.exact[positions])
 
 
 def audit(
@@ -581,12 +623,11 @@ def audit(
 def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarray, AuditResult]:
     """Mask more cells, cheapest first, until the audit passes; the new mask and its figures.
 
-    Each round, in each group of related cells with a failing cell, the first failing
-    cell (table order) gets one more neighbour masked: a published cell of one of its
-    relations, the one with the smallest denominator (then the first in table order),
-    so that the cells lost are the least informative. Rounds repeat until nothing
-    fails or no neighbour is left to mask (the cell stays `exposed`: the audit fails).
-    Only the groups a round changed are audited again.
+    Each round, each failing cell gets one more neighbour masked: a published cell of
+    one of its relations, the one with the smallest denominator (then the first in
+    table order), so that the cells lost are the least informative. Rounds repeat until
+    nothing fails or no neighbour is left to mask (the cell stays `exposed`: the audit
+    fails). Only the groups a round changed are audited again.
     """
     start = time.perf_counter()
     masked = np.asarray(masked, dtype=bool).copy()
@@ -594,21 +635,30 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
     incidence = _incidence(model)
     exposed: list[int] = []
     programs = 0
-    dirty: np.ndarray | None = None  # rows whose groups must be audited (None: all)
-    known_failing: set[int] = set()
+    # Witnesses found so far, per row. Masking more only frees values: a table that was
+    # consistent with what was published stays so, and a passing cell keeps passing.
+    # Each round only the failing cells are pushed again.
+    witnessed = _Certificate(*(np.full(model.size, np.nan) for _ in range(3)), np.zeros(0))
     while True:
         problem = _Problem(model, masked)
-        only = None
-        if dirty is not None:
-            touched = np.unique(problem.label[problem.unknown_of[dirty]])
-            only = np.isin(problem.label, touched)
-        cert = certify(problem, protection, only)
+        rows = problem.rows
+        start_cert = _Certificate(
+            witnessed.low[rows].copy(),
+            witnessed.high[rows].copy(),
+            witnessed.room[rows].copy(),
+            np.zeros(problem.count, bool),
+        )
+        cert = certify(problem, protection, stop_early=True, start=start_cert, rounds=2)
         programs += problem.programs
-        checked = ~np.isnan(cert.low) & model.audited[problem.rows]
-        passing = _passes(problem, cert, protection)
-        known_failing -= set(problem.rows[checked].tolist())
-        known_failing |= set(problem.rows[checked & ~passing].tolist())
-        failing = sorted(known_failing - set(exposed))
+        witnessed.low[rows], witnessed.high[rows], witnessed.room[rows] = (
+            cert.low,
+            cert.high,
+            cert.room,
+        )
+        audited = model.audited[rows]
+        failing = [
+            int(r) for r in rows[audited & ~_passes(problem, cert, protection)] if r not in exposed
+        ]
         if not failing:
             break
         chosen: dict[int, int] = {}
@@ -620,8 +670,7 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
             chosen[row] = candidate
         if not chosen:
             break
-        dirty = np.array(sorted(chosen.values()))
-        masked[dirty] = True
+        masked[np.array(sorted(set(chosen.values())))] = True
     added = np.flatnonzero(masked & ~initial)
     labels = model.labels
     result = AuditResult(
@@ -678,12 +727,12 @@ def _narrowest(model: Model, masked: np.ndarray, protection: int) -> Interval | 
     """The narrowest exact interval: cells in order of their witnessed width, until no
     witnessed width can be narrower than the best exact one found."""
     problem = _Problem(model, masked)
-    if not len(problem.rows):
+    if not problem.count:
         return None
     cert = certify(problem, protection)
     denominators = model.values[model.size + problem.rows]
     widths = cert.width()
-    valid = problem.model.audited[problem.rows] & (denominators > 0) & ~np.isnan(widths)
+    valid = model.audited[problem.rows] & (denominators > 0) & ~problem.implied & ~np.isnan(widths)
     widths = np.where(valid, widths, np.inf)
     order = np.argsort(widths, kind="stable")
     best: Interval | None = None
@@ -698,23 +747,35 @@ def _narrowest(model: Model, masked: np.ndarray, protection: int) -> Interval | 
     return best
 
 
-def _exact(problem: _Problem, unknown: int) -> Interval:
-    members = problem.members[problem.label[unknown]]
-    position = int(np.searchsorted(members, unknown))
-    bounds = []
+def _bounds(problem: _Problem, variable: int) -> tuple[int, int | float]:
+    """The attacker's lowest and highest value of one variable (two LPs)."""
+    members = problem.members[problem.label[variable]]
+    position = int(np.searchsorted(members, variable))
+    values = []
     for sign in (1.0, -1.0):
-        if problem.alone()[unknown]:
-            value = problem.low[unknown] if sign > 0 else problem.high[unknown]
-        else:
-            objective = np.zeros(len(members))
-            objective[position] = sign
-            value = problem.solve(members, objective)[position]
-        bounds.append(value)
+        objective = np.zeros(len(members))
+        objective[position] = sign
+        values.append(problem.solve(members, objective)[position])
+    return int(np.ceil(values[0] - TOLERANCE)), _int_or_inf(np.floor(values[1] + TOLERANCE))
+
+
+def _exact(problem: _Problem, unknown: int) -> Interval:
+    model = problem.model
     row = int(problem.rows[unknown])
-    low = int(np.ceil(bounds[0] - TOLERANCE))
-    high = np.floor(bounds[1] + TOLERANCE)
-    d = int(problem.model.values[problem.model.size + row])
-    return Interval(tuple(problem.model.labels.iloc[row]), (low, _int_or_inf(high)), (d, d))
+    if problem.alone()[unknown]:
+        numerator = (
+            int(np.ceil(problem.low[unknown] - TOLERANCE)),
+            _int_or_inf(np.floor(problem.high[unknown] + TOLERANCE)),
+        )
+    else:
+        numerator = _bounds(problem, unknown)
+    d_var = int(problem.d_var[unknown])
+    if d_var >= 0:
+        denominator = _bounds(problem, d_var)
+    else:
+        d = int(model.values[model.size + row])
+        denominator = (d, d)
+    return Interval(tuple(model.labels.iloc[row]), numerator, denominator)
 
 
 def _int_or_inf(x: float):
@@ -722,6 +783,6 @@ def _int_or_inf(x: float):
 
 
 def intervals(model: Model, masked: np.ndarray) -> list[Interval]:
-    """Every masked row's exact interval for the audit's attacker (two LPs per cell)."""
+    """Every unknown row's exact interval for the audit's attacker (two LPs per bound)."""
     problem = _Problem(model, np.asarray(masked, dtype=bool))
-    return [_exact(problem, j) for j in range(len(problem.rows))]
+    return [_exact(problem, j) for j in range(problem.count)]

@@ -29,6 +29,11 @@
 12. The bilan: `avs-eval bilan` on the sample against the year's synthesis alone (the
     synthesis notebook through the same engine), and on 4,000 structures x 5 years of
     messy data (`benchmarks/objectifs.py`).
+13. The secrecy audit (`avs_eval/audit.py`) on the sample at protection levels 1 and
+    2, whatever `parameters/config.yaml` says: seconds, linear programs, cells masked
+    beyond the simple rules, and what a partner reader loses (published cells masked
+    per year, with and without the audit). Run alone with `--seulement audit`
+    (a few minutes); not in `--rapide`.
 
 The run closes on a table of every target of the issue (`objectifs.summary`): each
 figure with its floor or peer, the spread of its runs, the target and whether it holds;
@@ -919,6 +924,45 @@ def bilan_section(work: Path, runs: int) -> None:
     objectifs.bilan_section(work, runs, synthetic, child, spread)
 
 
+def audit_section(levels: tuple[int, ...] = (1, 2)) -> None:
+    """13. the secrecy audit on the sample: its cost and what the reader loses for it."""
+    from avs_eval import context, secrecy
+    from avs_eval.config import load_config
+    from avs_eval.indicators import QPV_UNKNOWN
+    from avs_eval.loading import load
+    from avs_eval.schema import ALL_PERIMETER, LEVELS
+    from avs_eval.sources import DataSource
+
+    dataset = load(DataSource.sample())
+    table = context.unmasked_table(dataset)
+    table = table.assign(secret=table["denominateur"].to_numpy() < load_config().min_effectif)
+    published = (
+        table["niveau"].isin(LEVELS)
+        & (table["type"] == ALL_PERIMETER)
+        & ~table["perimetre"].str.endswith(QPV_UNKNOWN)
+    )
+    simple = secrecy.apply(table, dataset.collectivites, protection=0)["masque"]
+    print("\n13. Audit du secret sur l'échantillon (une exécution par niveau)")
+    for level in levels:
+        started = time.perf_counter()
+        masked = secrecy.apply(table, dataset.collectivites, protection=level)
+        seconds = time.perf_counter() - started
+        result = secrecy.audit_of(masked)
+        print(
+            f"   niveau {level} : {seconds:5.1f} s, {result.linear_programs} programmes linéaires ;"
+            f" {result.summary()}"
+        )
+        for year in sorted(table["annee"].unique()):
+            rows = published & (table["annee"] == year)
+            headline = rows & (table["modalite"] == "")
+            print(
+                f"     {year} : {int(rows.sum())} cases publiables, masquées "
+                f"{int(simple[rows].sum())} → {int(masked['masque'][rows].sum())} ; "
+                f"parts sans modalité {int(headline.sum())}, masquées "
+                f"{int(simple[headline].sum())} → {int(masked['masque'][headline].sum())}"
+            )
+
+
 def batch_sections(work: Path, runs: int, jobs: int, which: list[str]) -> None:
     """10. re-runs; 11. many territories (benchmarks/lot.py)."""
     import lot
@@ -954,10 +998,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--seulement",
-        choices=("lot", "lecture", "reprises", "territoires", "bilan"),
+        choices=("lot", "lecture", "reprises", "territoires", "bilan", "audit"),
         action="append",
         help="seulement les mesures 1 à 4 (lot), 5 (lecture des CSV, propres et en désordre), "
-        "10 (reprises), 11 (nombreux territoires) ou 12 (bilan) ; répétable",
+        "10 (reprises), 11 (nombreux territoires), 12 (bilan) ou 13 (audit du secret) ; "
+        "répétable",
     )
     parser.add_argument(
         "--sans-lot",
@@ -981,6 +1026,8 @@ def main() -> int:
             batch_sections(work, args.executions, args.jobs, args.seulement)
             if "bilan" in args.seulement:
                 bilan_section(work, args.executions)
+            if "audit" in args.seulement:
+                audit_section()
             objectifs.summary()
             return 0
         if args.sans_lot:
@@ -1001,6 +1048,7 @@ def main() -> int:
         reading_sections(work, args.executions, quick_mode=False)
         batch_sections(work, args.executions, args.jobs, ["reprises", "territoires"])
         bilan_section(work, args.executions)
+        audit_section()
         objectifs.summary()
     finally:
         shutil.rmtree(work, ignore_errors=True)

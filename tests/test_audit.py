@@ -212,7 +212,11 @@ def test_a_cell_of_one_structure_needs_no_wider_interval_than_its_denominator():
     assert masked[secrecy.MASK].tolist() == [False, True, True, False]
     assert secrecy.audit_of(masked).suppressions_added == 0
     model = audit.build_model(table, secrecy.additive_relations(table, COLLECTIVITES))
-    assert {i.numerateur for i in audit.intervals(model, masked[secrecy.MASK])} == {(0, 1)}
+    cells = audit.intervals(model, masked[secrecy.MASK])
+    assert {i.numerateur for i in cells} == {(0, 1)}
+    # a masked cell's denominator is no more known than its numerator: the two masked
+    # territories count 2 answers between them, and each may have had both
+    assert {i.denominateur for i in cells} == {(0, 2)}
 
 
 def test_no_masked_share_of_the_sample_is_forced_by_what_its_sum_publishes(context):
@@ -247,3 +251,43 @@ def test_no_masked_share_of_the_sample_is_forced_by_what_its_sum_publishes(conte
                 assert share_d == 0 or high > low, (total, key)
                 checked += 1
     assert checked > 100
+
+
+def _respondents_read_from_a_question() -> pd.DataFrame:
+    """E's 8 structures all answered: its rate is masked (to protect M), but its published
+    question counts 8 answers, which says every structure of E responded."""
+    table = _rows(
+        [
+            ("collectivite", "R", RESPONSE_RATE, 19, 21),
+            ("territoire", "E", RESPONSE_RATE, 8, 8),
+            ("territoire", "M", RESPONSE_RATE, 3, 3),
+            ("territoire", "V", RESPONSE_RATE, 8, 10),
+            ("collectivite", "R", "contrat_local", 12, 19),
+            ("territoire", "E", "contrat_local", 6, 8),
+            ("territoire", "M", "contrat_local", 2, 3),
+            ("territoire", "V", "contrat_local", 4, 8),
+        ]
+    )
+    return table
+
+
+def test_the_attacker_reads_respondents_from_a_published_question_not_a_masked_one():
+    table = _respondents_read_from_a_question()
+    collectivites = {"E": "R", "M": "R", "V": "R"}
+    model = audit.build_model(table, secrecy.additive_relations(table, collectivites))
+    # M (3 structures) masked with E, whose published question counts 8 answers: E's 8 of
+    # 8 is read, and M's 3 of 3 by difference
+    masked = np.array([False, True, True, False, False, False, True, True])
+    cells = {(i.cell[3], i.cell[2]): i for i in audit.intervals(model, masked)}
+    assert cells[(RESPONSE_RATE, "E")].numerateur == (8, 8)
+    assert cells[(RESPONSE_RATE, "M")].numerateur == (3, 3)
+    # M's and V's questions are masked: what the shown parts leave (6 of 11) is shared
+    assert cells[("contrat_local", "M")].numerateur == (0, 3)
+    # the audit protects M, the sensitive cell, by masking V's rate (not E's question):
+    # E's rate stays narrow, but E is no secret
+    protected, result = audit.protect(model, masked, 1)
+    assert result.ok and protected[3] and not protected[5]
+    cells = {(i.cell[3], i.cell[2]): i for i in audit.intervals(model, protected)}
+    low, high = cells[(RESPONSE_RATE, "M")].numerateur
+    assert low < high == 3  # M may have had a non-respondent
+    assert cells[(RESPONSE_RATE, "E")].numerateur == (8, 8)
