@@ -291,3 +291,32 @@ def test_the_attacker_reads_respondents_from_a_published_question_not_a_masked_o
     low, high = cells[(RESPONSE_RATE, "M")].numerateur
     assert low < high == 3  # M may have had a non-respondent
     assert cells[(RESPONSE_RATE, "E")].numerateur == (8, 8)
+
+
+def test_the_audit_protects_what_the_simple_rules_leave_on_the_sample(context):
+    """2025, the response rate and three indicators (one a list with its codes): the simple
+    rules leave sensitive cells that a solver narrows to one value or to 0 % / 100 %; after
+    the audit (whose later rounds look for room near each failing cell only), a full audit
+    of the pattern finds none, and each sensitive cell's exact interval is wide."""
+    from avs_eval.context import unmasked_table
+
+    table = unmasked_table(context.dataset)
+    keep = [RESPONSE_RATE, "contrat_local", "contrats", "aller_vers_partenaire"]
+    table = table[(table["annee"] == 2025) & table["indicateur"].isin(keep)]
+    table = table.reset_index(drop=True).assign(secret=lambda t: t["denominateur"] < 5)
+    collectivites = context.dataset.collectivites
+    model = audit.build_model(table, secrecy.additive_relations(table, collectivites))
+    simple = _masked(table, collectivites, 0)
+    assert len(audit.audit(model, simple, 1)[0]) > 0
+    masked = secrecy.apply(table, collectivites, protection=1)
+    result = secrecy.audit_of(masked)
+    assert result.ok and result.suppressions_added > 0
+    assert result.narrowest is not None and result.narrowest.width >= 1
+    failing, problem, _ = audit.audit(model, masked[secrecy.MASK].to_numpy(), 1)
+    assert len(failing) == 0
+    sensitive = np.flatnonzero(model.audited[problem.rows] & ~problem.implied)
+    sensitive = [j for j in sensitive if model.values[model.size + problem.rows[j]] > 0]
+    assert len(sensitive) > 50
+    assert min(audit._exact(problem, int(j)).width for j in sensitive) >= 1
+    # only cells that were shown get masked, and the sensitive ones stay masked
+    assert (masked[secrecy.MASK].to_numpy() >= simple).all()
