@@ -41,7 +41,7 @@ from avs_eval.caches import Recent
 from avs_eval.catalog import RESPONSE_RATE, Question, Section, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import UsageError
-from avs_eval.francais import capitalised
+from avs_eval.francais import capitalised, counted, join, lower_first
 from avs_eval.options import ReportOptions
 from avs_eval.secrecy import SECRET_NOTE
 from avs_eval.sources import DataSource
@@ -211,7 +211,39 @@ class Report:
         return HTML("".join(banners)) if banners else None
 
     def secrecy_note(self) -> Markdown:
-        return Markdown(f"*{SECRET_NOTE.format(n=self.min_effectif)}*")
+        """The « s » note, and the cells of this report the secrecy audit masked too."""
+        note = f"*{SECRET_NOTE.format(n=self.min_effectif)}*"
+        added = self.audit_note()
+        return Markdown(f"{note}\n\n{added}" if added else note)
+
+    AUDIT_NAMED = 8  # cells named in the note, the rest counted
+
+    def audit_note(self) -> str:
+        """Which of this report's year-Y cells the audit masked, and why, in French.
+
+        Those cells are not under the threshold: a reader sees « s » where the figure
+        seemed publishable. Named (perimeter, indicator): « s » shows them anyway.
+        """
+        cells = self._perimeter_rows(secrecy.audit_added(self.context.table, self.annee))
+        if cells.empty:
+            return ""
+        names = []
+        for perimetre, indicateur, modalite in zip(
+            cells["perimetre"], cells["indicateur"], cells["modalite"], strict=True
+        ):
+            what = self.catalog.short_label(indicateur)
+            if modalite:
+                what += f" : {lower_first(self.label(indicateur, modalite))}"
+            names.append(f"{perimetre} ({what})")
+        shown = names[: self.AUDIT_NAMED]
+        rest = len(names) - len(shown)
+        listed = join(shown + ([counted(rest, "autre")] if rest else []))
+        several = len(names) > 1
+        return (
+            f"Pour qu'aucune part masquée ne puisse être recalculée en croisant tous les "
+            f"fichiers publiés (audit du secret), {counted(len(names), 'part')} de plus "
+            f"{'sont masquées' if several else 'est masquée'} en {self.annee} : {listed}."
+        )
 
     def action_sheet(self) -> Markdown:
         """The action sheet and where year Y stands in each action's schedule."""

@@ -458,6 +458,16 @@ class UsageError(AvsEvalError):
     """A command-line or notebook parameter that makes no sense (unknown territory...)."""
 
 
+class SecrecyAuditFailed(AvsEvalError):
+    """The secrecy audit left sensitive cells an attacker narrows, whatever else it masks.
+
+    Nothing may be published from such a table: the batch stops before writing, and the
+    message names the cells and the settings that decide them.
+    """
+
+    exit_code = EXIT_INVALID
+
+
 class EnvironmentProblem(AvsEvalError):
     """The run could not start or finish because of the machine, not the data.
 

@@ -25,6 +25,10 @@ DEFAULT_BACKGROUND: Path = PROJECT_ROOT / "data" / "fond_de_carte" / "communes-6
 COMMENTARY_DIR: Path = PARAMETERS_DIR / "commentaires"
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 OUTPUTS_DIR: Path = PROJECT_ROOT / "outputs"
+# Results of the secrecy audit, by the content they were computed from (not committed):
+# the audit costs minutes on a year's table, and the same table is masked by every batch,
+# notebook and explorer that reads the same data.
+AUDIT_CACHE_DIR: Path = PROJECT_ROOT / ".cache" / "audit"
 # Set by the batch for its kernels: the file of the pickled Context they share. Here,
 # not in context.py, so that the batch's parent can set it without importing pandas.
 CONTEXT_ENV = "AVS_EVAL_CONTEXTE"

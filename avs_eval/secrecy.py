@@ -19,12 +19,18 @@ until every masked count keeps an interval of at least the protection level of
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import pickle
+
 import numpy as np
 import pandas as pd
 
-from avs_eval import audit
+from avs_eval import audit, paths
 from avs_eval.catalog import RESPONSE_RATE
+from avs_eval.errors import SecrecyAuditFailed
 from avs_eval.formatting import count
+from avs_eval.output import write_atomic
 from avs_eval.schema import ALL_PERIMETER, LEVELS
 
 MASK = "masque"
@@ -76,7 +82,9 @@ def apply(
     result = None
     if level > 0:
         model = _model(frame, relations)
-        masked, result = audit.protect(model, masked, level)
+        masked, result = _audited(model, masked, level)
+        if not result.ok:
+            raise SecrecyAuditFailed(_failure(result))
     frame[MASK] = masked
     out = frame if has_type else frame.drop(columns="type")
     out.attrs[AUDIT] = result
@@ -89,7 +97,8 @@ def summary(table: pd.DataFrame, year: int) -> str:
     For the journal of every batch and the internal edition: the cells of the contract's
     levels (what `indicateurs.csv` publishes), how many are masked, and why (under the
     threshold, or by the secondary rules: a difference, a part equal to its whole, a value
-    forced by what the shown parts leave).
+    forced by what the shown parts leave), then what the audit did, for every year at once
+    (`audit.AuditResult.summary`), or that it was off.
     """
     rows = table[
         (table["annee"] == year)
@@ -99,10 +108,78 @@ def summary(table: pd.DataFrame, year: int) -> str:
     masked = rows[MASK].astype(bool)
     primary = rows["secret"].astype(bool) & masked
     secondary = masked & ~primary
-    return (
+    text = (
         f"secret statistique {year} : {count(masked.sum())} parts masquées sur "
         f"{count(len(rows))} publiables ({count(primary.sum())} sous le seuil, "
         f"{count(secondary.sum())} par les règles du secret secondaire)"
+    )
+    result = audit_of(table)
+    if result is None:
+        return text + " ; pas d'audit du secret (niveau de protection 0)"
+    return f"{text} ; {result.summary()}"
+
+
+def audit_added(table: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The published cells of year `year` the audit masked beyond the simple rules.
+
+    Keys of the table (`audit.KEYS`), for the partner edition, which names them: each is
+    shown « s » anyway; the sentence tells the reader why those that are not under the
+    threshold are masked too. Empty when the table was not audited.
+    """
+    result = audit_of(table)
+    cells = pd.DataFrame(result.added if result else [], columns=audit.KEYS)
+    keep = (
+        (cells["annee"] == year) & cells["niveau"].isin(LEVELS) & (cells["type"] == ALL_PERIMETER)
+    )
+    return cells[keep].reset_index(drop=True)
+
+
+def _audited(model, masked: np.ndarray, level: int):
+    """`audit.protect`, or its result for the same table, pattern and level computed before.
+
+    Keyed by everything the result depends on (the rows, their true values, the pattern
+    of the simple rules, the level, the audit's version); a cache that cannot be read or
+    written is no cache.
+    """
+    digest = hashlib.sha256()
+    for part in (
+        pd.util.hash_pandas_object(model.labels, index=False).to_numpy(),
+        model.values,
+        model.audited,
+        model.published,
+        masked,
+    ):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    digest.update(f"{level}/{audit.VERSION}".encode())
+    path = paths.AUDIT_CACHE_DIR / f"{digest.hexdigest()}.pickle"
+    try:
+        with open(path, "rb") as handle:
+            cached_mask, result = pickle.load(handle)
+        if len(cached_mask) == len(masked):
+            return cached_mask, result
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+        pass
+    protected, result = audit.protect(model, masked, level)
+    with contextlib.suppress(OSError):
+        write_atomic(path, pickle.dumps((protected, result), protocol=pickle.HIGHEST_PROTOCOL))
+    return protected, result
+
+
+def _failure(result) -> str:
+    """Why nothing is published: the cells left exposed, and what decides them."""
+    cells = [
+        " · ".join(str(part) for part in (year, perimeter, indicator, modality) if part != "")
+        for year, _, perimeter, indicator, modality, _ in result.exposed
+    ]
+    shown = " ; ".join(cells[:5]) + (" ; …" if len(cells) > 5 else "")
+    several = len(cells) > 1
+    return (
+        f"audit du secret : {count(len(cells))} part{'s' if several else ''} sous le seuil "
+        f"rest{'ent' if several else 'e'} déductible{'s' if several else ''} par un lecteur qui "
+        f"croise les fichiers publiés, même en masquant {'leurs' if several else 'ses'} "
+        f"voisines ({shown}). "
+        "Rien n'est publié. Baissez `secret > niveau_protection` ou relevez `min_effectif` "
+        "dans parameters/config.yaml, puis relancez."
     )
 
 

@@ -950,7 +950,7 @@ def audit_section(levels: tuple[int, ...] = (1, 2)) -> None:
         result = secrecy.audit_of(masked)
         print(
             f"   niveau {level} : {seconds:5.1f} s, {result.linear_programs} programmes linéaires ;"
-            f" {result.summary()}"
+            f" {result.summary()}."
         )
         for year in sorted(table["annee"].unique()):
             rows = published & (table["annee"] == year)

@@ -51,7 +51,7 @@ BARE_PATH = "/usr/bin:/bin"
 # outputs, and the test corpora no command reads.
 PROJECT_IGNORED = (
     ".git", ".venv", "outputs", ".jupyter", "__pycache__", "*.egg-info", ".pytest_cache",
-    ".ruff_cache", ".hypothesis", "references", "malformes",
+    ".ruff_cache", ".hypothesis", "references", "malformes", ".cache",
 )  # fmt: skip
 
 

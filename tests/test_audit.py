@@ -320,3 +320,91 @@ def test_the_audit_protects_what_the_simple_rules_leave_on_the_sample(context):
     assert min(audit._exact(problem, int(j)).width for j in sensitive) >= 1
     # only cells that were shown get masked, and the sensitive ones stay masked
     assert (masked[secrecy.MASK].to_numpy() >= simple).all()
+
+
+def test_the_audit_s_result_is_kept_by_content_and_reused(tmp_path, monkeypatch):
+    """The audit costs minutes on a year's table: a batch, a notebook and the explorer
+    reading the same data pay it once. Keyed by the table's content and the level."""
+    from avs_eval import paths
+
+    monkeypatch.setattr(paths, "AUDIT_CACHE_DIR", tmp_path)
+    table = _forced_full()
+    collectivites = {"E": "R", "V": "R", "M": "R", "X": "R"}
+    first = secrecy.apply(table, collectivites, protection=1)
+    assert len(list(tmp_path.glob("*.pickle"))) == 1
+
+    def no_second_audit(*_):
+        raise AssertionError("audited twice")
+
+    monkeypatch.setattr(audit, "protect", no_second_audit)
+    again = secrecy.apply(table, collectivites, protection=1)
+    assert again[secrecy.MASK].tolist() == first[secrecy.MASK].tolist()
+    assert secrecy.audit_of(again).summary() == secrecy.audit_of(first).summary()
+    with pytest.raises(AssertionError, match="audited twice"):  # another level: another key
+        secrecy.apply(table, collectivites, protection=2)
+    other = table.assign(numerateur=table["numerateur"].where(table["perimetre"] != "V", 4))
+    with pytest.raises(AssertionError, match="audited twice"):  # other figures: another key
+        secrecy.apply(other, collectivites, protection=1)
+    (next(tmp_path.glob("*.pickle"))).write_bytes(b"not a pickle")  # unreadable: no cache
+    with pytest.raises(AssertionError, match="audited twice"):
+        secrecy.apply(table, collectivites, protection=1)
+
+
+def _exposed(model, masked, protection):
+    cell = (2025, "territoire", "Lyon", "contrat_local", "", ALL_PERIMETER)
+    return masked, audit.AuditResult(protection=protection, exposed=[cell])
+
+
+def test_a_failed_audit_publishes_nothing_and_says_why(tmp_path, monkeypatch, capsys):
+    from avs_eval import paths
+    from avs_eval.cli import main
+
+    monkeypatch.setattr(paths, "AUDIT_CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(secrecy, "protection_level", lambda given=None: 1)
+    monkeypatch.setattr(audit, "protect", _exposed)
+    mini = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
+    data = ["--structures", str(mini / "structures.csv"), "--reponses", str(mini / "reponses.csv")]
+    out = tmp_path / "sortie"
+    assert main(["rapports", "--annee", "2025", *data, "--sortie", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "audit du secret : 1 part sous le seuil reste déductible" in err
+    assert "2025 · Lyon · contrat_local" in err and "Rien n'est publié" in err
+    assert "niveau_protection" in err and "Traceback" not in err
+    assert not (out / "2025").exists()
+
+
+def test_the_journal_and_the_internal_edition_say_what_the_audit_did(context, monkeypatch):
+    table = secrecy.apply(_forced_full(), {"E": "R", "V": "R", "M": "R", "X": "R"}, protection=1)
+    line = secrecy.summary(table, 2025)
+    assert line.startswith("secret statistique 2025 : ")
+    assert "audit du secret, toutes années : " in line and "niveau de protection 1" in line
+    assert "intervalle le plus étroit déductible : de " in line
+    # the sample's edition, audit off (parameters/config.yaml): said as such
+    assert "pas d'audit du secret (niveau de protection 0)" in secrecy.summary(context.table, 2025)
+
+
+def test_the_partner_report_names_the_cells_the_audit_masked(context, monkeypatch):
+    """With the audit on, a reader sees « s » where a figure seemed publishable: the
+    report's secrecy note says which of its cells the audit masked, and why."""
+    from avs_eval.report import TerritoryReport
+
+    added = [
+        (2025, "territoire", "Lyon", "contrat_local", "", ALL_PERIMETER),
+        (2025, "territoire", "Lyon", "permanence_partenaires", "pmi", ALL_PERIMETER),
+        (2025, "territoire", "Villeurbanne", "contrat_local", "", ALL_PERIMETER),
+        (2024, "territoire", "Lyon", "instances_coordination", "", ALL_PERIMETER),
+        (2025, "territoire_qpv", "Lyon · En QPV", "contrat_local", "", ALL_PERIMETER),
+    ]
+    result = audit.AuditResult(protection=1, suppressions_added=len(added), added=added)
+    monkeypatch.setitem(context.table.attrs, secrecy.AUDIT, result)
+    assert len(secrecy.audit_added(context.table, 2025)) == 3
+    report = TerritoryReport("Lyon", 2025)
+    monkeypatch.setattr(report, "context", context, raising=False)
+    note = report.audit_note()
+    assert note.startswith("Pour qu'aucune part masquée ne puisse être recalculée")
+    assert "2 parts de plus sont masquées en 2025 : Lyon (" in note
+    assert "Villeurbanne" not in note and "QPV" not in note
+    assert "pmi" in note.lower() or "protection maternelle" in note.lower()
+    assert note in report.secrecy_note().data
+    monkeypatch.setitem(context.table.attrs, secrecy.AUDIT, None)
+    assert report.audit_note() == ""
