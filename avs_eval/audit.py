@@ -504,21 +504,6 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
     return masked, result
 
 
-def combined(results: list[AuditResult], protection: int) -> AuditResult:
-    """The figures of audits of independent parts (the years) as one audit's."""
-    intervals = [r.narrowest for r in results if r.narrowest is not None]
-    return AuditResult(
-        protection=protection,
-        cells_audited=sum(r.cells_audited for r in results),
-        suppressions_added=sum(r.suppressions_added for r in results),
-        added=[cell for r in results for cell in r.added],
-        exposed=[cell for r in results for cell in r.exposed],
-        narrowest=min(intervals, key=lambda i: i.width, default=None),
-        seconds=sum(r.seconds for r in results),
-        linear_programs=sum(r.linear_programs for r in results),
-    )
-
-
 def _incidence(model: Model) -> tuple:
     """Constraint x row incidence (a row is in a constraint by its numerator or denominator),
     by constraint (CSR) and by row (CSC)."""

@@ -72,7 +72,7 @@ def apply(
     numerators = frame["numerateur"].to_numpy()
     empty = _without_structures(frame)
     if relations is None:
-        relations = list(_relations(frame, collectivite_of))
+        relations = Relations(_relations(frame, collectivite_of))
     changed = True
     while changed:
         changed = False
@@ -81,7 +81,8 @@ def apply(
     level = protection_level(protection)
     result = None
     if level > 0:
-        masked, result = _audit_by_year(frame, collectivite_of, masked, level)
+        model = _model(frame, relations)
+        masked, result = _audited(model, masked, level)
         if not result.ok:
             raise SecrecyAuditFailed(_failure(result))
     frame[MASK] = masked
@@ -131,22 +132,6 @@ def audit_added(table: pd.DataFrame, year: int) -> pd.DataFrame:
         (cells["annee"] == year) & cells["niveau"].isin(LEVELS) & (cells["type"] == ALL_PERIMETER)
     )
     return cells[keep].reset_index(drop=True)
-
-
-def _audit_by_year(
-    frame: pd.DataFrame, collectivite_of: dict[str, str], masked: np.ndarray, level: int
-) -> tuple[np.ndarray, audit.AuditResult]:
-    """The audit, one year at a time: no relation links two years, and the years already
-    published keep their tables, so a new year's batch audits (and waits for) that year
-    only; the others come from the cache (`_audited`)."""
-    masked = masked.copy()
-    results = []
-    for rows in frame.groupby("annee", sort=True).indices.values():
-        year = frame.iloc[rows].reset_index(drop=True)
-        model = audit.build_model(year, list(_relations(year, collectivite_of)))
-        masked[rows], result = _audited(model, masked[rows], level)
-        results.append(result)
-    return masked, audit.combined(results, level)
 
 
 def _audited(model, masked: np.ndarray, level: int):
@@ -212,13 +197,27 @@ def audit_of(table: pd.DataFrame):
     return table.attrs.get(AUDIT)
 
 
+class Relations(list):
+    """The additive relations of a table's rows, with the audit's model built once for them."""
+
+    model = None
+
+
+def _model(frame: pd.DataFrame, relations: list):
+    if isinstance(relations, Relations):
+        if relations.model is None or relations.model.size != len(frame):
+            relations.model = audit.build_model(frame, relations)
+        return relations.model
+    return audit.build_model(frame, relations)
+
+
 def additive_relations(table: pd.DataFrame, collectivite_of: dict[str, str]) -> list:
     """The additive relations of a table's rows (which depend on its rows, not on the
     threshold), for `apply(..., relations=…)` on the same rows in the same order."""
     frame = table.reset_index(drop=True)
     if "type" not in frame.columns:
         frame = frame.assign(type=ALL_PERIMETER)
-    return list(_relations(frame, collectivite_of)) if not frame.empty else []
+    return Relations(_relations(frame, collectivite_of) if not frame.empty else [])
 
 
 def _relations(frame: pd.DataFrame, collectivite_of: dict[str, str]):

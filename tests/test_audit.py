@@ -351,10 +351,8 @@ def test_the_audit_s_result_is_kept_by_content_and_reused(tmp_path, monkeypatch)
 
 
 def _exposed(model, masked, protection):
-    """2024's audit (one call per year) leaves one cell exposed."""
-    cell = (2024, "territoire", "Lyon", "contrat_local", "", ALL_PERIMETER)
-    exposed = [cell] if (model.labels["annee"] == 2024).all() else []
-    return masked, audit.AuditResult(protection=protection, exposed=exposed)
+    cell = (2025, "territoire", "Lyon", "contrat_local", "", ALL_PERIMETER)
+    return masked, audit.AuditResult(protection=protection, exposed=[cell])
 
 
 def test_a_failed_audit_publishes_nothing_and_says_why(tmp_path, monkeypatch, capsys):
@@ -367,12 +365,12 @@ def test_a_failed_audit_publishes_nothing_and_says_why(tmp_path, monkeypatch, ca
     mini = paths.PROJECT_ROOT / "tests" / "fixtures" / "mini"
     data = ["--structures", str(mini / "structures.csv"), "--reponses", str(mini / "reponses.csv")]
     out = tmp_path / "sortie"
-    assert main(["rapports", "--annee", "2024", *data, "--sortie", str(out)]) == 1
+    assert main(["rapports", "--annee", "2025", *data, "--sortie", str(out)]) == 1
     err = capsys.readouterr().err
     assert "audit du secret : 1 part sous le seuil reste déductible" in err
-    assert "2024 · Lyon · contrat_local" in err and "Rien n'est publié" in err
+    assert "2025 · Lyon · contrat_local" in err and "Rien n'est publié" in err
     assert "niveau_protection" in err and "Traceback" not in err
-    assert not (out / "2024").exists()
+    assert not (out / "2025").exists()
 
 
 def test_the_journal_and_the_internal_edition_say_what_the_audit_did(context, monkeypatch):
