@@ -926,7 +926,7 @@ def bilan_section(work: Path, runs: int) -> None:
 
 def audit_section(levels: tuple[int, ...] = (1, 2)) -> None:
     """13. the secrecy audit on the sample: its cost and what the reader loses for it."""
-    from avs_eval import context, secrecy
+    from avs_eval import context, paths, secrecy
     from avs_eval.config import load_config
     from avs_eval.indicators import QPV_UNKNOWN
     from avs_eval.loading import load
@@ -941,6 +941,8 @@ def audit_section(levels: tuple[int, ...] = (1, 2)) -> None:
         & (table["type"] == ALL_PERIMETER)
         & ~table["perimetre"].str.endswith(QPV_UNKNOWN)
     )
+    # a fresh cache: the audit is measured, not read back from an earlier run
+    paths.AUDIT_CACHE_DIR = Path(tempfile.mkdtemp(prefix="avs-eval-audit-"))
     simple = secrecy.apply(table, dataset.collectivites, protection=0)["masque"]
     print("\n13. Audit du secret sur l'échantillon (une exécution par niveau)")
     for level in levels:
