@@ -137,7 +137,6 @@ class _Problem:
         from scipy.sparse.csgraph import connected_components
 
         self.model = model
-        self.masked = masked
         self.programs = 0
         size = model.size
         self.rows = np.flatnonzero(masked | ~model.published)
@@ -323,7 +322,6 @@ def _passes(problem: _Problem, cert: _Certificate, protection: int) -> np.ndarra
 def certify(
     problem: _Problem,
     protection: int,
-    only: np.ndarray | None = None,
     stop_early: bool = False,
     start: _Certificate | None = None,
     rounds: int = WITNESS_ROUNDS,
@@ -335,8 +333,7 @@ def certify(
     term per group answers one question in every group. First all audited numerators
     are pushed down (their denominators up) then up; those not yet wide enough are
     pushed again with random signs; the rest get exact bounds, one cell per group and
-    per LP. `only`: the numerators whose groups need auditing (default all); the others
-    keep NaN. `stop_early`: skip the exact bounds (what the pushes left unsettled counts
+    per LP. `stop_early`: skip the exact bounds (what the pushes left unsettled counts
     as failing). `start`: witnesses already found for a pattern with fewer masked cells
     (still tables consistent with this one: masking a cell only frees its value).
     `radius`: solve in the neighbourhood of the pushed cells only (`_Problem.solve_near`).
@@ -349,8 +346,6 @@ def certify(
     else:
         cert = start
     selected = model.audited[problem.rows]
-    if only is not None:
-        selected &= only
     if not selected.any():
         return cert
     alone = problem.alone()
@@ -498,7 +493,7 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
         added=[tuple(labels.iloc[r]) for r in added],
         exposed=[tuple(labels.iloc[r]) for r in sorted(set(exposed))],
     )
-    result.narrowest = _narrowest(model, masked, protection, witnessed)
+    result.narrowest = _narrowest(model, masked, witnessed)
     result.linear_programs = programs
     result.seconds = time.perf_counter() - start
     return masked, result
@@ -541,19 +536,14 @@ def _cheapest_neighbour(model: Model, incidence, masked: np.ndarray, row: int) -
     return None
 
 
-def _narrowest(
-    model: Model, masked: np.ndarray, protection: int, witnessed: _Certificate | None = None
-) -> Interval | None:
+def _narrowest(model: Model, masked: np.ndarray, witnessed: _Certificate) -> Interval | None:
     """The narrowest exact interval: cells in order of their witnessed width, until no
     witnessed width can be narrower than the best exact one found (a witnessed width is
     never wider than the true one). `witnessed`: per row, those `protect` found."""
     problem = _Problem(model, masked)
     if not problem.count:
         return None
-    if witnessed is None:
-        widths = certify(problem, protection).width()
-    else:
-        widths = witnessed.high[problem.rows] - witnessed.low[problem.rows]
+    widths = witnessed.high[problem.rows] - witnessed.low[problem.rows]
     denominators = model.values[model.size + problem.rows]
     valid = model.audited[problem.rows] & (denominators > 0) & ~problem.implied & ~np.isnan(widths)
     widths = np.where(valid, widths, np.inf)
