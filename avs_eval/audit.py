@@ -141,8 +141,6 @@ class _Problem:
         size = model.size
         self.rows = np.flatnonzero(masked | ~model.published)
         self.implied = implied(model, masked)[self.rows]
-        self.unknown_of = np.full(size, -1)
-        self.unknown_of[self.rows] = np.arange(len(self.rows))
         count = self.count = len(self.rows)
         hidden = ~model.public_denominator[self.rows]
         self.d_var = np.full(count, -1)
@@ -231,8 +229,6 @@ class _Problem:
         is a witness of the whole problem, at the cost of an LP a hundred times smaller
         (it may miss room that only far-away cells give: the cell is then masked around).
         """
-        from scipy.optimize import linprog
-
         fixed = self.truth.copy()
         fixed[unknowns] = 0.0
         parts = []
@@ -240,19 +236,7 @@ class _Problem:
             touching = np.unique(a[:, unknowns].tocoo().row)
             parts.append((a[touching][:, unknowns], b[touching] - a[touching] @ fixed))
         (a_eq, b_eq), (a_ub, b_ub) = parts
-        self.programs += 1
-        result = linprog(
-            objective,
-            A_ub=a_ub if a_ub.shape[0] else None,
-            b_ub=b_ub if a_ub.shape[0] else None,
-            A_eq=a_eq if a_eq.shape[0] else None,
-            b_eq=b_eq if a_eq.shape[0] else None,
-            bounds=np.stack([self.low[unknowns], self.high[unknowns]], axis=1),
-            method="highs",
-        )
-        if result.status != 0:
-            raise RuntimeError(f"audit du secret : programme linéaire en échec ({result.message})")
-        return result.x
+        return self._minimise(objective, unknowns, (a_eq, b_eq), (a_ub, b_ub))
 
     def solve(self, unknowns: np.ndarray, objective: np.ndarray) -> np.ndarray:
         """Minimise `objective` over the variables `unknowns` (whole components).
@@ -262,22 +246,27 @@ class _Problem:
         and sdcTable do (an attacker solving the integer program may sometimes narrow an
         interval further; the protection level is set with that margin in mind).
         """
-        from scipy.optimize import linprog
-
         labels = np.unique(self.label[unknowns])
         eq = np.concatenate([self.constraints[lab][0] for lab in labels])
         ub = np.concatenate([self.constraints[lab][1] for lab in labels])
-        a_eq = self.a_eq[eq][:, unknowns] if len(eq) else None
-        a_ub = self.a_ub[ub][:, unknowns] if len(ub) else None
-        bounds = np.stack([self.low[unknowns], self.high[unknowns]], axis=1)
+        equal = (self.a_eq[eq][:, unknowns], self.b_eq[eq])
+        at_most = (self.a_ub[ub][:, unknowns], self.b_ub[ub])
+        return self._minimise(objective, unknowns, equal, at_most)
+
+    def _minimise(self, objective: np.ndarray, unknowns: np.ndarray, equal, at_most):
+        """HiGHS on `objective` over `unknowns` within their bounds, with the (A, b) pairs
+        `equal` (A x = b) and `at_most` (A x <= b), either possibly without rows."""
+        from scipy.optimize import linprog
+
+        (a_eq, b_eq), (a_ub, b_ub) = equal, at_most
         self.programs += 1
         result = linprog(
             objective,
-            A_ub=a_ub,
-            b_ub=self.b_ub[ub] if len(ub) else None,
-            A_eq=a_eq,
-            b_eq=self.b_eq[eq] if len(eq) else None,
-            bounds=bounds,
+            A_ub=a_ub if a_ub.shape[0] else None,
+            b_ub=b_ub if a_ub.shape[0] else None,
+            A_eq=a_eq if a_eq.shape[0] else None,
+            b_eq=b_eq if a_eq.shape[0] else None,
+            bounds=np.stack([self.low[unknowns], self.high[unknowns]], axis=1),
             method="highs",
         )
         if result.status != 0:
@@ -435,7 +424,8 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
     one of its relations, the one with the smallest denominator (then the first in
     table order), so that the cells lost are the least informative. Rounds repeat until
     nothing fails or no neighbour is left to mask (the cell stays `exposed`: the audit
-    fails). Only the groups a round changed are audited again.
+    fails). Witnesses carry over from round to round: only the failing cells are pushed
+    again, after the first round within `NEAR` relations of them.
     """
     start = time.perf_counter()
     masked = np.asarray(masked, dtype=bool).copy()
