@@ -45,7 +45,7 @@ from avs_eval.audit_model import KEYS, Model, build_model, implied
 __all__ = ["KEYS", "Model", "build_model", "implied"]
 # Changes whenever the audit may give another pattern for the same table: the results
 # kept on disk (`secrecy._audited`) are keyed by it.
-VERSION = 2
+VERSION = 3
 # LP values are floats: a bound within this of an integer is that integer.
 TOLERANCE = 1e-6
 # LPs with random objective signs tried on unsettled cells before exact bounds: each pair
@@ -418,14 +418,19 @@ def audit(
 
 
 def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarray, AuditResult]:
-    """Mask more cells, cheapest first, until the audit passes; the new mask and its figures.
+    """Mask more cells, at least cost, until the audit passes; the new mask and its figures.
 
-    Each round, each failing cell gets one more neighbour masked: a published cell of
-    one of its relations, the one with the smallest denominator (then the first in
-    table order), so that the cells lost are the least informative. Rounds repeat until
-    nothing fails or no neighbour is left to mask (the cell stays `exposed`: the audit
-    fails). Witnesses carry over from round to round: only the failing cells are pushed
-    again, after the first round within `NEAR` relations of them.
+    Each round audits the pattern (witness tables, `certify`), then asks one LP for the
+    published cells to mask so that every failing cell gets its room at once (`_repair`:
+    the small cells first), and adds that LP's table to the witnesses. Where no table
+    gives them all their room, each failing cell gets its cheapest neighbour masked (the
+    published cell of one of its relations with the smallest denominator), round after
+    round, until nothing fails or no neighbour is left to mask (the cell stays
+    `exposed`: the audit fails). Witnesses carry over from round to round: masking more
+    only frees values, so a table consistent with the old pattern is consistent with
+    the new; after the first round only the failing cells are pushed again, within
+    `NEAR` relations of them. On the sample (level 1), two rounds and nine LPs instead
+    of 57 rounds of one neighbour each, and 162 cells masked in addition instead of 316.
     """
     start = time.perf_counter()
     masked = np.asarray(masked, dtype=bool).copy()
@@ -438,6 +443,7 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
     # Each round only the failing cells are pushed again.
     witnessed = _Certificate(*(np.full(model.size, np.nan) for _ in range(3)), np.zeros(0))
     first = True
+    previous: list[int] = []  # the cells failing the round before
     while True:
         problem = _Problem(model, masked)
         rows = problem.rows
@@ -459,11 +465,28 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
             cert.room,
         )
         audited = model.audited[rows]
-        failing = [
-            int(r) for r in rows[audited & ~_passes(problem, cert, protection)] if r not in exposed
-        ]
+        failing_now = audited & ~_passes(problem, cert, protection)
+        failing = [int(r) for r in rows[failing_now] if r not in exposed]
         if not failing:
             break
+        narrow = cert.width()[failing_now] < _required(model, rows[failing_now], protection)
+        full = ~(cert.room[failing_now] >= 1)
+        repaired = _repair(
+            model,
+            masked,
+            rows[failing_now],
+            narrow,
+            full,
+            (cert.low[failing_now], cert.high[failing_now]),
+            protection,
+        )
+        programs += 1
+        if repaired is not None and (len(repaired[0]) or failing != previous):
+            masked[repaired[0]] = True
+            _fold(witnessed, repaired[1], model, masked)
+            previous = failing
+            continue
+        previous = failing
         chosen: dict[int, int] = {}
         for row in failing:
             candidate = _cheapest_neighbour(model, incidence, masked, row)
@@ -487,6 +510,17 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
     result.linear_programs = programs
     result.seconds = time.perf_counter() - start
     return masked, result
+
+
+def _fold(witnessed: _Certificate, table: np.ndarray, model: Model, masked: np.ndarray) -> None:
+    """Add a table consistent with the pattern `masked` to the witnesses of its unknown rows."""
+    size = model.size
+    rows = np.flatnonzero(masked | ~model.published)
+    n = table[rows]
+    d = table[size + rows]
+    witnessed.low[rows] = np.fmin(witnessed.low[rows], np.ceil(n - TOLERANCE))
+    witnessed.high[rows] = np.fmax(witnessed.high[rows], np.floor(n + TOLERANCE))
+    witnessed.room[rows] = np.fmax(witnessed.room[rows], np.floor(d - n + TOLERANCE))
 
 
 def _incidence(model: Model) -> tuple:
@@ -589,3 +623,97 @@ def intervals(model: Model, masked: np.ndarray) -> list[Interval]:
     """Every unknown row's exact interval for the audit's attacker (two LPs per bound)."""
     problem = _Problem(model, np.asarray(masked, dtype=bool))
     return [_exact(problem, j) for j in range(problem.count)]
+
+
+def _repair(
+    model: Model,
+    masked: np.ndarray,
+    failing: np.ndarray,
+    narrow: np.ndarray,
+    full: np.ndarray,
+    seen: tuple[np.ndarray, np.ndarray],
+    protection: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The published cells to mask so that every `failing` row gets its room, at least cost.
+
+    The suppression LP of cell-suppression practice (τ-ARGUS's modular and optimal
+    methods): every published figure may move away from its true value at a price (its
+    denominator per structure moved: small cells are lost first); each failing cell must
+    move by its required width, down from 100 % (or up from 0 %), in one table that
+    keeps every relation. The cells that moved are the ones to mask, and that table is a
+    witness that the new pattern protects the failing cells. One LP for every failing
+    cell at once, where masking a neighbour per cell and per round took dozens of rounds
+    for a response rate (every indicator of its perimeter pins it). Returns (rows to
+    mask, the witness table), or None when no table satisfies them all.
+    """
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    size = model.size
+    values = model.values
+    width = 2 * size
+    unknown = masked | ~model.published
+    low = values.copy()
+    high = values.copy()
+    cap = max(float(model.structures.max(initial=0)), float(values[size:].max(initial=0)))
+    low[:size][unknown] = 0.0
+    high[:size][unknown] = np.inf
+    hidden = unknown & ~model.public_denominator
+    low[size:][hidden] = 0.0
+    high[size:][hidden] = np.where(model.structures[hidden] >= 0, model.structures[hidden], cap)
+    # the figures that may move, at a price: published, shown, with structures
+    movable = model.published & ~masked & (values[size:] > 0)
+    rows = np.flatnonzero(movable)
+    own = rows[~model.public_denominator[rows]]  # a register's denominator never moves
+    columns = np.concatenate([rows, size + own])
+    owner = np.concatenate([rows, own])
+    # they take the bounds of an unknown
+    low[columns] = 0.0
+    high[rows] = np.inf
+    high[size + own] = np.where(model.structures[own] >= 0, model.structures[own], cap)
+    extra = len(columns)
+    # x_j = true_j + up_j - down_j for every movable column
+    link = sparse.csr_matrix((np.ones(extra), (np.arange(extra), columns)), shape=(extra, width))
+    deviation = sparse.hstack([-sparse.eye(extra), sparse.eye(extra)])
+    a_link = sparse.hstack([link, deviation]).tocsr()
+    zeros = sparse.csr_matrix((model.equal.shape[0], 2 * extra))
+    a_eq = sparse.vstack([sparse.hstack([model.equal, zeros]), a_link]).tocsr()
+    b_eq = np.concatenate([np.zeros(model.equal.shape[0]), values[columns]])
+    # failing cells: away from their true value by what they need (`narrow`), and below
+    # 100 % (`full`)
+    full = failing[full]
+    failing = failing[narrow]
+    seen = (seen[0][narrow], seen[1][narrow])
+    n = values[failing]
+    required = np.minimum(protection, values[size + failing])
+    # from the witnesses found so far: down from the highest by the width required, else
+    # down to 0 (the rest of the width upwards next round), else up from 0
+    lowest = np.fmin(np.where(np.isnan(seen[0]), n, seen[0]), n)
+    highest = np.fmax(np.where(np.isnan(seen[1]), n, seen[1]), n)
+    ceiling = np.where(highest >= required, highest - required, 0.0)
+    down = (highest >= required) | (lowest > 0)
+    high[failing[down]] = np.minimum(high[failing[down]], ceiling[down])
+    low[failing[~down]] = np.maximum(low[failing[~down]], lowest[~down] + required[~down])
+    room = sparse.csr_matrix(
+        (
+            np.tile([1.0, -1.0], len(full)),
+            (np.repeat(np.arange(len(full)), 2), np.stack([full, size + full], 1).ravel()),
+        ),
+        shape=(len(full), width),
+    )
+    a_ub = sparse.vstack([model.at_most, room])
+    a_ub = sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], 2 * extra))]).tocsr()
+    b_ub = np.concatenate([np.zeros(model.at_most.shape[0]), -np.ones(len(full))])
+    price = np.tile(model.cost[owner], 2)
+    objective = np.concatenate([np.zeros(width), price])
+    bounds = np.concatenate(
+        [np.stack([low, high], 1), np.stack([np.zeros(2 * extra), np.full(2 * extra, np.inf)], 1)]
+    )
+    result = linprog(
+        objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs"
+    )
+    if result.status != 0:
+        return None
+    moved = result.x[width : width + extra] + result.x[width + extra :]
+    chosen = np.unique(owner[moved > TOLERANCE])
+    return chosen, result.x[:width]

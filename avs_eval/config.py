@@ -46,9 +46,9 @@ class Indicator:
     court: str = ""
 
 
-# Fallback of `secret > niveau_protection` when config.yaml omits it (0: no audit). The LP
-# audit does not converge in reasonable time on the sample yet (see docs/methode.md).
-PROTECTION_LEVEL = 0
+# Fallback of `secret > niveau_protection` when config.yaml omits it: the level it ships
+# (no masked share recomputed exactly; 0 turns the audit off).
+PROTECTION_LEVEL = 1
 
 
 @dataclass(frozen=True)

@@ -379,8 +379,11 @@ def test_the_journal_and_the_internal_edition_say_what_the_audit_did(context, mo
     assert line.startswith("secret statistique 2025 : ")
     assert "audit du secret, toutes années : " in line and "niveau de protection 1" in line
     assert "intervalle le plus étroit déductible : de " in line
-    # the sample's edition, audit off (parameters/config.yaml): said as such
-    assert "pas d'audit du secret (niveau de protection 0)" in secrecy.summary(context.table, 2025)
+    # the sample's edition: audited at the level parameters/config.yaml ships
+    sample = secrecy.summary(context.table, 2025)
+    assert "audit du secret, toutes années : " in sample and "niveau de protection 1" in sample
+    off = secrecy.apply(_forced_full(), {"E": "R", "V": "R", "M": "R", "X": "R"}, protection=0)
+    assert "pas d'audit du secret (niveau de protection 0)" in secrecy.summary(off, 2025)
 
 
 def test_the_partner_report_names_the_cells_the_audit_masked(context, monkeypatch):

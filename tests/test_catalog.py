@@ -52,10 +52,12 @@ def project(tmp_path_factory) -> Path:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
+    """The project's files, but for caches (Python's, and the secrecy audit's `.cache/`,
+    which the batch fills and no user edits)."""
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in root.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file() and not {"__pycache__", ".cache"} & set(p.relative_to(root).parts)
     }
 
 
