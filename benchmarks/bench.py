@@ -33,7 +33,7 @@
     2, whatever `parameters/config.yaml` says: seconds, linear programs, cells masked
     beyond the simple rules, and what a partner reader loses (published cells masked
     per year, with and without the audit). Run alone with `--seulement audit`
-    (a few minutes); not in `--rapide`.
+    (under a minute); not in `--rapide`.
 
 The run closes on a table of every target of the issue (`objectifs.summary`): each
 figure with its floor or peer, the spread of its runs, the target and whether it holds;

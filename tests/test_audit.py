@@ -411,3 +411,28 @@ def test_the_partner_report_names_the_cells_the_audit_masked(context, monkeypatc
     assert note in report.secrecy_note().data
     monkeypatch.setitem(context.table.attrs, secrecy.AUDIT, None)
     assert report.audit_note() == ""
+
+
+def test_the_sample_s_edition_passes_an_audit_that_trusts_no_witness(context):
+    """Every year and every cell, masked as the batch masks them (the level of
+    parameters/config.yaml): an audit from scratch, which trusts none of the tables the
+    suppression LP left as witnesses (`audit._repair`), finds no sensitive share narrowed
+    below the level nor forced to 0 % or 100 %; the batch's figures are those of this
+    pattern, and the partner edition has cells to name."""
+    from avs_eval.config import load_config
+    from avs_eval.context import unmasked_table
+
+    level = secrecy.protection_level()
+    assert level >= 1  # the shipped setting audits
+    table = unmasked_table(context.dataset)
+    table = table.assign(secret=table["denominateur"].to_numpy() < load_config().min_effectif)
+    collectivites = context.dataset.collectivites
+    masked = secrecy.apply(table, collectivites)
+    result = secrecy.audit_of(masked)
+    assert result.ok and result.protection == level
+    assert secrecy.audit_of(context.table).added == result.added
+    model = audit.build_model(table, secrecy.additive_relations(table, collectivites))
+    failing, problem, cert = audit.audit(model, masked[secrecy.MASK].to_numpy(), level)
+    assert len(failing) == 0
+    assert problem.count > 10_000 and model.audited[problem.rows].sum() > 2_000
+    assert len(secrecy.audit_added(context.table, 2025)) > 0
