@@ -432,7 +432,7 @@ def test_the_sample_s_edition_passes_an_audit_that_trusts_no_witness(context):
     assert result.ok and result.protection == level
     assert secrecy.audit_of(context.table).added == result.added
     model = audit.build_model(table, secrecy.additive_relations(table, collectivites))
-    failing, problem, cert = audit.audit(model, masked[secrecy.MASK].to_numpy(), level)
+    failing, problem, _ = audit.audit(model, masked[secrecy.MASK].to_numpy(), level)
     assert len(failing) == 0
     assert problem.count > 10_000 and model.audited[problem.rows].sum() > 2_000
     assert len(secrecy.audit_added(context.table, 2025)) > 0
