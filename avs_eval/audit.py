@@ -664,50 +664,26 @@ def _repair(
 
     size = model.size
     values = model.values
-    unknown = masked | ~model.published
-    low = values.copy()
-    high = values.copy()
-    cap = max(float(model.structures.max(initial=0)), float(values[size:].max(initial=0)))
-    low[:size][unknown] = 0.0
-    high[:size][unknown] = np.inf
-    hidden = unknown & ~model.public_denominator
-    low[size:][hidden] = 0.0
-    high[size:][hidden] = np.where(model.structures[hidden] >= 0, model.structures[hidden], cap)
     # Only the cells within `radius` relations of the failing ones move; the others keep
     # their true values (the table stays consistent: a witness all the same), which keeps
     # the LP to a neighbourhood of a table that may hold a hundred territories.
-    stacked = sparse.vstack([model.equal, model.at_most]).tocsr()
     if radius is None:
         near = np.ones(size, dtype=bool)
     else:
+        stacked = sparse.vstack([model.equal, model.at_most]).tocsr()
         near = _around(stacked, np.concatenate([failing, size + failing]), radius)
         near = near[:size] | near[size:]  # a row's numerator and denominator go together
     kept = np.concatenate([near, near])
-    # the figures that may move, at a price: published, shown, with structures, near
-    movable = model.published & ~masked & (values[size:] > 0) & kept[:size]
+    # the figures that may move, at a price: published, shown, with structures, near;
+    # they take the bounds of an unknown
+    movable = model.published & ~masked & (values[size:] > 0) & near
     rows = np.flatnonzero(movable)
     own = rows[~model.public_denominator[rows]]  # a register's denominator never moves
     columns = np.concatenate([rows, size + own])
     owner = np.concatenate([rows, own])
-    # they take the bounds of an unknown
-    low[columns] = 0.0
-    high[rows] = np.inf
-    high[size + own] = np.where(model.structures[own] >= 0, model.structures[own], cap)
-    # failing cells: away from their true value by what they need (`narrow`), and below
-    # 100 % (`full`)
+    low, high = _unknown_bounds(model, masked | ~model.published | movable)
     full = failing[full]
-    failing = failing[narrow]
-    seen = (seen[0][narrow], seen[1][narrow])
-    n = values[failing]
-    required = np.minimum(protection, values[size + failing])
-    # from the witnesses found so far: down from the highest by the width required, else
-    # down to 0 (the rest of the width upwards next round), else up from 0
-    lowest = np.fmin(np.where(np.isnan(seen[0]), n, seen[0]), n)
-    highest = np.fmax(np.where(np.isnan(seen[1]), n, seen[1]), n)
-    ceiling = np.where(highest >= required, highest - required, 0.0)
-    down = (highest >= required) | (lowest > 0)
-    high[failing[down]] = np.minimum(high[failing[down]], ceiling[down])
-    low[failing[~down]] = np.maximum(low[failing[~down]], lowest[~down] + required[~down])
+    _aim(model, failing[narrow], (seen[0][narrow], seen[1][narrow]), protection, low, high)
     # the LP over the kept columns, the others at their true values
     variables = np.flatnonzero(kept)
     position = np.full(2 * size, -1)
@@ -761,6 +737,44 @@ def _repair(
     table = values.copy()
     table[variables] = result.x[:width]
     return chosen, table
+
+
+def _unknown_bounds(model: Model, unknown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the bounds of the suppression LP: the true value, or for an `unknown`
+    row a numerator of 0 or more and a denominator of at most its perimeter's structures
+    (the register's denominators stay known)."""
+    size = model.size
+    values = model.values
+    low = values.copy()
+    high = values.copy()
+    cap = max(float(model.structures.max(initial=0)), float(values[size:].max(initial=0)))
+    low[:size][unknown] = 0.0
+    high[:size][unknown] = np.inf
+    hidden = unknown & ~model.public_denominator
+    low[size:][hidden] = 0.0
+    high[size:][hidden] = np.where(model.structures[hidden] >= 0, model.structures[hidden], cap)
+    return low, high
+
+
+def _aim(
+    model: Model,
+    failing: np.ndarray,
+    seen: tuple[np.ndarray, np.ndarray],
+    protection: int,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> None:
+    """Bound each narrow `failing` row's numerator away from the witnesses `seen` (lowest,
+    highest) by the width it needs: down from the highest, else down to 0 (the rest of
+    the width upwards next round), else up from 0. In place, on `low` and `high`."""
+    n = model.values[failing]
+    required = np.minimum(protection, model.values[model.size + failing])
+    lowest = np.fmin(np.where(np.isnan(seen[0]), n, seen[0]), n)
+    highest = np.fmax(np.where(np.isnan(seen[1]), n, seen[1]), n)
+    ceiling = np.where(highest >= required, highest - required, 0.0)
+    down = (highest >= required) | (lowest > 0)
+    high[failing[down]] = np.minimum(high[failing[down]], ceiling[down])
+    low[failing[~down]] = np.maximum(low[failing[~down]], lowest[~down] + required[~down])
 
 
 def _around(stacked, columns: np.ndarray, radius: int) -> np.ndarray:
