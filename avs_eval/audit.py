@@ -471,8 +471,9 @@ def protect(model: Model, masked: np.ndarray, protection: int) -> tuple[np.ndarr
             cert.room,
         )
         audited = model.audited[rows]
-        failing_now = audited & ~_passes(problem, cert, protection)
-        failing = [int(r) for r in rows[failing_now] if r not in exposed]
+        # the cells already known to be exposed are asked for no more
+        failing_now = audited & ~_passes(problem, cert, protection) & ~np.isin(rows, exposed)
+        failing = [int(r) for r in rows[failing_now]]
         if not failing:
             break
         narrow = cert.width()[failing_now] < _required(model, rows[failing_now], protection)
