@@ -121,8 +121,9 @@ test-rapide: lint verifier-notebooks
 exemple: $(STAMP)
 	$(BIN)/python -m avs_eval.sample
 
+# .cache/ holds the secrecy audit's results, one per data set and threshold seen (methode.md)
 nettoyer:
-	rm -rf outputs .pytest_cache .ruff_cache
+	rm -rf outputs .pytest_cache .ruff_cache .cache
 
 # What follows from parameters/questionnaire.yaml and is committed: the shipped Google Forms
 # mapping and the notebooks' reference executions (nbval). A test names this target when stale.
