@@ -17,6 +17,8 @@ from __future__ import annotations
 import html
 import io
 import re
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +45,11 @@ TABLE_STYLE = (
 )
 MAX_SERIES = len(figures.PALETTE)  # lines the chart can tell apart by colour
 WIDE = {"description_width": "11em"}  # the controls' labels, aligned
+
+AHEAD = (1, -1, 2, -2)
+"""Thresholds masked in the background after each load or threshold change, as offsets
+from the one shown, nearest first: a threshold never chosen on these data costs one
+secrecy audit (seconds on the sample), and the next ones a user tries are its neighbours."""
 
 Perimeter = tuple[str, str]  # (niveau, perimetre)
 Indicator = tuple[str, str]  # (indicateur, modalite)
@@ -250,10 +257,9 @@ class Explorer:
         self.map_png = b""  # the indicator's map, beside the chart (avs_eval.cartes)
         self._map: Figure | None = None
         self._quiet = False
-        # The indicator table before secrecy, for the loaded data: a new threshold then
-        # costs the secrecy pass alone, not a reload (see `_threshold_changed`).
-        self._unmasked: tuple[object, pd.DataFrame, list] | None = None
-        self._by_threshold: dict[int, Context] = {}
+        # The loaded data's masked tables, per threshold, the neighbours of the one shown
+        # computed ahead in a background thread (see `_threshold_changed`).
+        self._thresholds: Thresholds | None = None
         self._make_data_controls(fichier_structures, fichier_reponses, classeur)
         self._make_selection_controls(min_effectif)
         self._make_outputs()
@@ -419,7 +425,9 @@ class Explorer:
             self._say("Aucune réponse à l'enquête dans ces fichiers.", error=True)
             return
         self.context = context
-        self._unmasked, self._by_threshold = None, {context.min_effectif: context}
+        if self._thresholds is not None:
+            self._thresholds.close(wait=False)  # its tables are those of the data replaced
+        self._thresholds = Thresholds(context)
         chosen = set(self.perimetres.value)
         options = perimeter_options(context)
         self._quiet = True
@@ -432,6 +440,7 @@ class Explorer:
             self._quiet = False
         self._say("")
         self.refresh()
+        self._thresholds.ahead(self._neighbours())
 
     def _threshold_changed(self) -> None:
         """A new secrecy threshold: the secrecy pass again on the loaded data.
@@ -451,34 +460,40 @@ class Explorer:
             same = same and _source_key(source, context.min_effectif) == context.key
         except (AvsEvalError, OSError):
             same = False
-        if not same:
+        if not same or self._thresholds is None:
             self.load()
             return
         threshold = self.min_effectif.value
-        if threshold not in self._by_threshold:
-            self._by_threshold[threshold] = self._with_threshold(context, threshold)
-        self.context = self._by_threshold[threshold]
+        waiting = not self._thresholds.ready(threshold)
+        if waiting:  # the front end shows this while the audit runs
+            self._say(f"Seuil de secret {threshold} : calcul des parts masquées en cours…")
+        try:
+            self.context = self._thresholds.get(threshold)
+        except AvsEvalError as error:  # e.g. an audit that finds no safe pattern
+            self._say(f"Seuil {threshold} non appliqué : {error}", error=True)
+            return
+        if waiting:
+            self._say("")
         self.refresh()
+        self._thresholds.ahead(self._neighbours())
 
-    def _with_threshold(self, context: Context, threshold: int) -> Context:
-        """`build_context`'s table for another threshold, from the data already loaded.
+    def _neighbours(self) -> list[int]:
+        """The thresholds to mask ahead: `AHEAD` around the one shown, within the control."""
+        shown, control = self.min_effectif.value, self.min_effectif
+        return [shown + d for d in AHEAD if control.min <= shown + d <= control.max]
 
-        The same two steps as `build_context` (`context.unmasked_table`, computed once
-        per data set and kept, then `context.masked_table` for the threshold), without
-        reading the files again; tests/test_explorer.py checks the result equals it.
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until the thresholds queued ahead are masked; False if `timeout` ran out.
+
+        What a user reading the chart gives the background thread; the benchmark and the
+        tests wait so, to measure and check a control once its neighbours are ready.
         """
-        from avs_eval.context import masked_table, unmasked_table
-        from avs_eval.secrecy import additive_relations
+        return self._thresholds is None or self._thresholds.settle(timeout)
 
-        dataset = context.dataset
-        if self._unmasked is None or self._unmasked[0] is not dataset:
-            unmasked = unmasked_table(dataset)
-            relations = additive_relations(unmasked, dataset.collectivites)
-            self._unmasked = (dataset, unmasked, relations)
-        _, unmasked, relations = self._unmasked
-        table = masked_table(unmasked, threshold, dataset.collectivites, relations)
-        key = (context.key[0], threshold)
-        return Context(dataset, threshold, table, context.population, key)
+    def close(self) -> None:
+        """Stop masking thresholds ahead; waits for the one under way (tests, notebooks' end)."""
+        if self._thresholds is not None:
+            self._thresholds.close(wait=True)
 
     def refresh(self) -> None:
         if self._quiet or self.context is None:
@@ -563,6 +578,112 @@ class Explorer:
         color = "#b00020" if error else "#1b5e20"
         escaped = html.escape(text).replace("\n", "<br>")
         self.message.value = f'<p style="color:{color}">{escaped}</p>'
+
+
+class Thresholds:
+    """One data set's masked tables per threshold, the neighbours computed in a daemon thread.
+
+    A threshold's table is the secrecy pass on the unmasked table (`context.masked_table`),
+    and with the audit on that is seconds on the sample: done when the user picks the
+    threshold, the control would freeze. `ahead` queues thresholds for a background
+    thread (HiGHS releases the interpreter while it solves: the widgets stay responsive);
+    `get` returns a table at once when it is ready, waits when the thread is on it, and
+    computes it in the caller's thread otherwise. The thread is a daemon: closing the
+    kernel never waits for an audit nobody asked for. The same two steps as
+    `build_context` (the unmasked table, computed once per data set, then the masking),
+    without reading the files again; tests/test_explorer.py checks the result equals it.
+    """
+
+    def __init__(self, first: Context) -> None:
+        self._first = first
+        self._ready: dict[int, Context | Exception] = {first.min_effectif: first}
+        self._queue: list[int] = []
+        self._running: set[int] = set()
+        self._condition = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._unmasked: tuple[pd.DataFrame, list] | None = None
+        self._unmasked_lock = threading.Lock()
+
+    def ready(self, threshold: int) -> bool:
+        with self._condition:
+            return threshold in self._ready
+
+    def ahead(self, thresholds: Iterable[int]) -> None:
+        """Mask these thresholds in the background, in this order, instead of those queued."""
+        with self._condition:
+            self._queue = [t for t in thresholds if t not in self._ready and t not in self._running]
+            if self._queue and self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._work, name="avs-eval-seuils", daemon=True
+                )
+                self._thread.start()
+
+    def get(self, threshold: int) -> Context:
+        """The table for `threshold`; raises what computing it raised (an `AvsEvalError`)."""
+        with self._condition:
+            if threshold in self._queue:
+                self._queue.remove(threshold)
+            while threshold in self._running:
+                self._condition.wait()
+            result = self._ready.get(threshold)
+            if result is None:
+                self._running.add(threshold)
+        if result is None:
+            result = self._compute_and_keep(threshold)
+        if isinstance(result, Exception):
+            if not isinstance(result, AvsEvalError):  # not a property of the data: retry
+                with self._condition:
+                    self._ready.pop(threshold, None)
+            raise result
+        return result
+
+    def settle(self, timeout: float | None) -> bool:
+        """Wait until nothing is queued or under way; False if `timeout` ran out first."""
+        with self._condition:
+            return self._condition.wait_for(lambda: not self._queue and not self._running, timeout)
+
+    def close(self, wait: bool) -> None:
+        """Drop what is queued; `wait`: until the table under way is done."""
+        with self._condition:
+            self._queue.clear()
+            thread = self._thread
+        if wait and thread is not None:
+            thread.join()
+
+    def _work(self) -> None:
+        while True:
+            with self._condition:
+                if not self._queue:
+                    self._thread = None
+                    return
+                threshold = self._queue.pop(0)
+                self._running.add(threshold)
+            self._compute_and_keep(threshold)
+
+    def _compute_and_keep(self, threshold: int) -> Context | Exception:
+        """Compute (the caller marked `threshold` running), keep, wake whoever waits."""
+        try:
+            result: Context | Exception = self._compute(threshold)
+        except Exception as error:  # kept for `get`, which raises it in the user's thread
+            result = error
+        with self._condition:
+            self._running.discard(threshold)
+            self._ready[threshold] = result
+            self._condition.notify_all()
+        return result
+
+    def _compute(self, threshold: int) -> Context:
+        from avs_eval.context import masked_table, unmasked_table
+        from avs_eval.secrecy import additive_relations
+
+        first, dataset = self._first, self._first.dataset
+        with self._unmasked_lock:
+            if self._unmasked is None:
+                unmasked = unmasked_table(dataset)
+                self._unmasked = (unmasked, additive_relations(unmasked, dataset.collectivites))
+        unmasked, relations = self._unmasked
+        table = masked_table(unmasked, threshold, dataset.collectivites, relations)
+        return Context(dataset, threshold, table, first.population, (first.key[0], threshold))
 
 
 def _set_range(slider: widgets.IntRangeSlider, low: int, high: int) -> None:

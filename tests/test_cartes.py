@@ -424,6 +424,7 @@ def test_explorer_map_follows_a_control_change(tmp_path: Path) -> None:
     low, high = explorer.annees.value
     explorer.annees.value = (low + 1, high) if low < high else (low - 1, high)
     assert explorer._map is drawn
+    explorer.close()
 
 
 def test_projected_shapes_in_metres_are_drawn_without_reprojection(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+from collections.abc import Iterator
 
 import nbformat
 import numpy as np
@@ -13,7 +15,8 @@ from nbclient import NotebookClient
 
 from avs_eval import paths
 from avs_eval.catalog import RESPONSE_RATE
-from avs_eval.explorer import Explorer, Selection, chart_rows, french_table, select_rows
+from avs_eval.errors import SecrecyAuditFailed
+from avs_eval.explorer import AHEAD, Explorer, Selection, chart_rows, french_table, select_rows
 from avs_eval.export import notebook_to_html
 from avs_eval.schema import ALL_PERIMETER
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
@@ -23,8 +26,10 @@ NUMBER = re.compile(r"\d")
 
 
 @pytest.fixture
-def explorer(tmp_path) -> Explorer:
-    return Explorer(min_effectif=5, dossier_sortie=tmp_path / "sorties")
+def explorer(tmp_path) -> Iterator[Explorer]:
+    explorer = Explorer(min_effectif=5, dossier_sortie=tmp_path / "sorties")
+    yield explorer
+    explorer.close()  # the thresholds masked ahead: not into the next test
 
 
 def territories(explorer: Explorer) -> tuple:
@@ -158,6 +163,81 @@ def test_a_new_threshold_reloads_files_changed_on_disk(tmp_path):
     explorer.min_effectif.value = 2
     assert len(explorer.context.dataset.responses) == before - 1
     assert explorer.context.min_effectif == 2
+    explorer.close()
+
+
+@pytest.fixture
+def masking(monkeypatch):
+    """`context.masked_table` recorded: (threshold, thread name) per call; `hold` blocks one."""
+    from avs_eval import context as context_module
+
+    original = context_module.masked_table
+    calls: list[tuple[int, str]] = []
+    hold: dict[int, threading.Event] = {}
+    fail: set[int] = set()
+
+    def recorded(unmasked, threshold, *args, **kwargs):
+        calls.append((threshold, threading.current_thread().name))
+        if threshold in hold:
+            assert hold[threshold].wait(30)
+        if threshold in fail:
+            raise SecrecyAuditFailed(f"audit du secret : aucun masquage sûr au seuil {threshold}")
+        return original(unmasked, threshold, *args, **kwargs)
+
+    monkeypatch.setattr(context_module, "masked_table", recorded)
+    return calls, hold, fail
+
+
+def test_neighbouring_thresholds_are_masked_ahead_in_the_background(masking, tmp_path):
+    calls, _, _ = masking
+    explorer = Explorer(min_effectif=5, dossier_sortie=tmp_path)
+    try:
+        assert explorer.settle(120)
+        ahead = [5 + offset for offset in AHEAD]
+        assert calls[0] == (5, "MainThread")  # the load (`build_context`)
+        assert calls[1:] == [(threshold, "avs-eval-seuils") for threshold in ahead]
+        for threshold in ahead:  # now a change of threshold masks nothing in the user's thread
+            explorer.min_effectif.value = threshold
+            assert explorer.context.min_effectif == threshold
+        assert [threshold for threshold, _ in calls[1 : 1 + len(ahead)]] == ahead
+        assert all(thread == "avs-eval-seuils" for _, thread in calls[1:])
+        assert explorer.message.value == ""
+    finally:
+        explorer.close()
+
+
+def test_a_threshold_under_way_is_waited_for_not_masked_twice(masking, tmp_path):
+    calls, hold, _ = masking
+    hold[6] = threading.Event()
+    explorer = Explorer(min_effectif=5, dossier_sortie=tmp_path)
+    try:
+        threading.Timer(0.3, hold[6].set).start()
+        explorer.min_effectif.value = 6  # the background thread is on it: wait, then show it
+        assert explorer.context.min_effectif == 6
+        assert [threshold for threshold, _ in calls].count(6) == 1
+        explorer.min_effectif.value = 40  # far from any queued: masked here, at once
+        assert (40, threading.current_thread().name) in calls
+        assert explorer.context.min_effectif == 40
+    finally:
+        explorer.close()
+
+
+def test_a_threshold_whose_masking_fails_says_so_and_keeps_the_table_shown(masking, tmp_path):
+    _, _, fail = masking
+    fail.add(6)
+    explorer = Explorer(min_effectif=5, dossier_sortie=tmp_path)
+    try:
+        explorer.settle(120)
+        table = explorer.context.table
+        explorer.min_effectif.value = 6
+        assert "Seuil 6 non appliqué : audit du secret : aucun masquage sûr" in (
+            explorer.message.value
+        )
+        assert explorer.context.table is table and explorer.context.min_effectif == 5
+        explorer.min_effectif.value = 4
+        assert explorer.context.min_effectif == 4
+    finally:
+        explorer.close()
 
 
 def test_exports_write_the_current_table_and_chart(explorer, tmp_path):
