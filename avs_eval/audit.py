@@ -98,6 +98,12 @@ class AuditResult:
     def ok(self) -> bool:
         return not self.exposed
 
+    def __deepcopy__(self, memo: dict) -> AuditResult:
+        """The same object: it rides in the masked table's `attrs`, which pandas deep-copies
+        at every slice and operation; complete once `protect` returns (never changed
+        after), it is shared, not copied (copying it was two thirds of a warm report)."""
+        return self
+
     def summary(self) -> str:
         """One French clause for the journal and the internal edition (`secrecy.summary`)."""
 

@@ -386,6 +386,16 @@ def test_the_journal_and_the_internal_edition_say_what_the_audit_did(context, mo
     assert "pas d'audit du secret (niveau de protection 0)" in secrecy.summary(off, 2025)
 
 
+def test_the_audit_s_result_rides_along_slices_without_being_copied(context):
+    """pandas deep-copies `attrs` at every slice: the result is shared, not copied (it was
+    two thirds of a warm report's time), and still says what the audit did."""
+    result = secrecy.audit_of(context.table)
+    assert result is not None and result.added
+    rows = context.table[context.table["annee"] == 2025].iloc[:10]
+    assert secrecy.audit_of(rows) is result
+    assert secrecy.audit_of(rows.assign(x=1).sort_values("perimetre")) is result
+
+
 def test_the_partner_report_names_the_cells_the_audit_masked(context, monkeypatch):
     """With the audit on, a reader sees « s » where a figure seemed publishable: the
     report's secrecy note says which of its cells the audit masked, and why."""
