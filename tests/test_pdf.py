@@ -460,3 +460,43 @@ def test_printing_never_reaches_the_network(tmp_path) -> None:
         server.shutdown()
         server.server_close()
     assert result.printed == [document] and asked == []
+
+
+@pytest.mark.lent
+def test_the_printing_browser_keeps_playwright_s_switches_and_opens_no_hidden_page(
+    tmp_path,
+) -> None:
+    """Chromium keeps only the last --disable-features: the printer's must still hold every
+    feature Playwright turns off (no network at start…), as read on chrome://version; and
+    headless Chromium must open no page of its own interface (the omnibox's suggestions,
+    a quarter of the printing's time) beside the report being printed."""
+    from playwright.sync_api import sync_playwright
+
+    _require("chromium")
+    page = tmp_path / "page.html"
+    page.write_text('<!DOCTYPE html><html lang="fr"><title>x</title><p>Texte</p></html>')
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=pdf.browser_arguments()
+        )
+        try:
+            tab = browser.new_context(java_script_enabled=False).new_page()
+            tab.goto(page.as_uri())
+            tab.pdf()
+            session = browser.new_browser_cdp_session()
+            targets = session.send("Target.getTargets")["targetInfos"]
+            tab.goto("chrome://version")
+            switches = tab.inner_text("#command_line").split()
+        finally:
+            browser.close()
+    disabled = [
+        s.split("=", 1)[1].split(",") for s in switches if s.startswith("--disable-features=")
+    ]
+    assert len(disabled) >= 2, switches  # Playwright's, then the printer's
+    playwright_s, effective = set(disabled[0]), set(disabled[-1])
+    assert playwright_s <= effective, (
+        f"Playwright turns off features the printer does not repeat: "
+        f"{sorted(playwright_s - effective)} (pdf.PLAYWRIGHT_DISABLED_FEATURES)"
+    )
+    assert set(pdf.QUIET_FEATURES) <= effective
+    assert [t["url"] for t in targets if t["type"] != "page"] == []
