@@ -43,9 +43,6 @@ from avs_eval.audit_model import KEYS, Model, build_model, implied
 
 # the attacker's knowledge (`audit_model`), where the audit's users find it
 __all__ = ["KEYS", "Model", "build_model", "implied"]
-# Changes whenever the audit may give another pattern for the same table: the results
-# kept on disk (`secrecy._audited`) are keyed by it.
-VERSION = 3
 # LP values are floats: a bound within this of an integer is that integer.
 TOLERANCE = 1e-6
 # LPs with random objective signs tried on unsettled cells before exact bounds: each pair

@@ -20,13 +20,15 @@ until every masked count keeps an interval of at least the protection level of
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import importlib.metadata
 import pickle
 
 import numpy as np
 import pandas as pd
 
-from avs_eval import audit, paths
+from avs_eval import audit, audit_model, paths
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.errors import SecrecyAuditFailed
 from avs_eval.formatting import count
@@ -134,12 +136,29 @@ def audit_added(table: pd.DataFrame, year: int) -> pd.DataFrame:
     return cells[keep].reset_index(drop=True)
 
 
+@functools.cache
+def _audit_code() -> str:
+    """What else than the table decides the audit's pattern: its code and its solver.
+
+    The audit's results kept on disk are keyed by it. A version number bumped by hand
+    was forgotten twice in a row (a development machine kept returning a pattern two
+    commits old); the source of the modules that decide the pattern, and the version of
+    SciPy, whose HiGHS solves the linear programs, are not forgotten.
+    """
+    digest = hashlib.sha256()
+    for module in (audit, audit_model):
+        with open(module.__file__, "rb") as source:
+            digest.update(source.read())
+    digest.update(importlib.metadata.version("scipy").encode())
+    return digest.hexdigest()[:16]
+
+
 def _audited(model, masked: np.ndarray, level: int):
     """`audit.protect`, or its result for the same table, pattern and level computed before.
 
     Keyed by everything the result depends on (the rows, their true values, the pattern
-    of the simple rules, the level, the audit's version); a cache that cannot be read or
-    written is no cache.
+    of the simple rules, the level, the audit's code and solver); a cache that cannot be
+    read or written is no cache.
     """
     digest = hashlib.sha256()
     for part in (
@@ -150,7 +169,7 @@ def _audited(model, masked: np.ndarray, level: int):
         masked,
     ):
         digest.update(np.ascontiguousarray(part).tobytes())
-    digest.update(f"{level}/{audit.VERSION}".encode())
+    digest.update(f"{level}/{_audit_code()}".encode())
     path = paths.AUDIT_CACHE_DIR / f"{digest.hexdigest()}.pickle"
     try:
         with open(path, "rb") as handle:

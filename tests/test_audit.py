@@ -446,3 +446,21 @@ def test_the_sample_s_edition_passes_an_audit_that_trusts_no_witness(context):
     assert len(failing) == 0
     assert problem.count > 10_000 and model.audited[problem.rows].sum() > 2_000
     assert len(secrecy.audit_added(context.table, 2025)) > 0
+
+
+def test_the_audit_s_kept_results_are_keyed_by_its_code(tmp_path, monkeypatch):
+    """A result kept by an earlier version of the audit is never returned by a later one:
+    the key holds the source of the modules that decide the pattern (a version number
+    bumped by hand was forgotten)."""
+    from avs_eval import paths
+
+    monkeypatch.setattr(paths, "AUDIT_CACHE_DIR", tmp_path)
+    table = _forced_full()
+    collectivites = {"E": "R", "V": "R", "M": "R", "X": "R"}
+    secrecy.apply(table, collectivites, protection=1)
+    kept = set(tmp_path.glob("*.pickle"))
+    code = secrecy._audit_code()
+    assert code == secrecy._audit_code.__wrapped__()  # the cached key is the code's
+    monkeypatch.setattr(secrecy, "_audit_code", lambda: code + "-modifié")
+    secrecy.apply(table, collectivites, protection=1)
+    assert len(kept) == 1 and len(set(tmp_path.glob("*.pickle")) - kept) == 1
