@@ -185,7 +185,7 @@ def without_unused_styles(page: str) -> str:
     return _STYLE.sub(pruned, page)
 
 
-def _kept(rules: tuple, present: set[str]) -> list[str]:
+def _kept(rules: tuple[_Rule, ...], present: set[str]) -> list[str]:
     kept = []
     for needs, text, inner in rules:
         if not any(need <= present for need in needs):
