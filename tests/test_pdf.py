@@ -468,8 +468,8 @@ def test_the_printing_browser_keeps_playwright_s_switches_and_opens_no_hidden_pa
 ) -> None:
     """Chromium keeps only the last --disable-features: the printer's must still hold every
     feature Playwright turns off (no network at start…), as read on chrome://version; and
-    headless Chromium must open no page of its own interface (the omnibox's suggestions,
-    a quarter of the printing's time) beside the report being printed."""
+    headless Chromium must open no page of its own interface (the omnibox's suggestions)
+    beside the report being printed."""
     from playwright.sync_api import sync_playwright
 
     _require("chromium")
