@@ -14,6 +14,7 @@ This module runs; what was run is kept by `record`.
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import os
 import signal
@@ -93,6 +94,10 @@ def _init_worker(warm: bool, stop) -> None:
     # a timer racing the end of a notebook) must not print a traceback in the middle of
     # the progress bar: what matters reaches the notebook's outcome and the journal.
     threading.excepthook = _quiet_thread_failure
+    # The same for a task of an event loop: nbclient polls a fresh kernel's output in
+    # one, which fails when that kernel is killed, and asyncio logs the failure nobody
+    # awaited with its traceback (seen in CI under load, `--noyau-neuf`).
+    logging.getLogger("asyncio").addFilter(_not_a_lost_task)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda number, frame: stopping.set())
     threading.Thread(target=_relay, args=(stop, stopping), daemon=True).start()
@@ -131,6 +136,12 @@ def skip_iri_grammar() -> None:
 
 def _quiet_thread_failure(args) -> None:
     """threading.excepthook of the workers: nothing on the user's terminal."""
+
+
+def _not_a_lost_task(record: logging.LogRecord) -> bool:
+    """Filter of asyncio's log in the workers: a task's failure that nobody awaited
+    ("Task exception was never retrieved") is left out, anything else is kept."""
+    return not str(record.msg).startswith("Task exception was never retrieved")
 
 
 def _relay(event, stopping: threading.Event) -> None:

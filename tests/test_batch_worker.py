@@ -52,3 +52,34 @@ def test_notebooks_in_a_row_leave_no_thread_behind(warm_kernel, tmp_path):
         assert outcome.status == "ok", outcome.error
         counts.append(threading.active_count())
     assert counts[2] == counts[0], f"fils d'exécution après chaque notebook : {counts}"
+
+
+def test_a_worker_s_lost_asyncio_task_prints_no_traceback(caplog):
+    """nbclient's output poller fails with a killed fresh kernel; asyncio then logs
+    « Task exception was never retrieved » and its traceback on the user's terminal.
+    The workers' filter leaves that out, and only that."""
+    import asyncio
+    import gc
+    import logging
+
+    async def poller() -> None:
+        raise AssertionError  # what jupyter_client raises once the socket is closed
+
+    async def abandon() -> None:
+        task = asyncio.ensure_future(poller())
+        await asyncio.sleep(0)
+        del task  # nobody awaits it: its failure is logged when it is collected
+
+    logger = logging.getLogger("asyncio")
+    logger.addFilter(execution._not_a_lost_task)
+    try:
+        asyncio.run(abandon())
+        gc.collect()
+        logger.error("autre chose")
+    finally:
+        logger.removeFilter(execution._not_a_lost_task)
+    assert [record.getMessage() for record in caplog.records] == ["autre chose"]
+    caplog.clear()
+    asyncio.run(abandon())  # without the filter, the same lost task is logged
+    gc.collect()
+    assert "Task exception was never retrieved" in caplog.text
