@@ -23,7 +23,11 @@ import contextlib
 import functools
 import hashlib
 import importlib.metadata
+import os
 import pickle
+import shutil
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -170,18 +174,57 @@ def _audited(model, masked: np.ndarray, level: int):
     ):
         digest.update(np.ascontiguousarray(part).tobytes())
     digest.update(f"{level}/{_audit_code()}".encode())
-    path = paths.AUDIT_CACHE_DIR / f"{digest.hexdigest()}.pickle"
+    path = paths.AUDIT_CACHE_DIR / _audit_code() / f"{digest.hexdigest()}.pickle"
     try:
         with open(path, "rb") as handle:
             cached_mask, result = pickle.load(handle)
         if len(cached_mask) == len(masked):
+            with contextlib.suppress(OSError):
+                os.utime(path)  # used: the last to go when the folder is pruned
             return cached_mask, result
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
         pass
     protected, result = audit.protect(model, masked, level)
     with contextlib.suppress(OSError):
         write_atomic(path, pickle.dumps((protected, result), protocol=pickle.HIGHEST_PROTOCOL))
+    _prune_kept_audits(path.parent)
     return protected, result
+
+
+# Results kept by the current code (about 10 KB each: a year's data at a few thresholds
+# and both levels, the explorer's neighbouring thresholds, a few data sets).
+KEPT_AUDITS = 200
+# A result of another code, or an unfinished write, untouched for this long belongs to no
+# running process: a kernel started before an update may still use its code's folder.
+STALE_AFTER = 3600  # seconds
+
+
+def _prune_kept_audits(current: Path) -> None:
+    """Keep the audit's folder from growing: results of another code, killed writes, excess.
+
+    Every change of the audit's code, or of SciPy, starts a folder of its own, whose
+    results the earlier folders can never be; they go once unused for `STALE_AFTER`, as
+    do the temporary files of writers that were killed. Within the current folder, the
+    least recently used go first beyond `KEPT_AUDITS`. A file another process holds
+    (Windows) or has just removed is left alone: pruning is never worth a failure.
+    """
+    stale = time.time() - STALE_AFTER
+
+    def unused(path: Path) -> bool:
+        return path.stat().st_mtime < stale
+
+    with contextlib.suppress(OSError):
+        for entry in current.parent.iterdir():
+            if entry != current and unused(entry):
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:  # kept before results had a folder per code
+                    entry.unlink(missing_ok=True)
+        unfinished = [path for path in current.glob(".*.tmp") if unused(path)]
+        kept = sorted(current.glob("*.pickle"), key=lambda path: path.stat().st_mtime)
+        for path in unfinished + kept[: max(0, len(kept) - KEPT_AUDITS)]:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
 
 
 def _failure(result) -> str:

@@ -331,7 +331,7 @@ def test_the_audit_s_result_is_kept_by_content_and_reused(tmp_path, monkeypatch)
     table = _forced_full()
     collectivites = {"E": "R", "V": "R", "M": "R", "X": "R"}
     first = secrecy.apply(table, collectivites, protection=1)
-    assert len(list(tmp_path.glob("*.pickle"))) == 1
+    assert len(list(tmp_path.rglob("*.pickle"))) == 1
 
     def no_second_audit(*_):
         raise AssertionError("audited twice")
@@ -345,7 +345,7 @@ def test_the_audit_s_result_is_kept_by_content_and_reused(tmp_path, monkeypatch)
     other = table.assign(numerateur=table["numerateur"].where(table["perimetre"] != "V", 4))
     with pytest.raises(AssertionError, match="audited twice"):  # other figures: another key
         secrecy.apply(other, collectivites, protection=1)
-    (next(tmp_path.glob("*.pickle"))).write_bytes(b"not a pickle")  # unreadable: no cache
+    (next(tmp_path.rglob("*.pickle"))).write_bytes(b"not a pickle")  # unreadable: no cache
     with pytest.raises(AssertionError, match="audited twice"):
         secrecy.apply(table, collectivites, protection=1)
 
@@ -458,9 +458,52 @@ def test_the_audit_s_kept_results_are_keyed_by_its_code(tmp_path, monkeypatch):
     table = _forced_full()
     collectivites = {"E": "R", "V": "R", "M": "R", "X": "R"}
     secrecy.apply(table, collectivites, protection=1)
-    kept = set(tmp_path.glob("*.pickle"))
+    kept = set(tmp_path.rglob("*.pickle"))
     code = secrecy._audit_code()
     assert code == secrecy._audit_code.__wrapped__()  # the cached key is the code's
     monkeypatch.setattr(secrecy, "_audit_code", lambda: code + "-modifié")
     secrecy.apply(table, collectivites, protection=1)
-    assert len(kept) == 1 and len(set(tmp_path.glob("*.pickle")) - kept) == 1
+    assert len(kept) == 1 and len(set(tmp_path.rglob("*.pickle")) - kept) == 1
+
+
+def test_the_audit_s_kept_results_do_not_pile_up(tmp_path, monkeypatch):
+    """Each change of the audit's code starts a folder of results the earlier ones can
+    never be: they go once unused for an hour (a kernel started before an update may
+    still use its own), with the writes of killed processes; beyond `KEPT_AUDITS`, the
+    least recently used go first."""
+    import os
+    import time
+
+    from avs_eval import paths
+
+    monkeypatch.setattr(paths, "AUDIT_CACHE_DIR", tmp_path)
+    monkeypatch.setattr(secrecy, "KEPT_AUDITS", 2)
+    hours_ago = time.time() - 2 * 3600
+
+    def made(path, old=False):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+        if old:
+            os.utime(path, (hours_ago, hours_ago))
+        return path
+
+    code = secrecy._audit_code()
+    earlier = made(tmp_path / "ancien-code" / "r.pickle").parent
+    os.utime(earlier, (hours_ago, hours_ago))
+    running = made(tmp_path / "code-d-un-noyau-ouvert" / "r.pickle").parent
+    flat = made(tmp_path / "avant-les-dossiers.pickle", old=True)
+    killed = made(tmp_path / code / ".r.pickle.abc.tmp", old=True)
+    writing = made(tmp_path / code / ".s.pickle.def.tmp")
+    table = _forced_full()
+    collectivites = {"E": "R", "V": "R", "M": "R", "X": "R"}
+    secrecy.apply(table, collectivites, protection=1)
+    first = next((tmp_path / code).glob("*.pickle"))
+    assert not earlier.exists() and not flat.exists() and not killed.exists()
+    assert running.exists() and writing.exists()
+    time.sleep(0.05)
+    secrecy.apply(table, collectivites, protection=2)
+    os.utime(first, (hours_ago, hours_ago))  # least recently used...
+    secrecy.apply(table, collectivites, protection=1)  # ...until read again
+    secrecy.apply(table.assign(numerateur=table["numerateur"] + 1), collectivites, protection=1)
+    left = set((tmp_path / code).glob("*.pickle"))
+    assert len(left) == 2 and first in left  # the level-2 result, unused since, went
