@@ -143,6 +143,12 @@ MODELE_WORD = Option(
     "modèle sobre fourni)",
     "FICHIER",
 )
+OUTPUT_FOLDER = Option(  # of the year's batch and of the bilan: the same folder
+    "--sortie",
+    "dossier de sortie (défaut : %(default)s)",
+    "DOSSIER",
+    default=default_of(BatchOptions, "sortie"),
+)
 TERRITORY = Option(
     "--territoire",
     "un territoire : ses lignes, celles de sa collectivité et de l'ensemble",
@@ -357,12 +363,7 @@ COMMANDS = (
                 "N",
                 int,
             ),
-            Option(
-                "--sortie",
-                "dossier de sortie (défaut : %(default)s)",
-                "DOSSIER",
-                default=default_of(BatchOptions, "sortie"),
-            ),
+            OUTPUT_FOLDER,
             MIN_EFFECTIF,
             Option("--verbatims", "reproduire les réponses en texte libre", action="store_true"),
             Group(
@@ -479,12 +480,7 @@ COMMANDS = (
                 "ANNEE",
                 int,
             ),
-            Option(
-                "--sortie",
-                "dossier de sortie (défaut : %(default)s)",
-                "DOSSIER",
-                default=default_of(BatchOptions, "sortie"),
-            ),
+            OUTPUT_FOLDER,
             MIN_EFFECTIF,
             Option(
                 "--interne",
