@@ -210,8 +210,9 @@ def _prune_kept_audits(current: Path) -> None:
     """
     stale = time.time() - STALE_AFTER
 
-    def unused(path: Path) -> bool:
-        return path.stat().st_mtime < stale
+    def unused(path: Path) -> bool:  # a folder: none of its results read or written since
+        inside = path.iterdir() if path.is_dir() else ()
+        return max([path.stat().st_mtime] + [p.stat().st_mtime for p in inside]) < stale
 
     with contextlib.suppress(OSError):
         for entry in current.parent.iterdir():

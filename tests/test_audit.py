@@ -488,9 +488,10 @@ def test_the_audit_s_kept_results_do_not_pile_up(tmp_path, monkeypatch):
         return path
 
     code = secrecy._audit_code()
-    earlier = made(tmp_path / "ancien-code" / "r.pickle").parent
+    earlier = made(tmp_path / "ancien-code" / "r.pickle", old=True).parent
     os.utime(earlier, (hours_ago, hours_ago))
     running = made(tmp_path / "code-d-un-noyau-ouvert" / "r.pickle").parent
+    os.utime(running, (hours_ago, hours_ago))  # a result read a moment ago keeps its folder
     flat = made(tmp_path / "avant-les-dossiers.pickle", old=True)
     killed = made(tmp_path / code / ".r.pickle.abc.tmp", old=True)
     writing = made(tmp_path / code / ".s.pickle.def.tmp")
