@@ -220,15 +220,9 @@ class BilanPlan(planning.Plan):
         pages = [(name, page) for name, page in pages if page.is_file()]
         internal = self.report.interne
         if printing.pdf:
-            from avs_eval.pdf import HEADER, INTERNAL_HEADER, Document, print_documents
+            from avs_eval.pdf import Document, print_documents
 
-            header = INTERNAL_HEADER if internal else HEADER
-            documents = [
-                Document(
-                    n, p, p.with_name(paths.edition_file(STEM, ".pdf", internal)), None, header
-                )
-                for n, p in pages
-            ]
+            documents = [Document.beside(n, p, internal) for n, p in pages]
             printed.pdf = print_documents(documents, printing.navigateur, parallel)
         if printing.docx:
             from avs_eval import word

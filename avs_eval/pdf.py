@@ -150,6 +150,13 @@ class Document:
     copy: Path | None = None  # envoi/<slug>-<année>.pdf
     header: str = HEADER  # the internal edition's carries its warning
 
+    @classmethod
+    def beside(cls, name: str, html: Path, internal: bool, copy: Path | None = None) -> Document:
+        """The PDF of a page, in its folder, named and headed for its edition
+        (`rapport-interne.pdf`, the internal edition's warning in every page's header)."""
+        pdf = html.with_name(paths.edition_file(html.stem, ".pdf", internal))
+        return cls(name, html, pdf, copy, INTERNAL_HEADER if internal else HEADER)
+
 
 @dataclass
 class PrintResult:
@@ -255,9 +262,7 @@ def report_documents(outcomes, staging: Path, year: int, internal: bool) -> list
             continue
         slug = folder.name if outcome.stem == "rapport" else outcome.stem
         copy = None if internal else staging / paths.envoi_name(slug, year)
-        pdf = folder / paths.edition_file(outcome.stem, ".pdf", internal)
-        header = INTERNAL_HEADER if internal else HEADER
-        documents.append(Document(outcome.name, html, pdf, copy, header))
+        documents.append(Document.beside(outcome.name, html, internal, copy))
     return documents
 
 
