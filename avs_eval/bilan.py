@@ -689,12 +689,12 @@ def workbook(
     published: bool,
 ) -> bytes:
     """bilan.xlsx: the indicator workbook of the period, plus targets and the follow-up."""
-    from avs_eval.excel import _header, indicators_book
+    from avs_eval.excel import header_row, indicators_book
 
     # sheets added to the workbook as built: saving it then reading it back cost seconds
     book = indicators_book(trajectories_table, min_effectif, changes, published)
     targets = book.create_sheet("Cibles")
-    _header(targets, ["Année", "Niveau", "Périmètre", "Indicateur", "Part", "Cible", "Atteinte"],
+    header_row(targets, ["Année", "Niveau", "Périmètre", "Indicateur", "Part", "Cible", "Atteinte"],
             [8, 14, 26, 48, 8, 8, 10])  # fmt: skip
     rows = trajectories_table[trajectories_table["cible"].notna()]
     for row in rows.itertuples(index=False):
@@ -712,7 +712,7 @@ def workbook(
             ]
         )
     actions = book.create_sheet("Suivi des actions")
-    _header(actions, list(follow_up.columns), [8, 8, 48, 8, 8, 14, 60, 14, 16, 16])
+    header_row(actions, list(follow_up.columns), [8, 8, 48, 8, 8, 14, 60, 14, 16, 16])
     for row in follow_up.itertuples(index=False):
         actions.append(list(row))
     buffer = io.BytesIO()

@@ -200,7 +200,7 @@ class BilanPlan(planning.Plan):
         dataset = context.dataset
         self.settle_period(dataset.years)
         # the same record as a year's, so that either batch may recall the other's data
-        slugs = planning._slugs(dataset.territories)
+        slugs = planning.territory_folders(dataset.territories)
         self.data = {"annees": [int(y) for y in dataset.years], "territoires": slugs}
         return context
 

@@ -18,12 +18,12 @@ from avs_eval import figures, placement
 from avs_eval.cartes import (
     BORDER_COLOR,
     WIDTH,
-    _boundaries,
-    _caption,
-    _describe,
-    _drawable,
-    _frame,
-    _page,
+    add_caption,
+    describe_map,
+    draw_boundaries,
+    drawable_path,
+    frame_map,
+    map_page,
 )
 from avs_eval.geographie import Background, label_anchor, line_arrays, polygon_rings
 
@@ -69,7 +69,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
     communes = [c for c, t in background.territory_of.items() if t == territoire]
     legend = _locator_entries(collectivite)
     map_height = 3.96  # inches, as before the legend was measured
-    figure, bottom = _page(WIDTH, 1.08 + map_height, legend)
+    figure, bottom = map_page(WIDTH, 1.08 + map_height, legend)
     height = figure.get_figheight()
     ax_all = figure.add_axes((0.01, bottom / height, 0.33, map_height / height))
     ax_zoom = figure.add_axes((0.36, bottom / height, 0.63, map_height / height))
@@ -85,7 +85,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
         va="top",
     )
     placement.legend(figure, 0.5, legend, BORDER_COLOR)
-    _caption(
+    add_caption(
         figure,
         background,
         "Chaque structure est placée dans sa commune, pas à son "
@@ -96,7 +96,7 @@ def locator_map(background: Background, dataset, territoire: str, annee: int | N
         f" et {len(names) - MAX_NAMES} autres" if len(names) > MAX_NAMES else ""
     )
     communes = f"Communes du territoire : {shown}. " if names else ""
-    _describe(figure, f"{communes}{background.caption}")
+    describe_map(figure, f"{communes}{background.caption}")
     return figure
 
 
@@ -134,11 +134,11 @@ def _department_panel(ax, background: Background, territoire: str, collectivite:
     Filled as in the zoomed panel and the legend (`_locator_legend`): the territory in
     its light colour outlined in its dark one, its collectivité in the collectivité's tint.
     """
-    _frame(ax, background)
+    frame_map(ax, background)
     if background.outside_path is not None:
         ax.add_collection(
             PathCollection(
-                [_drawable(background.outside_path)], facecolors="#f7f7f7", edgecolors="none"
+                [drawable_path(background.outside_path)], facecolors="#f7f7f7", edgecolors="none"
             ),
             autolim=False,
         )
@@ -151,7 +151,7 @@ def _department_panel(ax, background: Background, territoire: str, collectivite:
     ]
     ax.add_collection(
         PathCollection(
-            [_drawable(background.territory_paths[t]) for t in others],
+            [drawable_path(background.territory_paths[t]) for t in others],
             facecolors=tones,
             edgecolors="#999",
             linewidths=0.3,
@@ -161,7 +161,7 @@ def _department_panel(ax, background: Background, territoire: str, collectivite:
     if territoire in background.territory_paths:
         ax.add_collection(
             PathCollection(
-                [_drawable(background.territory_paths[territoire])],
+                [drawable_path(background.territory_paths[territoire])],
                 facecolors=TERRITORY_FACE,
                 edgecolors=HIGHLIGHT_COLOR,
                 linewidths=1.6,
@@ -169,7 +169,7 @@ def _department_panel(ax, background: Background, territoire: str, collectivite:
             ),
             autolim=False,
         )
-    _boundaries(ax, background)
+    draw_boundaries(ax, background)
     ax.set_title("Dans le département", fontsize=10, weight="bold")
 
 
@@ -197,7 +197,7 @@ def _territory_panel(
         minx, miny, maxx, maxy = extent
         margin = max(maxx - minx, maxy - miny) * 0.08
         extent = (minx - margin, miny - margin, maxx + margin, maxy + margin)
-    _frame(ax, background, extent)
+    frame_map(ax, background, extent)
     geometry = background.shapes.geometry
     around = [
         c
@@ -206,7 +206,7 @@ def _territory_panel(
     ]
     ax.add_collection(
         PathCollection(
-            [_drawable(polygon_rings(geometry[c])) for c in around],
+            [drawable_path(polygon_rings(geometry[c])) for c in around],
             facecolors=[_commune_face(background, c, collectivite) for c in around],
             edgecolors="#bbb",
             linewidths=0.4,
@@ -215,7 +215,7 @@ def _territory_panel(
     )
     ax.add_collection(
         PathCollection(
-            [_drawable(polygon_rings(geometry[c])) for c in communes],
+            [drawable_path(polygon_rings(geometry[c])) for c in communes],
             facecolors=TERRITORY_FACE,
             edgecolors="#7a8fa6",
             linewidths=0.5,
@@ -228,7 +228,7 @@ def _territory_panel(
             LineCollection(line_arrays(shape.boundary), colors=HIGHLIGHT_COLOR, linewidths=1.6),
             autolim=False,
         )
-    _boundaries(ax, background)
+    draw_boundaries(ax, background)
     placed = _structures(ax, points)
     with_structures = set(points["code"])
     order = sorted(communes, key=lambda c: (c not in with_structures, -geometry[c].area))

@@ -89,12 +89,13 @@ def class_of(share: float) -> int:
 # --- drawing -------------------------------------------------------------------------------
 
 
-def _drawable(rings: Rings) -> Path:
+def drawable_path(rings: Rings) -> Path:
     """The matplotlib path of prepared rings."""
     return Path(rings[0], rings[1])
 
 
-def _frame(ax, background: Background, extent=None) -> None:
+def frame_map(ax, background: Background, extent=None) -> None:
+    """Axes without frame nor ticks, true to the map's aspect, around `extent`."""
     ax.set_aspect(background.aspect)
     ax.set_axis_off()
     minx, miny, maxx, maxy = extent if extent is not None else background.bounds
@@ -119,17 +120,19 @@ def _choropleth(
     maps where the « s » of neighbouring territories would pile up.
     Returns the display boxes of the « s », for labels added afterwards to avoid.
     """
-    _frame(ax, background, extent)
+    frame_map(ax, background, extent)
     if background.outside_path is not None:
         ax.add_collection(
             PathCollection(
-                [_drawable(background.outside_path)], facecolors=OUTSIDE_COLOR, edgecolors="none"
+                [drawable_path(background.outside_path)],
+                facecolors=OUTSIDE_COLOR,
+                edgecolors="none",
             ),
             autolim=False,
         )
     shown, colors, secret, missing = [], [], [], []
     for territoire, rings in background.territory_paths.items():
-        path = _drawable(rings)
+        path = drawable_path(rings)
         if territoire not in values.index:
             missing.append(path)
             continue
@@ -146,14 +149,14 @@ def _choropleth(
     ax.add_collection(PathCollection(shown, facecolors=colors, **border), autolim=False)
     ax.add_collection(PathCollection(missing, facecolors=NO_DATA_COLOR, **border), autolim=False)
     hatched = PathCollection(
-        [_drawable(background.territory_paths[t]) for t in secret],
+        [drawable_path(background.territory_paths[t]) for t in secret],
         facecolors=SECRET_FACE,
         **border,
     )
     hatched.set_hatch(HATCH)
     hatched.set_gid("secret")
     ax.add_collection(hatched, autolim=False)
-    _boundaries(ax, background)
+    draw_boundaries(ax, background)
     if not secret_labels:
         return []
     # « s » on each masked territory, moved off a neighbour's « s » where they crowd
@@ -163,7 +166,8 @@ def _choropleth(
     return placement.place_labels(ax, labels, renderer, [], **style)
 
 
-def _boundaries(ax, background: Background) -> None:
+def draw_boundaries(ax, background: Background) -> None:
+    """The communes' outlines, and the collectivités' in a heavier line."""
     ax.add_collection(
         LineCollection(background.outline_lines, colors=BORDER_COLOR, linewidths=0.8),
         autolim=False,
@@ -213,7 +217,8 @@ def _other_entries(
     return entries
 
 
-def _caption(figure: Figure, background: Background, extra: str = "") -> None:
+def add_caption(figure: Figure, background: Background, extra: str = "") -> None:
+    """The map's source line (its communes' year and origin) at its foot, after `extra`."""
     text = f"{extra} {background.caption}".strip()
     figure.text(
         0.3,
@@ -226,7 +231,7 @@ def _caption(figure: Figure, background: Background, extra: str = "") -> None:
     )
 
 
-def _page(width: float, top: float, legend: list[tuple[str, dict]]) -> tuple[Figure, float]:
+def map_page(width: float, top: float, legend: list[tuple[str, dict]]) -> tuple[Figure, float]:
     """A map page `width` inches wide: `top` inches of title and maps above the legend.
 
     Returns the figure, ready to draw, and the height of the maps' bottom edge above the
@@ -271,7 +276,7 @@ def _page_frame(
 
     Written in one place so that every map page puts them where a reader looks for them;
     `caption` comes before the background's source line, `details` after the title in the
-    text alternative (`_describe`).
+    text alternative (`describe_map`).
     """
     height = figure.get_figheight()
     figure.suptitle(
@@ -292,9 +297,9 @@ def _page_frame(
         weight="bold",
         transform=figure.dpi_scale_trans,
     )
-    _caption(figure, background, caption)
+    add_caption(figure, background, caption)
     # the source line is drawn in the image: a screen reader gets it from the alt text
-    _describe(figure, f"{details} {background.caption}".strip())
+    describe_map(figure, f"{details} {background.caption}".strip())
 
 
 def _has_missing(background: Background, values: pd.DataFrame) -> bool:
@@ -369,7 +374,7 @@ def _synthesis(background, table, annee, names, labels, reversed_) -> Figure:
     missing = any(_has_missing(background, v) for v in values.values())
     legend = _class_entries(len(reversed_) < len(names), bool(reversed_))
     legend += _other_entries(background, secret, missing, secret_labels=False)
-    figure, _ = _page(WIDTH, 0.9 + rows * (panel_height + title_room), legend)
+    figure, _ = map_page(WIDTH, 0.9 + rows * (panel_height + title_room), legend)
     height = figure.get_figheight()
     for k, name in enumerate(names):
         row, column = divmod(k, columns)
@@ -421,7 +426,7 @@ def _synthesis(background, table, annee, names, labels, reversed_) -> Figure:
     return figure
 
 
-def _describe(figure: Figure, details: str) -> None:
+def describe_map(figure: Figure, details: str) -> None:
     """The map's text alternative: its title, then what a sighted reader sees on it.
 
     Set as `figure.alt_text`; `title_of(figure)` (the title alone, « Carte … ») remains
@@ -462,7 +467,7 @@ def _response_rate(background: Background, table: pd.DataFrame, annee: int) -> F
     legend = _class_entries() + _other_entries(
         background, bool(values[MASK].any()), _has_missing(background, values)
     )
-    figure, bottom = _page(WIDTH, 0.8 + map_height, legend)
+    figure, bottom = map_page(WIDTH, 0.8 + map_height, legend)
     renderer = figure.canvas.get_renderer()
     placed: list = []
     axes = _panels(figure, len(panels), bottom, map_height)
@@ -553,7 +558,7 @@ def _explorer(background: Background, table: pd.DataFrame, selection) -> Figure:
     legend = _class_entries(not flip, flip) + _other_entries(background, secret, missing)
     if chosen:
         legend.append(("territoire choisi", {"color": "#b00020", "linewidth": 2}))
-    figure, bottom = _page(width, 0.9 + map_height, legend)
+    figure, bottom = map_page(width, 0.9 + map_height, legend)
     for ax, kind in zip(_panels(figure, len(types), bottom, map_height), types, strict=True):
         _choropleth(ax, background, values[kind], reverse=flip)
         for territoire in chosen:

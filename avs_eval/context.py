@@ -127,7 +127,9 @@ class Context:
         return self.table.iloc[positions]
 
 
-def _source_key(source: DataSource, min_effectif: int) -> tuple:
+def source_key(source: DataSource, min_effectif: int) -> tuple:
+    """What a Context is kept by: its files' paths, dates and sizes, and its threshold
+    (the explorer compares it to know whether its data changed on disk)."""
     stamps = []
     for file in source.files:
         try:
@@ -151,7 +153,7 @@ def build_context(source: DataSource, min_effectif: int | None = None) -> Contex
     """
     # None or 0 (a notebook's default): the threshold of parameters/config.yaml
     threshold = secrecy_threshold(min_effectif)
-    key = _source_key(source, threshold)
+    key = source_key(source, threshold)
     return _CACHE.get(key, lambda: _shared(key) or _compute(source, threshold, key))
 
 

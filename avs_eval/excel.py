@@ -73,7 +73,9 @@ INDICATOR_HEADERS: tuple[tuple[str, int], ...] = (
 SHARE_COLUMNS = ("part", "ic_bas", "ic_haut")
 
 
-def _header(sheet: Worksheet, headers: list[str], widths: list[int]) -> None:
+def header_row(sheet: Worksheet, headers: list[str], widths: list[int]) -> None:
+    """A sheet's first row as every workbook of the project has it: bold on a tint,
+    wrapped, the columns' widths set, frozen while the rows scroll."""
     sheet.append(headers)
     for position, width in enumerate(widths, start=1):
         cell = sheet.cell(row=1, column=position)
@@ -93,7 +95,7 @@ def _text_sheet(sheet: Worksheet, title: str, paragraphs: list[str]) -> None:
         sheet.cell(row=sheet.max_row, column=1).alignment = Alignment(wrap_text=True)
 
 
-def _print_setup(sheet: Worksheet, title: str, header_row: bool = True) -> None:
+def _print_setup(sheet: Worksheet, title: str, headed: bool = True) -> None:
     """Printed as a committee file: landscape A4, one page wide, the header row on every
     page, the title in the page header and « page n sur N » at the foot.
 
@@ -105,7 +107,7 @@ def _print_setup(sheet: Worksheet, title: str, header_row: bool = True) -> None:
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0  # as many pages down as needed
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    if header_row:
+    if headed:
         sheet.print_title_rows = "1:1"
     sheet.oddHeader.center.text = title.replace("&", "&&")  # "&" starts a header code
     sheet.oddFooter.center.text = "Page &P sur &N"
@@ -164,7 +166,7 @@ def indicators_book(
         written.append(sheet.title)
         if response_rate_at is None:
             response_rate_at = _response_rate_position(rows)
-        _header(sheet, headers, widths)
+        header_row(sheet, headers, widths)
         # the row number is counted here: openpyxl's `max_row` scans every cell, and
         # asking it once per row made the department's workbook quadratic (7 min for
         # 100 territories)
@@ -200,7 +202,7 @@ def indicators_book(
         f"{WORKBOOK_TITLE} : mode d'emploi",
         _notice(min_effectif, published, written, response_rate_at),
     )
-    _print_setup(notice, WORKBOOK_TITLE, header_row=False)
+    _print_setup(notice, WORKBOOK_TITLE, headed=False)
     return workbook
 
 
@@ -262,7 +264,7 @@ def _evolutions_sheet(sheet: Worksheet, evolutions: pd.DataFrame, published: boo
         P_VALUE_CLASS_HEADER if published and column == "p_valeur" else header
         for column, header, _ in EVOLUTION_HEADERS
     ]
-    _header(sheet, headers, [w for _, _, w in EVOLUTION_HEADERS])
+    header_row(sheet, headers, [w for _, _, w in EVOLUTION_HEADERS])
     catalog = load_catalog()
     formats = {
         **dict.fromkeys(SHARES, PERCENT_FORMAT),
@@ -426,7 +428,7 @@ def template_workbook() -> bytes:
 
     structures = workbook.create_sheet("structures")
     columns = list(STRUCTURE_REQUIRED + STRUCTURE_OPTIONAL)
-    _header(structures, columns, [max(14, len(c) + 4) for c in columns])
+    header_row(structures, columns, [max(14, len(c) + 4) for c in columns])
     _list_validation(
         structures, columns.index("type") + 1, tuple(STRUCTURE_TYPES.values), "le type"
     )
@@ -440,12 +442,12 @@ def template_workbook() -> bytes:
 
     reponses = workbook.create_sheet("reponses")
     columns = list(load_catalog().response_columns)
-    _header(reponses, columns, [max(14, len(c) + 4) for c in columns])
+    header_row(reponses, columns, [max(14, len(c) + 4) for c in columns])
     for column in load_catalog().yes_no_columns:
         _list_validation(reponses, columns.index(column) + 1, YES_NO_CHOICES, column)
 
     listes = workbook.create_sheet("listes")
-    _header(listes, ["question", "code", "libellé"], [28, 32, 48])
+    header_row(listes, ["question", "code", "libellé"], [28, 32, 48])
     for question in load_catalog().questions:
         if question.kind == "oui_non":
             for code in YES_NO_CHOICES:

@@ -30,7 +30,7 @@ from avs_eval import figures, formatting, paths
 from avs_eval.blocs import html_table
 from avs_eval.catalog import RESPONSE_RATE, load_catalog
 from avs_eval.config import load_config
-from avs_eval.context import Context, _source_key, build_context
+from avs_eval.context import Context, build_context, source_key
 from avs_eval.errors import AvsEvalError, ValidationError
 from avs_eval.output import write_atomic
 from avs_eval.schema import ALL_PERIMETER, LEVEL_LABELS, STRUCTURE_CHOICES, sort_key
@@ -457,7 +457,7 @@ class Explorer:
                 self.classeur.value.strip(),
             )
             same = context is not None and source == context.dataset.source
-            same = same and _source_key(source, context.min_effectif) == context.key
+            same = same and source_key(source, context.min_effectif) == context.key
         except (AvsEvalError, OSError):
             same = False
         if not same or self._thresholds is None:

@@ -263,7 +263,7 @@ def read(batch: Plan, say: Callable[[str], None]):
     for name in batch.options.territoires or []:
         if name not in dataset.territories:
             raise UsageError(unknown_territory_message(name, dataset.territories))
-    batch.year, batch.reports = year, _reports(_slugs(dataset.territories))
+    batch.year, batch.reports = year, _reports(territory_folders(dataset.territories))
     # the map background, built once for the batch
     report = batch.report
     background = context.background(
@@ -278,8 +278,9 @@ def read(batch: Plan, say: Callable[[str], None]):
     return context
 
 
-def _slugs(names: list[str]) -> dict[str, str]:
-    """Each territory's folder name; two territories may not share one."""
+def territory_folders(names: list[str]) -> dict[str, str]:
+    """Each territory's folder name (the year's batch and the bilan); two territories
+    may not share one, nor take the synthesis's."""
     slugs: dict[str, str] = {}
     for name in names:
         folder = paths.slug(name) or "territoire"

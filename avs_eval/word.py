@@ -39,19 +39,19 @@ from avs_eval import paths, plateforme
 from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, AvsEvalError
 from avs_eval.francais import counted
 from avs_eval.output import write_atomic
-from avs_eval.word_html import _Writer
+from avs_eval.word_html import BodyWriter
 from avs_eval.word_styles import (
     A4,
     MASKED_COLOUR,
     REFERENCE,
-    _add_page_number,
-    _empty_body,
-    _field_codes,
-    _new_paragraph,
-    _set_language,
-    _set_properties,
-    _twips,
+    add_page_number,
     build_reference,
+    empty_body,
+    field_codes,
+    new_paragraph,
+    set_language,
+    set_properties,
+    twips,
 )
 
 __all__ = [
@@ -124,14 +124,14 @@ def html_to_document(
         found = tree.findtext(".//title")
         title = " ".join(found.split()) if found else ""
     document = _open_template(template)
-    _empty_body(document)
+    empty_body(document)
     _page_setup(document, internal_banner)
-    _set_language(document)
-    _set_properties(document, title, author)
+    set_language(document)
+    set_properties(document, title, author)
     root = tree.find(".//main")
     if root is None:
         root = tree.find(".//body")
-    _Writer(document).blocks(root, document)
+    BodyWriter(document).blocks(root, document)
     return document
 
 
@@ -192,7 +192,7 @@ def _page_setup(document, internal_banner: str | None) -> None:
 
     for section in document.sections:
         section.orientation = WD_ORIENT.PORTRAIT
-        section.page_width, section.page_height = (_twips(A4[0]), _twips(A4[1]))
+        section.page_width, section.page_height = (twips(A4[0]), twips(A4[1]))
         footers = [section.footer]
         headers = [section.header]
         if section.different_first_page_header_footer:
@@ -202,8 +202,8 @@ def _page_setup(document, internal_banner: str | None) -> None:
             footers.append(section.even_page_footer)
             headers.append(section.even_page_header)
         for footer in footers:
-            if "PAGE" not in _field_codes(footer._element):
-                _add_page_number(footer)
+            if "PAGE" not in field_codes(footer._element):
+                add_page_number(footer)
         if internal_banner:
             for header in headers:
                 _add_banner(header, internal_banner)
@@ -213,7 +213,7 @@ def _add_banner(header, text: str) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import RGBColor
 
-    paragraph = _new_paragraph(header)
+    paragraph = new_paragraph(header)
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = paragraph.add_run(text)
     run.bold = True

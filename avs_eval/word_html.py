@@ -23,12 +23,12 @@ from avs_eval.word_styles import (
     SMALL_COLOUR,
     TABLE_STYLE,
     TABLE_TEXT_STYLE,
-    _abstract_numbering,
-    _element,
-    _number,
-    _twips,
-    _w,
+    abstract_numbering,
     ensure_style,
+    set_list_number,
+    twips,
+    w_tag,
+    xml_element,
 )
 
 # The HTML page's text column (1050 px less its padding): a chart as wide as the column
@@ -84,7 +84,7 @@ _BREAK = object()  # a <br> among the pieces of a paragraph
 _SPACES = re.compile(r"\s+")
 
 
-class _Writer:
+class BodyWriter:
     """Walks the page's body and writes each element as Word's own structure."""
 
     def __init__(self, document) -> None:
@@ -174,7 +174,7 @@ class _Writer:
 
     def _space_after_table(self, paragraph, container) -> None:
         if self.after_table is container:  # the page's margin below a table
-            paragraph.paragraph_format.space_before = _twips(160)
+            paragraph.paragraph_format.space_before = twips(160)
         self.after_table = None
 
     def preformatted(self, element, container) -> None:
@@ -225,10 +225,10 @@ class _Writer:
         paragraph = self.paragraph(container, list(pieces), LIST_STYLE)
         pieces.clear()
         if paragraph is not None and first:
-            _number(paragraph, number_id, level)
+            set_list_number(paragraph, number_id, level)
             return False
         if paragraph is not None:  # a second paragraph of the same item: indented, no mark
-            paragraph.paragraph_format.left_indent = _twips(720 * (level + 1))
+            paragraph.paragraph_format.left_indent = twips(720 * (level + 1))
         return first
 
     def numbering(self, ordered: bool, start: int) -> int:
@@ -236,15 +236,19 @@ class _Writer:
         if not ordered and self.bullets_id is not None:
             return self.bullets_id
         numbering = self.document.part.numbering_part.element
-        abstract_id = _abstract_numbering(numbering, ordered)
-        number_id = max((int(n.get(_w("numId"))) for n in numbering.iter(_w("num"))), default=0)
+        abstract_id = abstract_numbering(numbering, ordered)
+        number_id = max(
+            (int(n.get(w_tag("numId"))) for n in numbering.iter(w_tag("num"))), default=0
+        )
         number_id += 1
-        num = _element("num", {"numId": str(number_id)})
-        num.append(_element("abstractNumId", {"val": str(abstract_id)}))
+        num = xml_element("num", {"numId": str(number_id)})
+        num.append(xml_element("abstractNumId", {"val": str(abstract_id)}))
         if ordered:
             for level in range(9):
-                override = _element("lvlOverride", {"ilvl": str(level)})
-                override.append(_element("startOverride", {"val": str(start if level == 0 else 1)}))
+                override = xml_element("lvlOverride", {"ilvl": str(level)})
+                override.append(
+                    xml_element("startOverride", {"val": str(start if level == 0 else 1)})
+                )
                 num.append(override)
         numbering.append(num)
         if not ordered:
@@ -269,9 +273,9 @@ class _Writer:
         for r, line in enumerate(grid):
             word_row = word_rows[r]
             properties = word_row._tr.get_or_add_trPr()
-            properties.append(_element("cantSplit"))
+            properties.append(xml_element("cantSplit"))
             if r < header_count:
-                properties.append(_element("tblHeader"))
+                properties.append(xml_element("tblHeader"))
             cells = word_row.cells
             for c in range(columns):
                 cells[c].width = widths[c]
@@ -403,7 +407,7 @@ class _Writer:
         from docx.opc.constants import RELATIONSHIP_TYPE
 
         relation = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
-        element = _element("hyperlink", {})
+        element = xml_element("hyperlink", {})
         element.set("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id",
                     relation)  # fmt: skip
         paragraph._p.append(element)
@@ -574,8 +578,8 @@ def _column_widths(grid: list[list], columns: int, total: int) -> list[int]:
 
 def _column_grid(table, widths: list[int]) -> None:
     grid = table._tbl.tblGrid
-    for column, width in zip(grid.findall(_w("gridCol")), widths, strict=False):
-        column.set(_w("w"), str(int(width / 635)))  # EMU to twentieths of a point
+    for column, width in zip(grid.findall(w_tag("gridCol")), widths, strict=False):
+        column.set(w_tag("w"), str(int(width / 635)))  # EMU to twentieths of a point
 
 
 def _image_data(source: str) -> bytes | None:

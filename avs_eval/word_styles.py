@@ -73,7 +73,7 @@ def ensure_style(document, name: str):
     reference = _reference_styles()
     wanted = BabelFish.ui2internal(name)
     for style in _style_chain(reference, wanted):
-        if _find_style(styles.element, style.find(_w("name")).get(_w("val"))) is None:
+        if _find_style(styles.element, style.find(w_tag("name")).get(w_tag("val"))) is None:
             styles.element.append(copy.deepcopy(style))
     return styles[name]
 
@@ -84,11 +84,15 @@ def _style_chain(styles, name: str) -> list:
     style = _find_style(styles, name)
     while style is not None and style not in chain:
         chain.insert(0, style)
-        based = style.find(_w("basedOn"))
+        based = style.find(w_tag("basedOn"))
         if based is None:
             break
         style = next(
-            (s for s in styles.iter(_w("style")) if s.get(_w("styleId")) == based.get(_w("val"))),
+            (
+                s
+                for s in styles.iter(w_tag("style"))
+                if s.get(w_tag("styleId")) == based.get(w_tag("val"))
+            ),
             None,
         )
     if not chain:
@@ -97,9 +101,9 @@ def _style_chain(styles, name: str) -> list:
 
 
 def _find_style(styles, name: str):
-    for style in styles.iter(_w("style")):
-        found = style.find(_w("name"))
-        if found is not None and found.get(_w("val")) == name:
+    for style in styles.iter(w_tag("style")):
+        found = style.find(w_tag("name"))
+        if found is not None and found.get(w_tag("val")) == name:
             return style
     return None
 
@@ -111,18 +115,19 @@ def _reference_styles():
     return docx.Document(REFERENCE).styles.element
 
 
-def _number(paragraph, number_id: int, level: int) -> None:
+def set_list_number(paragraph, number_id: int, level: int) -> None:
+    """Make `paragraph` an item of list `number_id` at `level` (Word has nine)."""
     properties = paragraph._p.get_or_add_pPr()
-    numbering = _element("numPr", {})
-    numbering.append(_element("ilvl", {"val": str(min(level, 8))}))
-    numbering.append(_element("numId", {"val": str(number_id)}))
+    numbering = xml_element("numPr", {})
+    numbering.append(xml_element("ilvl", {"val": str(min(level, 8))}))
+    numbering.append(xml_element("numId", {"val": str(number_id)}))
     _insert_ordered(properties, numbering, PARAGRAPH_ORDER)
 
 
 def _insert_ordered(parent, child, order: tuple[str, ...]) -> None:
     """Put `child` where the schema wants it among `parent`'s children (Word is strict)."""
     name = child.tag.rpartition("}")[2]
-    later = {_w(tag) for tag in order[order.index(name) + 1 :]}
+    later = {w_tag(tag) for tag in order[order.index(name) + 1 :]}
     for existing in parent:
         if existing.tag in later:
             existing.addprevious(child)
@@ -130,34 +135,34 @@ def _insert_ordered(parent, child, order: tuple[str, ...]) -> None:
     parent.append(child)
 
 
-def _abstract_numbering(numbering, ordered: bool) -> int:
+def abstract_numbering(numbering, ordered: bool) -> int:
     """The id of the workbook's bullet or number definition, added on first use."""
     kind = "avs-eval-numeros" if ordered else "avs-eval-puces"
-    for abstract in numbering.iter(_w("abstractNum")):
-        name = abstract.find(_w("name"))
-        if name is not None and name.get(_w("val")) == kind:
-            return int(abstract.get(_w("abstractNumId")))
-    ids = [int(a.get(_w("abstractNumId"))) for a in numbering.iter(_w("abstractNum"))]
+    for abstract in numbering.iter(w_tag("abstractNum")):
+        name = abstract.find(w_tag("name"))
+        if name is not None and name.get(w_tag("val")) == kind:
+            return int(abstract.get(w_tag("abstractNumId")))
+    ids = [int(a.get(w_tag("abstractNumId"))) for a in numbering.iter(w_tag("abstractNum"))]
     abstract_id = max(ids, default=-1) + 1
-    abstract = _element("abstractNum", {"abstractNumId": str(abstract_id)})
-    abstract.append(_element("multiLevelType", {"val": "hybridMultilevel"}))
-    abstract.append(_element("name", {"val": kind}))
+    abstract = xml_element("abstractNum", {"abstractNumId": str(abstract_id)})
+    abstract.append(xml_element("multiLevelType", {"val": "hybridMultilevel"}))
+    abstract.append(xml_element("name", {"val": kind}))
     for level in range(9):
-        lvl = _element("lvl", {"ilvl": str(level)})
-        lvl.append(_element("start", {"val": "1"}))
+        lvl = xml_element("lvl", {"ilvl": str(level)})
+        lvl.append(xml_element("start", {"val": "1"}))
         if ordered:
-            lvl.append(_element("numFmt", {"val": "decimal"}))
-            lvl.append(_element("lvlText", {"val": f"%{level + 1}."}))
+            lvl.append(xml_element("numFmt", {"val": "decimal"}))
+            lvl.append(xml_element("lvlText", {"val": f"%{level + 1}."}))
         else:
-            lvl.append(_element("numFmt", {"val": "bullet"}))
-            lvl.append(_element("lvlText", {"val": BULLETS[level % len(BULLETS)]}))
-        lvl.append(_element("lvlJc", {"val": "left"}))
-        paragraph = _element("pPr", {})
-        paragraph.append(_element("ind", {"left": str(360 * (level + 1) * 2 - 360),
+            lvl.append(xml_element("numFmt", {"val": "bullet"}))
+            lvl.append(xml_element("lvlText", {"val": BULLETS[level % len(BULLETS)]}))
+        lvl.append(xml_element("lvlJc", {"val": "left"}))
+        paragraph = xml_element("pPr", {})
+        paragraph.append(xml_element("ind", {"left": str(360 * (level + 1) * 2 - 360),
                                           "hanging": "360"}))  # fmt: skip
         lvl.append(paragraph)
         abstract.append(lvl)
-    first_num = numbering.find(_w("num"))  # the schema wants every abstractNum before them
+    first_num = numbering.find(w_tag("num"))  # the schema wants every abstractNum before them
     if first_num is not None:
         first_num.addprevious(abstract)
     else:
@@ -165,19 +170,20 @@ def _abstract_numbering(numbering, ordered: bool) -> int:
     return abstract_id
 
 
-def _element(tag: str, attributes: dict[str, str] | None = None):
+def xml_element(tag: str, attributes: dict[str, str] | None = None):
+    """A WordprocessingML element (`w:tag`): what python-docx has no object for."""
     from docx.oxml import OxmlElement
 
     element = OxmlElement(f"w:{tag}")
     for key, value in (attributes or {}).items():
-        element.set(_w(key), value)
+        element.set(w_tag(key), value)
     return element
 
 
 def _child(parent, tag: str, first: bool = False):
-    found = parent.find(_w(tag))
+    found = parent.find(w_tag(tag))
     if found is None:
-        found = _element(tag, {})
+        found = xml_element(tag, {})
         if first:
             parent.insert(0, found)
         else:
@@ -185,11 +191,12 @@ def _child(parent, tag: str, first: bool = False):
     return found
 
 
-def _w(name: str) -> str:
+def w_tag(name: str) -> str:
+    """The qualified name of a WordprocessingML tag or attribute, for lxml."""
     return f"{{{W_NS}}}{name}"
 
 
-def _twips(value: int) -> int:
+def twips(value: int) -> int:
     """Twentieths of a point as python-docx's lengths (EMU)."""
     from docx.shared import Twips
 
@@ -209,7 +216,7 @@ def build_reference(path: str | Path = REFERENCE) -> None:
     from docx.shared import Cm, Pt, RGBColor
 
     document = docx.Document()
-    _empty_body(document)
+    empty_body(document)
     styles = document.styles
     font = "Arial"  # on every Windows; LibreOffice shows it with Liberation Sans' metrics
     for style_name, size, colour, bold in (
@@ -225,7 +232,7 @@ def build_reference(path: str | Path = REFERENCE) -> None:
         fonts = style.element.rPr.rFonts
         fonts.attrib.clear()  # the theme's fonts (asciiTheme…) would win over a name
         for attribute in ("ascii", "hAnsi", "cs", "eastAsia"):
-            fonts.set(_w(attribute), font)
+            fonts.set(w_tag(attribute), font)
         style.font.size = Pt(size)
         style.font.bold = bold
         style.font.italic = False
@@ -255,11 +262,11 @@ def build_reference(path: str | Path = REFERENCE) -> None:
     banner.paragraph_format.space_before = Pt(6)
     banner.paragraph_format.space_after = Pt(6)
     paragraph_properties = banner.element.get_or_add_pPr()
-    borders = _element("pBdr", {})
-    borders.append(_element("left", {"val": "single", "sz": "36", "space": "8",
+    borders = xml_element("pBdr", {})
+    borders.append(xml_element("left", {"val": "single", "sz": "36", "space": "8",
                                      "color": "E0A400"}))  # fmt: skip
     _insert_ordered(paragraph_properties, borders, PARAGRAPH_ORDER)
-    shading = _element("shd", {"val": "clear", "color": "auto", "fill": "FFF4D6"})
+    shading = xml_element("shd", {"val": "clear", "color": "auto", "fill": "FFF4D6"})
     _insert_ordered(paragraph_properties, shading, PARAGRAPH_ORDER)
 
     cell_text = styles.add_style(TABLE_TEXT_STYLE, WD_STYLE_TYPE.PARAGRAPH)
@@ -278,13 +285,13 @@ def build_reference(path: str | Path = REFERENCE) -> None:
     _table_style_look(table_style.element)
 
     section = document.sections[0]
-    section.page_width, section.page_height = (_twips(A4[0]), _twips(A4[1]))
+    section.page_width, section.page_height = (twips(A4[0]), twips(A4[1]))
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Cm(2))
     section.top_margin, section.bottom_margin = Cm(2), Cm(2)
-    _add_page_number(section.footer)
-    _set_language(document)
-    _set_properties(document, "Modèle des rapports avs-eval", "avs-eval")
+    add_page_number(section.footer)
+    set_language(document)
+    set_properties(document, "Modèle des rapports avs-eval", "avs-eval")
     properties = document.core_properties
     properties.created = properties.modified = datetime(2026, 1, 1)
     buffer = io.BytesIO()
@@ -296,22 +303,22 @@ def build_reference(path: str | Path = REFERENCE) -> None:
 def _table_style_look(style) -> None:
     """The page's tables: thin grey borders, a shaded bold header row."""
     table_properties = _child(style, "tblPr")
-    borders = _element("tblBorders", {})
+    borders = xml_element("tblBorders", {})
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        borders.append(_element(side, {"val": "single", "sz": "4", "space": "0",
+        borders.append(xml_element(side, {"val": "single", "sz": "4", "space": "0",
                                        "color": "D0D7DE"}))  # fmt: skip
     table_properties.append(borders)
-    margins = _element("tblCellMar", {})
+    margins = xml_element("tblCellMar", {})
     for side in ("left", "right"):
-        margins.append(_element(side, {"w": "85", "type": "dxa"}))
+        margins.append(xml_element(side, {"w": "85", "type": "dxa"}))
     table_properties.append(margins)
-    first_row = _element("tblStylePr", {"type": "firstRow"})
-    run = _element("rPr", {})
-    run.append(_element("b", {}))
+    first_row = xml_element("tblStylePr", {"type": "firstRow"})
+    run = xml_element("rPr", {})
+    run.append(xml_element("b", {}))
     first_row.append(run)
-    first_row.append(_element("tblPr", {}))
-    cell = _element("tcPr", {})
-    cell.append(_element("shd", {"val": "clear", "color": "auto", "fill": "EAF0F6"}))
+    first_row.append(xml_element("tblPr", {}))
+    cell = xml_element("tcPr", {})
+    cell.append(xml_element("shd", {"val": "clear", "color": "auto", "fill": "EAF0F6"}))
     first_row.append(cell)
     style.append(first_row)
 
@@ -319,18 +326,19 @@ def _table_style_look(style) -> None:
 A4 = (11906, 16838)  # width and height in twentieths of a point (210 × 297 mm)
 
 
-def _empty_body(document) -> None:
+def empty_body(document) -> None:
     """Remove the template's own text (a sample page), keeping its last section."""
     body = document.element.body
     for child in list(body):
-        if child.tag != _w("sectPr"):
+        if child.tag != w_tag("sectPr"):
             body.remove(child)
 
 
-def _add_page_number(footer) -> None:
+def add_page_number(footer) -> None:
+    """« page N / M » centred in `footer`, as fields Word updates itself."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    paragraph = _new_paragraph(footer)
+    paragraph = new_paragraph(footer)
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.add_run("page ")
     _add_field(paragraph, "PAGE", "1")
@@ -338,28 +346,28 @@ def _add_page_number(footer) -> None:
     _add_field(paragraph, "NUMPAGES", "1")
 
 
-def _set_language(document) -> None:
+def set_language(document) -> None:
     """French everywhere: the defaults, and any style of the template that says otherwise."""
     from docx.oxml import OxmlElement
 
     styles = document.styles.element
-    defaults = styles.find(_w("docDefaults"))
+    defaults = styles.find(w_tag("docDefaults"))
     if defaults is None:
         defaults = OxmlElement("w:docDefaults")
         styles.insert(0, defaults)
     run_defaults = _child(defaults, "rPrDefault", first=True)
     properties = _child(run_defaults, "rPr")
-    if properties.find(_w("lang")) is None:
-        _insert_ordered(properties, _element("lang", {}), RUN_ORDER)
-    for lang in styles.iter(_w("lang")):
-        lang.set(_w("val"), LANGUAGE)
+    if properties.find(w_tag("lang")) is None:
+        _insert_ordered(properties, xml_element("lang", {}), RUN_ORDER)
+    for lang in styles.iter(w_tag("lang")):
+        lang.set(w_tag("val"), LANGUAGE)
     settings = document.settings.element
-    theme = settings.find(_w("themeFontLang"))
+    theme = settings.find(w_tag("themeFontLang"))
     if theme is not None:
-        theme.set(_w("val"), LANGUAGE)
+        theme.set(w_tag("val"), LANGUAGE)
 
 
-def _set_properties(document, title: str, author: str) -> None:
+def set_properties(document, title: str, author: str) -> None:
     """The file's properties: the report's, never the template's."""
     now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     properties = document.core_properties
@@ -387,13 +395,14 @@ SMALL_COLOUR = "57606A"
 BULLETS = ("•", "◦", "▪")
 
 
-def _field_codes(element) -> str:
-    codes = [node.text or "" for node in element.iter(_w("instrText"))]
-    codes += [node.get(_w("instr"), "") for node in element.iter(_w("fldSimple"))]
+def field_codes(element) -> str:
+    """The codes of the fields in `element` (a template's footer may number its pages)."""
+    codes = [node.text or "" for node in element.iter(w_tag("instrText"))]
+    codes += [node.get(w_tag("instr"), "") for node in element.iter(w_tag("fldSimple"))]
     return " ".join(codes)
 
 
-def _new_paragraph(part):
+def new_paragraph(part):
     """A paragraph at the end of a header or footer: its lone empty one if it has one."""
     paragraphs = part.paragraphs
     if len(paragraphs) == 1 and not paragraphs[0].text and len(paragraphs[0]._p) <= 1:
@@ -405,7 +414,7 @@ def _add_field(paragraph, code: str, shown: str) -> None:
     from docx.oxml import OxmlElement
 
     field = OxmlElement("w:fldSimple")
-    field.set(_w("instr"), f" {code} ")
+    field.set(w_tag("instr"), f" {code} ")
     run = paragraph.add_run(shown)._r
     field.append(run)
     paragraph._p.append(field)

@@ -4,8 +4,9 @@ The table « Organisation du code » of docs/technique.md says, for each module,
 and which of the package's modules it may import. This test reads the code (imports
 inside functions included) and fails when a module imports one its row does not allow,
 when a module has no row, when the imports close a cycle, when a module passes 800
-lines or a function 120, or when the numbers layer starts loading matplotlib: a
-newcomer can trust the table, and the layers stay layers.
+lines or a function 120, when the numbers layer starts loading matplotlib, or when a
+module uses another's private name: a newcomer can trust the table, and the layers stay
+layers.
 """
 
 from __future__ import annotations
@@ -140,3 +141,43 @@ def test_the_numbers_layer_loads_no_matplotlib(module: str):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert done.stdout.strip() == "False"
+
+
+def private_uses(path: Path, known: set[str]) -> list[str]:
+    """Names with a leading underscore that `path` takes from another of the package's
+    modules: `from avs_eval.x import _y`, or `x._y` where `x` is such a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound: set[str] = set()  # local names of the package's modules
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("avs_eval"):
+            parts = node.module.split(".")
+            for alias in node.names:
+                if len(parts) == 1 and alias.name in known:
+                    bound.add(alias.asname or alias.name)
+                elif len(parts) > 1 and parts[1] != path.stem and alias.name.startswith("_"):
+                    found.append(f"{node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "avs_eval" and len(parts) > 1 and alias.asname:
+                    bound.add(alias.asname)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in bound
+            and node.value.id != path.stem
+            and node.attr.startswith("_")
+            and not node.attr.endswith("__")
+        ):
+            found.append(f"{node.value.id}.{node.attr}")
+    return sorted(set(found))
+
+
+def test_no_module_uses_another_s_private_names():
+    """A leading underscore says « only this module relies on it »: what another module
+    needs is named without one, with its docstring, so that changing it is visible."""
+    known = set(modules())
+    used = {name: private_uses(path, known) for name, path in modules().items()}
+    assert {name: names for name, names in used.items() if names} == {}
