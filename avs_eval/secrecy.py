@@ -160,9 +160,9 @@ def _audit_code() -> str:
 def _audited(model, masked: np.ndarray, level: int):
     """`audit.protect`, or its result for the same table, pattern and level computed before.
 
-    Keyed by everything the result depends on (the rows, their true values, the pattern
-    of the simple rules, the level, the audit's code and solver); a cache that cannot be
-    read or written is no cache.
+    Keyed by everything the result depends on: the rows, their true values, the pattern
+    of the simple rules and the level name the file, in the folder of the audit's code
+    and solver. A cache that cannot be read or written is no cache.
     """
     digest = hashlib.sha256()
     for part in (
@@ -173,7 +173,7 @@ def _audited(model, masked: np.ndarray, level: int):
         masked,
     ):
         digest.update(np.ascontiguousarray(part).tobytes())
-    digest.update(f"{level}/{_audit_code()}".encode())
+    digest.update(str(level).encode())
     path = paths.AUDIT_CACHE_DIR / _audit_code() / f"{digest.hexdigest()}.pickle"
     try:
         with open(path, "rb") as handle:
