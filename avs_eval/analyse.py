@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from avs_eval import formatting
-from avs_eval.francais import capitalised, counted, in_words, join, plural
+from avs_eval.formatting import counted, plural
+from avs_eval.francais import capitalised, in_words, join
 from avs_eval.secrecy import MASK
 
 UP, DOWN, FLAT = "hausse nette", "baisse nette", "stable ou dans la marge d'incertitude"

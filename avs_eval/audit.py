@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from avs_eval.audit_model import KEYS, Model, build_model, implied
+from avs_eval.formatting import counted, plural
 
 # the attacker's knowledge (`audit_model`), where the audit's users find it
 __all__ = ["KEYS", "Model", "build_model", "implied"]
@@ -104,21 +105,18 @@ class AuditResult:
     def summary(self) -> str:
         """One French clause for the journal and the internal edition (`secrecy.summary`)."""
 
-        def parts(n: int) -> str:
-            return f"{n} part{'s' if n > 1 else ''}"
-
+        audited, added = self.cells_audited, self.suppressions_added
         text = (
-            f"audit du secret, toutes années : {parts(self.cells_audited)} sous le seuil "
-            f"vérifiée{'s' if self.cells_audited > 1 else ''}, "
-            f"{parts(self.suppressions_added)} masquée{'s' if self.suppressions_added > 1 else ''}"
+            f"audit du secret, toutes années : {counted(audited, 'part')} sous le seuil "
+            f"{plural(audited, 'vérifiée')}, {counted(added, 'part')} {plural(added, 'masquée')}"
             " en plus pour les protéger"
         )
         if self.narrowest is not None:
             low, high = self.narrowest.numerateur
             text += f", intervalle le plus étroit déductible : de {low} à {high}"
         if self.exposed:
-            text += f" ; ÉCHEC : {parts(len(self.exposed))} encore déductible"
-            text += "s" if len(self.exposed) > 1 else ""
+            exposed = len(self.exposed)
+            text += f" ; ÉCHEC : {counted(exposed, 'part')} encore {plural(exposed, 'déductible')}"
         return text + f" (niveau de protection {self.protection})"
 
 

@@ -41,7 +41,8 @@ from avs_eval.caches import Recent
 from avs_eval.catalog import RESPONSE_RATE, Question, Section, load_catalog
 from avs_eval.context import build_context
 from avs_eval.errors import UsageError
-from avs_eval.francais import capitalised, counted, join, lower_first
+from avs_eval.formatting import counted
+from avs_eval.francais import capitalised, join, lower_first
 from avs_eval.options import ReportOptions
 from avs_eval.secrecy import SECRET_NOTE
 from avs_eval.sources import DataSource

@@ -43,7 +43,7 @@ from avs_eval.base_report import Report
 from avs_eval.blocs import NBSP, chart, html_table, md, share_cell, today
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.errors import UsageError
-from avs_eval.francais import counted
+from avs_eval.formatting import counted
 from avs_eval.output import write_atomic
 from avs_eval.schema import ALL_PERIMETER, LEVELS, sort_key
 from avs_eval.secrecy import MASK, SECRET_NOTE, SECRET_SYMBOL

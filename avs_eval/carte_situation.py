@@ -25,6 +25,7 @@ from avs_eval.cartes import (
     frame_map,
     map_page,
 )
+from avs_eval.formatting import plural
 from avs_eval.geographie import Background, label_anchor, line_arrays, polygon_rings
 
 MAX_NAMES = 24  # commune names tried on a locator map: those with structures, then the largest
@@ -118,13 +119,11 @@ def _locator_title(
         f"{int(counts.get(kind, 0))}\u00a0{kind}" for kind in TYPE_STYLES if counts.get(kind, 0)
     )
     total = len(points)
-    structures = f"{total}\u00a0structure{'s' if total > 1 else ''}" + (
-        f" ({detail})" if detail else ""
-    )
+    structures = f"{total}\u00a0{plural(total, 'structure')}" + (f" ({detail})" if detail else "")
     when = f" agréées en {annee}" if annee is not None else ""
     return (
         f"Carte de situation du territoire {territoire} ({collectivite}) : "
-        f"{count} commune{'s' if count > 1 else ''} et {structures}{when}"
+        f"{count} {plural(count, 'commune')} et {structures}{when}"
     )
 
 
@@ -240,9 +239,7 @@ def _territory_panel(
         ax, labels, renderer, placed, fontsize=7.5, color="#222", gid="commune-label"
     )
     count = len(communes)
-    ax.set_title(
-        f"{territoire} : {count} commune{'s' if count > 1 else ''}", fontsize=10, weight="bold"
-    )
+    ax.set_title(f"{territoire} : {count} {plural(count, 'commune')}", fontsize=10, weight="bold")
 
 
 def _structures(ax, points: pd.DataFrame) -> list:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from avs_eval.errors import EXIT_INVALID, UsageError, ValidationError
+from avs_eval.formatting import counted
 from avs_eval.options import BatchOptions, ReportOptions
 
 
@@ -59,8 +60,7 @@ def print_warnings(dataset_warnings, stream=sys.stderr) -> None:
 
     if not dataset_warnings:
         return
-    count = len(dataset_warnings)
-    print(f"{count} avertissement{'s' if count > 1 else ''} (données acceptées) :", file=stream)
+    print(f"{counted(len(dataset_warnings), 'avertissement')} (données acceptées) :", file=stream)
     print("\n".join(listing(dataset_warnings, "avertissement")), file=stream)
 
 
@@ -84,8 +84,7 @@ def cmd_valider(args) -> int:
     except ValidationError as invalid:
         print(invalid.report(), file=sys.stderr)
         if invalid.warnings:
-            count = len(invalid.warnings)
-            print(f"{count} avertissement{'s' if count > 1 else ''} :", file=sys.stderr)
+            print(f"{counted(len(invalid.warnings), 'avertissement')} :", file=sys.stderr)
             print("\n".join(listing(invalid.warnings, "avertissement")), file=sys.stderr)
         if target:  # every error: what the evaluator works through
             write(invalid.errors)
@@ -93,8 +92,7 @@ def cmd_valider(args) -> int:
         return EXIT_INVALID
     print(dataset.summary())
     if dataset.warnings:
-        count = len(dataset.warnings)
-        print(f"{count} avertissement{'s' if count > 1 else ''} (données acceptées) :")
+        print(f"{counted(len(dataset.warnings), 'avertissement')} (données acceptées) :")
         print("\n".join(listing(dataset.warnings, "avertissement")))
     if target:
         write(dataset.warnings)

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
 
+from avs_eval.formatting import count, counted
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -80,9 +82,7 @@ class ValidationError(AvsEvalError):
     def __init__(self, errors: Iterable[Finding], warnings: Iterable[Finding] = ()) -> None:
         self.errors: Sequence[Finding] = _in_reading_order(errors)
         self.warnings: Sequence[Finding] = _in_reading_order(warnings)
-        count = len(self.errors)
-        plural = "s" if count > 1 else ""
-        super().__init__(f"{count} erreur{plural} dans les données")
+        super().__init__(f"{counted(len(self.errors), 'erreur')} dans les données")
 
     def report(self, shown: int = SHOWN) -> str:
         """The first `shown` errors in full, then, if there are more, a count per rule."""
@@ -113,15 +113,15 @@ def listing(findings: Sequence[Finding], noun: str, shown: int = SHOWN) -> list[
         return lines
     rest = len(findings) - shown
     lines.append(
-        f"  … et {_number(rest)} autre{'s' if rest > 1 else ''} {noun}{'s' if rest > 1 else ''}"
-        f" ; les {_number(len(findings))} {noun}s par règle :"
+        f"  … et {counted(rest, f'autre {noun}', f'autres {noun}s')}"
+        f" ; les {count(len(findings))} {noun}s par règle :"
     )
     groups = findings.per_rule() if isinstance(findings, Findings) else _per_rule(findings)
-    for (fichier, colonne, _), (count, message) in sorted(
+    for (fichier, colonne, _), (number, message) in sorted(
         groups.items(), key=lambda item: -item[1][0]
     ):
         where = f"{fichier}, colonne « {colonne} »" if colonne else fichier
-        lines.append(f"  - {_number(count)} × {where} : {message}")
+        lines.append(f"  - {count(number)} × {where} : {message}")
     lines.append(f"  Liste complète, une ligne par {noun} : avs-eval valider --erreurs {noun}s.csv")
     return lines
 
@@ -139,11 +139,6 @@ def _per_rule(findings: Iterable[Finding]) -> dict[tuple[str, str, str], tuple[i
         if example.setdefault(key, finding.message) != finding.message:
             example[key] = key[2]  # messages differ in their particulars: the rule alone
     return {key: (count, example[key]) for key, count in groups.items()}
-
-
-def _number(count: int) -> str:
-    """10000 as « 10 000 », as French readers write it."""
-    return f"{count:,}".replace(",", "\u202f")
 
 
 def findings_csv(findings: Iterable[Finding]) -> str:

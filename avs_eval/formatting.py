@@ -167,6 +167,27 @@ def count(number: Number | None) -> str:
     return (MINUS if value < 0 else "") + text
 
 
+def plural(number: int, singular: str, plural_form: str | None = None) -> str:
+    """The form that agrees with `number`: singular for 0 and 1, as French has it.
+
+    A single word takes an « s » unless it ends in s, x or z (« cible » → « cibles »);
+    a phrase needs its `plural_form` (« centre social » → « centres sociaux », « espace de
+    vie sociale » → « espaces de vie sociale »): no rule guesses those right.
+    """
+    if abs(number) < 2:
+        return singular
+    if plural_form is not None:
+        return plural_form
+    if " " in singular or "'" in singular:
+        raise ValueError(f"give the plural of « {singular} »")
+    return singular if singular[-1:] in ("s", "x", "z") else singular + "s"
+
+
+def counted(number: int, singular: str, plural_form: str | None = None) -> str:
+    """« 1 structure agréée », « 3 structures agréées », « aucune … » is the caller's."""
+    return f"{count(number)} {plural(number, singular, plural_form)}"
+
+
 def interval(low: Number | None, high: Number | None) -> str:
     """A 95 % interval: « [71 % ; 96 %] », with no-break spaces so that it never wraps.
 

@@ -1,20 +1,20 @@
-"""The little French grammar the generated sentences need: elision, plurals, lists.
+"""The little French grammar the generated sentences need: elision, lists, capitals.
 
 A sentence built from data (« La plupart des chiffres de Est lyonnais… », « 2 structure(s)
 agréée(s) ») reads as machine output, and a committee stops trusting the figures around
 it. Every sentence of the reports goes through these few helpers, so that each rule is
-written once: « d'Est lyonnais », « l'émission », « 2 structures agréées », « a, b et c ».
+written once: « d'Est lyonnais », « l'émission », « a, b et c »; a count and its noun
+« 2 structures agréées » are `formatting.counted`'s (error messages and the journal need
+them too, below this layer).
 
 The rules are the ones a careful editor applies, kept small: elision before a vowel or
-a mute h (with the usual words whose h is aspirated), French singular for 0 and 1, a
-label lowered inside a sentence unless it starts with an acronym (« CPAM », « QPV »).
+a mute h (with the usual words whose h is aspirated), a label lowered inside a sentence
+unless it starts with an acronym (« CPAM », « QPV »).
 """
 
 from __future__ import annotations
 
 import unicodedata
-
-from avs_eval.formatting import count as figure
 
 # Words whose h is aspirated: no elision (« le hameau », « de Haute-Rivière »).
 H_ASPIRE = frozenset(
@@ -83,27 +83,6 @@ def le(word: str, feminine: bool = False) -> str:
 def que(word: str) -> str:
     """« que la cible », « qu'en 2023 »."""
     return f"qu'{word}" if starts_with_vowel_sound(word) else f"que {word}"
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """The form that agrees with `count`: singular for 0 and 1, as French has it.
-
-    A single word takes an « s » unless it ends in s, x or z (« cible » → « cibles »);
-    a phrase needs its `plural_form` (« centre social » → « centres sociaux », « espace de
-    vie sociale » → « espaces de vie sociale »): no rule guesses those right.
-    """
-    if abs(count) < 2:
-        return singular
-    if plural_form is not None:
-        return plural_form
-    if " " in singular or "'" in singular:
-        raise ValueError(f"give the plural of « {singular} »")
-    return singular if singular[-1:] in ("s", "x", "z") else singular + "s"
-
-
-def counted(count: int, singular: str, plural_form: str | None = None) -> str:
-    """« 1 structure agréée », « 3 structures agréées », « aucune … » is the caller's."""
-    return f"{figure(count)} {plural(count, singular, plural_form)}"
 
 
 _WORDS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix")

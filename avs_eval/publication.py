@@ -30,7 +30,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from avs_eval import freshness, paths, plateforme, testhooks
+from avs_eval import formatting, freshness, paths, plateforme, testhooks
 from avs_eval.errors import EnvironmentProblem, UsageError
 from avs_eval.output import write_atomic
 
@@ -470,6 +470,7 @@ def render_index(year: int | str, rows: list[dict], is_sample: bool) -> str:
         autoescape=True,
         keep_trailing_newline=True,
     )
+    environment.filters["counted"] = formatting.counted  # « 1 rapport produit », « 3 rapports… »
     return environment.get_template("index.html.j2").render(
         annee=str(year).removesuffix(paths.INTERNAL_SUFFIX),
         interne=str(year).endswith(paths.INTERNAL_SUFFIX),

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from avs_eval import __version__, freshness, kernels, paths
 from avs_eval.errors import EXIT_INTERRUPTED, AvsEvalError
 from avs_eval.execution import Outcome
-from avs_eval.francais import counted
+from avs_eval.formatting import counted
 from avs_eval.journal import RunJournal, default_path
 from avs_eval.options import shown_parameters
 from avs_eval.sources import DataSource

@@ -30,7 +30,8 @@ from avs_eval.blocs import (
 )
 from avs_eval.catalog import RESPONSE_RATE, DerivedIndicator, Question, Section
 from avs_eval.context import slug
-from avs_eval.francais import capitalised, counted, join, lower_first, plural
+from avs_eval.formatting import counted, plural
+from avs_eval.francais import capitalised, join, lower_first
 from avs_eval.schema import ALL_PERIMETER, STRUCTURE_TYPES, sort_key
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
 

@@ -35,7 +35,7 @@ import pandas as pd
 from avs_eval import audit, audit_model, paths
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.errors import SecrecyAuditFailed
-from avs_eval.formatting import count
+from avs_eval.formatting import count, counted, plural
 from avs_eval.output import write_atomic
 from avs_eval.schema import ALL_PERIMETER, LEVELS
 
@@ -115,8 +115,9 @@ def summary(table: pd.DataFrame, year: int) -> str:
     primary = rows["secret"].astype(bool) & masked
     secondary = masked & ~primary
     text = (
-        f"secret statistique {year} : {count(masked.sum())} parts masquées sur "
-        f"{count(len(rows))} publiables ({count(primary.sum())} sous le seuil, "
+        f"secret statistique {year} : {counted(masked.sum(), 'part masquée', 'parts masquées')}"
+        f" sur {count(len(rows))} {plural(len(rows), 'publiable')} "
+        f"({count(primary.sum())} sous le seuil, "
         f"{count(secondary.sum())} par les règles du secret secondaire)"
     )
     result = audit_of(table)
@@ -235,11 +236,11 @@ def _failure(result) -> str:
         for year, _, perimeter, indicator, modality, _ in result.exposed
     ]
     shown = " ; ".join(cells[:5]) + (" ; …" if len(cells) > 5 else "")
-    several = len(cells) > 1
+    n = len(cells)
     return (
-        f"audit du secret : {count(len(cells))} part{'s' if several else ''} sous le seuil "
-        f"rest{'ent' if several else 'e'} déductible{'s' if several else ''} par un lecteur qui "
-        f"croise les fichiers publiés, même en masquant {'leurs' if several else 'ses'} "
+        f"audit du secret : {counted(n, 'part')} sous le seuil "
+        f"{plural(n, 'reste déductible', 'restent déductibles')} par un lecteur qui "
+        f"croise les fichiers publiés, même en masquant {plural(n, 'ses', 'leurs')} "
         f"voisines ({shown}). "
         "Rien n'est publié. Baissez `secret > niveau_protection` ou relevez `min_effectif` "
         "dans parameters/config.yaml, puis relancez."

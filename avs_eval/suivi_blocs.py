@@ -24,7 +24,7 @@ from IPython.display import HTML
 from avs_eval import analyse, formatting
 from avs_eval.blocs import html_table, share_cell
 from avs_eval.config import Action, Config
-from avs_eval.francais import counted, plural
+from avs_eval.formatting import counted, plural
 from avs_eval.schema import ALL_PERIMETER
 from avs_eval.secrecy import MASK, SECRET_SYMBOL
 from avs_eval.suivi import (

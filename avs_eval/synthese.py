@@ -19,7 +19,7 @@ from avs_eval.base_report import Report
 from avs_eval.blocs import chart, count_cell, html_table, today
 from avs_eval.catalog import RESPONSE_RATE
 from avs_eval.evolutions import LEVEL
-from avs_eval.francais import counted
+from avs_eval.formatting import counted
 from avs_eval.schema import ALL_PERIMETER, sort_key
 from avs_eval.secrecy import MASK
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from avs_eval import paths, plateforme
 from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, AvsEvalError
-from avs_eval.francais import counted
+from avs_eval.formatting import counted
 from avs_eval.output import write_atomic
 from avs_eval.word_html import BodyWriter
 from avs_eval.word_styles import (

@@ -17,6 +17,7 @@ import yaml
 
 from avs_eval import paths
 from avs_eval.errors import Finding, ValidationError
+from avs_eval.formatting import counted
 
 
 class ParameterError(ValidationError):
@@ -24,9 +25,7 @@ class ParameterError(ValidationError):
 
     def __init__(self, errors, warnings=()) -> None:
         super().__init__(errors, warnings)
-        count = len(self.errors)
-        plural = "s" if count > 1 else ""
-        self.args = (f"{count} erreur{plural} dans les paramètres (parameters/)",)
+        self.args = (f"{counted(len(self.errors), 'erreur')} dans les paramètres (parameters/)",)
 
     def report(self) -> str:
         lines = [f"{self}, à corriger :"]

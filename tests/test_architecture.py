@@ -6,7 +6,7 @@ inside functions included) and fails when a module imports one its row does not 
 when a module has no row, when the imports close a cycle, when a module passes 800
 lines or a function 120, when the numbers layer starts loading matplotlib, or when a
 module uses another's private name: a newcomer can trust the table, and the layers stay
-layers.
+layers. (And one rule of the French the package writes: plurals agree in one place.)
 """
 
 from __future__ import annotations
@@ -181,3 +181,21 @@ def test_no_module_uses_another_s_private_names():
     known = set(modules())
     used = {name: private_uses(path, known) for name, path in modules().items()}
     assert {name: names for name, names in used.items() if names} == {}
+
+
+# « part{'s' if n > 1 else ''} », « rest{'ent' if …} »: an agreement spelled by hand
+INLINE_PLURAL = re.compile(r"""['"](?:s|ent|x)['"] if """)
+
+
+def test_plurals_agree_in_one_place():
+    """Every count a reader sees agrees with its noun through `formatting.plural` or
+    `formatting.counted` (singular for 0 and 1, thousands apart): a plural written by
+    hand is where « 1 parts » or « 12345 erreurs » come from."""
+    sources = [*modules().values(), *sorted((PACKAGE / "templates").rglob("*.j2"))]
+    found = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in sources
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if INLINE_PLURAL.search(line)
+    ]
+    assert not found, found

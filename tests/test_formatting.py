@@ -195,3 +195,27 @@ def test_excel_formats():
     assert zero == f'0"{B}pt"'
     assert fmt.EXCEL_P_VALUE.startswith("[<0.001]")
     assert fmt.EXCEL_COUNT == "#,##0"
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (0, "0 structure agréée"),
+        (1, "1 structure agréée"),
+        (2, "2 structures agréées"),
+        (60, "60 structures agréées"),
+        (12345, "12\u202f345 structures agréées"),  # thousands apart, as every count
+    ],
+)
+def test_plural_agrees_french_style(count, expected):
+    assert fmt.counted(count, "structure agréée", "structures agréées") == expected
+
+
+def test_plural_keeps_words_ending_in_s_x_z_and_takes_an_explicit_form():
+    assert fmt.plural(3, "prix") == "prix"
+    assert fmt.plural(2, "cible") == "cibles"
+    assert fmt.plural(2, "centre social", "centres sociaux") == "centres sociaux"
+    with pytest.raises(ValueError):  # no guess at a phrase: « espaces de vies sociales »
+        fmt.plural(2, "espace de vie sociale")
+    assert fmt.plural(2, "n'a pas répondu", "n'ont pas répondu") == "n'ont pas répondu"
+    assert fmt.plural(1, "n'a pas répondu", "n'ont pas répondu") == "n'a pas répondu"

@@ -32,29 +32,6 @@ def test_le_and_la_elide():
     assert francais.que("en 2023") == "qu'en 2023"
 
 
-@pytest.mark.parametrize(
-    ("count", "expected"),
-    [
-        (0, "0 structure agréée"),
-        (1, "1 structure agréée"),
-        (2, "2 structures agréées"),
-        (60, "60 structures agréées"),
-    ],
-)
-def test_plural_agrees_french_style(count, expected):
-    assert francais.counted(count, "structure agréée", "structures agréées") == expected
-
-
-def test_plural_keeps_words_ending_in_s_x_z_and_takes_an_explicit_form():
-    assert francais.plural(3, "prix") == "prix"
-    assert francais.plural(2, "cible") == "cibles"
-    assert francais.plural(2, "centre social", "centres sociaux") == "centres sociaux"
-    with pytest.raises(ValueError):  # no guess at a phrase: « espaces de vies sociales »
-        francais.plural(2, "espace de vie sociale")
-    assert francais.plural(2, "n'a pas répondu", "n'ont pas répondu") == "n'ont pas répondu"
-    assert francais.plural(1, "n'a pas répondu", "n'ont pas répondu") == "n'a pas répondu"
-
-
 def test_small_counts_in_letters():
     assert francais.in_words(4, feminine=True) == "quatre"
     assert francais.in_words(1, feminine=True) == "une"
