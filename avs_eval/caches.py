@@ -10,11 +10,24 @@ runs report after report: the least recently used goes first, so memory stays fl
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
+
+
+def stamp(path: str | os.PathLike) -> tuple[str, int, int]:
+    """What a value read from a file is kept by: the file's path, modification time (in
+    nanoseconds) and size.
+
+    A file saved again changes its date, so the next call reads it again; reading its
+    bytes for a digest would cost what the cache saves. Raises `OSError` for a file that
+    cannot be reached: the caller says it in French, with the file.
+    """
+    status = os.stat(path)
+    return (str(path), status.st_mtime_ns, status.st_size)
 
 
 class Recent(Generic[V]):

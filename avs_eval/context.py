@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from avs_eval import indicators, paths, secrecy
-from avs_eval.caches import Recent
+from avs_eval.caches import Recent, stamp
 from avs_eval.config import secrecy_threshold
 from avs_eval.loading import Dataset, load
 from avs_eval.output import write_atomic
@@ -133,10 +133,9 @@ def source_key(source: DataSource, min_effectif: int) -> tuple:
     stamps = []
     for file in source.files:
         try:
-            stat = file.stat()
+            stamps.append(stamp(file))
         except OSError:  # missing or unreadable: said as the reader says it, with the file
             raise ReadFailure(paths.display_path(file), "fichier introuvable") from None
-        stamps.append((str(file), stat.st_mtime_ns, stat.st_size))
     return (tuple(stamps), min_effectif)
 
 

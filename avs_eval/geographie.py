@@ -41,6 +41,7 @@ import pandas as pd
 import shapely
 
 from avs_eval import paths
+from avs_eval.caches import stamp
 from avs_eval.errors import Finding, ValidationError
 from avs_eval.schema import METROPOLE, sort_key
 
@@ -71,11 +72,6 @@ class Shapes:
     source: str
 
 
-def _stamp(path: Path) -> tuple:
-    stat = path.stat()
-    return (str(path), stat.st_mtime_ns, stat.st_size)
-
-
 def read_shapes(fond_de_carte: str | Path = "", champ_insee: str = DEFAULT_FIELD) -> Shapes:
     """The communes of department 69 in a GeoJSON, GeoPackage or Shapefile.
 
@@ -87,12 +83,12 @@ def read_shapes(fond_de_carte: str | Path = "", champ_insee: str = DEFAULT_FIELD
     champ = (champ_insee or DEFAULT_FIELD).strip()
     if not path.exists():
         raise _unreadable(paths.display_path(path), "fichier introuvable")
-    return _read_shapes(path, _stamp(path), champ)
+    return _read_shapes(path, stamp(path), champ)
 
 
 @functools.lru_cache(maxsize=1)  # one background at a time: a kernel does not switch often
-def _read_shapes(path: Path, stamp: tuple, champ: str) -> Shapes:
-    """The shapes of one state of a file (`stamp`: its time and size), read once."""
+def _read_shapes(path: Path, state: tuple, champ: str) -> Shapes:
+    """The shapes of one state of a file (`state`: its `caches.stamp`), read once."""
     label = paths.display_path(path)
     return _shapes(path, label, champ, _records(path, label))
 
@@ -338,7 +334,7 @@ def load_background(
     key = (
         shapes.label,
         id(shapes),
-        _stamp(table_path) if table_path and table_path.is_file() else str(table_path),
+        stamp(table_path) if table_path and table_path.is_file() else str(table_path),
         tuple(sorted(getattr(dataset, "hashes", {}).items()))
         or pd.util.hash_pandas_object(register[["code_insee", "territoire"]]).sum(),
     )

@@ -32,10 +32,10 @@ import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from avs_eval import paths, plateforme
+from avs_eval.caches import Recent, stamp
 from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, AvsEvalError
 from avs_eval.formatting import counted
 from avs_eval.output import write_atomic
@@ -146,7 +146,7 @@ def check_template(path: str | Path | None) -> Path | None:
     if not path.is_file():
         raise TemplateInvalid(f"modèle Word introuvable : {path}")
     try:
-        _template_bytes(path.resolve(), path.stat().st_mtime_ns)
+        _template_bytes(path.resolve())
         _open_template(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise TemplateInvalid(
@@ -160,18 +160,22 @@ def _open_template(template: str | Path | None):
     import docx
 
     path = Path(template).expanduser() if template else REFERENCE
-    data = _template_bytes(path.resolve(), path.stat().st_mtime_ns)
+    data = _template_bytes(path.resolve())
     return docx.Document(io.BytesIO(data))
 
 
-@cache
-def _template_bytes(path: Path, _mtime: int) -> bytes:
-    """The template's bytes, read once per batch; a Word template (.dotx) as a document.
+# The template's bytes by its file's stamp: read once per batch, again once saved anew.
+_TEMPLATES: Recent[bytes] = Recent(2)  # the institution's and the shipped one
 
-    Word saves an institution's template as .dotx, which differs from a .docx only by
-    its main part's content type.
-    """
-    data = path.read_bytes()
+
+def _template_bytes(path: Path) -> bytes:
+    """The template's bytes, read once per batch; a Word template (.dotx) as a document."""
+    return _TEMPLATES.get(stamp(path), lambda: _as_document(path.read_bytes()))
+
+
+def _as_document(data: bytes) -> bytes:
+    """Word saves an institution's template as .dotx, which differs from a .docx only by
+    its main part's content type."""
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         types = source.read("[Content_Types].xml")
         if b"template.main+xml" not in types:

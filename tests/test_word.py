@@ -289,6 +289,20 @@ def test_a_template_gives_its_styles_header_and_footer(
     assert outline_of_docx(document) == outline_of_html(page)
 
 
+def test_a_template_saved_anew_is_read_anew(page: str, tmp_path: Path) -> None:
+    """A warm kernel keeps the template's bytes (one read per batch), by its file's stamp:
+    the communication service's corrected template is taken at the next report."""
+    template = word.check_template(institution_template(tmp_path))
+    word.html_to_docx(page, tmp_path / "avant.docx", template=template)
+    document = docx.Document(template)
+    document.styles["Heading 1"].font.name = "Verdana"
+    document.save(template)
+    os.utime(template, ns=(1, 1))  # a date no earlier read saw, whatever the clock's step
+    word.html_to_docx(page, tmp_path / "apres.docx", template=template)
+    assert docx.Document(tmp_path / "avant.docx").styles["Heading 1"].font.name == "Georgia"
+    assert docx.Document(tmp_path / "apres.docx").styles["Heading 1"].font.name == "Verdana"
+
+
 def test_a_template_that_is_not_a_word_file_is_said_in_french(tmp_path: Path) -> None:
     with pytest.raises(word.TemplateInvalid, match="modèle Word introuvable"):
         word.check_template(tmp_path / "absent.docx")
