@@ -129,6 +129,11 @@ def decimal_comma(value: Number, decimals: int) -> str:
     return text.replace("-", MINUS).replace(".", ",")
 
 
+def seconds(value: float, decimals: int = 1) -> str:
+    """A duration for the terminal and the journal: « 12,3 s »."""
+    return f"{decimal_comma(value, decimals)} s"
+
+
 # --- shares, changes, counts ---------------------------------------------------------------
 
 

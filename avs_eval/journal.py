@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from avs_eval import __version__, paths, plateforme
+from avs_eval.formatting import seconds
 
 FOLDER = "journaux"
 
@@ -68,7 +69,7 @@ class RunJournal:
         status = "ok" if outcome.status == "ok" else "ÉCHEC"
         self.write(
             f"{outcome.name} : début {clock(start)}, fin {clock(start + outcome.seconds)}, "
-            f"{status}, {outcome.seconds:.1f} s"
+            f"{status}, {seconds(outcome.seconds)}"
         )
         if outcome.status != "ok":
             self.write(f"    erreur : {outcome.error}")

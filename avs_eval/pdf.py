@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avs_eval import paths, plateforme
-from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EnvironmentProblem
-from avs_eval.output import write_atomic
+from avs_eval.errors import EnvironmentProblem
+from avs_eval.formatting import seconds
+from avs_eval.output import StepResult, write_atomic
 
 __all__ = [
     "BrowserMissing",
@@ -159,35 +160,25 @@ class Document:
 
 
 @dataclass
-class PrintResult:
+class PrintResult(StepResult):
+    """The PDFs a batch printed (`StepResult`), with the browser that printed them."""
+
     printed: list[Document] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (name, French reason)
-    problem: str = ""  # the whole step could not run (no browser): said once
     browser: str = ""  # the browser's name and version, for the summary and the journal
-    seconds: float = 0.0
     seconds_per_page: list[float] = field(default_factory=list)
 
-    @property
-    def exit_code(self) -> int:
-        if self.problem:
-            return EXIT_ENVIRONMENT
-        return EXIT_INVALID if self.failures else EXIT_OK
+    FORMAT = "PDF"
+    NOT_MADE = "PDF non produits"
 
-    def lines(self) -> list[str]:
-        """What the batch's summary says about the PDFs, in French."""
-        lines = []
-        if self.problem:
-            lines.append(f"PDF non produits : {self.problem}")
-        if self.printed:
-            each = self.seconds / len(self.printed)
-            line = f"{len(self.printed)} PDF en {self.seconds:.1f} s ({each:.1f} s par rapport"
-            line += f", {self.browser})"
-            if any(document.copy for document in self.printed):
-                line += f", copies à envoyer dans {paths.ENVOI}/"
-            lines.append(line)
-        for name, reason in self.failures:
-            lines.append(f"ÉCHEC PDF {name} (le rapport HTML est publié) : {reason}")
-        return lines
+    @property
+    def files(self) -> list[Document]:
+        return self.printed
+
+    def made(self, each: float) -> str:
+        return (
+            f"{len(self.printed)} PDF en {seconds(self.seconds)} "
+            f"({seconds(each)} par rapport, {self.browser})"
+        )
 
 
 # --- finding the browser ----------------------------------------------------------------

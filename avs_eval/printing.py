@@ -216,7 +216,6 @@ class PrintAtEnd:
 def _in_order(result, order: dict[str, int]):
     """A PDF or Word result with its files and failures in the batch's order."""
     last = len(order)
-    files = result.printed if hasattr(result, "printed") else result.written
-    files.sort(key=lambda file: order.get(file.name, last))
+    result.files.sort(key=lambda file: order.get(file.name, last))
     result.failures.sort(key=lambda failure: order.get(failure[0], last))
     return result

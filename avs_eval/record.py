@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from avs_eval import __version__, freshness, kernels, paths
 from avs_eval.errors import EXIT_INTERRUPTED, AvsEvalError
 from avs_eval.execution import Outcome
-from avs_eval.formatting import counted
+from avs_eval.formatting import counted, seconds
 from avs_eval.journal import RunJournal, default_path
 from avs_eval.options import shown_parameters
 from avs_eval.sources import DataSource
@@ -281,7 +281,7 @@ class BatchRecord:
         carried = [outcome for outcome in self.outcomes if not outcome.remade]
         lines = [
             f"{counted(done, 'rapport produit', 'rapports produits')} sur {len(self.outcomes)} "
-            f"en {self.seconds:.1f} s "
+            f"en {seconds(self.seconds)} "
             f"dans {paths.as_typed(self.folder)}/",
         ]
         if carried:

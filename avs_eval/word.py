@@ -36,9 +36,9 @@ from pathlib import Path
 
 from avs_eval import paths, plateforme
 from avs_eval.caches import Recent, stamp
-from avs_eval.errors import EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK, EXIT_USAGE, AvsEvalError
-from avs_eval.formatting import counted
-from avs_eval.output import write_atomic
+from avs_eval.errors import EXIT_USAGE, AvsEvalError
+from avs_eval.formatting import counted, seconds
+from avs_eval.output import StepResult, write_atomic
 from avs_eval.word_html import BodyWriter
 from avs_eval.word_styles import (
     A4,
@@ -235,34 +235,21 @@ class WordFile:
 
 
 @dataclass
-class WordResult:
+class WordResult(StepResult):
+    """The Word files a batch wrote (`StepResult`)."""
+
     written: list[WordFile] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (name, French reason)
-    problem: str = ""  # the whole step could not run (disk full): said once
-    seconds: float = 0.0
+
+    FORMAT = "Word"
+    NOT_MADE = "Fichiers Word non produits"
 
     @property
-    def exit_code(self) -> int:
-        if self.problem:
-            return EXIT_ENVIRONMENT
-        return EXIT_INVALID if self.failures else EXIT_OK
+    def files(self) -> list[WordFile]:
+        return self.written
 
-    def lines(self) -> list[str]:
-        """What the batch's summary says about the Word files, in French."""
-        lines = []
-        if self.problem:
-            lines.append(f"Fichiers Word non produits : {self.problem}")
-        if self.written:
-            each = self.seconds / len(self.written)
-            files = counted(len(self.written), "fichier Word", "fichiers Word")
-            line = f"{files} en {self.seconds:.1f} s"
-            line += f" ({each:.2f} s par rapport)"
-            if any(file.copy for file in self.written):
-                line += f", copies à envoyer dans {paths.ENVOI}/"
-            lines.append(line)
-        for name, reason in self.failures:
-            lines.append(f"ÉCHEC Word {name} (le rapport HTML est publié) : {reason}")
-        return lines
+    def made(self, each: float) -> str:
+        files = counted(len(self.written), "fichier Word", "fichiers Word")
+        return f"{files} en {seconds(self.seconds)} ({seconds(each, 2)} par rapport)"
 
 
 def word_files(outcomes: Iterable, staging: Path, year: int, internal: bool) -> list[WordFile]:

@@ -240,7 +240,7 @@ def test_the_journal_tells_each_notebook_and_the_failing_cell(batch):
     text = journals[0].read_text(encoding="utf-8")
     for name in (RENAMED, SMALL, FAILING, "Synthèse"):
         line = next(line for line in text.splitlines() if line.startswith(f"{name} : début"))
-        assert re.search(r"début \d\d:\d\d:\d\d, fin \d\d:\d\d:\d\d, (ok|ÉCHEC), [\d.]+ s", line)
+        assert re.search(r"début \d\d:\d\d:\d\d, fin \d\d:\d\d:\d\d, (ok|ÉCHEC), [\d,]+ s", line)
     assert FAILURE_MESSAGE in text
     assert "code de sortie 1" in text
     # what secrecy masked, for the team: counts only (issue 24)
