@@ -50,9 +50,16 @@ __all__ = [
 
 PAGE_TIMEOUT_MS = 120_000  # to load and print one report
 ABORT_GRACE = 5  # seconds for the browser to close when a batch stops
-# Commands tried on PATH, in this order: Debian's and Ubuntu's Chromium, Google Chrome,
-# Microsoft Edge (Linux packages and Windows' msedge.exe when it is on PATH).
+# Commands tried on PATH, in this order: Chromium's headless shell (Debian's package
+# chromium-headless-shell, Chrome for Testing's chrome-headless-shell), then Debian's and
+# Ubuntu's Chromium, Google Chrome, Microsoft Edge (Linux packages and Windows' msedge.exe
+# when it is on PATH). The headless shell is Chromium without the browser's interface:
+# measured on the sample year (16 reports, 2 tabs, 03/12/2026), the same PDFs pixel for
+# pixel with about a quarter less processor than the full browser in headless mode
+# (7.1 s against 9.7 s), which is what --pdf costs a batch on two cores.
 COMMANDS = (
+    "chromium-headless-shell",
+    "chrome-headless-shell",
     "chromium",
     "chromium-browser",
     "google-chrome",
@@ -78,7 +85,8 @@ MAC_PLACES = (
     "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
 )
 INSTALL_HINT = (
-    "installez Chromium (Debian, Ubuntu : sudo apt-get install chromium), Google Chrome ou "
+    "installez Chromium (Debian : sudo apt-get install chromium-headless-shell, le plus "
+    "rapide, ou chromium ; Ubuntu : sudo apt-get install chromium), Google Chrome ou "
     "Microsoft Edge (déjà présent sur la plupart des postes Windows), ou donnez le chemin du "
     "navigateur avec --navigateur"
 )

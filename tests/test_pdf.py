@@ -1,9 +1,11 @@
 """`avs-eval rapports --pdf`: the published reports printed by the installed browser.
 
 One batch on the sample (Lyon, and Val de Saône whose figures are mostly secret) is
-printed with Debian's Chromium and read back with poppler-utils (`pdftotext`, `pdfinfo`),
-as a partner's PDF reader or a screen reader would: the territory, the key figures, no
-masked share, the title, the language, the tags and the bookmarks. Another batch has no
+printed with the browser the batch finds first (Debian's Chromium headless shell where
+installed, as in CI; the full Chromium prints the same pages, tested) and read back with
+poppler-utils (`pdftotext`, `pdfinfo`), as a partner's PDF reader or a screen reader would:
+the territory, the key figures, no masked share, the title, the language, the tags and the
+bookmarks. Another batch has no
 browser: the HTML reports are still published, and the exit code is 3.
 
 Chromium and poppler-utils are skipped when absent, except in CI (`.ci/run` installs them),
@@ -40,7 +42,10 @@ def _require(*programs: str) -> None:
     missing = [name for name in programs if shutil.which(name, path=ENV["PATH"]) is None]
     if not missing:
         return
-    reason = f"absent : {', '.join(missing)} (apt-get install chromium poppler-utils ; .ci/run)"
+    reason = (
+        f"absent : {', '.join(missing)} (apt-get install chromium chromium-headless-shell "
+        f"poppler-utils ; .ci/run)"
+    )
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)
@@ -349,7 +354,8 @@ def test_no_browser_on_path_says_what_to_install(monkeypatch, tmp_path) -> None:
     with pytest.raises(pdf.BrowserMissing) as missing:
         pdf.find_browser()
     assert missing.value.exit_code == EXIT_ENVIRONMENT
-    assert "sudo apt-get install chromium" in str(missing.value)
+    assert "sudo apt-get install chromium-headless-shell" in str(missing.value)
+    assert "sudo apt-get install chromium)" in str(missing.value)  # Ubuntu has no shell
     assert "--navigateur" in str(missing.value)
 
 
@@ -365,6 +371,10 @@ def test_browser_found_on_path_in_order_or_given(monkeypatch, tmp_path) -> None:
     edge = _fake_program(tmp_path / "bin" / "microsoft-edge")
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     assert pdf.find_browser() == chrome  # Chrome before Edge
+    chromium = _fake_program(tmp_path / "bin" / "chromium")
+    assert pdf.find_browser() == chromium  # Chromium before Chrome
+    shell = _fake_program(tmp_path / "bin" / "chromium-headless-shell")
+    assert pdf.find_browser() == shell  # the headless shell, cheaper, before all
     assert pdf.find_browser("microsoft-edge") == edge  # a command name
     assert pdf.find_browser(str(edge)) == edge  # a path
     with pytest.raises(pdf.BrowserMissing, match="navigateur introuvable"):
@@ -427,12 +437,13 @@ def test_a_full_disk_while_printing_is_the_machines_problem(monkeypatch, tmp_pat
 
 
 @pytest.mark.lent
-def test_printing_never_reaches_the_network(tmp_path) -> None:
+@pytest.mark.parametrize("program", ["chromium", "chromium-headless-shell"])
+def test_printing_never_reaches_the_network(tmp_path, program: str) -> None:
     """An image from the web in a page is not fetched: a local server sees no request."""
     import http.server
     import threading
 
-    _require("chromium")
+    _require(program)
     asked = []
 
     class Server(http.server.BaseHTTPRequestHandler):
@@ -455,11 +466,43 @@ def test_printing_never_reaches_the_network(tmp_path) -> None:
             encoding="utf-8",
         )
         document = pdf.Document("Essai", page, tmp_path / "page.pdf")
-        result = pdf.print_documents([document], "/usr/bin/chromium")
+        result = pdf.print_documents([document], f"/usr/bin/{program}")
     finally:
         server.shutdown()
         server.server_close()
     assert result.printed == [document] and asked == []
+
+
+@pytest.mark.lent
+def test_the_headless_shell_prints_what_the_full_browser_prints(printed: Path, tmp_path) -> None:
+    """The batch prints with the headless shell when it is installed (the cheaper one): the
+    full browser, which Windows users print with (Chrome, Edge), must give the same PDF —
+    same pages, same text, same tags and title, the same look page by page."""
+    from PIL import Image, ImageChops
+
+    _require("chromium-headless-shell", "chromium")
+    assert pdf.find_browser().name == "chromium-headless-shell"
+    by_shell = printed / "lyon" / "rapport.pdf"  # the batch's
+    by_full = tmp_path / "rapport.pdf"
+    page = printed / "lyon" / "rapport.html"
+    result = pdf.print_documents([pdf.Document("Lyon", page, by_full)], "chromium")
+    assert result.printed and "shell" not in result.browser
+    assert text_of(by_full) == text_of(by_shell)
+    shell_info, full_info = info_of(by_shell), info_of(by_full)
+    for key in ("Pages", "Tagged", "Title", "Page size"):
+        assert full_info[key] == shell_info[key], key
+    for name, document in (("shell", by_shell), ("full", by_full)):
+        subprocess.run(
+            ["pdftoppm", "-r", "40", "-png", str(document), str(tmp_path / name)], check=True
+        )
+    pages = sorted(tmp_path.glob("shell-*.png"))
+    assert len(pages) == int(shell_info["Pages"])
+    for page in pages:
+        shell_page = Image.open(page).convert("L")
+        full_page = Image.open(page.with_name(page.name.replace("shell", "full"))).convert("L")
+        difference = ImageChops.difference(shell_page, full_page).point(lambda v: v > 32)
+        changed = sum(difference.histogram()[1:]) / (shell_page.width * shell_page.height)
+        assert changed < 0.005, f"{page.name}: {changed:.1%} des pixels diffèrent"
 
 
 @pytest.mark.lent
