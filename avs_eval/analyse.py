@@ -91,7 +91,7 @@ def target_messages(results: list[tuple[str, float, float, str]], where: str) ->
             )
         messages.append(f"{head} {where} : {join(reached)}.")
     if missed:
-        head = "Cible non atteinte" if len(missed) == 1 else "Cibles non atteintes"
+        head = plural(len(missed), "Cible non atteinte", "Cibles non atteintes")
         messages.append(f"{head} {where} : {join(missed)}.")
     return messages
 
@@ -178,7 +178,7 @@ def gap_messages(pairs: list[tuple[str, pd.Series, pd.Series | None]], other: st
             )
     if not parts:
         return []
-    head = "Écart net" if len(parts[:2]) == 1 else "Écarts nets"
+    head = plural(len(parts[:2]), "Écart net", "Écarts nets")
     return [
         f"{head} avec la collectivité, {other} (intervalles de confiance disjoints) : "
         + join(parts[:2])

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from avs_eval.errors import EXIT_INVALID, UsageError, ValidationError
-from avs_eval.formatting import counted
+from avs_eval.formatting import count, counted, plural
 from avs_eval.options import BatchOptions, ReportOptions
 
 
@@ -130,8 +130,9 @@ def cmd_commentaires(args) -> int:
     )
     folder = paths.display_path(commentaires.folder(year))
     print(
-        f"{len(created)} fichier(s) de commentaire créé(s), {len(kept)} déjà présent(s) et "
-        f"laissé(s) tels quels, dans {folder}/"
+        f"{counted(len(created), 'fichier')} de commentaire {plural(len(created), 'créé')}, "
+        f"{count(len(kept))} déjà {plural(len(kept), 'présent')} et "
+        f"{plural(len(kept), 'laissé tel quel', 'laissés tels quels')}, dans {folder}/"
     )
     for path in created:
         print(f"  + {path.name}")

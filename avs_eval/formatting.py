@@ -134,6 +134,16 @@ def seconds(value: float, decimals: int = 1) -> str:
     return f"{decimal_comma(value, decimals)} s"
 
 
+def megabytes(size: int) -> str:
+    """A size on disk or in memory, in mebibytes as Windows counts them (« Mo »): one
+    decimal under 10 Mo, where it tells (« 0,4 Mo »), none above (« 64 Mo »,
+    « 1 536 Mo »)."""
+    value = Fraction(max(size, 0), 2**20)
+    if round_half_away(value, 1) < 10:
+        return f"{decimal_comma(value, 1)} Mo"
+    return f"{count(value)} Mo"
+
+
 # --- shares, changes, counts ---------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from avs_eval.catalog import load_catalog
 from avs_eval.checks import Checker
 from avs_eval.config import Config, load_config
 from avs_eval.errors import Finding, ValidationError
+from avs_eval.formatting import counted, plural
 from avs_eval.loading import validate_responses
 from avs_eval.questionnaire import STRUCTURE_LABEL, YEAR_LABEL, YES_NO_CHOICES
 from avs_eval.reading import LINE, RawTable, read_table
@@ -113,26 +114,31 @@ class ImportResult:
         return buffer.getvalue()
 
     def summary(self) -> str:
+        read, imported = self.rows_read, len(self.responses)
         lines = [
-            f"{self.source} : {self.rows_read} soumission(s) lue(s), "
-            f"{len(self.responses)} réponse(s) importée(s)"
+            f"{self.source} : {counted(read, 'soumission')} {plural(read, 'lue')}, "
+            f"{counted(imported, 'réponse')} {plural(imported, 'importée')}"
         ]
         if self.superseded:
+            set_aside = len(self.superseded)
             lines.append(
-                f"{len(self.superseded)} soumission(s) écartée(s) : une soumission plus récente "
-                "existe pour la même structure et la même année"
+                f"{counted(set_aside, 'soumission')} {plural(set_aside, 'écartée')} : une "
+                "soumission plus récente existe pour la même structure et la même année"
             )
             lines += [f"  - {f}" for f in self.superseded]
         if self.unmapped_headers:
+            unmapped = len(self.unmapped_headers)
             lines.append(
-                f"{len(self.unmapped_headers)} colonne(s) sans correspondance, ignorée(s) : "
+                f"{counted(unmapped, 'colonne')} sans correspondance, "
+                f"{plural(unmapped, 'ignorée')} : "
                 + ", ".join(f"« {h} »" for h in self.unmapped_headers)
             )
         if self.tool_columns:
             shown = ", ".join(self.tool_columns[:12]) + ("…" if len(self.tool_columns) > 12 else "")
+            tool = len(self.tool_columns)
             lines.append(
-                f"{len(self.tool_columns)} colonne(s) propres à l'outil d'enquête ignorée(s) "
-                f"({shown})"
+                f"{counted(tool, 'colonne')} {plural(tool, 'propre')} à l'outil d'enquête "
+                f"{plural(tool, 'ignorée')} ({shown})"
             )
         return "\n".join(lines + self.notes)
 
@@ -225,8 +231,9 @@ def _kobo_extract(table: RawTable) -> _Extract:
     redundant = sum(len(p) for c, p in split.items() if c in direct)
     if redundant:
         notes.append(
-            f"{redundant} colonne(s) « question/code » (0/1) redondantes avec les réponses "
-            "complètes : non relues"
+            f"{counted(redundant, 'colonne')} « question/code » (0/1) "
+            f"{plural(redundant, 'redondante')} avec les réponses complètes : "
+            f"{plural(redundant, 'non relue', 'non relues')}"
         )
     for column, positions in split.items():
         if column in direct:

@@ -43,7 +43,6 @@ READY_SUFFIX = "-pret-a-publier"
 # territory: page, notebook and table), and the margin on top of any estimate.
 REPORT_BYTES = 2_000_000
 MARGIN = 1.25
-MIB = 2**20
 
 
 class PublicationBlocked(EnvironmentProblem):
@@ -77,10 +76,6 @@ def remove(path: Path) -> None:
         path.unlink(missing_ok=True)
     else:
         shutil.rmtree(path, ignore_errors=True)
-
-
-def megabytes(size: int) -> str:
-    return f"{max(size, 0) / MIB:.0f} Mo" if size >= MIB else f"{max(size, 0) / MIB:.1f} Mo"
 
 
 def folder_size(folder: Path) -> int:
@@ -205,8 +200,8 @@ class Publication:
         free = plateforme.free_bytes(self.root)
         needed = self.needed or REPORT_BYTES
         space = (
-            f"l'année {self.year} demande environ {megabytes(needed)}, "
-            f"il en reste {megabytes(free)}"
+            f"l'année {self.year} demande environ {formatting.megabytes(needed)}, "
+            f"il en reste {formatting.megabytes(free)}"
         )
         if during:
             return DiskFull(
@@ -434,8 +429,11 @@ def remove_debris(root: Path, say: Callable[[str], None]) -> None:
         removed.append(name)
     if removed:
         say(
-            f"Nettoyage de {paths.as_typed(root)} : {len(removed)} élément(s) laissé(s) par des "
-            f"lots interrompus supprimé(s) ({megabytes(size)}) : {', '.join(sorted(removed))}."
+            f"Nettoyage de {paths.as_typed(root)} : "
+            f"{formatting.counted(len(removed), 'élément')} "
+            f"{formatting.plural(len(removed), 'laissé')} par des lots interrompus "
+            f"{formatting.plural(len(removed), 'supprimé')} ({formatting.megabytes(size)}) : "
+            f"{', '.join(sorted(removed))}."
         )
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 from avs_eval import workbook_limits
 from avs_eval.caches import Recent
 from avs_eval.errors import Finding, ValidationError
+from avs_eval.formatting import counted
 from avs_eval.schema import normalise
 
 csv.field_size_limit(10_000_000)  # huge cells are reported by validation, not by csv
@@ -452,7 +453,7 @@ def _workbook_rows(
         first = merged[0]
         raise ReadFailure(
             label_sheet,
-            f"cellules fusionnées ({len(merged)} plage(s), dont {first.coord}) : "
+            f"cellules fusionnées ({counted(len(merged), 'plage')}, dont {first.coord}) : "
             "défusionnez-les, une valeur par cellule",
             line=first.min_row,
             value=str(first.coord),

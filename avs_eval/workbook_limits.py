@@ -15,7 +15,7 @@ import re
 import zipfile
 import zlib
 
-from avs_eval.formatting import count, decimal_comma
+from avs_eval.formatting import count, megabytes
 
 
 class TooCostly(Exception):
@@ -172,9 +172,9 @@ def _check(data: bytes, label: str) -> None:
         largest = max(infos, key=lambda info: info.file_size)
         raise TooCostly(
             where(largest),
-            f"classeur trop volumineux : {_megabytes(size)} une fois décompressé, dont "
-            f"{_megabytes(largest.file_size)} pour cette partie (au plus "
-            f"{_megabytes(MAX_WORKBOOK_BYTES)}). {_ADVICE}",
+            f"classeur trop volumineux : {megabytes(size)} une fois décompressé, dont "
+            f"{megabytes(largest.file_size)} pour cette partie (au plus "
+            f"{megabytes(MAX_WORKBOOK_BYTES)}). {_ADVICE}",
         )
     cap, total = count(MAX_WORKBOOK_CELLS), 0
     for info in infos:
@@ -197,10 +197,6 @@ def _check(data: bytes, label: str) -> None:
             raise TooCostly(
                 where(info),
                 f"classeur trop grand : plus de {cap} cellules (cette feuille en compte au "
-                f"moins {count(written)}, {_megabytes(info.file_size)} une fois "
+                f"moins {count(written)}, {megabytes(info.file_size)} une fois "
                 f"décompressée). {_ADVICE}",
             )
-
-
-def _megabytes(size: int) -> str:
-    return f"{decimal_comma(size / 2**20, 1)} Mo"

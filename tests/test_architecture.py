@@ -185,17 +185,53 @@ def test_no_module_uses_another_s_private_names():
 
 # « part{'s' if n > 1 else ''} », « rest{'ent' if …} »: an agreement spelled by hand
 INLINE_PLURAL = re.compile(r"""['"](?:s|ent|x)['"] if """)
+# « fichier(s) créé(s) »: an agreement left to the reader
+OPEN_PLURAL = re.compile(r"\w\(s\)")
+JINJA_CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def _texts(path: Path) -> list[tuple[int, str]]:
+    """The text a reader may see in a module: its string constants and the literal parts
+    of its f-strings (not the code inside their braces), docstrings left out (they are
+    read by developers, and one of them quotes « structure(s) » as what not to write)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
 
 
 def test_plurals_agree_in_one_place():
     """Every count a reader sees agrees with its noun through `formatting.plural` or
     `formatting.counted` (singular for 0 and 1, thousands apart): a plural written by
-    hand is where « 1 parts » or « 12345 erreurs » come from."""
-    sources = [*modules().values(), *sorted((PACKAGE / "templates").rglob("*.j2"))]
+    hand is where « 1 parts » or « 12345 erreurs » come from, and « 1 fichier(s)
+    créé(s) » is the reader's work left undone."""
+    templates = sorted((PACKAGE / "templates").rglob("*.j2"))
+    sources = [*modules().values(), *templates]
     found = [
         f"{path.relative_to(PACKAGE)}:{number}"
         for path in sources
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if INLINE_PLURAL.search(line)
+    ]
+    found += [
+        f"{path.relative_to(PACKAGE)}:{number} {text!r}"
+        for path in modules().values()
+        for number, text in _texts(path)
+        if OPEN_PLURAL.search(text)
+    ]
+    found += [
+        f"{path.relative_to(PACKAGE)} {match.group()!r}"
+        for path in templates
+        for match in OPEN_PLURAL.finditer(JINJA_CODE.sub("", path.read_text(encoding="utf-8")))
     ]
     assert not found, found

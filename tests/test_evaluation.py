@@ -72,7 +72,8 @@ def test_commentaires_creates_templates_and_never_overwrites(project, published)
     assert "## Chiffres clés" in template and "## Indicateur 2 :" in template
     done = run_cli("commentaires", project=project)
     assert done.returncode == 0
-    assert "0 fichier(s) de commentaire créé(s)" in done.stdout
+    kept = f"0 fichier de commentaire créé, {len(names)} déjà présents et laissés tels quels"
+    assert kept in done.stdout
     assert (folder / "lyon.md").read_text(encoding="utf-8") == COMMENT
 
 

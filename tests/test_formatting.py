@@ -134,6 +134,16 @@ def test_fraction_for_the_internal_edition():
     assert fmt.fraction(np.int64(3), 4.0) == "3/4"
 
 
+def test_seconds_and_megabytes_read_french():
+    assert fmt.seconds(12.345) == "12,3 s" and fmt.seconds(0.05) == "0,1 s"
+    assert fmt.megabytes(0) == "0,0 Mo" and fmt.megabytes(-5) == "0,0 Mo"
+    assert fmt.megabytes(512 * 1024) == "0,5 Mo"  # a decimal comma, as Windows writes it
+    assert fmt.megabytes(int(9.94 * 2**20)) == "9,9 Mo"
+    assert fmt.megabytes(int(9.96 * 2**20)) == "10 Mo"  # not « 10,0 »
+    assert fmt.megabytes(64 * 2**20) == "64 Mo"
+    assert fmt.megabytes(int(1.5 * 2**30)) == f"1{fmt.NNBSP}536 Mo"
+
+
 def test_decimal_comma():
     assert fmt.decimal_comma(0.625, 4) == "0,6250"
     assert fmt.decimal_comma(0.12345, 4) == "0,1235"

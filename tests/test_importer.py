@@ -17,6 +17,7 @@ from avs_eval.catalog import load_catalog
 from avs_eval.cli import main
 from avs_eval.config import load_config
 from avs_eval.errors import ValidationError
+from avs_eval.formatting import count
 from avs_eval.importer import (
     GOOGLE_FORMS_MAPPING,
     _split_labels,
@@ -114,8 +115,9 @@ def test_kobo_round_trip(
     code = run_import("kobo", export, output, "--structures", str(SAMPLE_STRUCTURES))
     err = capsys.readouterr().err
     assert code == 0, err
-    assert f"{len(answers) + 1} soumission(s) lue(s), {len(answers)} réponse(s)" in err
-    assert "1 soumission(s) écartée(s)" in err and "S005" in err
+    read, imported = count(len(answers) + 1), count(len(answers))
+    assert f"{read} soumissions lues, {imported} réponses importées" in err
+    assert "1 soumission écartée :" in err and "S005" in err
     assert "_submission_time" in err  # the tool's columns are named, not silently dropped
     pd.testing.assert_frame_equal(indicators_of(output), sample_indicators)
     imported = pd.read_csv(output, dtype=str, keep_default_na=False)
@@ -221,7 +223,7 @@ def test_google_forms_export(tmp_path, register, answers, capsys):
     )
     err = capsys.readouterr().err
     assert code == 0, err
-    assert "11 soumission(s) lue(s), 10 réponse(s)" in err
+    assert "11 soumissions lues, 10 réponses importées" in err
     assert "ligne 3" in err and "S033" in err  # the earlier submission, set aside
     assert "Adresse e-mail" not in err  # declared as ignored in the mapping
     imported = pd.read_csv(output, dtype=str, keep_default_na=False)
@@ -255,7 +257,7 @@ def test_unmapped_header_is_listed(tmp_path, capsys):
     code = import_mapped(export, tmp_path / "r.csv")
     err = capsys.readouterr().err
     assert code == 0
-    assert "1 colonne(s) sans correspondance, ignorée(s) : « Commentaire »" in err
+    assert "1 colonne sans correspondance, ignorée : « Commentaire »" in err
 
 
 @pytest.mark.parametrize(

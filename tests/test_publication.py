@@ -101,6 +101,7 @@ def test_a_swap_killed_at_any_step_is_finished_by_the_next_batch(root, step):
         assert len(told) == 1 and "interrompue" in told[0] and "achevée" in told[0]
     elif step == 4:  # only the old year set aside was left
         assert len(told) == 1 and "Nettoyage" in told[0] and ".2024.ancien-" in told[0]
+        assert "1 élément laissé par des lots interrompus supprimé (0,0 Mo)" in told[0]
     else:
         assert told == []
 
