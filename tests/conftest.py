@@ -373,3 +373,18 @@ def stop_server(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+def waiting_notebook(target: Path, started: Path) -> Path:
+    """A report notebook that says it has begun (`started` appears), then waits: a batch
+    interrupted once `started` exists is interrupted inside a notebook, however fast the
+    machine (a batch of the small data can end within the two seconds a test used to wait)."""
+    import nbformat
+
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb", as_version=4)
+    signal_and_wait = nbformat.v4.new_code_cell(
+        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(300)"
+    )
+    notebook.cells.insert(2, signal_and_wait)
+    nbformat.write(notebook, target)
+    return target

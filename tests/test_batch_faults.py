@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CLI, MINI_DIR, data_options, environment, run_cli
+from conftest import CLI, MINI_DIR, data_options, environment, run_cli, waiting_notebook
 
 from avs_eval import freshness, paths, plateforme
 from avs_eval.blocs import share_cell
@@ -317,10 +317,14 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
     )
     assert done.returncode == 0, done.stderr
     before = digests(output / YEAR)
+    started = tmp_path / "commence"
+    model = waiting_notebook(tmp_path / "attente.ipynb", started)
     process = subprocess.Popen(
         [
             *CLI,
-            *batch_arguments(run["structures"], run["reponses"], output, "--jobs", "2"),
+            *batch_arguments(
+                run["structures"], run["reponses"], output, "--jobs", "2", "--modele", str(model)
+            ),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -328,10 +332,10 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
         start_new_session=True,
         env=environment(run["path"]),
     )
-    deadline = time.monotonic() + 60
-    while not list(output.glob(f".{YEAR}.en-cours-*")) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    time.sleep(2)  # notebooks under way
+    assert started.exists() and list(output.glob(f".{YEAR}.en-cours-*"))  # mid-notebook
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does in a terminal
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130

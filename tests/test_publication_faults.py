@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CLI, MINI_DIR, environment, run_cli
+from conftest import CLI, MINI_DIR, environment, run_cli, waiting_notebook
 
 from avs_eval import paths, testhooks
 from avs_eval.freshness import STATE_DIR
@@ -215,9 +215,9 @@ def test_a_real_disk_filling_during_the_batch_leaves_no_debris(small_disk):
 # --- batches killed at any moment (power cut, closed terminal, Task Manager) ---------------
 
 
-def kill_batch_after(output: Path, wait) -> None:
+def kill_batch_after(output: Path, wait, *extra: str) -> None:
     process = subprocess.Popen(
-        [*CLI, *arguments(output)],
+        [*CLI, *arguments(output, *extra)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=faulty(),
@@ -228,25 +228,36 @@ def kill_batch_after(output: Path, wait) -> None:
     process.wait(timeout=30)
 
 
-def until_staging(output: Path, extra: float):
+def until_staging(output: Path):
     def wait(process) -> None:
         deadline = time.monotonic() + 90
         while not list(output.glob(f".{YEAR}.en-cours-*")) and time.monotonic() < deadline:
             time.sleep(0.1)
-        time.sleep(extra)
 
     return wait
 
 
-def test_batches_killed_at_any_moment_then_a_normal_batch_leave_no_debris(output):
+def until_started(started: Path):
+    def wait(process) -> None:
+        deadline = time.monotonic() + 120
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert started.exists()
+
+    return wait
+
+
+def test_batches_killed_at_any_moment_then_a_normal_batch_leave_no_debris(output, tmp_path):
     before = digests(output / YEAR)
+    started = tmp_path / "commence"
+    model = waiting_notebook(tmp_path / "attente.ipynb", started)
     moments = [
-        lambda process: time.sleep(1),  # validating the data
-        until_staging(output, 0.0),  # the staging folder just made
-        until_staging(output, 3.0),  # notebooks under way
+        (lambda process: time.sleep(1), ()),  # validating the data
+        (until_staging(output), ()),  # the staging folder just made
+        (until_started(started), ("--modele", str(model))),  # a notebook under way
     ]
-    for moment in moments:
-        kill_batch_after(output, moment)
+    for moment, extra in moments:
+        kill_batch_after(output, moment, *extra)
         assert digests(output / YEAR) == before
     assert hidden(output)  # debris, as a power cut leaves it
 
