@@ -308,6 +308,14 @@ def test_masked_shares_never_appear_in_a_report(run):
     assert checked
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the batch's process, before it starts: Ctrl-C as a terminal delivers it. An
+    ignored signal is inherited, and the test runner's process may ignore SIGINT (an
+    earlier test on the same worker, a library): Python then installs no KeyboardInterrupt
+    handler and the batch never sees the interrupt (CI, 03/12/2026: exit 0, not 130)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.lent
 def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_path):
     output = tmp_path / "sorties"
@@ -330,6 +338,7 @@ def test_an_interrupted_batch_leaves_the_previous_reports_as_they_were(run, tmp_
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
         env=environment(run["path"]),
     )
     deadline = time.monotonic() + 120
