@@ -375,19 +375,21 @@ def stop_server(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
+def report_notebook_with(target: Path, source: str, position: int) -> Path:
+    """The territory report notebook with one more code cell at `position` (2: before the
+    setup cell, 3: right after it), written to `target` for `rapports --modele`."""
+    import nbformat
+
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb", as_version=4)
+    notebook.cells.insert(position, nbformat.v4.new_code_cell(source))
+    nbformat.write(notebook, target)
+    return target
+
+
 def waiting_notebook(target: Path, started: Path, seconds: int = 10) -> Path:
     """A report notebook that says it has begun (`started` appears), then waits `seconds`:
     a batch interrupted once `started` exists is interrupted inside a notebook, however fast
     the machine (a batch of the small data can end within the two seconds a test used to
-    wait). The wait stays short: a batch stopped by the test still ends soon whatever it
-    does with the notebook under way (one CI run under load did not end within 120 s
-    while a cell slept 300 s; not reproduced alone, see the closing note of 03/12/2026)."""
-    import nbformat
-
-    notebook = nbformat.read(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb", as_version=4)
-    signal_and_wait = nbformat.v4.new_code_cell(
-        f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep({seconds})"
-    )
-    notebook.cells.insert(2, signal_and_wait)
-    nbformat.write(notebook, target)
-    return target
+    wait), and a batch that missed the interrupt ends soon instead of hanging the test."""
+    source = f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep({seconds})"
+    return report_notebook_with(target, source, 2)

@@ -20,9 +20,8 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-import nbformat
 import pytest
-from conftest import data_options, environment, run_cli
+from conftest import data_options, environment, report_notebook_with, run_cli
 
 from avs_eval import freshness, paths, plateforme, publication
 from avs_eval.errors import EnvironmentProblem
@@ -56,13 +55,8 @@ def rename_territory(source: Path, target: Path, old: str, new: str) -> None:
 
 
 def failing_notebook(target: Path) -> Path:
-    notebook = nbformat.read(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb", as_version=4)
-    cell = nbformat.v4.new_code_cell(
-        f'if territoire == "{FAILING}":\n    raise RuntimeError("{FAILURE_MESSAGE}")'
-    )
-    notebook.cells.insert(3, cell)  # right after the setup cell (index 2)
-    nbformat.write(notebook, target)
-    return target
+    source = f'if territoire == "{FAILING}":\n    raise RuntimeError("{FAILURE_MESSAGE}")'
+    return report_notebook_with(target, source, 3)  # right after the setup cell (index 2)
 
 
 class Batch:

@@ -23,9 +23,16 @@ import time
 from html.parser import HTMLParser
 from pathlib import Path
 
-import nbformat
 import pytest
-from conftest import CLI, MINI_DIR, data_options, environment, run_cli, waiting_notebook
+from conftest import (
+    CLI,
+    MINI_DIR,
+    data_options,
+    environment,
+    report_notebook_with,
+    run_cli,
+    waiting_notebook,
+)
 
 from avs_eval import freshness, paths, plateforme
 from avs_eval.blocs import share_cell
@@ -86,17 +93,14 @@ def make_data(folder: Path) -> tuple[Path, Path]:
 
 
 def faulty_notebook(target: Path) -> Path:
-    notebook = nbformat.read(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb", as_version=4)
-    trap = nbformat.v4.new_code_cell(
+    trap = (
         "import os, signal, time\n"
         'if territoire == "Ouest Rhône":\n'
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
         'if territoire == "Sommeil":\n'
         "    time.sleep(600)"
     )
-    notebook.cells.insert(2, trap)
-    nbformat.write(notebook, target)
-    return target
+    return report_notebook_with(target, trap, 2)
 
 
 def digests(folder: Path) -> dict[str, str]:

@@ -19,11 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-from conftest import CLI, MINI_DIR, environment, run_cli, waiting_notebook
+from conftest import CLI, MINI_DIR, environment, report_notebook_with, run_cli, waiting_notebook
 
-from avs_eval import paths, testhooks
+from avs_eval import testhooks
 from avs_eval.freshness import STATE_DIR
 from avs_eval.publication import LOCK_NAME
 
@@ -78,13 +77,8 @@ def hidden(folder: Path) -> list[str]:
 
 
 def failing_notebook(target: Path) -> Path:
-    notebook = nbformat.read(paths.NOTEBOOKS_DIR / "rapport_territoire.ipynb", as_version=4)
-    cell = nbformat.v4.new_code_cell(
-        f'if territoire == "{FAILING}":\n    raise RuntimeError("échec volontaire")'
-    )
-    notebook.cells.insert(3, cell)
-    nbformat.write(notebook, target)
-    return target
+    source = f'if territoire == "{FAILING}":\n    raise RuntimeError("échec volontaire")'
+    return report_notebook_with(target, source, 3)
 
 
 @pytest.fixture(scope="module")
