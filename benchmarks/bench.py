@@ -109,10 +109,7 @@ class Timing(float):
 
 
 def median_time(function, repetitions: int) -> Timing:
-    times = []
-    for _ in range(repetitions):
-        times.append(seconds_of(function))
-    return Timing.of(times)
+    return Timing.of([seconds_of(function) for _ in range(repetitions)])
 
 
 def seconds_of(function) -> float:
@@ -876,11 +873,11 @@ def batch_comparison(work: Path, args) -> None:
     # One untimed batch first: the file-system cache and Python's bytecode cache are
     # then warm for every method measured, not only for those that run later.
     run_batch(work / "echauffement", args.jobs)
-    naive_folder = work / "naif"
-    naive_folder.mkdir()
     if args.sans_boucle_naive:
         batch = median_time(lambda: run_batch(batch_folder, args.jobs), args.repetitions)
     else:  # the batch on either side of each run of the loop: the same minutes for both
+        naive_folder = work / "naif"
+        naive_folder.mkdir()
         batch, naive = around(
             lambda: run_batch(batch_folder, args.jobs),
             lambda: run_naive(naive_folder),
